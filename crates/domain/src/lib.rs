@@ -1,0 +1,16 @@
+//! MedVault's domain: typed ids, roles, validated values and the access policy.
+//!
+//! Everything here is pure: no I/O, no clock, no database. The server and the store depend on this
+//! crate; it depends on neither, so the rules it holds can be tested as plain functions.
+
+pub mod ids;
+pub mod policy;
+pub mod role;
+pub mod values;
+
+pub use ids::{PatientId, RecordId, SessionId, UserId};
+pub use policy::{Action, Actor, Decision, Relation};
+pub use role::{Role, UserStatus};
+pub use values::{
+    BirthDate, Email, InvalidValue, Password, PersonName, Phone, RecordNotes, RecordTitle, Sex,
+};

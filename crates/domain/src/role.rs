@@ -1,0 +1,111 @@
+//! Roles and account states.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::values::InvalidValue;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Doctor,
+    Patient,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Doctor, Role::Patient];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Doctor => "doctor",
+            Role::Patient => "patient",
+        }
+    }
+
+    /// Roles a person may give themselves through public registration. Every other role is
+    /// granted by an admin.
+    pub fn self_registrable(self) -> bool {
+        matches!(self, Role::Doctor | Role::Patient)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = InvalidValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == s)
+            .ok_or(InvalidValue::new(
+                "role",
+                "must be one of admin, doctor, patient",
+            ))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    /// May sign in.
+    Active,
+    /// Registered, waiting for an admin's approval (self-registered doctors).
+    Pending,
+    /// Switched off by an admin; every session ended.
+    Deactivated,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Pending => "pending",
+            UserStatus::Deactivated => "deactivated",
+        }
+    }
+}
+
+impl FromStr for UserStatus {
+    type Err = InvalidValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            UserStatus::Active,
+            UserStatus::Pending,
+            UserStatus::Deactivated,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+        .ok_or(InvalidValue::new("status", "unknown account status"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_from_their_names_only() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().ok(), Some(role));
+        }
+        assert!("Admin".parse::<Role>().is_err());
+        assert!("superuser".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn only_doctors_and_patients_register_themselves() {
+        assert!(Role::Doctor.self_registrable());
+        assert!(Role::Patient.self_registrable());
+        assert!(!Role::Admin.self_registrable());
+    }
+}

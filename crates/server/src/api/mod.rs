@@ -1,0 +1,131 @@
+//! The JSON API under `/api/v1`: its router, the OpenAPI document generated from the handlers,
+//! and the pieces every resource shares.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::app::AppState;
+use crate::error::{AppError, ErrorBody};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "MedVault API",
+        description = "Patient records with strict role-based access. Every error has the shape \
+                       `{\"error\": {\"code\", \"message\", \"correlation_id\"}}`; a resource the \
+                       caller may not see answers 404.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "auth", description = "Registration, sign-in and sessions"),
+        (name = "users", description = "User administration (admins)"),
+        (name = "patients", description = "Patient charts and care teams"),
+        (name = "records", description = "Clinical records"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API routes and the OpenAPI document that describes them, from one source.
+pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let v1 = OpenApiRouter::new()
+        .merge(crate::auth::api::routes())
+        .merge(crate::users::api::routes())
+        .merge(crate::patients::api::routes())
+        .merge(crate::records::api::routes());
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", v1)
+        .split_for_parts()
+}
+
+/// `?limit=&cursor=` on every list.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Items per page, 1 to 200 (default 50).
+    pub limit: Option<usize>,
+    /// The `next` value of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Validated paging: a sane limit, and a cursor that is an id.
+pub struct Paging {
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Paging {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let Query(params) = Query::<PageParams>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| AppError::InvalidBody(rejection.body_text()))?;
+        let limit = params.limit.unwrap_or(50);
+        if !(1..=200).contains(&limit) {
+            return Err(
+                medvault_domain::InvalidValue::new("limit", "must be between 1 and 200").into(),
+            );
+        }
+        if let Some(cursor) = &params.cursor {
+            uuid::Uuid::parse_str(cursor).map_err(|_| {
+                medvault_domain::InvalidValue::new("cursor", "is not a cursor from this API")
+            })?;
+        }
+        Ok(Paging {
+            limit,
+            cursor: params.cursor,
+        })
+    }
+}
+
+/// A page of results.
+#[derive(Serialize, ToSchema)]
+pub struct ListBody<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+impl<T> ListBody<T> {
+    pub fn from_page<S>(page: medvault_store::Page<S>, view: impl Fn(S) -> T) -> Json<Self> {
+        Json(ListBody {
+            items: page.items.into_iter().map(view).collect(),
+            next: page.next,
+        })
+    }
+}
+
+/// Parses an id from the path, answering 404 (not 422) for one that cannot exist.
+pub fn path_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+/// Timestamps on the wire: RFC 3339, UTC.
+pub fn timestamp(at: chrono::NaiveDateTime) -> String {
+    at.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

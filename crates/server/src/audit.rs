@@ -1,0 +1,108 @@
+//! Building audit entries. Use cases append an entry in the same transaction as the change or
+//! read it records; a denial is recorded in a transaction of its own after the use case rolled
+//! back (see `AppState::run`).
+
+use medvault_domain::{Actor, PatientId};
+use medvault_store::repo::audit;
+use medvault_store::{AuditEntry, DbConnection, Outcome, StoreError};
+
+/// Where a request came from, for the audit trail.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    pub correlation_id: String,
+    pub client_addr: Option<String>,
+}
+
+/// What was refused, to be audited and then answered as "not found".
+#[derive(Clone, Debug)]
+pub struct Denial {
+    pub action: &'static str,
+    pub resource_type: &'static str,
+    pub resource_id: Option<String>,
+    pub patient_id: Option<PatientId>,
+}
+
+/// The subject of one audit entry.
+#[derive(Clone, Debug)]
+pub struct Event<'a> {
+    pub action: &'static str,
+    pub resource_type: &'static str,
+    pub resource_id: Option<String>,
+    pub patient_id: Option<PatientId>,
+    pub outcome: Outcome,
+    pub actor: Option<&'a Actor>,
+}
+
+impl<'a> Event<'a> {
+    /// A successful action by `actor`.
+    pub fn success(actor: &'a Actor, action: &'static str, resource_type: &'static str) -> Self {
+        Event {
+            action,
+            resource_type,
+            resource_id: None,
+            patient_id: None,
+            outcome: Outcome::Success,
+            actor: Some(actor),
+        }
+    }
+
+    pub fn resource(mut self, id: impl ToString) -> Self {
+        self.resource_id = Some(id.to_string());
+        self
+    }
+
+    pub fn patient(mut self, id: PatientId) -> Self {
+        self.patient_id = Some(id);
+        self
+    }
+
+    pub fn outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+}
+
+/// Appends one entry, stamped with the request's time, origin and correlation id.
+pub fn record(
+    conn: &mut DbConnection,
+    meta: &RequestMeta,
+    at: chrono::NaiveDateTime,
+    event: Event<'_>,
+) -> Result<(), StoreError> {
+    let entry = AuditEntry {
+        at,
+        actor_id: event.actor.map(|actor| actor.user_id.to_string()),
+        actor_role: event.actor.map(|actor| actor.role.as_str().to_owned()),
+        action: event.action.to_owned(),
+        resource_type: event.resource_type.to_owned(),
+        resource_id: event.resource_id,
+        patient_id: event.patient_id.map(|id| id.to_string()),
+        outcome: event.outcome.as_str().to_owned(),
+        client_addr: meta.client_addr.clone(),
+        correlation_id: Some(meta.correlation_id.clone()),
+    };
+    audit::append(conn, &entry)
+}
+
+/// Appends the entry for a denial.
+pub fn record_denial(
+    conn: &mut DbConnection,
+    meta: &RequestMeta,
+    at: chrono::NaiveDateTime,
+    actor: &Actor,
+    denial: &Denial,
+) -> Result<(), StoreError> {
+    record(
+        conn,
+        meta,
+        at,
+        Event {
+            action: denial.action,
+            resource_type: denial.resource_type,
+            resource_id: denial.resource_id.clone(),
+            patient_id: denial.patient_id,
+            outcome: Outcome::Denied,
+            actor: Some(actor),
+        },
+    )
+}

@@ -1,0 +1,13 @@
+//! Who is calling: passwords, sessions, tokens, cookies and CSRF, and the extractors that turn a
+//! request into an authenticated [`Caller`]. What the caller may do is decided by the policy.
+
+pub mod api;
+pub mod cookies;
+pub mod csrf;
+pub mod extract;
+pub mod keys;
+pub mod password;
+pub mod service;
+pub mod token;
+
+pub use extract::{ApiCaller, Caller, WebCaller};

@@ -1,0 +1,322 @@
+//! Registration, sign-in, sign-out and session resolution: the use cases behind both the API
+//! and the web forms.
+
+use chrono::{Duration, NaiveDateTime};
+use medvault_domain::{Actor, Email, Password, PersonName, Role, SessionId, UserId, UserStatus};
+use medvault_store::repo::sessions::{self, SessionKey};
+use medvault_store::repo::{patients, users};
+use medvault_store::{DbConnection, NewPatient, NewUser, Outcome, SessionKind, StoreError, User};
+
+use super::keys::random_token;
+use crate::app::AppState;
+use crate::audit::{self, Event, RequestMeta};
+use crate::error::AppError;
+
+/// An authenticated caller: the actor the policy reasons about, and the session behind it.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub actor: Actor,
+    pub session_id: SessionId,
+    pub name: String,
+    pub email: String,
+}
+
+pub struct Registration {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub role: String,
+}
+
+/// Creates an account. A patient gets their chart at once; a self-registered doctor waits for
+/// an admin unless registration is open.
+pub async fn register(
+    state: &AppState,
+    meta: &RequestMeta,
+    input: Registration,
+) -> Result<User, AppError> {
+    let role: Role = input.role.trim().parse()?;
+    if !role.self_registrable() {
+        return Err(AppError::Invalid(medvault_domain::InvalidValue::new(
+            "role",
+            "must be doctor or patient",
+        )));
+    }
+    let status = if role == Role::Doctor && !state.config.open_registration {
+        UserStatus::Pending
+    } else {
+        UserStatus::Active
+    };
+    create_user(
+        state,
+        meta,
+        None,
+        &input.email,
+        &input.password,
+        &input.name,
+        role,
+        status,
+    )
+    .await
+}
+
+/// Creates a user (and, for a patient, their chart). `by` is the admin doing it, if any.
+#[allow(clippy::too_many_arguments)]
+pub async fn create_user(
+    state: &AppState,
+    meta: &RequestMeta,
+    by: Option<Actor>,
+    email: &str,
+    password: &str,
+    name: &str,
+    role: Role,
+    status: UserStatus,
+) -> Result<User, AppError> {
+    let email = Email::parse(email)?;
+    let name = PersonName::parse(name)?;
+    let password = Password::parse(password)?;
+    let hash = state.passwords.hash(&password).await?;
+    let now = state.now();
+    let meta = meta.clone();
+    state
+        .write(move |conn| {
+            let new = NewUser {
+                email: &email,
+                name: &name,
+                role,
+                status,
+                password_hash: &hash,
+            };
+            let user = users::insert(conn, new, now).map_err(|error| match error {
+                StoreError::Conflict(_) => AppError::Conflict {
+                    code: "email_taken",
+                    message: "an account with this email already exists",
+                },
+                other => other.into(),
+            })?;
+            let chart = if role == Role::Patient {
+                let chart = NewPatient {
+                    name,
+                    birth_date: None,
+                    sex: Default::default(),
+                    phone: None,
+                    user_id: Some(user.id),
+                    created_by: by.map(|admin| admin.user_id),
+                };
+                Some(patients::insert(conn, chart, now)?.id)
+            } else {
+                None
+            };
+            let actor = by.unwrap_or(Actor {
+                user_id: user.id,
+                role,
+                patient_id: chart,
+            });
+            let mut event = Event::success(&actor, "user.create", "user").resource(user.id);
+            if let Some(chart) = chart {
+                event = event.patient(chart);
+            }
+            audit::record(conn, &meta, now, event)?;
+            Ok(user)
+        })
+        .await
+}
+
+/// What a successful sign-in yields: the caller, and the credential to hand back.
+pub struct SignedIn {
+    pub caller: Caller,
+    pub expires_in: i64,
+    /// A bearer token (API) or a cookie secret (web).
+    pub credential: String,
+}
+
+/// Checks an email and password and opens a session. Unknown email and wrong password answer
+/// alike, and take as long as each other.
+pub async fn login(
+    state: &AppState,
+    meta: &RequestMeta,
+    email: &str,
+    password: &str,
+    kind: SessionKind,
+) -> Result<SignedIn, AppError> {
+    // Not the registration rules: only bound the work an attacker can ask for.
+    if password.chars().count() > Password::MAX_CHARS * 4 {
+        return Err(AppError::InvalidCredentials);
+    }
+    let user = match Email::parse(email) {
+        Ok(email) => {
+            state
+                .read(move |conn| Ok(users::find_by_email(conn, &email)?))
+                .await?
+        }
+        Err(_) => None,
+    };
+    let matches = state
+        .passwords
+        .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+        .await?;
+    let now = state.now();
+    let Some(user) = user.filter(|_| matches) else {
+        let meta = meta.clone();
+        state
+            .write(move |conn| {
+                let event = Event {
+                    action: "auth.login",
+                    resource_type: "session",
+                    resource_id: None,
+                    patient_id: None,
+                    outcome: Outcome::Failure,
+                    actor: None,
+                };
+                Ok(audit::record(conn, &meta, now, event)?)
+            })
+            .await?;
+        return Err(AppError::InvalidCredentials);
+    };
+    match user.status {
+        UserStatus::Active => {}
+        UserStatus::Pending => {
+            return Err(AppError::Forbidden {
+                code: "account_pending",
+                message: "this account is waiting for an administrator's approval",
+            });
+        }
+        UserStatus::Deactivated => {
+            return Err(AppError::Forbidden {
+                code: "account_deactivated",
+                message: "this account has been deactivated",
+            });
+        }
+    }
+    let ttl = match kind {
+        SessionKind::Api => state.config.token_ttl,
+        SessionKind::Web => state.config.session_max,
+    };
+    let expires_at = now + Duration::from_std(ttl).map_err(|e| AppError::Internal(e.into()))?;
+    let cookie_secret = match kind {
+        SessionKind::Web => Some(random_token(32)?),
+        SessionKind::Api => None,
+    };
+    let secret_hash = cookie_secret.as_deref().map(hash_secret);
+    let meta = meta.clone();
+    let (user_id, role) = (user.id, user.role);
+    let (session, actor) = state
+        .write(move |conn| {
+            let session =
+                sessions::insert(conn, user_id, kind, secret_hash.as_deref(), now, expires_at)?;
+            let actor = actor_of(conn, user_id, role)?;
+            let event = Event::success(&actor, "auth.login", "session").resource(session.id);
+            audit::record(conn, &meta, now, event)?;
+            Ok((session, actor))
+        })
+        .await?;
+    let credential = match cookie_secret {
+        Some(secret) => secret,
+        None => state.tokens.issue(
+            user.id,
+            session.id,
+            now.and_utc().timestamp(),
+            expires_at.and_utc().timestamp(),
+        )?,
+    };
+    Ok(SignedIn {
+        caller: Caller {
+            actor,
+            session_id: session.id,
+            name: user.name,
+            email: user.email,
+        },
+        expires_in: (expires_at - now).num_seconds(),
+        credential,
+    })
+}
+
+/// Ends the caller's session, on every server at once.
+pub async fn logout(state: &AppState, meta: &RequestMeta, caller: &Caller) -> Result<(), AppError> {
+    let now = state.now();
+    let meta = meta.clone();
+    let actor = caller.actor;
+    let session = caller.session_id;
+    state
+        .write(move |conn| {
+            sessions::revoke(conn, session, now)?;
+            audit::record(
+                conn,
+                &meta,
+                now,
+                Event::success(&actor, "auth.logout", "session").resource(session),
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+/// The caller behind an API token, if its session is live.
+pub async fn resolve_token(state: &AppState, token: &str) -> Result<Option<Caller>, AppError> {
+    let Some(session) = state.tokens.session_of(token) else {
+        return Ok(None);
+    };
+    let now = state.now();
+    state
+        .read(move |conn| caller_for(conn, SessionKey::Id(session), now, None))
+        .await
+}
+
+/// The caller behind a web cookie, if its session is live and not idle for too long. Activity
+/// is written at most once a minute, to keep page views cheap.
+pub async fn resolve_cookie(state: &AppState, secret: &str) -> Result<Option<Caller>, AppError> {
+    let hash = hash_secret(secret);
+    let now = state.now();
+    let idle =
+        Duration::from_std(state.config.session_idle).map_err(|e| AppError::Internal(e.into()))?;
+    state
+        .read(move |conn| caller_for(conn, SessionKey::SecretHash(&hash), now, Some(idle)))
+        .await
+}
+
+fn caller_for(
+    conn: &mut DbConnection,
+    key: SessionKey<'_>,
+    now: NaiveDateTime,
+    idle_limit: Option<Duration>,
+) -> Result<Option<Caller>, AppError> {
+    let Some((session, user)) = sessions::find_live(conn, key, now)? else {
+        return Ok(None);
+    };
+    if let Some(limit) = idle_limit {
+        if now - session.last_seen_at > limit {
+            return Ok(None);
+        }
+        if now - session.last_seen_at > Duration::seconds(60) {
+            sessions::touch(conn, session.id, now)?;
+        }
+    }
+    let actor = actor_of(conn, user.id, user.role)?;
+    Ok(Some(Caller {
+        actor,
+        session_id: session.id,
+        name: user.name,
+        email: user.email,
+    }))
+}
+
+fn actor_of(conn: &mut DbConnection, user_id: UserId, role: Role) -> Result<Actor, StoreError> {
+    let patient_id = match role {
+        Role::Patient => patients::find_by_user(conn, user_id)?.map(|chart| chart.id),
+        _ => None,
+    };
+    Ok(Actor {
+        user_id,
+        role,
+        patient_id,
+    })
+}
+
+/// Cookie secrets are stored hashed: a leaked sessions table opens no session.
+fn hash_secret(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,145 @@
+//! The `medvault` command line.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use medvault_domain::{Role, UserStatus};
+use medvault_store::repo::users;
+
+use crate::app::system_clock;
+use crate::audit::RequestMeta;
+use crate::auth::service::create_user;
+use crate::config::Config;
+use crate::server::{anyhow_of, bootstrap_admin, build_state, serve, shutdown_signal};
+
+#[derive(Parser)]
+#[command(
+    name = "medvault",
+    version,
+    about = "MedVault: medical records with strict access control"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web UI and the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load data.
+    Seed {
+        /// Demo users, patients and records, with their sign-in details printed.
+        #[arg(long, required = true)]
+        demo: bool,
+    },
+    /// Manage administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an admin. The password is read from standard input (one line), never from the
+    /// command line, where other users of the machine could see it.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = Config::from_env().and_then(|config| {
+        crate::telemetry::init(config.log_format);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config))
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("medvault: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => run_server(config).await,
+        Command::Migrate => {
+            build_state(config, system_clock())?;
+            println!("Migrations applied.");
+            Ok(())
+        }
+        Command::Seed { demo: _ } => {
+            let state = build_state(config, system_clock())?;
+            crate::seed::demo(&state).await
+        }
+        Command::Admin {
+            command: AdminCommand::Create { email, name },
+        } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let state = build_state(config, system_clock())?;
+            let meta = RequestMeta {
+                correlation_id: "cli".into(),
+                client_addr: None,
+            };
+            let user = create_user(
+                &state,
+                &meta,
+                None,
+                &email,
+                password,
+                &name,
+                Role::Admin,
+                UserStatus::Active,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+            println!("Admin created: {} ({})", user.email, user.id);
+            Ok(())
+        }
+    }
+}
+
+async fn run_server(config: Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let state = build_state(config, system_clock())?;
+    bootstrap_admin(&state).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, backend = state.store.backend().as_str(), "MedVault is serving");
+    let has_users = state
+        .read(|conn| Ok(!users::list(conn, None, None, 1)?.items.is_empty()))
+        .await
+        .map_err(anyhow_of)?;
+    if !has_users {
+        eprintln!(
+            "\nMedVault is running at http://{address}/ with no accounts yet. Either:\n  \
+             - create your own at http://{address}/register, or\n  \
+             - stop it and run `medvault seed --demo` for demo accounts (their passwords are printed), or\n  \
+             - set ADMIN_EMAIL and ADMIN_PASSWORD (or run `medvault admin create`) for the first admin.\n"
+        );
+    } else {
+        eprintln!("\nMedVault is running at http://{address}/\n");
+    }
+    serve(listener, state, shutdown_signal()).await
+}

@@ -1,0 +1,194 @@
+//! Typed configuration from the environment. Every variable is listed in `docs/configuration.md`;
+//! secrets are redacted from `Debug`, so a config can be logged safely.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+/// A value that must never reach a log line.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `MEDVAULT_LISTEN`: the address to serve on.
+    pub listen: SocketAddr,
+    /// `MEDVAULT_DATA_DIR`: where the SQLite file and the generated secret live.
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`: `postgres://…`, or a SQLite file path.
+    pub database_url: String,
+    /// `MEDVAULT_SECRET`: signs tokens and CSRF values; servers sharing a database share it.
+    pub secret: Option<Secret>,
+    /// `ADMIN_EMAIL` and `ADMIN_PASSWORD`: the first admin, created if no admin exists.
+    pub bootstrap_admin: Option<(String, Secret)>,
+    /// `MEDVAULT_OPEN_REGISTRATION`: self-registered doctors are active at once.
+    pub open_registration: bool,
+    /// `MEDVAULT_TOKEN_TTL_SECS`: how long an API token lives.
+    pub token_ttl: Duration,
+    /// `MEDVAULT_SESSION_IDLE_SECS`: a web session ends after this long without a request.
+    pub session_idle: Duration,
+    /// `MEDVAULT_SESSION_MAX_SECS`: a web session ends this long after sign-in, whatever happens.
+    pub session_max: Duration,
+    /// `MEDVAULT_SECURE_COOKIES`: mark cookies `Secure` (set it when served over HTTPS).
+    pub secure_cookies: bool,
+    /// `MEDVAULT_HASH_CONCURRENCY`: password hashes computed at once, at most.
+    pub hash_concurrency: usize,
+    /// `MEDVAULT_DB_MAX_CONNECTIONS`: the pool's size.
+    pub db_max_connections: Option<u32>,
+    /// `MEDVAULT_LOG_FORMAT`: `json` (default) or `pretty`.
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+    }
+
+    /// Reads the configuration through `lookup`, so tests need not touch the environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let parse_secs = |name: &str, default: u64| -> anyhow::Result<Duration> {
+            match lookup(name) {
+                None => Ok(Duration::from_secs(default)),
+                Some(raw) => {
+                    let secs: u64 = raw
+                        .parse()
+                        .with_context(|| format!("{name} must be a number of seconds"))?;
+                    if secs == 0 {
+                        bail!("{name} must be more than zero");
+                    }
+                    Ok(Duration::from_secs(secs))
+                }
+            }
+        };
+        let flag = |name: &str| -> anyhow::Result<bool> {
+            match lookup(name).as_deref() {
+                None | Some("false" | "0" | "no") => Ok(false),
+                Some("true" | "1" | "yes") => Ok(true),
+                Some(_) => bail!("{name} must be true or false"),
+            }
+        };
+        let data_dir =
+            PathBuf::from(lookup("MEDVAULT_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = lookup("DATABASE_URL")
+            .unwrap_or_else(|| data_dir.join("medvault.db").to_string_lossy().into_owned());
+        let secret = lookup("MEDVAULT_SECRET").map(Secret::new);
+        if secret
+            .as_ref()
+            .is_some_and(|secret| secret.expose().len() < 32)
+        {
+            bail!("MEDVAULT_SECRET must be at least 32 characters");
+        }
+        let bootstrap_admin = match (lookup("ADMIN_EMAIL"), lookup("ADMIN_PASSWORD")) {
+            (Some(email), Some(password)) => Some((email, Secret::new(password))),
+            (None, None) => None,
+            _ => bail!("ADMIN_EMAIL and ADMIN_PASSWORD must be set together"),
+        };
+        let log_format = match lookup("MEDVAULT_LOG_FORMAT").as_deref() {
+            None | Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(_) => bail!("MEDVAULT_LOG_FORMAT must be json or pretty"),
+        };
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Config {
+            listen: lookup("MEDVAULT_LISTEN")
+                .unwrap_or_else(|| "127.0.0.1:8080".into())
+                .parse()
+                .context("MEDVAULT_LISTEN must be an address such as 127.0.0.1:8080")?,
+            data_dir,
+            database_url,
+            secret,
+            bootstrap_admin,
+            open_registration: flag("MEDVAULT_OPEN_REGISTRATION")?,
+            token_ttl: parse_secs("MEDVAULT_TOKEN_TTL_SECS", 3600)?,
+            session_idle: parse_secs("MEDVAULT_SESSION_IDLE_SECS", 30 * 60)?,
+            session_max: parse_secs("MEDVAULT_SESSION_MAX_SECS", 12 * 3600)?,
+            secure_cookies: flag("MEDVAULT_SECURE_COOKIES")?,
+            hash_concurrency: match lookup("MEDVAULT_HASH_CONCURRENCY") {
+                Some(raw) => raw
+                    .parse()
+                    .context("MEDVAULT_HASH_CONCURRENCY must be a number")?,
+                None => cores,
+            }
+            .max(1),
+            db_max_connections: lookup("MEDVAULT_DB_MAX_CONNECTIONS")
+                .map(|raw| {
+                    raw.parse()
+                        .context("MEDVAULT_DB_MAX_CONNECTIONS must be a number")
+                })
+                .transpose()?,
+            log_format,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_give_an_embedded_database_under_the_data_dir() {
+        let config = config(&[]).expect("defaults are valid");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert!(config.database_url.ends_with("medvault.db"));
+        assert_eq!(config.session_idle, Duration::from_secs(1800));
+        assert!(!config.open_registration);
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let config = config(&[
+            ("MEDVAULT_SECRET", "0123456789abcdef0123456789abcdef-top"),
+            ("ADMIN_EMAIL", "root@example.org"),
+            ("ADMIN_PASSWORD", "correct horse battery"),
+        ])
+        .expect("valid");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("battery"));
+        assert!(!shown.contains("abcdef-top"));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let error = config(&[("MEDVAULT_LISTEN", "nowhere")]).expect_err("invalid");
+        assert!(error.to_string().contains("MEDVAULT_LISTEN"));
+        assert!(config(&[("MEDVAULT_SECRET", "short")]).is_err());
+        assert!(config(&[("ADMIN_EMAIL", "a@example.org")]).is_err());
+        assert!(config(&[("MEDVAULT_TOKEN_TTL_SECS", "0")]).is_err());
+    }
+}

@@ -1,0 +1,180 @@
+//! One error type for every use case, and its JSON presenter. (The HTML presenter is in `web`.)
+//! Internal detail is logged with the correlation id and never sent.
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use medvault_domain::InvalidValue;
+use medvault_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::audit::Denial;
+use crate::http::correlation;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Invalid(InvalidValue),
+    /// A body that parsed as JSON but not into the expected shape (missing field, wrong type).
+    #[error("{0}")]
+    InvalidBody(String),
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("send the body as application/json")]
+    UnsupportedMediaType,
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("the email or password is wrong")]
+    InvalidCredentials,
+    #[error("{message}")]
+    Forbidden {
+        code: &'static str,
+        message: &'static str,
+    },
+    #[error("not found")]
+    NotFound,
+    /// The policy refused. Presented exactly like [`AppError::NotFound`]; audited first.
+    #[error("not found")]
+    Denied(Denial),
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: &'static str,
+    },
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("the service is busy; try again shortly")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<InvalidValue> for AppError {
+    fn from(value: InvalidValue) -> Self {
+        AppError::Invalid(value)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Unavailable(_) => AppError::Unavailable,
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+/// The one error shape of the API.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable, stable: `not_found`, `invalid_input`, `unauthenticated`, …
+    pub code: &'static str,
+    /// For people; may change.
+    pub message: String,
+    /// The field at fault, for `invalid_input`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+    /// Quote it to support: it finds the request's log lines.
+    pub correlation_id: String,
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Invalid(_) | AppError::InvalidBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            // A denial about a patient's data is hidden as "not found"; one about a function
+            // (creating users, say) reveals nothing and is plainly forbidden.
+            AppError::Denied(denial) if denial.patient_id.is_none() => StatusCode::FORBIDDEN,
+            AppError::Denied(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Invalid(_) | AppError::InvalidBody(_) => "invalid_input",
+            AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::BadRequest { code, .. }
+            | AppError::Forbidden { code, .. }
+            | AppError::Conflict { code, .. } => code,
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::Denied(denial) if denial.patient_id.is_none() => "forbidden",
+            AppError::NotFound | AppError::Denied(_) => "not_found",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Unavailable => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// The message a client may see.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Invalid(invalid) => format!("{} {}", invalid.field, invalid.message),
+            AppError::Denied(denial) if denial.patient_id.is_none() => {
+                "your role does not allow this".to_owned()
+            }
+            AppError::Denied(_) | AppError::NotFound => "not found".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Logs what the client is not told. Server faults at error level; the rest is routine.
+    fn log(&self) {
+        match self {
+            AppError::Internal(error) => {
+                tracing::error!(error = %format!("{error:#}"), "request failed")
+            }
+            AppError::Unavailable => tracing::warn!("database unavailable"),
+            _ => {}
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.public_message(),
+                field: match self {
+                    AppError::Invalid(invalid) => Some(invalid.field),
+                    _ => None,
+                },
+                correlation_id: correlation::current(),
+            },
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if matches!(
+            self,
+            AppError::Unauthenticated | AppError::InvalidCredentials
+        ) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,7 @@
+//! Cross-cutting HTTP concerns: correlation ids, request logs and metrics, security headers,
+//! and the JSON body extractor that answers bad input with the error shape.
+
+pub mod correlation;
+pub mod json;
+pub mod observe;
+pub mod security;

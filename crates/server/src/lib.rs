@@ -1,0 +1,21 @@
+//! The MedVault server: configuration, HTTP API, web UI and command line, on top of the domain
+//! and store crates. The binary is a thin wrapper over [`cli::main`].
+
+pub mod api;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod docs;
+pub mod error;
+pub mod http;
+pub mod ops;
+pub mod patients;
+pub mod records;
+pub mod router;
+pub mod seed;
+pub mod server;
+pub mod telemetry;
+pub mod users;
+pub mod web;

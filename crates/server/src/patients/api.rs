@@ -1,0 +1,150 @@
+//! `/api/v1/patients`: charts and care teams.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use medvault_store::Patient;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::ChartInput;
+use crate::api::{ListBody, PageParams, Paging, path_id, timestamp};
+use crate::app::AppState;
+use crate::audit::RequestMeta;
+use crate::auth::ApiCaller;
+use crate::error::{AppResult, ErrorBody};
+use crate::http::json::ApiJson;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get))
+        .routes(routes!(add_care_team_member))
+}
+
+/// A patient chart's demographics.
+#[derive(Serialize, ToSchema)]
+pub struct PatientView {
+    pub id: String,
+    pub name: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    /// `female`, `male`, `other` or `unknown`.
+    pub sex: String,
+    pub phone: Option<String>,
+    /// The login linked to this chart, if the patient has one.
+    pub user_id: Option<String>,
+    pub created_at: String,
+}
+
+impl From<Patient> for PatientView {
+    fn from(chart: Patient) -> Self {
+        PatientView {
+            id: chart.id.to_string(),
+            name: chart.name,
+            birth_date: chart
+                .birth_date
+                .map(|date| date.format("%Y-%m-%d").to_string()),
+            sex: chart.sex.as_str().to_owned(),
+            phone: chart.phone,
+            user_id: chart.user_id.map(|id| id.to_string()),
+            created_at: timestamp(chart.created_at),
+        }
+    }
+}
+
+/// Charts the caller may see: all (admin), their care team's (doctor), their own (patient).
+#[utoipa::path(get, path = "/patients", tag = "patients", params(PageParams), security(("bearer" = [])),
+    responses((status = 200, body = ListBody<PatientView>), (status = 401, body = ErrorBody)))]
+async fn list(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    paging: Paging,
+) -> AppResult<Json<ListBody<PatientView>>> {
+    let page = super::list(&state, caller.actor, &meta, paging.cursor, paging.limit).await?;
+    Ok(ListBody::from_page(page, PatientView::from))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewPatientBody {
+    pub name: String,
+    /// `YYYY-MM-DD`.
+    #[schema(example = "1984-03-09")]
+    pub birth_date: Option<String>,
+    /// `female`, `male`, `other` or `unknown` (default).
+    pub sex: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// Open a chart. Doctors and admins; a doctor who opens one joins its care team.
+#[utoipa::path(post, path = "/patients", tag = "patients", request_body = NewPatientBody, security(("bearer" = [])),
+    responses((status = 201, body = PatientView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(body): ApiJson<NewPatientBody>,
+) -> AppResult<(StatusCode, Json<PatientView>)> {
+    let input = ChartInput {
+        name: body.name,
+        birth_date: body.birth_date,
+        sex: body.sex,
+        phone: body.phone,
+    };
+    let chart = super::create(&state, caller.actor, &meta, input).await?;
+    Ok((StatusCode::CREATED, Json(chart.into())))
+}
+
+/// One chart, if the caller may see it; 404 otherwise.
+#[utoipa::path(get, path = "/patients/{id}", tag = "patients", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Patient id")),
+    responses((status = 200, body = PatientView), (status = 404, body = ErrorBody)))]
+async fn get(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> AppResult<Json<PatientView>> {
+    let chart = super::get(&state, caller.actor, &meta, path_id(&id)?).await?;
+    Ok(Json(chart.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CareTeamBody {
+    pub doctor_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CareTeamMemberView {
+    pub patient_id: String,
+    pub doctor_id: String,
+}
+
+/// Put a doctor on the care team. Admins, or the patient themselves.
+#[utoipa::path(post, path = "/patients/{id}/care-team", tag = "patients", request_body = CareTeamBody,
+    security(("bearer" = [])), params(("id" = String, Path, description = "Patient id")),
+    responses((status = 201, body = CareTeamMemberView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_care_team_member(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CareTeamBody>,
+) -> AppResult<(StatusCode, Json<CareTeamMemberView>)> {
+    let patient = path_id(&id)?;
+    let doctor = body
+        .doctor_id
+        .parse()
+        .map_err(|_| medvault_domain::InvalidValue::new("doctor_id", "is not an active doctor"))?;
+    super::add_to_care_team(&state, caller.actor, &meta, patient, doctor).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CareTeamMemberView {
+            patient_id: id,
+            doctor_id: body.doctor_id,
+        }),
+    ))
+}

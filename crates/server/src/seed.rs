@@ -1,0 +1,192 @@
+//! `medvault seed --demo`: a small, believable data set to try MedVault with.
+
+use chrono::NaiveDate;
+use medvault_domain::{
+    Email, Password, PersonName, RecordNotes, RecordTitle, Role, Sex, UserStatus,
+};
+use medvault_store::repo::{care_team, patients, records, users};
+use medvault_store::{NewPatient, NewRecord, NewUser};
+
+use crate::app::AppState;
+use crate::server::anyhow_of;
+
+struct DemoUser {
+    email: &'static str,
+    password: &'static str,
+    name: &'static str,
+    role: Role,
+    /// Patients: date of birth and sex.
+    born: Option<(i32, u32, u32, Sex)>,
+}
+
+const USERS: [DemoUser; 6] = [
+    DemoUser {
+        email: "admin@demo.medvault.test",
+        password: "demo-admin-passphrase",
+        name: "Avery Admin",
+        role: Role::Admin,
+        born: None,
+    },
+    DemoUser {
+        email: "dr.okafor@demo.medvault.test",
+        password: "demo-doctor-passphrase",
+        name: "Dr. Amara Okafor",
+        role: Role::Doctor,
+        born: None,
+    },
+    DemoUser {
+        email: "dr.meyer@demo.medvault.test",
+        password: "demo-doctor-passphrase",
+        name: "Dr. Lukas Meyer",
+        role: Role::Doctor,
+        born: None,
+    },
+    DemoUser {
+        email: "sofia@demo.medvault.test",
+        password: "demo-patient-passphrase",
+        name: "Sofia Rossi",
+        role: Role::Patient,
+        born: Some((1987, 4, 12, Sex::Female)),
+    },
+    DemoUser {
+        email: "kenji@demo.medvault.test",
+        password: "demo-patient-passphrase",
+        name: "Kenji Tanaka",
+        role: Role::Patient,
+        born: Some((1959, 11, 3, Sex::Male)),
+    },
+    DemoUser {
+        email: "maria@demo.medvault.test",
+        password: "demo-patient-passphrase",
+        name: "María García",
+        role: Role::Patient,
+        born: Some((2001, 7, 28, Sex::Female)),
+    },
+];
+
+/// (doctor index, patient index) pairs, into `USERS`.
+const CARE_TEAMS: [(usize, usize); 4] = [(1, 3), (1, 4), (2, 4), (2, 5)];
+
+/// (author, patient, title, notes).
+const RECORDS: [(usize, usize, &str, &str); 5] = [
+    (
+        1,
+        3,
+        "Annual check-up",
+        "Blood pressure 118/76. BMI 22.4. No complaints.\nPlan: routine bloods, review in 12 months.",
+    ),
+    (
+        1,
+        4,
+        "Type 2 diabetes review",
+        "HbA1c 7.4 % (was 7.9 %). Feet examined: sensation intact.\nContinue metformin 1 g twice daily; dietitian referral.",
+    ),
+    (
+        2,
+        4,
+        "Cardiology consultation",
+        "Exertional breathlessness for 3 months. ECG: sinus rhythm, no acute changes.\nEchocardiogram requested.",
+    ),
+    (
+        2,
+        5,
+        "Sprained ankle",
+        "Inversion injury playing football. Ottawa rules negative; no X-ray needed.\nRICE, ibuprofen 400 mg as needed, review if not better in 2 weeks.",
+    ),
+    (
+        2,
+        5,
+        "Follow-up",
+        "Ankle much improved, full weight bearing. Discharged.",
+    ),
+];
+
+pub async fn demo(state: &AppState) -> anyhow::Result<()> {
+    let first = Email::parse(USERS[0].email).map_err(|e| anyhow::anyhow!(e))?;
+    let present = state
+        .read(move |conn| Ok(users::find_by_email(conn, &first)?.is_some()))
+        .await
+        .map_err(anyhow_of)?;
+    if present {
+        println!("The demo data is already there.");
+        print_credentials();
+        return Ok(());
+    }
+    let mut hashes = Vec::with_capacity(USERS.len());
+    for user in &USERS {
+        let password = Password::parse(user.password).map_err(|e| anyhow::anyhow!(e))?;
+        hashes.push(state.passwords.hash(&password).await.map_err(anyhow_of)?);
+    }
+    let now = state.now();
+    state
+        .write(move |conn| {
+            let mut ids = Vec::new();
+            let mut charts = Vec::new();
+            for (user, hash) in USERS.iter().zip(&hashes) {
+                let email = Email::parse(user.email)?;
+                let name = PersonName::parse(user.name)?;
+                let new = NewUser {
+                    email: &email,
+                    name: &name,
+                    role: user.role,
+                    status: UserStatus::Active,
+                    password_hash: hash,
+                };
+                let created = users::insert(conn, new, now)?;
+                let chart = match user.born {
+                    Some((year, month, day, sex)) => {
+                        let birth = NaiveDate::from_ymd_opt(year, month, day)
+                            .map(|date| medvault_domain::BirthDate::new(date, now.date()))
+                            .transpose()?;
+                        let chart = NewPatient {
+                            name,
+                            birth_date: birth,
+                            sex,
+                            phone: None,
+                            user_id: Some(created.id),
+                            created_by: None,
+                        };
+                        Some(patients::insert(conn, chart, now)?.id)
+                    }
+                    None => None,
+                };
+                ids.push(created.id);
+                charts.push(chart);
+            }
+            let admin = ids[0];
+            for (doctor, patient) in CARE_TEAMS {
+                if let Some(chart) = charts[patient] {
+                    care_team::add(conn, chart, ids[doctor], admin, now)?;
+                }
+            }
+            for (author, patient, title, notes) in RECORDS {
+                if let Some(chart) = charts[patient] {
+                    let record = NewRecord {
+                        patient_id: chart,
+                        author_id: ids[author],
+                        title: RecordTitle::parse(title)?,
+                        notes: RecordNotes::parse(notes)?,
+                    };
+                    records::insert(conn, record, now)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+        .map_err(anyhow_of)?;
+    println!("Demo data created.");
+    print_credentials();
+    Ok(())
+}
+
+fn print_credentials() {
+    println!("\nSign in with any of these (demo only: never use these in production):");
+    for user in &USERS {
+        println!(
+            "  {:<8} {:<32} {}",
+            user.role.as_str(),
+            user.email,
+            user.password
+        );
+    }
+}

@@ -1,0 +1,122 @@
+//! Building the application from a configuration, and serving it until asked to stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use medvault_domain::{Role, UserStatus};
+use medvault_store::repo::users;
+use medvault_store::{Store, StoreOptions};
+use tokio::net::TcpListener;
+
+use crate::app::{AppState, Clock};
+use crate::audit::RequestMeta;
+use crate::auth::keys::{Keys, load_secret};
+use crate::auth::password::PasswordHasher;
+use crate::auth::service::create_user;
+use crate::auth::token::TokenCodec;
+use crate::config::Config;
+use crate::error::AppError;
+use crate::ops::Metrics;
+
+/// Opens the database (running migrations) and assembles the shared state.
+pub fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
+    let secret = load_secret(&config)?;
+    let mut options = StoreOptions::default();
+    if let Some(max) = config.db_max_connections {
+        options.max_connections = max;
+    }
+    let store = Store::open(&config.database_url, &options).context("cannot open the database")?;
+    let keys = Keys::derive(&secret);
+    Ok(AppState {
+        tokens: Arc::new(TokenCodec::new(&keys.token)),
+        keys: Arc::new(keys),
+        passwords: Arc::new(PasswordHasher::new(config.hash_concurrency).map_err(anyhow_of)?),
+        store: Arc::new(store),
+        config: Arc::new(config),
+        clock,
+    })
+}
+
+pub fn anyhow_of(error: AppError) -> anyhow::Error {
+    match error {
+        AppError::Internal(inner) => inner,
+        other => anyhow::anyhow!(other.public_message()),
+    }
+}
+
+/// Creates the admin named by `ADMIN_EMAIL` / `ADMIN_PASSWORD` when no admin exists yet.
+pub async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
+    let Some((email, password)) = state.config.bootstrap_admin.clone() else {
+        return Ok(());
+    };
+    if state
+        .read(|conn| Ok(users::any_admin(conn)?))
+        .await
+        .map_err(anyhow_of)?
+    {
+        return Ok(());
+    }
+    let meta = RequestMeta {
+        correlation_id: "bootstrap".into(),
+        client_addr: None,
+    };
+    create_user(
+        state,
+        &meta,
+        None,
+        &email,
+        password.expose(),
+        "Administrator",
+        Role::Admin,
+        UserStatus::Active,
+    )
+    .await
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create the first admin from ADMIN_EMAIL: {}",
+            e.public_message()
+        )
+    })?;
+    tracing::info!("created the first admin from ADMIN_EMAIL");
+    Ok(())
+}
+
+/// Serves until `shutdown` completes, then lets requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let router = crate::router::build(state, Metrics::install()?);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("server failed")
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,108 @@
+//! `/api/v1/users`: user administration.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use medvault_domain::UserStatus;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::{ListBody, PageParams, Paging, path_id};
+use crate::app::AppState;
+use crate::audit::RequestMeta;
+use crate::auth::ApiCaller;
+use crate::auth::api::UserView;
+use crate::error::{AppResult, ErrorBody};
+use crate::http::json::ApiJson;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(approve))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewUserBody {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    /// Any role: `admin`, `doctor` or `patient`.
+    pub role: String,
+}
+
+/// Create a user of any role, active at once. Admins only; only an admin creates an admin.
+#[utoipa::path(post, path = "/users", tag = "users", request_body = NewUserBody, security(("bearer" = [])),
+    responses(
+        (status = 201, body = UserView),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+async fn create(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(body): ApiJson<NewUserBody>,
+) -> AppResult<(StatusCode, Json<UserView>)> {
+    let user = super::create(
+        &state,
+        caller.actor,
+        &meta,
+        &body.email,
+        &body.password,
+        &body.name,
+        &body.role,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatusFilter {
+    /// Only users in this status: `active`, `pending` or `deactivated`.
+    pub status: Option<String>,
+}
+
+/// List users. Admins only.
+#[utoipa::path(get, path = "/users", tag = "users", params(PageParams, StatusFilter), security(("bearer" = [])),
+    responses((status = 200, body = ListBody<UserView>), (status = 403, body = ErrorBody)))]
+async fn list(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    paging: Paging,
+    Query(filter): Query<StatusFilter>,
+) -> AppResult<Json<ListBody<UserView>>> {
+    let status = filter
+        .status
+        .as_deref()
+        .map(str::parse::<UserStatus>)
+        .transpose()?;
+    let page = super::list(
+        &state,
+        caller.actor,
+        &meta,
+        status,
+        paging.cursor,
+        paging.limit,
+    )
+    .await?;
+    Ok(ListBody::from_page(page, UserView::from))
+}
+
+/// Approve a pending account (a self-registered doctor). Admins only.
+#[utoipa::path(post, path = "/users/{id}/approve", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn approve(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> AppResult<Json<UserView>> {
+    let user = super::approve(&state, caller.actor, &meta, path_id(&id)?).await?;
+    Ok(Json(user.into()))
+}

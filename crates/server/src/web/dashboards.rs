@@ -1,0 +1,300 @@
+//! The doctor's and the patient's dashboards, chart pages and the record form.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use medvault_domain::{Email, PatientId, Role};
+use medvault_store::repo::{patients as patient_repo, users};
+use medvault_store::{Patient, Record};
+use serde::Deserialize;
+
+use super::session::{NoticeQuery, home_of};
+use super::views::{
+    ChartPage, DoctorDashboard, Nav, PatientDashboard, PatientRow, RecordCreatePage, RecordForm,
+    RecordRow, notice,
+};
+use super::{WebForm, render};
+use crate::app::AppState;
+use crate::audit::RequestMeta;
+use crate::auth::csrf::Csrf;
+use crate::auth::{Caller, WebCaller};
+use crate::error::AppError;
+use crate::{api, patients, records};
+
+/// How many items a dashboard shows.
+const DASHBOARD_ITEMS: usize = 200;
+
+fn wrong_role(caller: &Caller) -> Response {
+    Redirect::to(home_of(caller.actor.role)).into_response()
+}
+
+/// Every chart the caller may see (one page, enough for a dashboard).
+async fn visible_patients(
+    state: &AppState,
+    caller: &Caller,
+    meta: &RequestMeta,
+) -> Result<Vec<Patient>, AppError> {
+    Ok(
+        patients::list(state, caller.actor, meta, None, DASHBOARD_ITEMS)
+            .await?
+            .items,
+    )
+}
+
+fn record_rows(records: &[Record], names: Option<&HashMap<PatientId, String>>) -> Vec<RecordRow> {
+    records
+        .iter()
+        .map(|record| {
+            RecordRow::new(
+                record,
+                names
+                    .and_then(|names| names.get(&record.patient_id))
+                    .map(String::as_str),
+            )
+        })
+        .collect()
+}
+
+pub async fn doctor(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    Query(query): Query<NoticeQuery>,
+) -> Response {
+    if caller.actor.role != Role::Doctor {
+        return wrong_role(&caller);
+    }
+    doctor_page(
+        &state,
+        &meta,
+        &caller,
+        &csrf,
+        notice(query.notice.as_deref()),
+        None,
+        RecordForm::default(),
+    )
+    .await
+    .unwrap_or_else(AppError::into_response_html)
+}
+
+async fn doctor_page(
+    state: &AppState,
+    meta: &RequestMeta,
+    caller: &Caller,
+    csrf: &Csrf,
+    notice: Option<String>,
+    error: Option<String>,
+    form: RecordForm,
+) -> Result<Response, AppError> {
+    let charts = visible_patients(state, caller, meta).await?;
+    let authored = records::list_authored(state, caller.actor, meta, DASHBOARD_ITEMS).await?;
+    let names: HashMap<PatientId, String> = charts
+        .iter()
+        .map(|chart| (chart.id, chart.name.clone()))
+        .collect();
+    Ok(render(&DoctorDashboard {
+        nav: Nav::of(caller, csrf.token()),
+        notice,
+        error,
+        csrf: csrf.token().to_owned(),
+        me_name: caller.name.clone(),
+        me_email: caller.email.clone(),
+        patients: charts.iter().map(PatientRow::from).collect(),
+        records: record_rows(&authored, Some(&names)),
+        form,
+    }))
+}
+
+pub async fn patient(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+) -> Response {
+    if caller.actor.role != Role::Patient {
+        return wrong_role(&caller);
+    }
+    let page = async {
+        let (chart, own_records) = match caller.actor.patient_id {
+            Some(own) => {
+                let chart = patients::get(&state, caller.actor, &meta, own).await?;
+                let page = records::list_for_patient(
+                    &state,
+                    caller.actor,
+                    &meta,
+                    own,
+                    None,
+                    DASHBOARD_ITEMS,
+                )
+                .await?;
+                (Some(PatientRow::from(&chart)), page.items)
+            }
+            None => (None, Vec::new()),
+        };
+        Ok::<_, AppError>(render(&PatientDashboard {
+            nav: Nav::of(&caller, csrf.token()),
+            notice: None,
+            error: None,
+            me_name: caller.name.clone(),
+            me_email: caller.email.clone(),
+            chart,
+            records: record_rows(&own_records, None),
+        }))
+    };
+    page.await.unwrap_or_else(AppError::into_response_html)
+}
+
+pub async fn chart(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    Path(id): Path<String>,
+) -> Response {
+    let page = async {
+        let id: PatientId = api::path_id(&id)?;
+        let chart = patients::get(&state, caller.actor, &meta, id).await?;
+        let page =
+            records::list_for_patient(&state, caller.actor, &meta, id, None, DASHBOARD_ITEMS)
+                .await?;
+        Ok::<_, AppError>(render(&ChartPage {
+            nav: Nav::of(&caller, csrf.token()),
+            notice: None,
+            error: None,
+            chart: PatientRow::from(&chart),
+            records: record_rows(&page.items, None),
+        }))
+    };
+    page.await.unwrap_or_else(AppError::into_response_html)
+}
+
+pub async fn record_page(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+) -> Response {
+    if !matches!(caller.actor.role, Role::Doctor | Role::Admin) {
+        return wrong_role(&caller);
+    }
+    record_form_page(&state, &meta, &caller, &csrf, None, RecordForm::default())
+        .await
+        .unwrap_or_else(AppError::into_response_html)
+}
+
+async fn record_form_page(
+    state: &AppState,
+    meta: &RequestMeta,
+    caller: &Caller,
+    csrf: &Csrf,
+    error: Option<String>,
+    form: RecordForm,
+) -> Result<Response, AppError> {
+    let charts = visible_patients(state, caller, meta).await?;
+    Ok(render(&RecordCreatePage {
+        nav: Nav::of(caller, csrf.token()),
+        notice: None,
+        error,
+        csrf: csrf.token().to_owned(),
+        patients: charts.iter().map(PatientRow::from).collect(),
+        form,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct NewRecordForm {
+    csrf: String,
+    #[serde(default)]
+    patient_id: String,
+    #[serde(default)]
+    patient: String,
+    title: String,
+    notes: String,
+}
+
+/// The patient a form names: the free-text field (an id, or a patient's email) wins over the
+/// list. An unknown one is simply "no such patient in your care", like one the caller may not see.
+async fn resolve_patient(state: &AppState, form: &NewRecordForm) -> Result<PatientId, AppError> {
+    let typed = form.patient.trim();
+    let chosen = if typed.is_empty() {
+        form.patient_id.trim()
+    } else {
+        typed
+    };
+    if chosen.is_empty() {
+        return Err(medvault_domain::InvalidValue::new("patient", "choose a patient").into());
+    }
+    if let Ok(id) = chosen.parse::<PatientId>() {
+        return Ok(id);
+    }
+    let email = Email::parse(chosen).map_err(|_| {
+        medvault_domain::InvalidValue::new("patient", "is not a patient id or email")
+    })?;
+    state
+        .read(move |conn| {
+            let Some(user) = users::find_by_email(conn, &email)? else {
+                return Err(AppError::NotFound);
+            };
+            Ok(patient_repo::find_by_user(conn, user.id)?
+                .ok_or(AppError::NotFound)?
+                .id)
+        })
+        .await
+}
+
+pub async fn create_record(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    WebForm(form): WebForm<NewRecordForm>,
+) -> Response {
+    if let Err(error) = csrf.check(&form.csrf) {
+        return error.into_response_html();
+    }
+    let outcome = match resolve_patient(&state, &form).await {
+        Ok(patient) => {
+            records::create(
+                &state,
+                caller.actor,
+                &meta,
+                patient,
+                &form.title,
+                &form.notes,
+            )
+            .await
+        }
+        Err(error) => Err(error),
+    };
+    let message = match outcome {
+        Ok(_) => {
+            let home = if caller.actor.role == Role::Doctor {
+                "/doctor/dashboard"
+            } else {
+                "/admin"
+            };
+            return Redirect::to(&format!("{home}?notice=record_created")).into_response();
+        }
+        Err(AppError::NotFound | AppError::Denied(_)) => {
+            "No patient with that email or id is in your care.".to_owned()
+        }
+        Err(error @ AppError::Invalid(_)) => error.public_message(),
+        Err(error) => return error.into_response_html(),
+    };
+    let kept = RecordForm {
+        patient_id: form.patient_id,
+        patient: form.patient,
+        title: form.title,
+        notes: form.notes,
+    };
+    let page = record_form_page(&state, &meta, &caller, &csrf, Some(message), kept).await;
+    match page {
+        Ok(mut response) => {
+            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            response
+        }
+        Err(error) => error.into_response_html(),
+    }
+}

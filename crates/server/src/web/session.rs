@@ -1,0 +1,199 @@
+//! Sign-in, registration and sign-out pages.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use medvault_domain::Role;
+use medvault_store::SessionKind;
+use serde::Deserialize;
+
+use super::views::{LandingPage, LoginPage, RegisterPage, notice};
+use super::{WebForm as Form, render};
+use crate::app::AppState;
+use crate::audit::RequestMeta;
+use crate::auth::csrf::Csrf;
+use crate::auth::service::{self, Registration};
+use crate::auth::{WebCaller, cookies};
+use crate::error::AppError;
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
+/// Where each role lands after signing in.
+pub fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "/admin",
+        Role::Doctor => "/doctor/dashboard",
+        Role::Patient => "/patient/dashboard",
+    }
+}
+
+async fn signed_in_home(state: &AppState, headers: &HeaderMap) -> Option<&'static str> {
+    let secret = cookies::read(headers, cookies::SESSION)?;
+    let caller = service::resolve_cookie(state, secret).await.ok()??;
+    Some(home_of(caller.actor.role))
+}
+
+pub async fn landing(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    csrf: Csrf,
+    Query(query): Query<NoticeQuery>,
+) -> Response {
+    if let Some(home) = signed_in_home(&state, &headers).await {
+        return Redirect::to(home).into_response();
+    }
+    render(&LandingPage {
+        nav: None,
+        notice: notice(query.notice.as_deref()),
+        error: None,
+        csrf: csrf.token().to_owned(),
+        email: String::new(),
+    })
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    csrf: Csrf,
+    Query(query): Query<NoticeQuery>,
+) -> Response {
+    if let Some(home) = signed_in_home(&state, &headers).await {
+        return Redirect::to(home).into_response();
+    }
+    render(&LoginPage {
+        nav: None,
+        notice: notice(query.notice.as_deref()),
+        error: None,
+        csrf: csrf.token().to_owned(),
+        email: String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: String,
+    email: String,
+    password: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    csrf: Csrf,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if let Err(error) = csrf.check(&form.csrf) {
+        return error.into_response_html();
+    }
+    match service::login(&state, &meta, &form.email, &form.password, SessionKind::Web).await {
+        Ok(signed_in) => {
+            let max_age = state.config.session_max.as_secs();
+            let cookie = cookies::set(
+                cookies::SESSION,
+                &signed_in.credential,
+                max_age,
+                state.config.secure_cookies,
+            );
+            let home = home_of(signed_in.caller.actor.role);
+            ([(header::SET_COOKIE, cookie)], Redirect::to(home)).into_response()
+        }
+        Err(error @ (AppError::InvalidCredentials | AppError::Forbidden { .. })) => {
+            let page = LoginPage {
+                nav: None,
+                notice: None,
+                error: Some(error.public_message()),
+                csrf: csrf.token().to_owned(),
+                email: form.email,
+            };
+            (error.status(), render(&page)).into_response()
+        }
+        Err(error) => error.into_response_html(),
+    }
+}
+
+pub async fn register_page(csrf: Csrf) -> Response {
+    render(&RegisterPage {
+        nav: None,
+        notice: None,
+        error: None,
+        csrf: csrf.token().to_owned(),
+        name: String::new(),
+        email: String::new(),
+        role: "patient".to_owned(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    csrf: String,
+    name: String,
+    email: String,
+    password: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    csrf: Csrf,
+    Form(form): Form<RegisterForm>,
+) -> Response {
+    if let Err(error) = csrf.check(&form.csrf) {
+        return error.into_response_html();
+    }
+    let input = Registration {
+        email: form.email.clone(),
+        password: form.password,
+        name: form.name.clone(),
+        role: form.role.clone(),
+    };
+    match service::register(&state, &meta, input).await {
+        Ok(user) if user.status == medvault_domain::UserStatus::Pending => {
+            Redirect::to("/login?notice=registered_pending").into_response()
+        }
+        Ok(_) => Redirect::to("/login?notice=registered").into_response(),
+        Err(error @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
+            let page = RegisterPage {
+                nav: None,
+                notice: None,
+                error: Some(error.public_message()),
+                csrf: csrf.token().to_owned(),
+                name: form.name,
+                email: form.email,
+                role: form.role,
+            };
+            (error.status(), render(&page)).into_response()
+        }
+        Err(error) => error.into_response_html(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    if let Err(error) = csrf.check(&form.csrf) {
+        return error.into_response_html();
+    }
+    if let Err(error) = service::logout(&state, &meta, &caller).await {
+        return error.into_response_html();
+    }
+    let clear = cookies::set(cookies::SESSION, "", 0, state.config.secure_cookies);
+    (
+        [(header::SET_COOKIE, clear)],
+        Redirect::to("/login?notice=signed_out"),
+    )
+        .into_response()
+}

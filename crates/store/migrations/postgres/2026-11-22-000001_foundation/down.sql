@@ -1,0 +1,6 @@
+DROP TABLE audit_log;
+DROP TABLE sessions;
+DROP TABLE records;
+DROP TABLE care_team;
+DROP TABLE patients;
+DROP TABLE users;

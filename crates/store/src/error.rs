@@ -1,0 +1,33 @@
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no such row")]
+    NotFound,
+    /// A uniqueness rule was broken; the string names the rule, never the value.
+    #[error("conflict with existing data ({0})")]
+    Conflict(String),
+    /// No connection could be had in time, or the database cannot be reached.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A stored value did not parse back into its domain type.
+    #[error("corrupt value in {0}")]
+    Corrupt(&'static str),
+    #[error("database error: {0}")]
+    Database(#[source] DieselError),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::NotFound => StoreError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                StoreError::Conflict(info.constraint_name().unwrap_or("unique").to_owned())
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                StoreError::Unavailable(info.message().to_owned())
+            }
+            other => StoreError::Database(other),
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! MedVault's storage: one diesel schema over PostgreSQL and SQLite, the embedded migrations, the
+//! pool, and repository functions. Nothing here knows about HTTP; the server calls repositories
+//! inside [`Store::read`] or [`Store::write`] and never sees a connection type otherwise.
+
+mod connection;
+mod error;
+pub mod repo;
+mod rows;
+pub mod schema;
+
+pub use connection::{Backend, DbConnection, Store, StoreOptions};
+pub use error::StoreError;
+pub use repo::audit::{AuditEntry, AuditFilter, AuditRow, Outcome};
+pub use repo::patients::{NewPatient, Patient};
+pub use repo::records::{NewRecord, Record};
+pub use repo::sessions::{Session, SessionKind};
+pub use repo::users::{NewUser, User};
+
+/// A page of a keyset-paginated list: the items and the cursor for the next page, if any.
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from `limit + 1` fetched rows: the extra row only says there is more.
+    pub(crate) fn from_overfetch(
+        mut items: Vec<T>,
+        limit: usize,
+        cursor_of: impl Fn(&T) -> String,
+    ) -> Self {
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(cursor_of)
+        } else {
+            None
+        };
+        Page { items, next }
+    }
+}

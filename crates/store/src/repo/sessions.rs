@@ -1,0 +1,156 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use medvault_domain::{SessionId, UserId, UserStatus};
+
+use crate::repo::users::User;
+use crate::rows::parse;
+use crate::schema::{sessions, users};
+use crate::{DbConnection, StoreError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionKind {
+    /// A browser session behind an HttpOnly cookie.
+    Web,
+    /// An API session behind a bearer token.
+    Api,
+}
+
+impl SessionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Web => "web",
+            SessionKind::Api => "api",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+/// Starts a session. `secret_hash` is the hash of a cookie's secret (web sessions only).
+pub fn insert(
+    conn: &mut DbConnection,
+    user: UserId,
+    kind: SessionKind,
+    secret_hash: Option<&str>,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> Result<Session, StoreError> {
+    let id = SessionId::new();
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(id.to_string()),
+            sessions::user_id.eq(user.to_string()),
+            sessions::kind.eq(kind.as_str()),
+            sessions::secret_hash.eq(secret_hash),
+            sessions::created_at.eq(now),
+            sessions::last_seen_at.eq(now),
+            sessions::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(Session {
+        id,
+        user_id: user,
+        last_seen_at: now,
+        expires_at,
+    })
+}
+
+/// Which session to look up.
+#[derive(Clone, Copy, Debug)]
+pub enum SessionKey<'a> {
+    /// An API session by the id its token carries.
+    Id(SessionId),
+    /// A web session by the hash of its cookie's secret.
+    SecretHash(&'a str),
+}
+
+/// The live session behind a key, with its user: not revoked, not past its end, and the user
+/// still active. Anything else is `None`, whatever the reason.
+pub fn find_live(
+    conn: &mut DbConnection,
+    key: SessionKey<'_>,
+    now: NaiveDateTime,
+) -> Result<Option<(Session, User)>, StoreError> {
+    let mut query = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .filter(users::status.eq(UserStatus::Active.as_str()))
+        .select((
+            sessions::id,
+            sessions::last_seen_at,
+            sessions::expires_at,
+            users::id,
+        ))
+        .into_boxed();
+    query = match key {
+        SessionKey::Id(id) => query
+            .filter(sessions::id.eq(id.to_string()))
+            .filter(sessions::kind.eq(SessionKind::Api.as_str())),
+        SessionKey::SecretHash(hash) => query
+            .filter(sessions::secret_hash.eq(hash.to_owned()))
+            .filter(sessions::kind.eq(SessionKind::Web.as_str())),
+    };
+    let Some((id, last_seen_at, expires_at, user_id)) = query
+        .first::<(String, NaiveDateTime, NaiveDateTime, String)>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let user_id: UserId = parse("sessions", &user_id)?;
+    let Some(user) = crate::repo::users::find(conn, user_id)? else {
+        return Ok(None);
+    };
+    let session = Session {
+        id: parse("sessions", &id)?,
+        user_id,
+        last_seen_at,
+        expires_at,
+    };
+    Ok(Some((session, user)))
+}
+
+/// Records activity on a session (for the idle timeout).
+pub fn touch(conn: &mut DbConnection, id: SessionId, now: NaiveDateTime) -> Result<(), StoreError> {
+    diesel::update(sessions::table.find(id.to_string()))
+        .set(sessions::last_seen_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends one session at once, on every server.
+pub fn revoke(
+    conn: &mut DbConnection,
+    id: SessionId,
+    now: NaiveDateTime,
+) -> Result<bool, StoreError> {
+    let changed = diesel::update(
+        sessions::table
+            .find(id.to_string())
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Ends every live session of a user.
+pub fn revoke_all_for_user(
+    conn: &mut DbConnection,
+    user: UserId,
+    now: NaiveDateTime,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user.to_string()))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?)
+}

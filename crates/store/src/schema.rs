@@ -1,0 +1,91 @@
+//! The one schema both backends share. Written by hand to match `migrations/{postgres,sqlite}`;
+//! only types both backends support appear here.
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        email_key -> Text,
+        name -> Text,
+        role -> Text,
+        status -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    patients (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        name -> Text,
+        birth_date -> Nullable<Date>,
+        sex -> Text,
+        phone -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    care_team (patient_id, doctor_id) {
+        patient_id -> Text,
+        doctor_id -> Text,
+        added_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    records (id) {
+        id -> Text,
+        patient_id -> Text,
+        author_id -> Text,
+        kind -> Text,
+        title -> Text,
+        notes -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        secret_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        actor_role -> Nullable<Text>,
+        action -> Text,
+        resource_type -> Text,
+        resource_id -> Nullable<Text>,
+        patient_id -> Nullable<Text>,
+        outcome -> Text,
+        client_addr -> Nullable<Text>,
+        correlation_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(patients -> users (user_id));
+diesel::joinable!(care_team -> patients (patient_id));
+diesel::joinable!(records -> patients (patient_id));
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users, patients, care_team, records, sessions, audit_log
+);
