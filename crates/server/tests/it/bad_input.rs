@@ -1,0 +1,252 @@
+//! Bad input never yields a 500: each case gets a 4xx with the error shape.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, error_code};
+
+async fn send_raw(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    let mut request = app
+        .http
+        .post(app.url(path))
+        .header("content-type", content_type)
+        .body(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    crate::helpers::answer(request.send().await.expect("sent")).await
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_4xx_in_the_error_shape() {
+    let app = TestApp::spawn().await;
+    let register = "/api/v1/auth/register";
+    let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
+        (
+            "malformed JSON",
+            b"{\"email\": ".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "not an object",
+            b"[1, 2, 3]".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        ),
+        (
+            "missing fields",
+            br#"{"email": "a@example.org"}"#.to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        ),
+        (
+            "wrong types",
+            br#"{"email": 5, "password": [], "name": {}, "role": true}"#.to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        ),
+        (
+            "empty body",
+            Vec::new(),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "invalid UTF-8",
+            vec![b'{', 0xff, 0xfe, b'}'],
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+    ];
+    for (what, body, status, code) in cases {
+        let (got, error) = send_raw(&app, register, None, "application/json", body).await;
+        assert_eq!(got, status, "{what}: {error}");
+        assert_eq!(error_code(&error), code, "{what}");
+    }
+    let (status, error) = send_raw(&app, register, None, "text/plain", b"{}".to_vec()).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(error_code(&error), "unsupported_media_type");
+
+    let huge = vec![b'a'; 10 * 1024 * 1024];
+    let (status, error) = send_raw(&app, register, None, "application/json", huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_code(&error), "payload_too_large");
+}
+
+#[tokio::test]
+async fn invalid_values_name_their_field() {
+    let app = TestApp::spawn().await;
+    let valid =
+        json!({"email": "v@example.org", "password": PASSWORD, "name": "Val", "role": "patient"});
+    let with = |field: &str, value: Value| {
+        let mut body = valid.clone();
+        body[field] = value;
+        body
+    };
+    let cases = [
+        (with("role", json!("superuser")), "role"),
+        (with("role", json!("admin")), "role"),
+        (with("email", json!("not-an-email")), "email"),
+        (with("email", json!("a@b")), "email"),
+        (
+            with("email", json!(format!("{}@example.org", "x".repeat(300)))),
+            "email",
+        ),
+        (with("password", json!("x")), "password"),
+        (with("password", json!("x".repeat(10_000))), "password"),
+        (with("name", json!("")), "name"),
+        (with("name", json!("n".repeat(201))), "name"),
+        (with("name", json!("tab\u{0007}bell")), "name"),
+    ];
+    for (body, field) in cases {
+        let (status, error) = app.post("/api/v1/auth/register", None, &body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {error}");
+        assert_eq!(error_code(&error), "invalid_input");
+        assert_eq!(error["error"]["field"], field);
+    }
+    // A 10,000-character password at sign-in is refused without hashing it.
+    let (status, error) = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": "v@example.org", "password": "x".repeat(10_000)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&error), "invalid_credentials");
+}
+
+#[tokio::test]
+async fn sql_and_html_are_stored_verbatim_and_shown_escaped() {
+    let app = TestApp::spawn().await;
+    let (doctor_id, doctor) = app.doctor("dr.sql@example.org").await;
+    let hostile_name = "Robert'); DROP TABLE users; -- <b>bold</b>";
+    let body = json!({"email": "bobby@example.org", "password": PASSWORD, "name": hostile_name, "role": "patient"});
+    let (status, user) = app.post("/api/v1/auth/register", None, &body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(user["name"], hostile_name);
+    let patient = app.login("bobby@example.org", PASSWORD).await;
+    let (_, me) = app.get("/api/v1/auth/me", Some(&patient)).await;
+    let patient_id = me["patient_id"].as_str().expect("chart").to_owned();
+    app.join_care_team(&patient_id, &patient, &doctor_id).await;
+
+    let title = "<script>alert('x')</script>";
+    let notes = "' OR 1=1; DELETE FROM records; --\n<img src=x onerror=alert(1)>";
+    let (status, record) = app
+        .post(
+            &format!("/api/v1/patients/{patient_id}/records"),
+            Some(&doctor),
+            &json!({"title": title, "notes": notes}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(record["title"], title);
+    assert_eq!(record["notes"], notes);
+    let (_, list) = app
+        .get(
+            &format!("/api/v1/patients/{patient_id}/records"),
+            Some(&patient),
+        )
+        .await;
+    assert_eq!(
+        list["items"][0]["notes"], notes,
+        "nothing was deleted or altered"
+    );
+
+    // The page that shows them escapes them: the text is there once unescaped, never as markup.
+    let html = crate::web::signed_in_page(
+        &app,
+        "dr.sql@example.org",
+        &format!("/patients/{patient_id}"),
+    )
+    .await;
+    assert!(!html.contains("<script>alert"), "no live script");
+    assert!(!html.contains("<img src=x"), "no live markup");
+    assert!(!html.contains("<b>bold"), "no live markup");
+    let text = unescape_html(&html);
+    for shown in [
+        title,
+        "' OR 1=1; DELETE FROM records; --",
+        "<img src=x onerror=alert(1)>",
+        hostile_name,
+    ] {
+        assert!(text.contains(shown), "{shown:?} shown as text");
+    }
+}
+
+/// Decodes the character references an HTML escaper may produce.
+fn unescape_html(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find('&') {
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let Some(end) = rest.find(';').filter(|end| *end <= 8) else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let entity = &rest[1..end];
+        let decoded = match entity {
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "amp" => Some('&'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .map(|hex| u32::from_str_radix(hex, 16))
+                .or_else(|| entity.strip_prefix('#').map(str::parse))
+                .and_then(Result::ok)
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_get_the_error_shape() {
+    let app = TestApp::spawn().await;
+    let (status, error) = app.get("/api/v1/nothing-here", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&error), "not_found");
+    let response = app
+        .http
+        .delete(app.url("/api/v1/auth/login"))
+        .send()
+        .await
+        .expect("sent");
+    let (status, error) = crate::helpers::answer(response).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(error_code(&error), "method_not_allowed");
+    let (status, _) = app
+        .get(
+            "/api/v1/patients/not-a-uuid",
+            Some(&app.admin_token().await),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for token in ["garbage", "a.b.c", ""] {
+        let (status, error) = app.get("/api/v1/auth/me", Some(token)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}");
+        assert_eq!(error_code(&error), "unauthenticated");
+    }
+}

@@ -1,0 +1,293 @@
+//! The web flow in a real browser: headless Chromium driven over the W3C WebDriver protocol by
+//! chromedriver. Needs Debian's `chromium` and `chromium-driver`; skipped without them unless
+//! `MEDVAULT_E2E=required` (as in CI), where their absence fails the test.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TestApp};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn find_program(names: &[&str]) -> Option<String> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+        .map(|found| found.display().to_string())
+}
+
+/// A chromedriver process and one browser session in it; both end on drop.
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start() -> Option<Browser> {
+        let (Some(driver), Some(chromium)) = (
+            find_program(&["chromedriver"]),
+            find_program(&["chromium", "chromium-browser"]),
+        ) else {
+            assert!(
+                std::env::var("MEDVAULT_E2E").as_deref() != Ok("required"),
+                "MEDVAULT_E2E=required but chromium or chromedriver is missing"
+            );
+            eprintln!("skipping the browser test: install chromium and chromium-driver to run it");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("free port")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let profile = tempfile::tempdir().expect("profile folder");
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": chromium, "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1280,1000", format!("--user-data-dir={}", profile.path().display()),
+            ]}
+        }}});
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let session = loop {
+            match http
+                .post(format!("{base}/session"))
+                .json(&capabilities)
+                .send()
+                .await
+            {
+                Ok(response) => {
+                    let body: Value = response.json().await.expect("json");
+                    break body["value"]["sessionId"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("no session: {body}"))
+                        .to_owned();
+                }
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await
+                }
+                Err(error) => panic!("chromedriver did not answer: {error}"),
+            }
+        };
+        Some(Browser {
+            http,
+            session: format!("{base}/session/{session}"),
+            driver: child,
+            _profile: profile,
+        })
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self.http.request(method, format!("{}{path}", self.session));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let value: Value = request
+            .send()
+            .await
+            .expect("webdriver")
+            .json()
+            .await
+            .expect("json");
+        value["value"].clone()
+    }
+
+    async fn open(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
+    }
+
+    /// Waits up to 10 s for an element to appear.
+    async fn find(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = self
+                .call(
+                    reqwest::Method::POST,
+                    "/element",
+                    Some(json!({"using": "css selector", "value": css})),
+                )
+                .await;
+            if let Some(id) = found[ELEMENT].as_str() {
+                return id.to_owned();
+            }
+            assert!(Instant::now() < deadline, "no element {css}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    async fn source(&self) -> String {
+        self.call(reqwest::Method::GET, "/source", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    async fn path(&self) -> String {
+        let url = self
+            .call(reqwest::Method::GET, "/url", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        url.splitn(4, '/')
+            .nth(3)
+            .map(|rest| format!("/{rest}"))
+            .unwrap_or_default()
+    }
+
+    /// Waits up to 10 s for the page to contain `text`.
+    async fn wait_for_text(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.source().await.contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "page never showed {text:?}; it shows:\n{}",
+                self.source().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn screenshot(&self, file: &std::path::Path) {
+        use base64::Engine;
+        let data = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(data.as_str().expect("base64"))
+            .expect("png");
+        std::fs::write(file, png).expect("screenshot written");
+    }
+
+    async fn sign_in(&self, app: &TestApp, email: &str, password: &str) {
+        self.open(&app.url("/login")).await;
+        self.type_into("input[name=email]", email).await;
+        self.type_into("input[name=password]", password).await;
+        self.click("form[action='/login'] button[type=submit]")
+            .await;
+        self.wait_for_text("Sign out").await;
+    }
+
+    async fn sign_out(&self) {
+        self.click("form[action='/logout'] button").await;
+        self.wait_for_text("You are signed out.").await;
+    }
+
+    async fn register(&self, app: &TestApp, name: &str, email: &str, role: &str) {
+        self.open(&app.url("/register")).await;
+        self.type_into("input[name=name]", name).await;
+        self.type_into("input[name=email]", email).await;
+        self.type_into("input[name=password]", PASSWORD).await;
+        self.click(&format!("input[name=role][value={role}]")).await;
+        self.click("form[action='/register'] button[type=submit]")
+            .await;
+        self.wait_for_text("Account created.").await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[tokio::test]
+async fn register_sign_in_write_a_record_and_the_patient_sees_it_in_a_browser() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+
+    browser
+        .register(&app, "Dr. Bea Browser", "dr.bea@example.org", "doctor")
+        .await;
+    browser
+        .register(&app, "Paul Patient", "paul@example.org", "patient")
+        .await;
+
+    // The admin approves the doctor and puts them on the patient's care team.
+    browser.sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(browser.path().await, "/admin");
+    browser.click("form[action$='/approve'] button").await;
+    browser.wait_for_text("User approved.").await;
+    browser.click("select[name=doctor_id]").await;
+    browser.click("select[name=doctor_id] option").await;
+    browser
+        .click("form[action='/admin/care-team'] button")
+        .await;
+    browser
+        .wait_for_text("Doctor assigned to the patient.")
+        .await;
+    browser.sign_out().await;
+
+    // The doctor writes a record from the dashboard.
+    browser.sign_in(&app, "dr.bea@example.org", PASSWORD).await;
+    assert_eq!(browser.path().await, "/doctor/dashboard");
+    browser.wait_for_text("Paul Patient").await;
+    browser
+        .click("select[name=patient_id] option:nth-child(2)")
+        .await;
+    browser
+        .type_into("input[name=title]", "Blood pressure check")
+        .await;
+    browser
+        .type_into(
+            "textarea[name=notes]",
+            "128/82 mmHg, seated. Recheck in three months.",
+        )
+        .await;
+    browser
+        .click("form[action='/records/create'] button[type=submit]")
+        .await;
+    browser.wait_for_text("Record saved.").await;
+    browser.wait_for_text("Blood pressure check").await;
+    if let Ok(folder) = std::env::var("MEDVAULT_SCREENSHOTS") {
+        browser
+            .screenshot(&std::path::Path::new(&folder).join("doctor-dashboard.png"))
+            .await;
+    }
+    browser.sign_out().await;
+
+    // The patient sees it.
+    browser.sign_in(&app, "paul@example.org", PASSWORD).await;
+    assert_eq!(browser.path().await, "/patient/dashboard");
+    browser.wait_for_text("Blood pressure check").await;
+    browser
+        .wait_for_text("128/82 mmHg, seated. Recheck in three months.")
+        .await;
+}

@@ -1,0 +1,251 @@
+//! Booting the app for a test, and the HTTP calls tests make.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use medvault::app::{AppState, system_clock};
+use medvault::config::Config;
+use medvault::server::{bootstrap_admin, build_state, serve};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub const ADMIN_EMAIL: &str = "root@medvault.test";
+pub const ADMIN_PASSWORD: &str = "root-admin-passphrase";
+pub const PASSWORD: &str = "a fine long passphrase";
+const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// A database that lives as long as the test: a SQLite file in a temporary folder, or a
+/// PostgreSQL database dropped at the end.
+pub struct TestDb {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+pub fn backend() -> String {
+    std::env::var("MEDVAULT_TEST_DATABASE").unwrap_or_else(|_| "sqlite".into())
+}
+
+impl TestDb {
+    pub fn new() -> Arc<Self> {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        match backend().as_str() {
+            "sqlite" => Arc::new(TestDb {
+                url: dir.path().join("medvault.db").display().to_string(),
+                dir,
+                postgres: None,
+            }),
+            "postgres" => {
+                let admin = std::env::var("MEDVAULT_TEST_PG_URL")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+                let name = format!("medvault_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = PgConnection::establish(&admin).unwrap_or_else(|e| {
+                    panic!("PostgreSQL tests need a server at MEDVAULT_TEST_PG_URL: {e}")
+                });
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create database");
+                let (base, _) = admin.rsplit_once('/').expect("a URL with a database name");
+                Arc::new(TestDb {
+                    url: format!("{base}/{name}"),
+                    dir,
+                    postgres: Some((admin, name)),
+                })
+            }
+            other => panic!("MEDVAULT_TEST_DATABASE must be sqlite or postgres, not {other}"),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.postgres
+            && let Ok(mut conn) = PgConnection::establish(admin)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
+}
+
+/// A running server.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    pub db: Arc<TestDb>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(TestDb::new(), &[]).await
+    }
+
+    /// A server on an existing database, with extra configuration.
+    pub async fn spawn_with(db: Arc<TestDb>, extra: &[(&str, &str)]) -> Self {
+        let mut vars: HashMap<String, String> = [
+            ("DATABASE_URL", db.url.as_str()),
+            (
+                "MEDVAULT_DATA_DIR",
+                db.dir.path().to_str().expect("utf-8 path"),
+            ),
+            ("MEDVAULT_SECRET", SECRET),
+            ("ADMIN_EMAIL", ADMIN_EMAIL),
+            ("ADMIN_PASSWORD", ADMIN_PASSWORD),
+            ("MEDVAULT_DB_MAX_CONNECTIONS", "4"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        for (key, value) in extra {
+            vars.insert((*key).to_owned(), (*value).to_owned());
+        }
+        let config =
+            Config::from_lookup(|name| vars.get(name).cloned()).expect("test configuration");
+        let state = tokio::task::spawn_blocking(move || build_state(config, system_clock()))
+            .await
+            .expect("join")
+            .expect("state");
+        bootstrap_admin(&state).await.expect("first admin");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let served = state.clone();
+        tokio::spawn(async move {
+            let _ = serve(listener, served, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        TestApp {
+            base,
+            http,
+            state,
+            db,
+            _stop: stop,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        let mut request = self.http.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        answer(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
+        let mut request = self.http.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        answer(request.send().await.expect("request sent")).await
+    }
+
+    /// Registers through the API and returns the new user's id.
+    pub async fn register(&self, email: &str, name: &str, role: &str) -> String {
+        let body = json!({"email": email, "password": PASSWORD, "name": name, "role": role});
+        let (status, user) = self.post("/api/v1/auth/register", None, &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{user}");
+        user["id"].as_str().expect("id").to_owned()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["access_token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// An active doctor created by the admin: (user id, token).
+    pub async fn doctor(&self, email: &str) -> (String, String) {
+        let admin = self.admin_token().await;
+        let body =
+            json!({"email": email, "password": PASSWORD, "name": "Dr. Test", "role": "doctor"});
+        let (status, user) = self.post("/api/v1/users", Some(&admin), &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{user}");
+        (
+            user["id"].as_str().expect("id").to_owned(),
+            self.login(email, PASSWORD).await,
+        )
+    }
+
+    /// A self-registered patient: (chart id, token).
+    pub async fn patient(&self, email: &str) -> (String, String) {
+        self.register(email, "Pat Patient", "patient").await;
+        let token = self.login(email, PASSWORD).await;
+        let (_, me) = self.get("/api/v1/auth/me", Some(&token)).await;
+        (
+            me["patient_id"].as_str().expect("patient chart").to_owned(),
+            token,
+        )
+    }
+
+    /// The patient puts the doctor on their care team.
+    pub async fn join_care_team(&self, patient_id: &str, patient_token: &str, doctor_id: &str) {
+        let path = format!("/api/v1/patients/{patient_id}/care-team");
+        let (status, body) = self
+            .post(&path, Some(patient_token), &json!({"doctor_id": doctor_id}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+
+    /// Audit entries, newest first, straight from the database.
+    pub async fn audit(
+        &self,
+        filter: medvault_store::AuditFilter,
+    ) -> Vec<medvault_store::AuditRow> {
+        self.state
+            .read(
+                move |conn| Ok(medvault_store::repo::audit::list(conn, &filter, None, 200)?.items),
+            )
+            .await
+            .expect("audit readable")
+    }
+}
+
+pub async fn answer(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, value)
+}
+
+/// Asserts the one error shape, and returns its code.
+pub fn error_code(body: &Value) -> &str {
+    let error = &body["error"];
+    assert!(error["message"].is_string(), "error shape: {body}");
+    assert!(
+        error["correlation_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "error shape: {body}"
+    );
+    error["code"].as_str().expect("error code")
+}

@@ -1,0 +1,13 @@
+//! Integration tests: each boots the real application on 127.0.0.1:0 against a fresh database,
+//! SQLite by default or PostgreSQL with `MEDVAULT_TEST_DATABASE=postgres`. One binary, to keep
+//! link time low.
+
+mod access;
+mod auth;
+mod bad_input;
+mod browser;
+mod helpers;
+mod multi_server;
+mod ops;
+mod records;
+mod web;

@@ -1,0 +1,306 @@
+//! The web UI over plain HTTP: forms, CSRF, cookies, headers. (`browser.rs` drives a real browser.)
+
+use std::collections::BTreeMap;
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+
+use crate::helpers::{PASSWORD, TestApp};
+
+/// A browser-like client: keeps cookies, reads CSRF tokens off forms.
+pub struct WebSession<'a> {
+    app: &'a TestApp,
+    cookies: BTreeMap<String, String>,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub html: String,
+}
+
+impl Page {
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get(LOCATION).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn csrf(&self) -> String {
+        let marker = r#"name="csrf" value=""#;
+        let start = self.html.find(marker).expect("a form with a CSRF field") + marker.len();
+        let end = self.html[start..].find('"').expect("end of value");
+        self.html[start..start + end].to_owned()
+    }
+}
+
+impl<'a> WebSession<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        WebSession {
+            app,
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn keep(&mut self, response: reqwest::Response) -> Page {
+        for value in response.headers().get_all(SET_COOKIE) {
+            let text = value.to_str().expect("ascii cookie");
+            let pair = text.split(';').next().expect("name=value");
+            let (name, value) = pair.split_once('=').expect("name=value");
+            if value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        Page {
+            status,
+            headers,
+            html: response.text().await.expect("html"),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let response = self
+            .app
+            .http
+            .get(self.app.url(path))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .expect("sent");
+        self.keep(response).await
+    }
+
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let response = self
+            .app
+            .http
+            .post(self.app.url(path))
+            .header("cookie", self.cookie_header())
+            .form(fields)
+            .send()
+            .await
+            .expect("sent");
+        self.keep(response).await
+    }
+
+    /// Signs in through the login form.
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/login").await;
+        let csrf = form.csrf();
+        self.post(
+            "/login",
+            &[("csrf", &csrf), ("email", email), ("password", password)],
+        )
+        .await
+    }
+}
+
+/// The HTML of `path` as seen by `email` (with the usual test password) signed in on the web.
+pub async fn signed_in_page(app: &TestApp, email: &str, path: &str) -> String {
+    let mut web = WebSession::new(app);
+    let signed_in = web.sign_in(email, PASSWORD).await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.html
+    );
+    let page = web.get(path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    page.html
+}
+
+#[tokio::test]
+async fn register_sign_in_write_and_read_through_the_web_forms() {
+    let app = TestApp::spawn().await;
+    let (doctor_id, _) = app.doctor("dr.web@example.org").await;
+
+    let mut patient = WebSession::new(&app);
+    let form = patient.get("/register").await;
+    let done = patient
+        .post(
+            "/register",
+            &[
+                ("csrf", &form.csrf()),
+                ("name", "Wendy Web"),
+                ("email", "wendy@example.org"),
+                ("password", PASSWORD),
+                ("role", "patient"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let signed_in = patient.sign_in("wendy@example.org", PASSWORD).await;
+    assert_eq!(signed_in.location(), Some("/patient/dashboard"));
+    let session_cookie = signed_in
+        .headers
+        .get(SET_COOKIE)
+        .expect("session cookie")
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"));
+
+    let token = app.login("wendy@example.org", PASSWORD).await;
+    let (_, me) = app.get("/api/v1/auth/me", Some(&token)).await;
+    let patient_id = me["patient_id"].as_str().expect("chart").to_owned();
+    app.join_care_team(&patient_id, &token, &doctor_id).await;
+
+    let mut doctor = WebSession::new(&app);
+    assert_eq!(
+        doctor
+            .sign_in("dr.web@example.org", PASSWORD)
+            .await
+            .location(),
+        Some("/doctor/dashboard")
+    );
+    let dashboard = doctor.get("/doctor/dashboard").await;
+    assert!(
+        dashboard.html.contains("Wendy Web"),
+        "the patient is listed"
+    );
+    let created = doctor
+        .post(
+            "/records/create",
+            &[
+                ("csrf", &dashboard.csrf()),
+                ("patient_id", ""),
+                ("patient", "wendy@example.org"),
+                ("title", "Web visit"),
+                ("notes", "Written in a browser form"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
+
+    let mine = patient.get("/patient/dashboard").await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert!(mine.html.contains("Web visit") && mine.html.contains("Written in a browser form"));
+    assert_eq!(mine.headers["cache-control"], "no-store");
+    let csp = mine.headers["content-security-policy"]
+        .to_str()
+        .expect("ascii");
+    assert!(
+        csp.contains("frame-ancestors 'none'")
+            && csp.contains("script-src 'self'")
+            && !csp.contains("unsafe-inline")
+    );
+    assert_eq!(mine.headers["x-content-type-options"], "nosniff");
+    assert_eq!(mine.headers["referrer-policy"], "no-referrer");
+
+    // Signing out ends the session: the old cookie no longer opens the dashboard.
+    let stolen = patient.cookies.clone();
+    let out = patient.post("/logout", &[("csrf", &mine.csrf())]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    patient.cookies = stolen;
+    assert_eq!(
+        patient.get("/patient/dashboard").await.location(),
+        Some("/login")
+    );
+}
+
+#[tokio::test]
+async fn forms_without_the_right_csrf_value_are_refused() {
+    let app = TestApp::spawn().await;
+    app.register("csrf@example.org", "C", "patient").await;
+    let mut web = WebSession::new(&app);
+    web.get("/login").await;
+    for token in ["", "forged-value"] {
+        let page = web
+            .post(
+                "/login",
+                &[
+                    ("csrf", token),
+                    ("email", "csrf@example.org"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{token:?}");
+        assert!(
+            page.html.contains("reference"),
+            "error pages carry the correlation id"
+        );
+    }
+    // A form token from another browser does not match this browser's cookie.
+    let mut other = WebSession::new(&app);
+    let foreign = other.get("/login").await.csrf();
+    let page = web
+        .post(
+            "/login",
+            &[
+                ("csrf", &foreign),
+                ("email", "csrf@example.org"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    // A form with fields missing is a 4xx page, not a crash.
+    let page = web.post("/login", &[("email", "csrf@example.org")]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn pages_need_a_session_and_the_right_role() {
+    let app = TestApp::spawn().await;
+    let mut anonymous = WebSession::new(&app);
+    for path in [
+        "/doctor/dashboard",
+        "/patient/dashboard",
+        "/admin",
+        "/records/create",
+    ] {
+        assert_eq!(
+            anonymous.get(path).await.location(),
+            Some("/login"),
+            "{path}"
+        );
+    }
+    app.patient("role@example.org").await;
+    let mut patient = WebSession::new(&app);
+    patient.sign_in("role@example.org", PASSWORD).await;
+    assert_eq!(
+        patient.get("/admin").await.location(),
+        Some("/patient/dashboard")
+    );
+    assert_eq!(
+        patient.get("/doctor/dashboard").await.location(),
+        Some("/patient/dashboard")
+    );
+    let missing = patient.get("/patients/not-an-id").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.html.contains("Not found"));
+}
+
+#[tokio::test]
+async fn a_pending_doctor_is_told_so_on_the_sign_in_page() {
+    let app = TestApp::spawn().await;
+    app.post(
+        "/api/v1/auth/register",
+        None,
+        &serde_json::json!({"email": "dr.wait@example.org", "password": PASSWORD, "name": "Dr. Wait", "role": "doctor"}),
+    )
+    .await;
+    let mut web = WebSession::new(&app);
+    let page = web.sign_in("dr.wait@example.org", PASSWORD).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.html.contains("waiting for an administrator"));
+
+    let mut admin = WebSession::new(&app);
+    admin
+        .sign_in(crate::helpers::ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD)
+        .await;
+    let panel = admin.get("/admin").await;
+    assert!(panel.html.contains("Dr. Wait") && panel.html.contains("Approve"));
+}
