@@ -39,3 +39,28 @@ impl<T> Page<T> {
         Page { items, next }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_holds_at_most_limit_items_and_says_whether_more_follow() {
+        let page = Page::from_overfetch(vec![1, 2, 3], 2, |n| n.to_string());
+        assert_eq!(page.items, [1, 2]);
+        assert_eq!(page.next.as_deref(), Some("2"));
+        let last = Page::from_overfetch(vec![1, 2], 2, |n| n.to_string());
+        assert_eq!(last.next, None);
+    }
+
+    #[test]
+    fn urls_choose_the_backend() {
+        assert_eq!(Backend::of_url("postgres://u@h/db"), Backend::Postgres);
+        assert_eq!(Backend::of_url("postgresql://u@h/db"), Backend::Postgres);
+        assert_eq!(Backend::of_url("./data/medvault.db"), Backend::Sqlite);
+        assert_eq!(
+            Backend::of_url("sqlite://data/medvault.db"),
+            Backend::Sqlite
+        );
+    }
+}

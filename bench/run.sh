@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Load scenarios against a release build on loopback: an authenticated record-list read, a record
+# create and a login, each for a fixed time with a fixed number of connections.
+#
+#   bench/run.sh sqlite            # embedded SQLite in a temporary folder
+#   bench/run.sh postgres          # a fresh database on $BENCH_PG_URL, dropped afterwards
+#
+# Needs wrk (Debian: apt-get install wrk), curl and python3. Only 127.0.0.1 is ever targeted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+backend=${1:-sqlite}
+duration=${BENCH_DURATION:-15s}
+connections=${BENCH_CONNECTIONS:-32}
+threads=${BENCH_THREADS:-2}
+port=${BENCH_PORT:-18181}
+base="http://127.0.0.1:$port"
+pg_admin=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+
+cargo build --release --quiet --bin medvault
+work=$(mktemp -d)
+server_pid=""
+pg_db=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  [ -n "$pg_db" ] && psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export MEDVAULT_DATA_DIR="$work" MEDVAULT_LISTEN="127.0.0.1:$port" MEDVAULT_LOG=warn
+export MEDVAULT_SECRET=bench-secret-bench-secret-bench-secret-0
+export ADMIN_EMAIL=admin@bench.test ADMIN_PASSWORD=bench-admin-passphrase
+case "$backend" in
+  sqlite) export DATABASE_URL="$work/medvault.db" ;;
+  postgres)
+    pg_db="medvault_bench_$$"
+    psql "$pg_admin" -qc "CREATE DATABASE $pg_db" >/dev/null
+    export DATABASE_URL="${pg_admin%/*}/$pg_db"
+    ;;
+  *) echo "usage: $0 sqlite|postgres" >&2; exit 2 ;;
+esac
+
+./target/release/medvault serve >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.1; done
+
+json() { curl -fs -H 'content-type: application/json' "$@"; }
+field() { python3 -c "import sys, json; print(json.load(sys.stdin)$1)"; }
+password=bench-user-passphrase
+admin=$(json "$base/api/v1/auth/login" -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | field "['access_token']")
+doctor_id=$(json "$base/api/v1/users" -H "authorization: Bearer $admin" \
+  -d "{\"email\":\"doctor@bench.test\",\"password\":\"$password\",\"name\":\"Dr Bench\",\"role\":\"doctor\"}" | field "['id']")
+json "$base/api/v1/auth/register" -d "{\"email\":\"patient@bench.test\",\"password\":\"$password\",\"name\":\"Pat Bench\",\"role\":\"patient\"}" >/dev/null
+patient=$(json "$base/api/v1/auth/login" -d "{\"email\":\"patient@bench.test\",\"password\":\"$password\"}" | field "['access_token']")
+patient_id=$(json "$base/api/v1/auth/me" -H "authorization: Bearer $patient" | field "['patient_id']")
+json "$base/api/v1/patients/$patient_id/care-team" -H "authorization: Bearer $patient" -d "{\"doctor_id\":\"$doctor_id\"}" >/dev/null
+doctor=$(json "$base/api/v1/auth/login" -d "{\"email\":\"doctor@bench.test\",\"password\":\"$password\"}" | field "['access_token']")
+for n in $(seq 1 100); do
+  json "$base/api/v1/patients/$patient_id/records" -H "authorization: Bearer $doctor" \
+    -d "{\"title\":\"Visit $n\",\"notes\":\"Routine follow-up, observations within normal limits.\"}" >/dev/null
+done
+
+run() {
+  local name=$1; shift
+  echo "== $name ($backend, $connections connections, $duration)"
+  wrk --latency -t"$threads" -c"$connections" -d"$duration" "$@" | grep -E 'Requests/sec|Latency|50%|90%|99%|Non-2xx|Socket errors'
+}
+
+run "record list (GET, 20 per page)" -H "authorization: Bearer $patient" \
+  "$base/api/v1/patients/$patient_id/records?limit=20"
+BENCH_TOKEN=$doctor run "record create (POST)" -s bench/create-record.lua \
+  -H "authorization: Bearer $doctor" "$base/api/v1/patients/$patient_id/records"
+run "login (POST, Argon2id)" -s bench/login.lua "$base/api/v1/auth/login"
