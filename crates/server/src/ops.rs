@@ -1,6 +1,6 @@
 //! Health, readiness and Prometheus metrics.
 
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
 use axum::Router;
 use axum::extract::State;
@@ -16,10 +16,14 @@ use crate::app::AppState;
 pub struct Metrics(PrometheusHandle);
 
 impl Metrics {
-    /// Installs the recorder on first use; later calls share it.
+    /// Installs the recorder on first use; later calls, from any thread, share it.
     pub fn install() -> anyhow::Result<Self> {
-        static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-        if let Some(handle) = HANDLE.get() {
+        // A lock, not a `OnceLock`: two servers starting at once must not both try to install.
+        static HANDLE: Mutex<Option<PrometheusHandle>> = Mutex::new(None);
+        let mut slot = HANDLE
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(handle) = slot.as_ref() {
             return Ok(Metrics(handle.clone()));
         }
         let handle = PrometheusBuilder::new()
@@ -30,7 +34,8 @@ impl Metrics {
                 ],
             )?
             .install_recorder()?;
-        Ok(Metrics(HANDLE.get_or_init(|| handle).clone()))
+        *slot = Some(handle.clone());
+        Ok(Metrics(handle))
     }
 }
 

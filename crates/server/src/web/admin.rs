@@ -7,7 +7,7 @@ use medvault_store::User;
 use serde::Deserialize;
 
 use super::session::{NoticeQuery, home_of};
-use super::views::{AdminPage, Nav, PatientRow, UserRow, notice};
+use super::views::{AdminPage, Chrome, PatientRow, UserRow, notice};
 use super::{WebForm, render};
 use crate::api::path_id;
 use crate::app::AppState;
@@ -71,9 +71,9 @@ async fn admin_page(
         .map(user_row)
         .collect();
     Ok(render(&AdminPage {
-        nav: Nav::of(caller, csrf.token()),
-        notice,
-        error,
+        chrome: Chrome::signed_in(caller, csrf.token())
+            .notice(notice)
+            .error(error),
         csrf: csrf.token().to_owned(),
         users: all_users.iter().map(user_row).collect(),
         patients: charts.iter().map(PatientRow::from).collect(),

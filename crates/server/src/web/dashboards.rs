@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::session::{NoticeQuery, home_of};
 use super::views::{
-    ChartPage, DoctorDashboard, Nav, PatientDashboard, PatientRow, RecordCreatePage, RecordForm,
+    ChartPage, Chrome, DoctorDashboard, PatientDashboard, PatientRow, RecordCreatePage, RecordForm,
     RecordRow, notice,
 };
 use super::{WebForm, render};
@@ -95,9 +95,9 @@ async fn doctor_page(
         .map(|chart| (chart.id, chart.name.clone()))
         .collect();
     Ok(render(&DoctorDashboard {
-        nav: Nav::of(caller, csrf.token()),
-        notice,
-        error,
+        chrome: Chrome::signed_in(caller, csrf.token())
+            .notice(notice)
+            .error(error),
         csrf: csrf.token().to_owned(),
         me_name: caller.name.clone(),
         me_email: caller.email.clone(),
@@ -134,9 +134,7 @@ pub async fn patient(
             None => (None, Vec::new()),
         };
         Ok::<_, AppError>(render(&PatientDashboard {
-            nav: Nav::of(&caller, csrf.token()),
-            notice: None,
-            error: None,
+            chrome: Chrome::signed_in(&caller, csrf.token()),
             me_name: caller.name.clone(),
             me_email: caller.email.clone(),
             chart,
@@ -160,9 +158,7 @@ pub async fn chart(
             records::list_for_patient(&state, caller.actor, &meta, id, None, DASHBOARD_ITEMS)
                 .await?;
         Ok::<_, AppError>(render(&ChartPage {
-            nav: Nav::of(&caller, csrf.token()),
-            notice: None,
-            error: None,
+            chrome: Chrome::signed_in(&caller, csrf.token()),
             chart: PatientRow::from(&chart),
             records: record_rows(&page.items, None),
         }))
@@ -194,9 +190,7 @@ async fn record_form_page(
 ) -> Result<Response, AppError> {
     let charts = visible_patients(state, caller, meta).await?;
     Ok(render(&RecordCreatePage {
-        nav: Nav::of(caller, csrf.token()),
-        notice: None,
-        error,
+        chrome: Chrome::signed_in(caller, csrf.token()).error(error),
         csrf: csrf.token().to_owned(),
         patients: charts.iter().map(PatientRow::from).collect(),
         form,

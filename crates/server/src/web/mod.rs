@@ -120,9 +120,7 @@ impl AppError {
             let _ = self.into_response();
         }
         let page = views::ErrorPage {
-            nav: None,
-            notice: None,
-            error: None,
+            chrome: views::Chrome::default(),
             status: status.as_u16(),
             heading: heading(status),
             message: body.error.message,

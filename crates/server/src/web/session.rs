@@ -7,7 +7,7 @@ use medvault_domain::Role;
 use medvault_store::SessionKind;
 use serde::Deserialize;
 
-use super::views::{LandingPage, LoginPage, RegisterPage, notice};
+use super::views::{Chrome, LoginPage, RegisterPage, notice};
 use super::{WebForm as Form, render};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
@@ -36,39 +36,40 @@ async fn signed_in_home(state: &AppState, headers: &HeaderMap) -> Option<&'stati
     Some(home_of(caller.actor.role))
 }
 
+/// `/`: the sign-in form with a word about MedVault, or the dashboard when signed in.
 pub async fn landing(
-    State(state): State<AppState>,
+    state: State<AppState>,
     headers: HeaderMap,
     csrf: Csrf,
-    Query(query): Query<NoticeQuery>,
+    query: Query<NoticeQuery>,
 ) -> Response {
-    if let Some(home) = signed_in_home(&state, &headers).await {
-        return Redirect::to(home).into_response();
-    }
-    render(&LandingPage {
-        nav: None,
-        notice: notice(query.notice.as_deref()),
-        error: None,
-        csrf: csrf.token().to_owned(),
-        email: String::new(),
-    })
+    sign_in_page(state, headers, csrf, query, true).await
 }
 
 pub async fn login_page(
+    state: State<AppState>,
+    headers: HeaderMap,
+    csrf: Csrf,
+    query: Query<NoticeQuery>,
+) -> Response {
+    sign_in_page(state, headers, csrf, query, false).await
+}
+
+async fn sign_in_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     csrf: Csrf,
     Query(query): Query<NoticeQuery>,
+    hero: bool,
 ) -> Response {
     if let Some(home) = signed_in_home(&state, &headers).await {
         return Redirect::to(home).into_response();
     }
     render(&LoginPage {
-        nav: None,
-        notice: notice(query.notice.as_deref()),
-        error: None,
+        chrome: Chrome::default().notice(notice(query.notice.as_deref())),
         csrf: csrf.token().to_owned(),
         email: String::new(),
+        hero,
     })
 }
 
@@ -102,11 +103,10 @@ pub async fn login(
         }
         Err(error @ (AppError::InvalidCredentials | AppError::Forbidden { .. })) => {
             let page = LoginPage {
-                nav: None,
-                notice: None,
-                error: Some(error.public_message()),
+                chrome: Chrome::default().error(Some(error.public_message())),
                 csrf: csrf.token().to_owned(),
                 email: form.email,
+                hero: false,
             };
             (error.status(), render(&page)).into_response()
         }
@@ -116,9 +116,7 @@ pub async fn login(
 
 pub async fn register_page(csrf: Csrf) -> Response {
     render(&RegisterPage {
-        nav: None,
-        notice: None,
-        error: None,
+        chrome: Chrome::default(),
         csrf: csrf.token().to_owned(),
         name: String::new(),
         email: String::new(),
@@ -158,9 +156,7 @@ pub async fn register(
         Ok(_) => Redirect::to("/login?notice=registered").into_response(),
         Err(error @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
             let page = RegisterPage {
-                nav: None,
-                notice: None,
-                error: Some(error.public_message()),
+                chrome: Chrome::default().error(Some(error.public_message())),
                 csrf: csrf.token().to_owned(),
                 name: form.name,
                 email: form.email,

@@ -5,6 +5,33 @@ use medvault_store::{Patient, Record};
 
 use crate::auth::Caller;
 
+/// What every page shows around its content: the signed-in bar and one notice or error.
+#[derive(Default)]
+pub struct Chrome {
+    pub nav: Option<Nav>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+impl Chrome {
+    pub fn signed_in(caller: &Caller, csrf: &str) -> Self {
+        Chrome {
+            nav: Nav::of(caller, csrf),
+            ..Chrome::default()
+        }
+    }
+
+    pub fn notice(mut self, notice: Option<String>) -> Self {
+        self.notice = notice;
+        self
+    }
+
+    pub fn error(mut self, error: Option<String>) -> Self {
+        self.error = error;
+        self
+    }
+}
+
 /// The signed-in bar at the top of every page.
 pub struct Nav {
     pub name: String,
@@ -84,31 +111,19 @@ pub struct RecordForm {
 }
 
 #[derive(Template)]
-#[template(path = "landing.html")]
-pub struct LandingPage {
-    pub nav: Option<Nav>,
-    pub notice: Option<String>,
-    pub error: Option<String>,
-    pub csrf: String,
-    pub email: String,
-}
-
-#[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage {
-    pub nav: Option<Nav>,
-    pub notice: Option<String>,
-    pub error: Option<String>,
+    pub chrome: Chrome,
     pub csrf: String,
     pub email: String,
+    /// The landing page: the form beside a word about MedVault.
+    pub hero: bool,
 }
 
 #[derive(Template)]
 #[template(path = "register.html")]
 pub struct RegisterPage {
-    pub nav: Option<Nav>,
-    pub notice: Option<String>,
-    pub error: Option<String>,
+    pub chrome: Chrome,
     pub csrf: String,
     pub name: String,
     pub email: String,
@@ -118,9 +133,7 @@ pub struct RegisterPage {
 #[derive(Template)]
 #[template(path = "doctor_dashboard.html")]
 pub struct DoctorDashboard {
-    pub nav: Option<Nav>,
-    pub notice: Option<String>,
-    pub error: Option<String>,
+    pub chrome: Chrome,
     pub csrf: String,
     pub me_name: String,
     pub me_email: String,
@@ -132,9 +145,7 @@ pub struct DoctorDashboard {
 #[derive(Template)]
 #[template(path = "record_create.html")]
 pub struct RecordCreatePage {
-    pub nav: Option<Nav>,
-    pub notice: Option<String>,
-    pub error: Option<String>,
+    pub chrome: Chrome,
     pub csrf: String,
     pub patients: Vec<PatientRow>,
     pub form: RecordForm,
@@ -143,9 +154,7 @@ pub struct RecordCreatePage {
 #[derive(Template)]
 #[template(path = "patient_dashboard.html")]
 pub struct PatientDashboard {
-    pub nav: Option<Nav>,
-    pub notice: Option<String>,
-    pub error: Option<String>,
+    pub chrome: Chrome,
     pub me_name: String,
     pub me_email: String,
     pub chart: Option<PatientRow>,
@@ -155,9 +164,7 @@ pub struct PatientDashboard {
 #[derive(Template)]
 #[template(path = "patient_chart.html")]
 pub struct ChartPage {
-    pub nav: Option<Nav>,
-    pub notice: Option<String>,
-    pub error: Option<String>,
+    pub chrome: Chrome,
     pub chart: PatientRow,
     pub records: Vec<RecordRow>,
 }
@@ -165,9 +172,7 @@ pub struct ChartPage {
 #[derive(Template)]
 #[template(path = "admin.html")]
 pub struct AdminPage {
-    pub nav: Option<Nav>,
-    pub notice: Option<String>,
-    pub error: Option<String>,
+    pub chrome: Chrome,
     pub csrf: String,
     pub users: Vec<UserRow>,
     pub patients: Vec<PatientRow>,
@@ -177,9 +182,7 @@ pub struct AdminPage {
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
-    pub nav: Option<Nav>,
-    pub notice: Option<String>,
-    pub error: Option<String>,
+    pub chrome: Chrome,
     pub status: u16,
     pub heading: &'static str,
     pub message: String,

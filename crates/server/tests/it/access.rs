@@ -80,12 +80,12 @@ async fn strangers_get_404_for_a_chart_and_its_records_and_each_denial_is_audite
     assert!(
         denials
             .iter()
-            .all(|entry| entry.actor_id.is_some() && entry.actor_role.is_some())
+            .all(|entry| entry.entry.actor_id.is_some() && entry.entry.actor_role.is_some())
     );
     assert!(
         denials
             .iter()
-            .any(|entry| entry.resource_id.as_deref() == record["id"].as_str())
+            .any(|entry| entry.entry.resource_id.as_deref() == record["id"].as_str())
     );
     // Ids only: nothing of the record's content in the trail.
     assert!(

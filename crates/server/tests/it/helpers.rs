@@ -117,10 +117,12 @@ impl TestApp {
         let (stop, stopped) = oneshot::channel::<()>();
         let served = state.clone();
         tokio::spawn(async move {
-            let _ = serve(listener, served, async {
+            let stop = async {
                 let _ = stopped.await;
-            })
-            .await;
+            };
+            if let Err(error) = serve(listener, served, stop).await {
+                panic!("the test server stopped: {error:#}");
+            }
         });
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -144,7 +146,13 @@ impl TestApp {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        answer(request.send().await.expect("request sent")).await
+        answer(
+            request
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("request to {path} failed: {e:?}")),
+        )
+        .await
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
@@ -152,7 +160,13 @@ impl TestApp {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        answer(request.send().await.expect("request sent")).await
+        answer(
+            request
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("request to {path} failed: {e:?}")),
+        )
+        .await
     }
 
     /// Registers through the API and returns the new user's id.

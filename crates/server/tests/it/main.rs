@@ -6,6 +6,7 @@ mod access;
 mod auth;
 mod bad_input;
 mod browser;
+mod cli;
 mod helpers;
 mod multi_server;
 mod ops;

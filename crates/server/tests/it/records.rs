@@ -52,18 +52,19 @@ async fn a_doctor_writes_a_record_and_the_patient_reads_it() {
             ..Default::default()
         })
         .await;
-    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    let actions: Vec<&str> = entries.iter().map(|e| e.entry.action.as_str()).collect();
     for expected in ["record.create", "record.list", "record.read"] {
         assert!(
             actions.contains(&expected),
             "{expected} missing from {actions:?}"
         );
     }
-    assert!(
-        entries
-            .iter()
-            .all(|e| e.correlation_id.as_deref().is_some_and(|id| !id.is_empty()))
-    );
+    assert!(entries.iter().all(|e| {
+        e.entry
+            .correlation_id
+            .as_deref()
+            .is_some_and(|id| !id.is_empty())
+    }));
 }
 
 #[tokio::test]

@@ -24,7 +24,7 @@ impl Outcome {
 }
 
 /// One audit entry to append. Ids and codes only: never a name, a note or any other PHI.
-#[derive(Clone, Debug, Insertable)]
+#[derive(Clone, Debug, Insertable, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
 pub struct AuditEntry {
     pub at: NaiveDateTime,
@@ -39,20 +39,13 @@ pub struct AuditEntry {
     pub correlation_id: Option<String>,
 }
 
+/// A stored entry: its sequence number and what was appended.
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
 pub struct AuditRow {
     pub id: i64,
-    pub at: NaiveDateTime,
-    pub actor_id: Option<String>,
-    pub actor_role: Option<String>,
-    pub action: String,
-    pub resource_type: String,
-    pub resource_id: Option<String>,
-    pub patient_id: Option<String>,
-    pub outcome: String,
-    pub client_addr: Option<String>,
-    pub correlation_id: Option<String>,
+    #[diesel(embed)]
+    pub entry: AuditEntry,
 }
 
 pub fn append(conn: &mut DbConnection, entry: &AuditEntry) -> Result<(), StoreError> {

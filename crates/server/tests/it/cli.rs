@@ -1,0 +1,140 @@
+//! The `medvault` binary itself: seeding, creating an admin, and serving until SIGTERM.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use crate::helpers::TestDb;
+
+fn medvault(db: &TestDb) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_medvault"));
+    command
+        .env_clear()
+        .env("DATABASE_URL", &db.url)
+        .env("MEDVAULT_DATA_DIR", db.dir.path())
+        .env("MEDVAULT_SECRET", "cli-test-secret-cli-test-secret-012345")
+        .env("MEDVAULT_LOG", "info");
+    command
+}
+
+#[test]
+fn seed_demo_prints_credentials_and_runs_once() {
+    let db = TestDb::new();
+    let first = medvault(&db)
+        .args(["seed", "--demo"])
+        .output()
+        .expect("runs");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let printed = String::from_utf8_lossy(&first.stdout);
+    assert!(printed.contains("Demo data created."));
+    for expected in [
+        "admin@demo.medvault.test",
+        "dr.okafor@demo.medvault.test",
+        "sofia@demo.medvault.test",
+        "demo-doctor-passphrase",
+    ] {
+        assert!(printed.contains(expected), "{expected} in {printed}");
+    }
+    let again = medvault(&db)
+        .args(["seed", "--demo"])
+        .output()
+        .expect("runs");
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already there"));
+}
+
+#[test]
+fn admin_create_reads_the_password_from_standard_input() {
+    let db = TestDb::new();
+    let mut child = medvault(&db)
+        .args([
+            "admin",
+            "create",
+            "--email",
+            "chief@example.org",
+            "--name",
+            "Chief",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"chief admin passphrase\n")
+        .expect("written");
+    let output = child.wait_with_output().expect("finishes");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Admin created: chief@example.org"));
+
+    let mut weak = medvault(&db)
+        .args(["admin", "create", "--email", "weak@example.org"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    weak.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"short\n")
+        .expect("written");
+    let output = weak.wait_with_output().expect("finishes");
+    assert!(!output.status.success(), "a short password is refused");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("password"));
+}
+
+#[test]
+fn serve_explains_how_to_start_and_stops_cleanly_on_sigterm() {
+    let db = TestDb::new();
+    let mut child = medvault(&db)
+        .arg("serve")
+        .env("MEDVAULT_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut address = None;
+    for line in stdout.lines() {
+        let line = line.expect("log line");
+        let entry: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        if entry["message"] == "MedVault is serving" {
+            address = entry["address"].as_str().map(str::to_owned);
+            break;
+        }
+    }
+    let address = address.expect("the server says where it listens");
+    let health = std::net::TcpStream::connect(&address).map(|mut stream| {
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .expect("sent");
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut answer).expect("read");
+        answer
+    });
+    assert!(health.expect("connected").starts_with("HTTP/1.1 200"));
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let output = child.wait_with_output().expect("exits");
+    assert!(output.status.success(), "exit status {:?}", output.status);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no accounts yet") && stderr.contains("seed --demo"),
+        "{stderr}"
+    );
+}
