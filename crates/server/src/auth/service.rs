@@ -156,11 +156,27 @@ pub async fn login(
         .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
         .await?;
     let now = state.now();
-    let Some(user) = user.filter(|_| matches) else {
+    let refusal = match &user {
+        Some(user) if matches => match user.status {
+            UserStatus::Active => None,
+            UserStatus::Pending => Some(AppError::Forbidden {
+                code: "account_pending",
+                message: "this account is waiting for an administrator's approval",
+            }),
+            UserStatus::Deactivated => Some(AppError::Forbidden {
+                code: "account_deactivated",
+                message: "this account has been deactivated",
+            }),
+        },
+        _ => Some(AppError::InvalidCredentials),
+    };
+    if let Some(refusal) = refusal {
+        // The account's id is recorded only once the password proved who is asking.
+        let account = user.filter(|_| matches).map(|user| user.id);
         let meta = meta.clone();
         state
             .write(move |conn| {
-                let event = Event {
+                let mut event = Event {
                     action: "auth.login",
                     resource_type: "session",
                     resource_id: None,
@@ -168,26 +184,18 @@ pub async fn login(
                     outcome: Outcome::Failure,
                     actor: None,
                 };
+                if let Some(account) = account {
+                    event = event.resource(account);
+                    event.resource_type = "user";
+                }
                 Ok(audit::record(conn, &meta, now, event)?)
             })
             .await?;
+        return Err(refusal);
+    }
+    let Some(user) = user else {
         return Err(AppError::InvalidCredentials);
     };
-    match user.status {
-        UserStatus::Active => {}
-        UserStatus::Pending => {
-            return Err(AppError::Forbidden {
-                code: "account_pending",
-                message: "this account is waiting for an administrator's approval",
-            });
-        }
-        UserStatus::Deactivated => {
-            return Err(AppError::Forbidden {
-                code: "account_deactivated",
-                message: "this account has been deactivated",
-            });
-        }
-    }
     let ttl = match kind {
         SessionKind::Api => state.config.token_ttl,
         SessionKind::Web => state.config.session_max,

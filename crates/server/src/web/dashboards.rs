@@ -72,8 +72,6 @@ pub async fn doctor(
         &caller,
         &csrf,
         notice(query.notice.as_deref()),
-        None,
-        RecordForm::default(),
     )
     .await
     .unwrap_or_else(AppError::into_response_html)
@@ -85,8 +83,6 @@ async fn doctor_page(
     caller: &Caller,
     csrf: &Csrf,
     notice: Option<String>,
-    error: Option<String>,
-    form: RecordForm,
 ) -> Result<Response, AppError> {
     let charts = visible_patients(state, caller, meta).await?;
     let authored = records::list_authored(state, caller.actor, meta, DASHBOARD_ITEMS).await?;
@@ -95,15 +91,13 @@ async fn doctor_page(
         .map(|chart| (chart.id, chart.name.clone()))
         .collect();
     Ok(render(&DoctorDashboard {
-        chrome: Chrome::signed_in(caller, csrf.token())
-            .notice(notice)
-            .error(error),
+        chrome: Chrome::signed_in(caller, csrf.token()).notice(notice),
         csrf: csrf.token().to_owned(),
         me_name: caller.name.clone(),
         me_email: caller.email.clone(),
         patients: charts.iter().map(PatientRow::from).collect(),
         records: record_rows(&authored, Some(&names)),
-        form,
+        form: RecordForm::default(),
     }))
 }
 

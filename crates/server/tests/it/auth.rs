@@ -90,6 +90,19 @@ async fn a_pending_doctor_cannot_sign_in_until_approved() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(error_code(&error), "account_pending");
+    let refused = app
+        .audit(medvault_store::AuditFilter {
+            action: Some("auth.login".into()),
+            outcome: Some("failure".into()),
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(refused.len(), 1);
+    assert_eq!(
+        refused[0].entry.resource_id.as_deref(),
+        doctor["id"].as_str(),
+        "the refused account is named"
+    );
 
     let admin = app.admin_token().await;
     let (status, approved) = app
