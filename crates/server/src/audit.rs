@@ -31,18 +31,32 @@ pub struct Event<'a> {
     pub patient_id: Option<PatientId>,
     pub outcome: Outcome,
     pub actor: Option<&'a Actor>,
+    /// Why, where the actor stated a reason.
+    pub reason: Option<String>,
+    /// Done under emergency (break-the-glass) access.
+    pub emergency: bool,
 }
 
 impl<'a> Event<'a> {
-    /// A successful action by `actor`.
-    pub fn success(actor: &'a Actor, action: &'static str, resource_type: &'static str) -> Self {
+    /// An event with no actor (a failed sign-in, say).
+    pub fn anonymous(action: &'static str, resource_type: &'static str, outcome: Outcome) -> Self {
         Event {
             action,
             resource_type,
             resource_id: None,
             patient_id: None,
-            outcome: Outcome::Success,
+            outcome,
+            actor: None,
+            reason: None,
+            emergency: false,
+        }
+    }
+
+    /// A successful action by `actor`.
+    pub fn success(actor: &'a Actor, action: &'static str, resource_type: &'static str) -> Self {
+        Event {
             actor: Some(actor),
+            ..Event::anonymous(action, resource_type, Outcome::Success)
         }
     }
 
@@ -56,8 +70,13 @@ impl<'a> Event<'a> {
         self
     }
 
-    pub fn outcome(mut self, outcome: Outcome) -> Self {
-        self.outcome = outcome;
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    pub fn emergency(mut self, emergency: bool) -> Self {
+        self.emergency = emergency;
         self
     }
 }
@@ -80,8 +99,10 @@ pub fn record(
         outcome: event.outcome.as_str().to_owned(),
         client_addr: meta.client_addr.clone(),
         correlation_id: Some(meta.correlation_id.clone()),
+        reason: event.reason,
+        emergency: event.emergency,
     };
-    audit::append(conn, &entry)
+    audit::append(conn, &entry).map(|_| ())
 }
 
 /// Appends the entry for a denial.
@@ -92,17 +113,11 @@ pub fn record_denial(
     actor: &Actor,
     denial: &Denial,
 ) -> Result<(), StoreError> {
-    record(
-        conn,
-        meta,
-        at,
-        Event {
-            action: denial.action,
-            resource_type: denial.resource_type,
-            resource_id: denial.resource_id.clone(),
-            patient_id: denial.patient_id,
-            outcome: Outcome::Denied,
-            actor: Some(actor),
-        },
-    )
+    let event = Event {
+        resource_id: denial.resource_id.clone(),
+        patient_id: denial.patient_id,
+        actor: Some(actor),
+        ..Event::anonymous(denial.action, denial.resource_type, Outcome::Denied)
+    };
+    record(conn, meta, at, event)
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use medvault_domain::{Role, UserStatus};
+use medvault_store::ChainCheck;
 use medvault_store::repo::users;
 
 use crate::app::system_clock;
@@ -42,6 +43,18 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Work with the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain; name the first entry that was altered, inserted or removed. Exits
+    /// non-zero if the chain is broken.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -85,6 +98,26 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Seed { demo: _ } => {
             let state = build_state(config, system_clock())?;
             crate::seed::demo(&state).await
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let state = build_state(config, system_clock())?;
+            let check = state
+                .read(|conn| Ok(medvault_store::repo::audit::verify(conn)?))
+                .await
+                .map_err(anyhow_of)?;
+            match check {
+                ChainCheck::Intact { entries } => {
+                    println!(
+                        "Audit trail intact: {entries} entries, each following the one before."
+                    );
+                    Ok(())
+                }
+                ChainCheck::Broken { id, problem } => {
+                    anyhow::bail!("audit trail broken at entry {id}: it {problem}")
+                }
+            }
         }
         Command::Admin {
             command: AdminCommand::Create { email, name },

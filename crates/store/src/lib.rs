@@ -10,7 +10,7 @@ pub mod schema;
 
 pub use connection::{Backend, DbConnection, Store, StoreOptions};
 pub use error::StoreError;
-pub use repo::audit::{AuditEntry, AuditFilter, AuditRow, Outcome};
+pub use repo::audit::{AuditEntry, AuditFilter, AuditRow, ChainCheck, Outcome};
 pub use repo::patients::{NewPatient, Patient};
 pub use repo::records::{NewRecord, Record};
 pub use repo::sessions::{Session, SessionKind};

@@ -78,6 +78,61 @@ diesel::table! {
         outcome -> Text,
         client_addr -> Nullable<Text>,
         correlation_id -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        emergency -> Bool,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_chain (id) {
+        id -> Integer,
+        last_id -> BigInt,
+        last_hash -> Text,
+    }
+}
+
+diesel::table! {
+    trainee_links (patient_id, trainee_id) {
+        patient_id -> Text,
+        trainee_id -> Text,
+        linked_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    intern_grants (id) {
+        id -> Text,
+        intern_id -> Text,
+        patient_id -> Text,
+        issued_by -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        ended_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    emergency_accesses (id) {
+        id -> Text,
+        doctor_id -> Text,
+        patient_id -> Text,
+        reason -> Text,
+        started_at -> Timestamp,
+        ends_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> BigInt,
+        window_start -> Timestamp,
+        blocked_until -> Nullable<Timestamp>,
     }
 }
 

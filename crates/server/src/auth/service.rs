@@ -176,14 +176,7 @@ pub async fn login(
         let meta = meta.clone();
         state
             .write(move |conn| {
-                let mut event = Event {
-                    action: "auth.login",
-                    resource_type: "session",
-                    resource_id: None,
-                    patient_id: None,
-                    outcome: Outcome::Failure,
-                    actor: None,
-                };
+                let mut event = Event::anonymous("auth.login", "session", Outcome::Failure);
                 if let Some(account) = account {
                     event = event.resource(account);
                     event.resource_type = "user";

@@ -1,7 +1,15 @@
-use chrono::NaiveDateTime;
-use diesel::prelude::*;
+//! The audit trail: an append-only, hash-chained log.
+//!
+//! Appending takes the lock on the chain's single `audit_chain` row, reads the last id and hash,
+//! and writes the entry with the next id, the previous hash and its own hash over both. The row
+//! lock orders appends from every server; ids run without gaps. [`verify`] walks the chain and
+//! names the first entry that does not fit.
 
-use crate::schema::audit_log;
+use chrono::{NaiveDateTime, SubsecRound};
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::schema::{audit_chain, audit_log};
 use crate::{DbConnection, Page, StoreError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,30 +45,165 @@ pub struct AuditEntry {
     pub outcome: String,
     pub client_addr: Option<String>,
     pub correlation_id: Option<String>,
+    /// Why, where the actor had to say (an emergency access, say).
+    pub reason: Option<String>,
+    /// Done under emergency (break-the-glass) access.
+    pub emergency: bool,
 }
 
-/// A stored entry: its sequence number and what was appended.
+/// A stored entry: its place in the chain and what was appended.
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
 pub struct AuditRow {
     pub id: i64,
     #[diesel(embed)]
     pub entry: AuditEntry,
+    pub prev_hash: String,
+    pub hash: String,
 }
 
-pub fn append(conn: &mut DbConnection, entry: &AuditEntry) -> Result<(), StoreError> {
-    diesel::insert_into(audit_log::table)
-        .values(entry)
+/// The hash of an entry at `id` following `prev_hash`: SHA-256 over every field, each
+/// length-prefixed so that no two different entries encode alike.
+fn chain_hash(prev_hash: &str, id: i64, entry: &AuditEntry) -> String {
+    let mut hasher = Sha256::new();
+    let mut field = |value: Option<&str>| match value {
+        None => hasher.update([0u8]),
+        Some(text) => {
+            hasher.update([1u8]);
+            hasher.update((text.len() as u64).to_be_bytes());
+            hasher.update(text.as_bytes());
+        }
+    };
+    field(Some(prev_hash));
+    field(Some(&id.to_string()));
+    field(Some(&entry.at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()));
+    field(entry.actor_id.as_deref());
+    field(entry.actor_role.as_deref());
+    field(Some(&entry.action));
+    field(Some(&entry.resource_type));
+    field(entry.resource_id.as_deref());
+    field(entry.patient_id.as_deref());
+    field(Some(&entry.outcome));
+    field(entry.client_addr.as_deref());
+    field(entry.correlation_id.as_deref());
+    field(entry.reason.as_deref());
+    field(Some(if entry.emergency { "1" } else { "0" }));
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Appends an entry to the chain; returns its id. Call inside the transaction of what it records.
+pub fn append(conn: &mut DbConnection, entry: &AuditEntry) -> Result<i64, StoreError> {
+    // Lock the chain's end first (a no-op update holds the row lock until commit on PostgreSQL).
+    diesel::update(audit_chain::table.find(1))
+        .set(audit_chain::last_id.eq(audit_chain::last_id))
         .execute(conn)?;
-    Ok(())
+    let (last_id, last_hash): (i64, String) = audit_chain::table
+        .find(1)
+        .select((audit_chain::last_id, audit_chain::last_hash))
+        .first(conn)?;
+    // Both backends keep microseconds; hashing more would not survive the round trip.
+    let mut entry = entry.clone();
+    entry.at = entry.at.trunc_subsecs(6);
+    let id = last_id + 1;
+    let hash = chain_hash(&last_hash, id, &entry);
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::id.eq(id),
+            &entry,
+            audit_log::prev_hash.eq(&last_hash),
+            audit_log::hash.eq(&hash),
+        ))
+        .execute(conn)?;
+    diesel::update(audit_chain::table.find(1))
+        .set((
+            audit_chain::last_id.eq(id),
+            audit_chain::last_hash.eq(&hash),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// What [`verify`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainCheck {
+    Intact {
+        entries: i64,
+    },
+    /// The first entry that does not fit, and how.
+    Broken {
+        id: i64,
+        problem: &'static str,
+    },
+}
+
+/// Walks the whole chain in id order.
+pub fn verify(conn: &mut DbConnection) -> Result<ChainCheck, StoreError> {
+    const BATCH: i64 = 1000;
+    let mut expected_id = 1;
+    let mut prev_hash: String = "0".repeat(64);
+    loop {
+        let rows: Vec<AuditRow> = audit_log::table
+            .select(AuditRow::as_select())
+            .filter(audit_log::id.ge(expected_id))
+            .order(audit_log::id.asc())
+            .limit(BATCH)
+            .load(conn)?;
+        let done = (rows.len() as i64) < BATCH;
+        for row in rows {
+            if row.id != expected_id {
+                return Ok(ChainCheck::Broken {
+                    id: row.id,
+                    problem: "entries before this one are missing",
+                });
+            }
+            if row.prev_hash != prev_hash {
+                return Ok(ChainCheck::Broken {
+                    id: row.id,
+                    problem: "does not follow the entry before it",
+                });
+            }
+            if chain_hash(&row.prev_hash, row.id, &row.entry) != row.hash {
+                return Ok(ChainCheck::Broken {
+                    id: row.id,
+                    problem: "was altered after it was written",
+                });
+            }
+            prev_hash = row.hash;
+            expected_id += 1;
+        }
+        if done {
+            break;
+        }
+    }
+    let (last_id, last_hash): (i64, String) = audit_chain::table
+        .find(1)
+        .select((audit_chain::last_id, audit_chain::last_hash))
+        .first(conn)?;
+    if last_id != expected_id - 1 || last_hash != prev_hash {
+        return Ok(ChainCheck::Broken {
+            id: expected_id,
+            problem: "entries at the end are missing",
+        });
+    }
+    Ok(ChainCheck::Intact {
+        entries: expected_id - 1,
+    })
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {
     pub actor_id: Option<String>,
     pub patient_id: Option<String>,
+    /// Several patients at once (a doctor's view of their care team's charts).
+    pub patient_ids: Option<Vec<String>>,
     pub action: Option<String>,
     pub outcome: Option<String>,
+    pub since: Option<NaiveDateTime>,
+    pub until: Option<NaiveDateTime>,
 }
 
 /// Entries newest first, `limit` at a time before the cursor `before`.
@@ -80,15 +223,80 @@ pub fn list(
     if let Some(patient) = &filter.patient_id {
         query = query.filter(audit_log::patient_id.eq(patient.clone()));
     }
+    if let Some(patients) = &filter.patient_ids {
+        query = query.filter(audit_log::patient_id.eq_any(patients.clone()));
+    }
     if let Some(action) = &filter.action {
         query = query.filter(audit_log::action.eq(action.clone()));
     }
     if let Some(outcome) = &filter.outcome {
         query = query.filter(audit_log::outcome.eq(outcome.clone()));
     }
+    if let Some(since) = filter.since {
+        query = query.filter(audit_log::at.ge(since));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(audit_log::at.lt(until));
+    }
     if let Some(before) = before {
         query = query.filter(audit_log::id.lt(before));
     }
     let rows = query.limit(super::clamp_limit(limit)).load(conn)?;
     Ok(Page::from_overfetch(rows, limit, |row| row.id.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> AuditEntry {
+        AuditEntry {
+            at: chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000)
+                .expect("time")
+                .naive_utc(),
+            actor_id: Some("a".into()),
+            actor_role: Some("doctor".into()),
+            action: "record.read".into(),
+            resource_type: "record".into(),
+            resource_id: Some("r".into()),
+            patient_id: Some("p".into()),
+            outcome: "success".into(),
+            client_addr: None,
+            correlation_id: Some("c".into()),
+            reason: None,
+            emergency: false,
+        }
+    }
+
+    #[test]
+    fn the_hash_covers_every_field_and_the_chain() {
+        let base = chain_hash("prev", 7, &entry());
+        assert_eq!(base.len(), 64);
+        assert_eq!(base, chain_hash("prev", 7, &entry()), "deterministic");
+        assert_ne!(base, chain_hash("other", 7, &entry()));
+        assert_ne!(base, chain_hash("prev", 8, &entry()));
+        let changes: [fn(&mut AuditEntry); 5] = [
+            |e| e.action = "record.create".into(),
+            |e| e.emergency = true,
+            |e| e.reason = Some("x".into()),
+            |e| e.client_addr = Some(String::new()),
+            |e| e.at += chrono::Duration::microseconds(1),
+        ];
+        for change in changes {
+            let mut changed = entry();
+            change(&mut changed);
+            assert_ne!(base, chain_hash("prev", 7, &changed));
+        }
+    }
+
+    #[test]
+    fn field_boundaries_cannot_be_shifted() {
+        let mut left = entry();
+        left.actor_id = Some("ab".into());
+        left.actor_role = Some("c".into());
+        let mut right = entry();
+        right.actor_id = Some("a".into());
+        right.actor_role = Some("bc".into());
+        assert_ne!(chain_hash("p", 1, &left), chain_hash("p", 1, &right));
+    }
 }

@@ -1,3 +1,4 @@
+DROP TABLE audit_chain;
 DROP TABLE audit_log;
 DROP TABLE sessions;
 DROP TABLE records;

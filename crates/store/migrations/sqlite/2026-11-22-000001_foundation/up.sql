@@ -4,7 +4,7 @@ CREATE TABLE users (
     email         TEXT NOT NULL,
     email_key     TEXT NOT NULL UNIQUE,
     name          TEXT NOT NULL,
-    role          TEXT NOT NULL CHECK (role IN ('admin', 'doctor', 'patient')),
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'doctor', 'trainee', 'intern', 'patient')),
     status        TEXT NOT NULL CHECK (status IN ('active', 'pending', 'deactivated')),
     password_hash TEXT NOT NULL,
     created_at    TIMESTAMP NOT NULL,
@@ -61,8 +61,10 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_user ON sessions (user_id);
 
 -- Who did what to which patient's data, and how it ended. Ids only: no PHI in an entry.
+-- Tamper-evident: each entry carries the hash of the one before it and its own hash over both, and
+-- ids run without gaps, so an altered, inserted or deleted entry breaks the chain at that point.
 CREATE TABLE audit_log (
-    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id             INTEGER PRIMARY KEY,
     at             TIMESTAMP NOT NULL,
     actor_id       TEXT,
     actor_role     TEXT,
@@ -72,7 +74,20 @@ CREATE TABLE audit_log (
     patient_id     TEXT,
     outcome        TEXT NOT NULL CHECK (outcome IN ('success', 'denied', 'failure')),
     client_addr    TEXT,
-    correlation_id TEXT
+    correlation_id TEXT,
+    reason         TEXT,
+    emergency      BOOLEAN NOT NULL DEFAULT 0,
+    prev_hash      TEXT NOT NULL,
+    hash           TEXT NOT NULL
 );
 CREATE INDEX audit_by_patient ON audit_log (patient_id, id);
 CREATE INDEX audit_by_actor ON audit_log (actor_id, id);
+
+-- The end of the chain. Appending locks this row, which orders appends from every server.
+CREATE TABLE audit_chain (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    last_id   BIGINT NOT NULL,
+    last_hash TEXT NOT NULL
+);
+INSERT INTO audit_chain (id, last_id, last_hash)
+VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');

@@ -1,0 +1,127 @@
+//! The audit trail is append-only in the database and tamper-evident by its hash chain.
+
+use std::process::Command;
+
+use diesel::RunQueryDsl;
+use medvault_store::ChainCheck;
+use medvault_store::repo::audit;
+
+use crate::helpers::{PASSWORD, TestApp, TestDb, backend};
+
+async fn execute(app: &TestApp, sql: &'static str) -> Result<usize, String> {
+    app.state
+        .store
+        .clone()
+        .read(move |conn| Ok::<_, medvault_store::StoreError>(diesel::sql_query(sql).execute(conn)))
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}
+
+async fn verify(app: &TestApp) -> ChainCheck {
+    app.state
+        .read(|conn| Ok(audit::verify(conn)?))
+        .await
+        .expect("verify runs")
+}
+
+fn verify_command(db: &TestDb) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_medvault"))
+        .args(["audit", "verify"])
+        .env_clear()
+        .env("DATABASE_URL", &db.url)
+        .env("MEDVAULT_DATA_DIR", db.dir.path())
+        .env("MEDVAULT_SECRET", "cli-test-secret-cli-test-secret-012345")
+        .output()
+        .expect("runs")
+}
+
+/// Some traffic, so that the trail has a few entries.
+async fn activity(app: &TestApp) {
+    app.patient("audited@example.org").await;
+    app.login("audited@example.org", PASSWORD).await;
+    let _ = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &serde_json::json!({"email": "audited@example.org", "password": "wrong password!"}),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn the_database_refuses_to_change_or_remove_audit_entries() {
+    let app = TestApp::spawn().await;
+    activity(&app).await;
+    assert!(matches!(verify(&app).await, ChainCheck::Intact { entries } if entries >= 4));
+    for sql in [
+        "UPDATE audit_log SET action = 'nothing.happened'",
+        "DELETE FROM audit_log",
+        "DELETE FROM audit_log WHERE id = 1",
+    ] {
+        let refused = execute(&app, sql).await.expect_err("refused");
+        assert!(refused.contains("append-only"), "{sql}: {refused}");
+    }
+    assert!(matches!(verify(&app).await, ChainCheck::Intact { .. }));
+}
+
+#[tokio::test]
+async fn an_entry_altered_behind_the_triggers_back_is_named_by_verify() {
+    let app = TestApp::spawn().await;
+    activity(&app).await;
+    let intact = verify_command(&app.db);
+    assert!(
+        intact.status.success(),
+        "{}",
+        String::from_utf8_lossy(&intact.stderr)
+    );
+    assert!(String::from_utf8_lossy(&intact.stdout).contains("intact"));
+
+    // A privileged path around the append-only rule: the database owner switches it off.
+    let bypass = match backend().as_str() {
+        "postgres" => "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+        _ => "DROP TRIGGER audit_log_no_update",
+    };
+    execute(&app, bypass).await.expect("privileged bypass");
+    execute(
+        &app,
+        "UPDATE audit_log SET action = 'nothing.happened' WHERE id = 3",
+    )
+    .await
+    .expect("altered");
+
+    assert_eq!(
+        verify(&app).await,
+        ChainCheck::Broken {
+            id: 3,
+            problem: "was altered after it was written"
+        }
+    );
+    let broken = verify_command(&app.db);
+    assert!(!broken.status.success(), "a broken chain fails the command");
+    let said = String::from_utf8_lossy(&broken.stderr);
+    assert!(
+        said.contains("entry 3") && said.contains("altered"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn a_removed_entry_is_named_too() {
+    let app = TestApp::spawn().await;
+    activity(&app).await;
+    let bypass = match backend().as_str() {
+        "postgres" => "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+        _ => "DROP TRIGGER audit_log_no_delete",
+    };
+    execute(&app, bypass).await.expect("privileged bypass");
+    execute(&app, "DELETE FROM audit_log WHERE id = 2")
+        .await
+        .expect("removed");
+    assert_eq!(
+        verify(&app).await,
+        ChainCheck::Broken {
+            id: 3,
+            problem: "entries before this one are missing"
+        }
+    );
+}
