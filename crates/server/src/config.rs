@@ -2,7 +2,7 @@
 //! secrets are redacted from `Debug`, so a config can be logged safely.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -54,6 +54,8 @@ pub struct Config {
     pub hash_concurrency: usize,
     /// `MEDVAULT_DB_MAX_CONNECTIONS`: the pool's size.
     pub db_max_connections: Option<u32>,
+    /// `MEDVAULT_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the real client.
+    pub trusted_proxies: Vec<IpAddr>,
     /// `MEDVAULT_LOG_FORMAT`: `json` (default) or `pretty`.
     pub log_format: LogFormat,
 }
@@ -142,6 +144,17 @@ impl Config {
                         .context("MEDVAULT_DB_MAX_CONNECTIONS must be a number")
                 })
                 .transpose()?,
+            trusted_proxies: lookup("MEDVAULT_TRUSTED_PROXIES")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|part| !part.is_empty())
+                .map(|part| {
+                    part.parse().with_context(|| {
+                        format!("MEDVAULT_TRUSTED_PROXIES: {part} is not an IP address")
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?,
             log_format,
         })
     }
@@ -190,5 +203,10 @@ mod tests {
         assert!(config(&[("MEDVAULT_SECRET", "short")]).is_err());
         assert!(config(&[("ADMIN_EMAIL", "a@example.org")]).is_err());
         assert!(config(&[("MEDVAULT_TOKEN_TTL_SECS", "0")]).is_err());
+        assert!(config(&[("MEDVAULT_TRUSTED_PROXIES", "10.0.0.1, proxy")]).is_err());
+        let proxies = config(&[("MEDVAULT_TRUSTED_PROXIES", "10.0.0.1, ::1")])
+            .expect("valid")
+            .trusted_proxies;
+        assert_eq!(proxies.len(), 2);
     }
 }

@@ -42,6 +42,8 @@ pub enum AppError {
         code: &'static str,
         message: &'static str,
     },
+    #[error("too many failed attempts; try again later")]
+    TooManyAttempts { retry_after_secs: i64 },
     #[error("the request body is too large")]
     PayloadTooLarge,
     #[error("the service is busy; try again shortly")]
@@ -100,6 +102,7 @@ impl AppError {
             AppError::Denied(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -117,6 +120,7 @@ impl AppError {
             AppError::Denied(denial) if denial.patient_id.is_none() => "forbidden",
             AppError::NotFound | AppError::Denied(_) => "not_found",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::Unavailable => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -135,7 +139,26 @@ impl AppError {
     }
 
     /// Logs what the client is not told. Server faults at error level; the rest is routine.
-    fn log(&self) {
+    /// Headers every presenter adds: how to authenticate, when to retry.
+    pub fn headers(&self) -> Vec<(header::HeaderName, header::HeaderValue)> {
+        match self {
+            AppError::Unauthenticated | AppError::InvalidCredentials => {
+                vec![(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer"),
+                )]
+            }
+            AppError::TooManyAttempts { retry_after_secs } => {
+                vec![(
+                    header::RETRY_AFTER,
+                    header::HeaderValue::from(*retry_after_secs),
+                )]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    pub(crate) fn log(&self) {
         match self {
             AppError::Internal(error) => {
                 tracing::error!(error = %format!("{error:#}"), "request failed")
@@ -164,15 +187,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
         let mut response = (self.status(), Json(self.body())).into_response();
-        if matches!(
-            self,
-            AppError::Unauthenticated | AppError::InvalidCredentials
-        ) {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
-        }
+        response.headers_mut().extend(self.headers());
         response
     }
 }

@@ -1,7 +1,7 @@
 //! Authentication as extractors. `ApiCaller` reads a bearer token and answers 401 in the error
 //! shape; `WebCaller` reads the session cookie and sends the browser to the sign-in page.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
@@ -71,19 +71,89 @@ impl FromRequestParts<AppState> for WebCaller {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
+impl FromRequestParts<AppState> for RequestMeta {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
         Ok(RequestMeta {
             correlation_id: parts
                 .extensions
                 .get::<CorrelationId>()
                 .map_or_else(String::new, |id| id.0.clone()),
-            client_addr: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+            client_addr: peer.map(|peer| {
+                client_address(peer, forwarded, &state.config.trusted_proxies).to_string()
+            }),
         })
+    }
+}
+
+/// The client's address: the peer, unless the peer is a trusted proxy, in which case the nearest
+/// address in `X-Forwarded-For` that is not itself a trusted proxy. Addresses further left were
+/// written by the client and prove nothing.
+fn client_address<'a>(
+    peer: IpAddr,
+    forwarded: impl Iterator<Item = &'a str>,
+    trusted: &[IpAddr],
+) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = forwarded
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(address) if trusted.contains(&address) => client = address,
+            Ok(address) => return address,
+            Err(_) => return client,
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("address")
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let proxy = [ip("10.0.0.1")];
+        let header = ["203.0.113.9, 198.51.100.7"];
+        assert_eq!(
+            client_address(ip("192.0.2.1"), header.into_iter(), &proxy),
+            ip("192.0.2.1"),
+            "untrusted peer"
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.1"), header.into_iter(), &proxy),
+            ip("198.51.100.7"),
+            "nearest hop"
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.1"), std::iter::empty(), &proxy),
+            ip("10.0.0.1")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.1"), ["junk"].into_iter(), &proxy),
+            ip("10.0.0.1")
+        );
     }
 }

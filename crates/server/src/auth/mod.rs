@@ -8,6 +8,7 @@ pub mod extract;
 pub mod keys;
 pub mod password;
 pub mod service;
+pub mod throttle;
 pub mod token;
 
 pub use extract::{ApiCaller, Caller, WebCaller};

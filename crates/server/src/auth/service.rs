@@ -8,6 +8,7 @@ use medvault_store::repo::{patients, users};
 use medvault_store::{DbConnection, NewPatient, NewUser, Outcome, SessionKind, StoreError, User};
 
 use super::keys::random_token;
+use super::throttle;
 use crate::app::AppState;
 use crate::audit::{self, Event, RequestMeta};
 use crate::error::AppError;
@@ -143,19 +144,38 @@ pub async fn login(
     if password.chars().count() > Password::MAX_CHARS * 4 {
         return Err(AppError::InvalidCredentials);
     }
-    let user = match Email::parse(email) {
-        Ok(email) => {
-            state
-                .read(move |conn| Ok(users::find_by_email(conn, &email)?))
-                .await?
-        }
-        Err(_) => None,
-    };
+    let parsed = Email::parse(email).ok();
+    let account = parsed
+        .as_ref()
+        .map_or_else(|| email.trim().to_lowercase(), |e| e.key().to_owned());
+    let keys = throttle::Keys::new(&account, meta.client_addr.as_deref());
+    let now = state.now();
+    let reserved = keys.clone();
+    let attempt_meta = meta.clone();
+    let (reservation, user) = state
+        .write(move |conn| {
+            let reservation = throttle::reserve(conn, &reserved, now)?;
+            if reservation == Ok(true) {
+                let event = Event::anonymous("auth.throttle", "session", Outcome::Failure);
+                audit::record(conn, &attempt_meta, now, event)?;
+            }
+            let user = match (&reservation, parsed) {
+                (Ok(_), Some(email)) => users::find_by_email(conn, &email)?,
+                _ => None,
+            };
+            Ok((reservation, user))
+        })
+        .await?;
+    if let Err(until) = reservation {
+        // Refused before any hashing: a storm costs one short transaction per attempt.
+        return Err(AppError::TooManyAttempts {
+            retry_after_secs: (until - now).num_seconds().max(1),
+        });
+    }
     let matches = state
         .passwords
         .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
         .await?;
-    let now = state.now();
     let refusal = match &user {
         Some(user) if matches => match user.status {
             UserStatus::Active => None,
@@ -174,8 +194,12 @@ pub async fn login(
         // The account's id is recorded only once the password proved who is asking.
         let account = user.filter(|_| matches).map(|user| user.id);
         let meta = meta.clone();
+        let wrong_password = matches!(refusal, AppError::InvalidCredentials);
         state
             .write(move |conn| {
+                if !wrong_password {
+                    throttle::forgive(conn, &keys)?;
+                }
                 let mut event = Event::anonymous("auth.login", "session", Outcome::Failure);
                 if let Some(account) = account {
                     event = event.resource(account);

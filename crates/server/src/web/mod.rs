@@ -115,10 +115,8 @@ impl AppError {
         }
         let status = self.status();
         // Log (and hide) internal detail exactly as the JSON presenter does.
+        self.log();
         let body = self.body();
-        if status.is_server_error() {
-            let _ = self.into_response();
-        }
         let page = views::ErrorPage {
             chrome: views::Chrome::default(),
             status: status.as_u16(),
@@ -129,7 +127,9 @@ impl AppError {
         let html = page
             .render()
             .unwrap_or_else(|_| "An error occurred.".to_owned());
-        (status, Html(html)).into_response()
+        let mut response = (status, Html(html)).into_response();
+        response.headers_mut().extend(self.headers());
+        response
     }
 }
 
@@ -142,6 +142,7 @@ fn heading(status: StatusCode) -> &'static str {
         }
         StatusCode::PAYLOAD_TOO_LARGE => "Too much data",
         StatusCode::SERVICE_UNAVAILABLE => "Busy right now",
+        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
         _ => "Something went wrong",
     }
 }

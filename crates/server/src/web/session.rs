@@ -101,14 +101,20 @@ pub async fn login(
             let home = home_of(signed_in.caller.actor.role);
             ([(header::SET_COOKIE, cookie)], Redirect::to(home)).into_response()
         }
-        Err(error @ (AppError::InvalidCredentials | AppError::Forbidden { .. })) => {
+        Err(
+            error @ (AppError::InvalidCredentials
+            | AppError::Forbidden { .. }
+            | AppError::TooManyAttempts { .. }),
+        ) => {
             let page = LoginPage {
                 chrome: Chrome::default().error(Some(error.public_message())),
                 csrf: csrf.token().to_owned(),
                 email: form.email,
                 hero: false,
             };
-            (error.status(), render(&page)).into_response()
+            let mut response = (error.status(), render(&page)).into_response();
+            response.headers_mut().extend(error.headers());
+            response
         }
         Err(error) => error.into_response_html(),
     }

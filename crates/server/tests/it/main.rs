@@ -12,4 +12,5 @@ mod helpers;
 mod multi_server;
 mod ops;
 mod records;
+mod throttle;
 mod web;

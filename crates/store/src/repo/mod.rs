@@ -6,6 +6,7 @@ pub mod care_team;
 pub mod patients;
 pub mod records;
 pub mod sessions;
+pub mod throttle;
 pub mod users;
 
 /// The most rows one page may hold, whatever the caller asks.
