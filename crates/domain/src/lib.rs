@@ -9,7 +9,7 @@ pub mod role;
 pub mod values;
 
 pub use ids::{PatientId, RecordId, SessionId, UserId};
-pub use policy::{Action, Actor, Decision, Relation};
+pub use policy::{Action, Actor, Decision, Relation, Ties};
 pub use role::{Role, UserStatus};
 pub use values::{
     BirthDate, Email, InvalidValue, Password, PersonName, Phone, RecordNotes, RecordTitle, Sex,

@@ -1,7 +1,7 @@
 //! The access policy: every decision about who may do what is made here, and nowhere else.
 //!
 //! Deny by default: an action is allowed only by an explicit arm below. The store reports facts
-//! (is this doctor on that patient's care team? is this chart the caller's own?) as a
+//! (is this doctor on that patient's care team? does this intern hold a grant now?) as a
 //! [`Relation`]; this module turns role, relation and action into a [`Decision`]. Callers then
 //! answer a denial about a patient's data with 404, so that a chart's existence is not revealed.
 
@@ -24,26 +24,64 @@ pub enum Relation {
     Own,
     /// The actor is a doctor on the patient's care team.
     CareTeam,
+    /// The actor is a trainee linked to the patient.
+    TraineeLink,
+    /// The actor is an intern holding a grant for the patient, now.
+    InternGrant,
+    /// The actor is a doctor with an open emergency (break-the-glass) access to the chart.
+    Emergency,
     /// No tie at all.
     Unrelated,
 }
 
+/// What the store knows about one actor and one chart, now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ties {
+    pub care_team: bool,
+    pub trainee_link: bool,
+    pub intern_grant: bool,
+    pub emergency: bool,
+}
+
 impl Relation {
-    /// The relation from the facts the store can answer.
-    pub fn of(actor: &Actor, patient: PatientId, on_care_team: bool) -> Self {
-        if actor.patient_id == Some(patient) {
-            Relation::Own
-        } else if on_care_team {
-            Relation::CareTeam
-        } else {
-            Relation::Unrelated
+    pub const ALL: [Relation; 6] = [
+        Relation::Own,
+        Relation::CareTeam,
+        Relation::TraineeLink,
+        Relation::InternGrant,
+        Relation::Emergency,
+        Relation::Unrelated,
+    ];
+
+    /// The strongest relation the facts support. A tie that does not fit the actor's role (a
+    /// grant held by someone who is no longer an intern, say) counts for nothing.
+    pub fn of(actor: &Actor, patient: PatientId, ties: Ties) -> Self {
+        match actor.role {
+            _ if actor.patient_id == Some(patient) => Relation::Own,
+            Role::Doctor if ties.care_team => Relation::CareTeam,
+            Role::Doctor if ties.emergency => Relation::Emergency,
+            Role::Trainee if ties.trainee_link => Relation::TraineeLink,
+            Role::Intern if ties.intern_grant => Relation::InternGrant,
+            _ => Relation::Unrelated,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Own => "own",
+            Relation::CareTeam => "care_team",
+            Relation::TraineeLink => "trainee_link",
+            Relation::InternGrant => "intern_grant",
+            Relation::Emergency => "emergency",
+            Relation::Unrelated => "unrelated",
         }
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
-    /// Create users of any role (admins included), approve, list users.
+    /// Create users of any role (admins included), approve, deactivate, reset passwords, list
+    /// users, see every grant and emergency access and the whole audit trail.
     ManageUsers,
     /// Open a new patient chart.
     CreatePatient,
@@ -55,16 +93,28 @@ pub enum Action {
     WriteRecord,
     /// Put a doctor on a patient's care team.
     AssignCareTeam,
+    /// Link a trainee to a patient.
+    LinkTrainee,
+    /// Issue or end an intern's grant for a patient.
+    GrantIntern,
+    /// Open emergency (break-the-glass) access to a chart.
+    BreakGlass,
+    /// Read the audit trail of one patient's chart.
+    ReadChartAudit,
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 10] = [
         Action::ManageUsers,
         Action::CreatePatient,
         Action::ReadChart,
         Action::ReadRecords,
         Action::WriteRecord,
         Action::AssignCareTeam,
+        Action::LinkTrainee,
+        Action::GrantIntern,
+        Action::BreakGlass,
+        Action::ReadChartAudit,
     ];
 
     /// The name used in audit entries.
@@ -76,6 +126,10 @@ impl Action {
             Action::ReadRecords => "record.read",
             Action::WriteRecord => "record.create",
             Action::AssignCareTeam => "care_team.assign",
+            Action::LinkTrainee => "trainee.link",
+            Action::GrantIntern => "intern_grant.manage",
+            Action::BreakGlass => "emergency.open",
+            Action::ReadChartAudit => "audit.read",
         }
     }
 }
@@ -97,10 +151,21 @@ pub fn decide(actor: &Actor, action: Action, relation: Relation) -> Decision {
     use Action::*;
     use Relation::*;
     let allowed = match (actor.role, action) {
+        (Role::Admin, BreakGlass) => false,
         (Role::Admin, _) => true,
         (Role::Doctor, CreatePatient) => true,
-        (Role::Doctor, ReadChart | ReadRecords | WriteRecord) => relation == CareTeam,
-        (Role::Patient, ReadChart | ReadRecords | AssignCareTeam) => relation == Own,
+        (Role::Doctor, ReadChart | ReadRecords) => matches!(relation, CareTeam | Emergency),
+        (Role::Doctor, WriteRecord | LinkTrainee | GrantIntern | ReadChartAudit) => {
+            relation == CareTeam
+        }
+        // Off the care team, a doctor may break the glass; on it, there is nothing to break.
+        (Role::Doctor, BreakGlass) => relation == Unrelated,
+        (Role::Trainee, ReadChart | ReadRecords) => relation == TraineeLink,
+        // Interns see demographics, never clinical notes.
+        (Role::Intern, ReadChart) => relation == InternGrant,
+        (Role::Patient, ReadChart | ReadRecords | AssignCareTeam | ReadChartAudit) => {
+            relation == Own
+        }
         _ => false,
     };
     if allowed {
@@ -115,6 +180,9 @@ pub fn decide(actor: &Actor, action: Action, relation: Relation) -> Decision {
 pub enum PatientScope {
     All,
     CareTeamOf(UserId),
+    LinkedTrainee(UserId),
+    /// Charts in the intern's grants that are active at the time of the query.
+    GrantedIntern(UserId),
     Only(PatientId),
     Nothing,
 }
@@ -123,6 +191,8 @@ pub fn patient_scope(actor: &Actor) -> PatientScope {
     match (actor.role, actor.patient_id) {
         (Role::Admin, _) => PatientScope::All,
         (Role::Doctor, _) => PatientScope::CareTeamOf(actor.user_id),
+        (Role::Trainee, _) => PatientScope::LinkedTrainee(actor.user_id),
+        (Role::Intern, _) => PatientScope::GrantedIntern(actor.user_id),
         (Role::Patient, Some(own)) => PatientScope::Only(own),
         (Role::Patient, None) => PatientScope::Nothing,
     }
@@ -147,23 +217,39 @@ mod tests {
         use Action::*;
         use Relation::*;
         #[rustfmt::skip]
-        let allowed: &[(Role, Relation, Action)] = &[
-            (Role::Doctor, Unrelated, CreatePatient),
-            (Role::Doctor, CareTeam, CreatePatient),
-            (Role::Doctor, Own, CreatePatient),
-            (Role::Doctor, CareTeam, ReadChart),
-            (Role::Doctor, CareTeam, ReadRecords),
-            (Role::Doctor, CareTeam, WriteRecord),
-            (Role::Patient, Own, ReadChart),
-            (Role::Patient, Own, ReadRecords),
-            (Role::Patient, Own, AssignCareTeam),
+        let allowed: &[(Role, &[Relation], Action)] = &[
+            (Role::Admin, &Relation::ALL, ManageUsers),
+            (Role::Admin, &Relation::ALL, CreatePatient),
+            (Role::Admin, &Relation::ALL, ReadChart),
+            (Role::Admin, &Relation::ALL, ReadRecords),
+            (Role::Admin, &Relation::ALL, WriteRecord),
+            (Role::Admin, &Relation::ALL, AssignCareTeam),
+            (Role::Admin, &Relation::ALL, LinkTrainee),
+            (Role::Admin, &Relation::ALL, GrantIntern),
+            (Role::Admin, &Relation::ALL, ReadChartAudit),
+            (Role::Doctor, &Relation::ALL, CreatePatient),
+            (Role::Doctor, &[CareTeam, Emergency], ReadChart),
+            (Role::Doctor, &[CareTeam, Emergency], ReadRecords),
+            (Role::Doctor, &[CareTeam], WriteRecord),
+            (Role::Doctor, &[CareTeam], LinkTrainee),
+            (Role::Doctor, &[CareTeam], GrantIntern),
+            (Role::Doctor, &[CareTeam], ReadChartAudit),
+            (Role::Doctor, &[Unrelated], BreakGlass),
+            (Role::Trainee, &[TraineeLink], ReadChart),
+            (Role::Trainee, &[TraineeLink], ReadRecords),
+            (Role::Intern, &[InternGrant], ReadChart),
+            (Role::Patient, &[Own], ReadChart),
+            (Role::Patient, &[Own], ReadRecords),
+            (Role::Patient, &[Own], AssignCareTeam),
+            (Role::Patient, &[Own], ReadChartAudit),
         ];
         for role in Role::ALL {
             let who = actor(role);
-            for relation in [Own, CareTeam, Unrelated] {
+            for relation in Relation::ALL {
                 for action in Action::ALL {
-                    let expected =
-                        role == Role::Admin || allowed.contains(&(role, relation, action));
+                    let expected = allowed.iter().any(|(r, relations, a)| {
+                        *r == role && *a == action && relations.contains(&relation)
+                    });
                     assert_eq!(
                         decide(&who, action, relation).is_allowed(),
                         expected,
@@ -175,27 +261,73 @@ mod tests {
     }
 
     #[test]
-    fn relation_prefers_own_chart() {
+    fn relation_takes_the_strongest_tie_that_fits_the_role() {
         let patient = actor(Role::Patient);
         let own = patient.patient_id.expect("patients have a chart");
-        assert_eq!(Relation::of(&patient, own, false), Relation::Own);
+        assert_eq!(Relation::of(&patient, own, Ties::default()), Relation::Own);
         assert_eq!(
-            Relation::of(&patient, PatientId::new(), false),
+            Relation::of(&patient, PatientId::new(), Ties::default()),
             Relation::Unrelated
         );
         let doctor = actor(Role::Doctor);
-        assert_eq!(Relation::of(&doctor, own, true), Relation::CareTeam);
+        let all = Ties {
+            care_team: true,
+            trainee_link: true,
+            intern_grant: true,
+            emergency: true,
+        };
+        assert_eq!(Relation::of(&doctor, own, all), Relation::CareTeam);
+        assert_eq!(
+            Relation::of(
+                &doctor,
+                own,
+                Ties {
+                    emergency: true,
+                    ..Ties::default()
+                }
+            ),
+            Relation::Emergency
+        );
+        assert_eq!(
+            Relation::of(&actor(Role::Trainee), own, all),
+            Relation::TraineeLink
+        );
+        assert_eq!(
+            Relation::of(&actor(Role::Intern), own, all),
+            Relation::InternGrant
+        );
+        // A tie of another role's kind is no tie.
+        assert_eq!(
+            Relation::of(
+                &actor(Role::Intern),
+                own,
+                Ties {
+                    care_team: true,
+                    ..Ties::default()
+                }
+            ),
+            Relation::Unrelated
+        );
     }
 
     #[test]
     fn list_scope_follows_role() {
-        let admin = actor(Role::Admin);
-        let doctor = actor(Role::Doctor);
         let patient = actor(Role::Patient);
-        assert_eq!(patient_scope(&admin), PatientScope::All);
+        assert_eq!(patient_scope(&actor(Role::Admin)), PatientScope::All);
+        let doctor = actor(Role::Doctor);
         assert_eq!(
             patient_scope(&doctor),
             PatientScope::CareTeamOf(doctor.user_id)
+        );
+        let trainee = actor(Role::Trainee);
+        assert_eq!(
+            patient_scope(&trainee),
+            PatientScope::LinkedTrainee(trainee.user_id)
+        );
+        let intern = actor(Role::Intern);
+        assert_eq!(
+            patient_scope(&intern),
+            PatientScope::GrantedIntern(intern.user_id)
         );
         assert_eq!(
             patient_scope(&patient),

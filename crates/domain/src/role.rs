@@ -12,16 +12,28 @@ use crate::values::InvalidValue;
 pub enum Role {
     Admin,
     Doctor,
+    /// Reads the charts of patients they are linked to; writes nothing.
+    Trainee,
+    /// Sees demographics (never clinical notes) of patients in an active grant, for a shift.
+    Intern,
     Patient,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Doctor, Role::Patient];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Doctor,
+        Role::Trainee,
+        Role::Intern,
+        Role::Patient,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
             Role::Doctor => "doctor",
+            Role::Trainee => "trainee",
+            Role::Intern => "intern",
             Role::Patient => "patient",
         }
     }
@@ -48,7 +60,7 @@ impl FromStr for Role {
             .find(|role| role.as_str() == s)
             .ok_or(InvalidValue::new(
                 "role",
-                "must be one of admin, doctor, patient",
+                "must be one of admin, doctor, trainee, intern, patient",
             ))
     }
 }
@@ -107,5 +119,7 @@ mod tests {
         assert!(Role::Doctor.self_registrable());
         assert!(Role::Patient.self_registrable());
         assert!(!Role::Admin.self_registrable());
+        assert!(!Role::Trainee.self_registrable());
+        assert!(!Role::Intern.self_registrable());
     }
 }

@@ -48,6 +48,10 @@ pub struct Config {
     pub session_idle: Duration,
     /// `MEDVAULT_SESSION_MAX_SECS`: a web session ends this long after sign-in, whatever happens.
     pub session_max: Duration,
+    /// `MEDVAULT_INTERN_MAX_SHIFT_SECS`: the longest an intern grant may run.
+    pub intern_max_shift: Duration,
+    /// `MEDVAULT_EMERGENCY_ACCESS_SECS`: how long a break-the-glass access lasts.
+    pub emergency_access: Duration,
     /// `MEDVAULT_SECURE_COOKIES`: mark cookies `Secure` (set it when served over HTTPS).
     pub secure_cookies: bool,
     /// `MEDVAULT_HASH_CONCURRENCY`: password hashes computed at once, at most.
@@ -130,6 +134,8 @@ impl Config {
             token_ttl: parse_secs("MEDVAULT_TOKEN_TTL_SECS", 3600)?,
             session_idle: parse_secs("MEDVAULT_SESSION_IDLE_SECS", 30 * 60)?,
             session_max: parse_secs("MEDVAULT_SESSION_MAX_SECS", 12 * 3600)?,
+            intern_max_shift: parse_secs("MEDVAULT_INTERN_MAX_SHIFT_SECS", 12 * 3600)?,
+            emergency_access: parse_secs("MEDVAULT_EMERGENCY_ACCESS_SECS", 3600)?,
             secure_cookies: flag("MEDVAULT_SECURE_COOKIES")?,
             hash_concurrency: match lookup("MEDVAULT_HASH_CONCURRENCY") {
                 Some(raw) => raw

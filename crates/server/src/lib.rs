@@ -1,9 +1,11 @@
 //! The MedVault server: configuration, HTTP API, web UI and command line, on top of the domain
 //! and store crates. The binary is a thin wrapper over [`cli::main`].
 
+pub mod access;
 pub mod api;
 pub mod app;
 pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod cli;
 pub mod config;

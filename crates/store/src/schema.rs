@@ -139,8 +139,21 @@ diesel::table! {
 diesel::joinable!(patients -> users (user_id));
 diesel::joinable!(care_team -> patients (patient_id));
 diesel::joinable!(records -> patients (patient_id));
+diesel::joinable!(trainee_links -> patients (patient_id));
+diesel::joinable!(intern_grants -> patients (patient_id));
+diesel::joinable!(emergency_accesses -> patients (patient_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    users, patients, care_team, records, sessions, audit_log
+    users,
+    patients,
+    care_team,
+    records,
+    sessions,
+    audit_log,
+    audit_chain,
+    trainee_links,
+    intern_grants,
+    emergency_accesses,
+    login_throttle,
 );

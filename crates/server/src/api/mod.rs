@@ -28,6 +28,8 @@ use crate::error::{AppError, ErrorBody};
         (name = "users", description = "User administration (admins)"),
         (name = "patients", description = "Patient charts and care teams"),
         (name = "records", description = "Clinical records"),
+        (name = "access", description = "Trainee links, intern grants and emergency access"),
+        (name = "audit", description = "The audit trail and access reports"),
     )
 )]
 struct ApiDoc;
@@ -55,7 +57,9 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::auth::api::routes())
         .merge(crate::users::api::routes())
         .merge(crate::patients::api::routes())
-        .merge(crate::records::api::routes());
+        .merge(crate::records::api::routes())
+        .merge(crate::access::api::routes())
+        .merge(crate::audit_log::api::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts()

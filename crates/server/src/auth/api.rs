@@ -22,6 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
+        .routes(routes!(change_password))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -151,4 +152,32 @@ async fn me(ApiCaller(caller): ApiCaller) -> Json<MeView> {
         role: caller.actor.role.as_str().to_owned(),
         patient_id: caller.actor.patient_id.map(|id| id.to_string()),
     })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChangePasswordBody {
+    pub current_password: String,
+    /// 12 to 256 characters.
+    pub new_password: String,
+}
+
+/// Change your password. Every other session of yours ends at once; this one stays.
+#[utoipa::path(post, path = "/auth/password", tag = "auth", request_body = ChangePasswordBody,
+    security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn change_password(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(body): ApiJson<ChangePasswordBody>,
+) -> AppResult<StatusCode> {
+    service::change_password(
+        &state,
+        &meta,
+        &caller,
+        &body.current_password,
+        &body.new_password,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -36,6 +36,9 @@ impl FromRequestParts<AppState> for ApiCaller {
     }
 }
 
+/// Marks a request a page made on its own (polling), which must not keep a session alive.
+pub const BACKGROUND_HEADER: &str = "x-medvault-background";
+
 /// A caller signed in through the web UI's session cookie.
 pub struct WebCaller(pub Caller);
 
@@ -63,7 +66,11 @@ impl FromRequestParts<AppState> for WebCaller {
     ) -> Result<Self, WebAuthRejection> {
         let secret =
             cookies::read(&parts.headers, cookies::SESSION).ok_or(WebAuthRejection::SignIn)?;
-        service::resolve_cookie(state, secret)
+        let background = parts
+            .headers
+            .get(BACKGROUND_HEADER)
+            .is_some_and(|value| value == "1");
+        service::resolve_cookie(state, secret, background)
             .await
             .map_err(WebAuthRejection::Failed)?
             .map(WebCaller)

@@ -9,6 +9,7 @@ use medvault_store::{DbConnection, NewPatient, NewUser, Outcome, SessionKind, St
 
 use super::keys::random_token;
 use super::throttle;
+use crate::access;
 use crate::app::AppState;
 use crate::audit::{self, Event, RequestMeta};
 use crate::error::AppError;
@@ -217,7 +218,21 @@ pub async fn login(
         SessionKind::Api => state.config.token_ttl,
         SessionKind::Web => state.config.session_max,
     };
-    let expires_at = now + Duration::from_std(ttl).map_err(|e| AppError::Internal(e.into()))?;
+    let mut expires_at = now + Duration::from_std(ttl).map_err(|e| AppError::Internal(e.into()))?;
+    if user.role == Role::Intern {
+        // An intern's session lives no longer than their shift: the end of their latest grant.
+        let intern = user.id;
+        let shift_end = state
+            .read(move |conn| access::intern_session_end(conn, intern, now))
+            .await?;
+        let Some(shift_end) = shift_end else {
+            return Err(AppError::Forbidden {
+                code: "no_active_grant",
+                message: "you have no active grant; ask the doctor in charge for one",
+            });
+        };
+        expires_at = expires_at.min(shift_end);
+    }
     let cookie_secret = match kind {
         SessionKind::Web => Some(random_token(32)?),
         SessionKind::Api => None,
@@ -289,32 +304,50 @@ pub async fn resolve_token(state: &AppState, token: &str) -> Result<Option<Calle
 
 /// The caller behind a web cookie, if its session is live and not idle for too long. Activity
 /// is written at most once a minute, to keep page views cheap.
-pub async fn resolve_cookie(state: &AppState, secret: &str) -> Result<Option<Caller>, AppError> {
+/// `background` requests (a page polling, marked `X-MedVault-Background: 1`) do not keep the
+/// session alive.
+pub async fn resolve_cookie(
+    state: &AppState,
+    secret: &str,
+    background: bool,
+) -> Result<Option<Caller>, AppError> {
     let hash = hash_secret(secret);
     let now = state.now();
-    let idle =
+    let limit =
         Duration::from_std(state.config.session_idle).map_err(|e| AppError::Internal(e.into()))?;
+    let idle = Idle { limit, background };
     state
         .read(move |conn| caller_for(conn, SessionKey::SecretHash(&hash), now, Some(idle)))
         .await
+}
+
+/// The idle rule of web sessions.
+struct Idle {
+    limit: Duration,
+    /// The request was made by a page in the background (polling): it does not count as activity.
+    background: bool,
 }
 
 fn caller_for(
     conn: &mut DbConnection,
     key: SessionKey<'_>,
     now: NaiveDateTime,
-    idle_limit: Option<Duration>,
+    idle: Option<Idle>,
 ) -> Result<Option<Caller>, AppError> {
     let Some((session, user)) = sessions::find_live(conn, key, now)? else {
         return Ok(None);
     };
-    if let Some(limit) = idle_limit {
-        if now - session.last_seen_at > limit {
+    if let Some(idle) = &idle {
+        if now - session.last_seen_at > idle.limit {
             return Ok(None);
         }
-        if now - session.last_seen_at > Duration::seconds(60) {
+        if !idle.background && now - session.last_seen_at > Duration::seconds(60) {
             sessions::touch(conn, session.id, now)?;
         }
+    }
+    // An intern is signed in only while a grant is active: ending it ends their access at once.
+    if user.role == Role::Intern && access::intern_session_end(conn, user.id, now)?.is_none() {
+        return Ok(None);
     }
     let actor = actor_of(conn, user.id, user.role)?;
     Ok(Some(Caller {
@@ -344,4 +377,41 @@ fn hash_secret(secret: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Changes the caller's own password. Every other session of theirs ends at once; this one stays.
+pub async fn change_password(
+    state: &AppState,
+    meta: &RequestMeta,
+    caller: &Caller,
+    current: &str,
+    new: &str,
+) -> Result<(), AppError> {
+    let user_id = caller.actor.user_id;
+    let stored = state
+        .read(move |conn| Ok(users::find(conn, user_id)?.map(|user| user.password_hash)))
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if current.chars().count() > Password::MAX_CHARS * 4
+        || !state.passwords.verify(current, Some(&stored)).await?
+    {
+        return Err(AppError::InvalidCredentials);
+    }
+    let hash = state.passwords.hash(&Password::parse(new)?).await?;
+    let now = state.now();
+    let meta = meta.clone();
+    let (actor, keep) = (caller.actor, caller.session_id);
+    state
+        .write(move |conn| {
+            users::set_password(conn, user_id, &hash, now)?;
+            sessions::revoke_all_for_user(conn, user_id, Some(keep), now)?;
+            audit::record(
+                conn,
+                &meta,
+                now,
+                Event::success(&actor, "auth.password_change", "user").resource(user_id),
+            )?;
+            Ok(())
+        })
+        .await
 }

@@ -2,36 +2,71 @@
 
 pub mod api;
 
+use chrono::NaiveDateTime;
 use medvault_domain::policy::{self, Action, Decision, Relation};
 use medvault_domain::{
     Actor, BirthDate, PatientId, PersonName, Phone, Role, Sex, UserId, UserStatus,
 };
-use medvault_store::repo::{care_team, patients, users};
+use medvault_store::repo::{access, care_team, patients, users};
 use medvault_store::{DbConnection, NewPatient, Page, Patient};
 
 use crate::app::AppState;
 use crate::audit::{self, Denial, Event, RequestMeta};
 use crate::error::AppError;
 
-/// Loads a chart and checks that `actor` may do `action` on it. A chart that does not exist and
-/// one the actor may not touch look the same from outside; only the second is a denial.
+/// A chart the actor may act on, and how they stand to it.
+pub struct Authorized {
+    pub chart: Patient,
+    pub relation: Relation,
+}
+
+impl Authorized {
+    /// Access under break-the-glass: every audit entry it leads to is flagged.
+    pub fn emergency(&self) -> bool {
+        self.relation == Relation::Emergency
+    }
+}
+
+/// What an authorization is about, for the audit entry of a denial.
+pub struct Subject {
+    pub resource_type: &'static str,
+    pub resource_id: Option<String>,
+}
+
+impl Subject {
+    pub fn new(resource_type: &'static str) -> Self {
+        Subject {
+            resource_type,
+            resource_id: None,
+        }
+    }
+
+    pub fn id(resource_type: &'static str, id: impl ToString) -> Self {
+        Subject {
+            resource_type,
+            resource_id: Some(id.to_string()),
+        }
+    }
+}
+
+/// Loads a chart and checks that `actor` may do `action` on it at `now`. A chart that does not
+/// exist and one the actor may not touch look the same from outside; only the second is a denial.
 pub fn authorize(
     conn: &mut DbConnection,
     actor: &Actor,
     patient: PatientId,
     action: Action,
-    resource: (&'static str, Option<String>),
-) -> Result<Patient, AppError> {
+    subject: Subject,
+    now: NaiveDateTime,
+) -> Result<Authorized, AppError> {
     let chart = patients::find(conn, patient)?.ok_or(AppError::NotFound)?;
-    let on_care_team =
-        actor.role == Role::Doctor && care_team::is_member(conn, patient, actor.user_id)?;
-    let relation = Relation::of(actor, patient, on_care_team);
+    let relation = Relation::of(actor, patient, access::ties(conn, actor, patient, now)?);
     match policy::decide(actor, action, relation) {
-        Decision::Allow => Ok(chart),
+        Decision::Allow => Ok(Authorized { chart, relation }),
         Decision::Deny => Err(AppError::Denied(Denial {
             action: action.as_str(),
-            resource_type: resource.0,
-            resource_id: resource.1,
+            resource_type: subject.resource_type,
+            resource_id: subject.resource_id,
             patient_id: Some(patient),
         })),
     }
@@ -68,6 +103,7 @@ pub async fn list(
             let page = patients::list(
                 conn,
                 policy::patient_scope(&actor),
+                now,
                 cursor.as_deref(),
                 limit,
             )?;
@@ -90,6 +126,11 @@ pub struct ChartInput {
     pub phone: Option<String>,
 }
 
+/// `None` for an absent or blank optional field.
+fn given(value: Option<String>) -> Option<String> {
+    value.filter(|raw| !raw.trim().is_empty())
+}
+
 pub async fn create(
     state: &AppState,
     actor: Actor,
@@ -99,20 +140,14 @@ pub async fn create(
     let now = state.now();
     let new = NewPatient {
         name: PersonName::parse(&input.name)?,
-        birth_date: input
-            .birth_date
-            .filter(|raw| !raw.trim().is_empty())
+        birth_date: given(input.birth_date)
             .map(|raw| BirthDate::parse(&raw, now.date()))
             .transpose()?,
-        sex: input
-            .sex
-            .filter(|raw| !raw.trim().is_empty())
+        sex: given(input.sex)
             .map(|raw| Sex::parse(&raw))
             .transpose()?
             .unwrap_or_default(),
-        phone: input
-            .phone
-            .filter(|raw| !raw.trim().is_empty())
+        phone: given(input.phone)
             .map(|raw| Phone::parse(&raw))
             .transpose()?,
         user_id: None,
@@ -146,24 +181,39 @@ pub async fn get(
     let meta_in = meta.clone();
     state
         .run(actor, meta, move |conn| {
-            let chart = authorize(
+            let granted = authorize(
                 conn,
                 &actor,
                 id,
                 Action::ReadChart,
-                ("patient", Some(id.to_string())),
-            )?;
-            audit::record(
-                conn,
-                &meta_in,
+                Subject::id("patient", id),
                 now,
-                Event::success(&actor, "patient.read", "patient")
-                    .resource(id)
-                    .patient(id),
             )?;
-            Ok(chart)
+            let event = Event::success(&actor, "patient.read", "patient")
+                .resource(id)
+                .patient(id)
+                .emergency(granted.emergency());
+            audit::record(conn, &meta_in, now, event)?;
+            Ok(granted.chart)
         })
         .await
+}
+
+/// Loads a user and checks they hold `role` and are active, or names the field at fault.
+pub fn active_user_with_role(
+    conn: &mut DbConnection,
+    id: UserId,
+    role: Role,
+    field: &'static str,
+    message: &'static str,
+) -> Result<(), AppError> {
+    let fits = users::find(conn, id)?
+        .is_some_and(|user| user.role == role && user.status == UserStatus::Active);
+    if fits {
+        Ok(())
+    } else {
+        Err(medvault_domain::InvalidValue::new(field, message).into())
+    }
 }
 
 /// Puts a doctor on a patient's care team; `true` if newly added.
@@ -183,16 +233,16 @@ pub async fn add_to_care_team(
                 &actor,
                 patient,
                 Action::AssignCareTeam,
-                ("care_team", None),
+                Subject::new("care_team"),
+                now,
             )?;
-            let is_doctor = users::find(conn, doctor)?
-                .is_some_and(|user| user.role == Role::Doctor && user.status == UserStatus::Active);
-            if !is_doctor {
-                return Err(AppError::Invalid(medvault_domain::InvalidValue::new(
-                    "doctor_id",
-                    "is not an active doctor",
-                )));
-            }
+            active_user_with_role(
+                conn,
+                doctor,
+                Role::Doctor,
+                "doctor_id",
+                "is not an active doctor",
+            )?;
             let added = care_team::add(conn, patient, doctor, actor.user_id, now)?;
             let event = Event::success(&actor, "care_team.assign", "care_team")
                 .resource(doctor)

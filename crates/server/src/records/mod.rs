@@ -11,7 +11,7 @@ use medvault_store::{NewRecord, Page, Record};
 use crate::app::AppState;
 use crate::audit::{self, Event, RequestMeta};
 use crate::error::AppError;
-use crate::patients::authorize;
+use crate::patients::{Subject, authorize};
 
 pub async fn create(
     state: &AppState,
@@ -27,17 +27,21 @@ pub async fn create(
     let meta_in = meta.clone();
     state
         .run(actor, meta, move |conn| {
-            authorize(conn, &actor, patient, Action::WriteRecord, ("record", None))?;
-            let record = records::insert(
+            authorize(
                 conn,
-                NewRecord {
-                    patient_id: patient,
-                    author_id: actor.user_id,
-                    title,
-                    notes,
-                },
+                &actor,
+                patient,
+                Action::WriteRecord,
+                Subject::new("record"),
                 now,
             )?;
+            let new = NewRecord {
+                patient_id: patient,
+                author_id: actor.user_id,
+                title,
+                notes,
+            };
+            let record = records::insert(conn, new, now)?;
             let event = Event::success(&actor, "record.create", "record")
                 .resource(record.id)
                 .patient(patient);
@@ -59,14 +63,19 @@ pub async fn list_for_patient(
     let meta_in = meta.clone();
     state
         .run(actor, meta, move |conn| {
-            authorize(conn, &actor, patient, Action::ReadRecords, ("record", None))?;
-            let page = records::list(conn, RecordsOf::Patient(patient), cursor.as_deref(), limit)?;
-            audit::record(
+            let granted = authorize(
                 conn,
-                &meta_in,
+                &actor,
+                patient,
+                Action::ReadRecords,
+                Subject::new("record"),
                 now,
-                Event::success(&actor, "record.list", "record").patient(patient),
             )?;
+            let page = records::list(conn, RecordsOf::Patient(patient), cursor.as_deref(), limit)?;
+            let event = Event::success(&actor, "record.list", "record")
+                .patient(patient)
+                .emergency(granted.emergency());
+            audit::record(conn, &meta_in, now, event)?;
             Ok(page)
         })
         .await
@@ -83,16 +92,19 @@ pub async fn get(
     state
         .run(actor, meta, move |conn| {
             let record = records::find(conn, id)?.ok_or(AppError::NotFound)?;
-            authorize(
+            let subject = Subject::id("record", id);
+            let granted = authorize(
                 conn,
                 &actor,
                 record.patient_id,
                 Action::ReadRecords,
-                ("record", Some(id.to_string())),
+                subject,
+                now,
             )?;
             let event = Event::success(&actor, "record.read", "record")
                 .resource(id)
-                .patient(record.patient_id);
+                .patient(record.patient_id)
+                .emergency(granted.emergency());
             audit::record(conn, &meta_in, now, event)?;
             Ok(record)
         })

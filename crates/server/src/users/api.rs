@@ -1,7 +1,7 @@
 //! `/api/v1/users`: user administration.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use medvault_domain::UserStatus;
 use serde::Deserialize;
@@ -15,12 +15,15 @@ use crate::audit::RequestMeta;
 use crate::auth::ApiCaller;
 use crate::auth::api::UserView;
 use crate::error::{AppResult, ErrorBody};
-use crate::http::json::ApiJson;
+use crate::http::json::{ApiJson, ApiQuery};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(approve))
+        .routes(routes!(deactivate))
+        .routes(routes!(reactivate))
+        .routes(routes!(reset_password))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -74,7 +77,7 @@ async fn list(
     meta: RequestMeta,
     ApiCaller(caller): ApiCaller,
     paging: Paging,
-    Query(filter): Query<StatusFilter>,
+    ApiQuery(filter): ApiQuery<StatusFilter>,
 ) -> AppResult<Json<ListBody<UserView>>> {
     let status = filter
         .status
@@ -105,4 +108,54 @@ async fn approve(
 ) -> AppResult<Json<UserView>> {
     let user = super::approve(&state, caller.actor, &meta, path_id(&id)?).await?;
     Ok(Json(user.into()))
+}
+
+/// Deactivate an account: every session of the user ends at once, on every server, and an
+/// intern's grants end too. Admins only.
+#[utoipa::path(post, path = "/users/{id}/deactivate", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn deactivate(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> AppResult<Json<UserView>> {
+    let user = super::set_active(&state, caller.actor, &meta, path_id(&id)?, false).await?;
+    Ok(Json(user.into()))
+}
+
+/// Reactivate a deactivated account. Admins only.
+#[utoipa::path(post, path = "/users/{id}/reactivate", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn reactivate(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> AppResult<Json<UserView>> {
+    let user = super::set_active(&state, caller.actor, &meta, path_id(&id)?, true).await?;
+    Ok(Json(user.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordBody {
+    /// 12 to 256 characters.
+    pub password: String,
+}
+
+/// Set a new password for a user; every session of theirs ends. Admins only.
+#[utoipa::path(post, path = "/users/{id}/password", tag = "users", request_body = PasswordBody,
+    security(("bearer" = [])), params(("id" = String, Path, description = "User id")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn reset_password(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> AppResult<StatusCode> {
+    super::reset_password(&state, caller.actor, &meta, path_id(&id)?, &body.password).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

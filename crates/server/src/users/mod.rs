@@ -3,8 +3,8 @@
 pub mod api;
 
 use medvault_domain::policy::Action;
-use medvault_domain::{Actor, Role, UserId, UserStatus};
-use medvault_store::repo::users;
+use medvault_domain::{Actor, Password, Role, UserId, UserStatus};
+use medvault_store::repo::{access, sessions, users};
 use medvault_store::{Page, User};
 
 use crate::app::AppState;
@@ -95,6 +95,86 @@ pub async fn list(
                 Event::success(&actor, "user.list", "user"),
             )?;
             Ok(page)
+        })
+        .await
+}
+
+/// Switches an account off or on. Deactivation ends every session of the user at once, and every
+/// grant if they are an intern.
+pub async fn set_active(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    id: UserId,
+    active: bool,
+) -> Result<User, AppError> {
+    let now = state.now();
+    let meta_in = meta.clone();
+    state
+        .run(actor, meta, move |conn| {
+            authorize_global(&actor, Action::ManageUsers, "user")?;
+            if id == actor.user_id && !active {
+                return Err(AppError::Conflict {
+                    code: "cannot_deactivate_self",
+                    message: "an admin cannot deactivate their own account",
+                });
+            }
+            let user = users::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let status = if active {
+                UserStatus::Active
+            } else {
+                UserStatus::Deactivated
+            };
+            users::set_status(conn, id, status, now)?;
+            if !active {
+                sessions::revoke_all_for_user(conn, id, None, now)?;
+                if user.role == Role::Intern {
+                    access::end_grants_of(conn, id, actor.user_id, now)?;
+                }
+            }
+            let action = if active {
+                "user.reactivate"
+            } else {
+                "user.deactivate"
+            };
+            audit::record(
+                conn,
+                &meta_in,
+                now,
+                Event::success(&actor, action, "user").resource(id),
+            )?;
+            Ok(User { status, ..user })
+        })
+        .await
+}
+
+/// Sets a new password for a user (who forgot theirs); every session of theirs ends.
+pub async fn reset_password(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    id: UserId,
+    password: &str,
+) -> Result<(), AppError> {
+    if let Err(denied) = authorize_global(&actor, Action::ManageUsers, "user") {
+        return state.run(actor, meta, move |_| Err(denied)).await;
+    }
+    let hash = state.passwords.hash(&Password::parse(password)?).await?;
+    let now = state.now();
+    let meta_in = meta.clone();
+    state
+        .run(actor, meta, move |conn| {
+            if !users::set_password(conn, id, &hash, now)? {
+                return Err(AppError::NotFound);
+            }
+            sessions::revoke_all_for_user(conn, id, None, now)?;
+            audit::record(
+                conn,
+                &meta_in,
+                now,
+                Event::success(&actor, "user.password_reset", "user").resource(id),
+            )?;
+            Ok(())
         })
         .await
 }

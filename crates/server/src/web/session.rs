@@ -27,12 +27,13 @@ pub fn home_of(role: Role) -> &'static str {
         Role::Admin => "/admin",
         Role::Doctor => "/doctor/dashboard",
         Role::Patient => "/patient/dashboard",
+        Role::Trainee | Role::Intern => "/staff/dashboard",
     }
 }
 
 async fn signed_in_home(state: &AppState, headers: &HeaderMap) -> Option<&'static str> {
     let secret = cookies::read(headers, cookies::SESSION)?;
-    let caller = service::resolve_cookie(state, secret).await.ok()??;
+    let caller = service::resolve_cookie(state, secret, false).await.ok()??;
     Some(home_of(caller.actor.role))
 }
 

@@ -41,6 +41,14 @@ pub fn is_member(
     Ok(found.is_some())
 }
 
+/// The charts a doctor looks after.
+pub fn charts_of(conn: &mut DbConnection, doctor: UserId) -> Result<Vec<String>, StoreError> {
+    Ok(care_team::table
+        .filter(care_team::doctor_id.eq(doctor.to_string()))
+        .select(care_team::patient_id)
+        .load(conn)?)
+}
+
 /// The doctors on a patient's care team.
 pub fn members(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<UserId>, StoreError> {
     care_team::table

@@ -1,6 +1,7 @@
 //! Repository functions, one module per table. Each takes the connection it runs on, so that a
 //! use case can put several of them (and its audit entry) in one transaction.
 
+pub mod access;
 pub mod audit;
 pub mod care_team;
 pub mod patients;

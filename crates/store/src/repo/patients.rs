@@ -4,7 +4,7 @@ use medvault_domain::policy::PatientScope;
 use medvault_domain::{BirthDate, PatientId, PersonName, Phone, Sex, UserId};
 
 use crate::rows::{parse, parse_opt};
-use crate::schema::{care_team, patients};
+use crate::schema::{care_team, intern_grants, patients, trainee_links};
 use crate::{DbConnection, Page, StoreError};
 
 #[derive(Clone, Debug)]
@@ -105,6 +105,7 @@ pub fn find_by_user(conn: &mut DbConnection, user: UserId) -> Result<Option<Pati
 pub fn list(
     conn: &mut DbConnection,
     scope: PatientScope,
+    now: NaiveDateTime,
     after: Option<&str>,
     limit: usize,
 ) -> Result<Page<Patient>, StoreError> {
@@ -118,6 +119,21 @@ pub fn list(
             let charts = care_team::table
                 .filter(care_team::doctor_id.eq(doctor.to_string()))
                 .select(care_team::patient_id);
+            query = query.filter(patients::id.eq_any(charts));
+        }
+        PatientScope::LinkedTrainee(trainee) => {
+            let charts = trainee_links::table
+                .filter(trainee_links::trainee_id.eq(trainee.to_string()))
+                .select(trainee_links::patient_id);
+            query = query.filter(patients::id.eq_any(charts));
+        }
+        PatientScope::GrantedIntern(intern) => {
+            let charts = intern_grants::table
+                .filter(intern_grants::intern_id.eq(intern.to_string()))
+                .filter(intern_grants::ended_at.is_null())
+                .filter(intern_grants::starts_at.le(now))
+                .filter(intern_grants::ends_at.gt(now))
+                .select(intern_grants::patient_id);
             query = query.filter(patients::id.eq_any(charts));
         }
         PatientScope::Only(id) => query = query.filter(patients::id.eq(id.to_string())),

@@ -140,16 +140,19 @@ pub fn revoke(
     Ok(changed == 1)
 }
 
-/// Ends every live session of a user.
+/// Ends every live session of a user, but `keep` if given (the one changing the password).
 pub fn revoke_all_for_user(
     conn: &mut DbConnection,
     user: UserId,
+    keep: Option<SessionId>,
     now: NaiveDateTime,
 ) -> Result<usize, StoreError> {
+    let kept = keep.map(|id| id.to_string()).unwrap_or_default();
     Ok(diesel::update(
         sessions::table
             .filter(sessions::user_id.eq(user.to_string()))
-            .filter(sessions::revoked_at.is_null()),
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::id.ne(kept)),
     )
     .set(sessions::revoked_at.eq(now))
     .execute(conn)?)

@@ -138,6 +138,27 @@ pub fn set_status(
     Ok(changed == 1)
 }
 
+/// Names of the given users, by id (unknown ids are left out).
+pub fn names(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::name))
+        .load(conn)?)
+}
+
+/// Replaces a user's password hash.
+pub fn set_password(
+    conn: &mut DbConnection,
+    id: UserId,
+    hash: &str,
+    now: NaiveDateTime,
+) -> Result<bool, StoreError> {
+    let changed = diesel::update(users::table.find(id.to_string()))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
 pub fn any_admin(conn: &mut DbConnection) -> Result<bool, StoreError> {
     let found = users::table
         .filter(users::role.eq(Role::Admin.as_str()))

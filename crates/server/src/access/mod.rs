@@ -1,0 +1,258 @@
+//! Access beyond the care team: trainee links, intern grants and emergency (break-the-glass)
+//! access. The use cases; the policy decides who may issue each.
+
+pub mod api;
+
+use chrono::{Duration, NaiveDateTime};
+use medvault_domain::policy::Action;
+use medvault_domain::{Actor, InvalidValue, PatientId, Role, UserId};
+use medvault_store::repo::access::{self, EmergencyAccess, InternGrant};
+
+use crate::app::AppState;
+use crate::audit::{self, Denial, Event, RequestMeta};
+use crate::error::AppError;
+use crate::patients::{Subject, active_user_with_role, authorize};
+
+fn duration(std: std::time::Duration) -> Result<Duration, AppError> {
+    Duration::from_std(std).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// Links a trainee to a patient: an admin, or a doctor for a patient in their care.
+pub async fn link_trainee(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    patient: PatientId,
+    trainee: UserId,
+) -> Result<bool, AppError> {
+    let now = state.now();
+    let meta_in = meta.clone();
+    state
+        .run(actor, meta, move |conn| {
+            authorize(
+                conn,
+                &actor,
+                patient,
+                Action::LinkTrainee,
+                Subject::new("trainee_link"),
+                now,
+            )?;
+            active_user_with_role(
+                conn,
+                trainee,
+                Role::Trainee,
+                "trainee_id",
+                "is not an active trainee",
+            )?;
+            let linked = access::link_trainee(conn, patient, trainee, actor.user_id, now)?;
+            let event = Event::success(&actor, "trainee.link", "trainee_link")
+                .resource(trainee)
+                .patient(patient);
+            audit::record(conn, &meta_in, now, event)?;
+            Ok(linked)
+        })
+        .await
+}
+
+/// Issues an intern a grant to one patient for a shift of `hours` (default 8), at most the
+/// configured maximum.
+pub async fn grant_intern(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    patient: PatientId,
+    intern: UserId,
+    shift_hours: Option<f64>,
+) -> Result<InternGrant, AppError> {
+    let now = state.now();
+    let max = duration(state.config.intern_max_shift)?;
+    let hours = shift_hours.unwrap_or(8.0);
+    if !hours.is_finite() || hours <= 0.0 {
+        return Err(InvalidValue::new("hours", "must be a positive number of hours").into());
+    }
+    let shift = Duration::seconds((hours * 3600.0).round() as i64);
+    if shift > max {
+        return Err(InvalidValue::new("hours", "is longer than the longest shift allowed").into());
+    }
+    let meta_in = meta.clone();
+    state
+        .run(actor, meta, move |conn| {
+            authorize(
+                conn,
+                &actor,
+                patient,
+                Action::GrantIntern,
+                Subject::new("intern_grant"),
+                now,
+            )?;
+            active_user_with_role(
+                conn,
+                intern,
+                Role::Intern,
+                "intern_id",
+                "is not an active intern",
+            )?;
+            let grant =
+                access::issue_grant(conn, intern, patient, actor.user_id, now, now + shift)?;
+            let event = Event::success(&actor, "intern_grant.issue", "intern_grant")
+                .resource(&grant.id)
+                .patient(patient);
+            audit::record(conn, &meta_in, now, event)?;
+            Ok(grant)
+        })
+        .await
+}
+
+/// Ends a grant at once ("exit"): its issuer, a care-team doctor, or an admin.
+pub async fn end_grant(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    id: String,
+) -> Result<InternGrant, AppError> {
+    let now = state.now();
+    let meta_in = meta.clone();
+    state
+        .run(actor, meta, move |conn| {
+            let grant = access::find_grant(conn, &id)?.ok_or(AppError::NotFound)?;
+            if grant.issued_by != actor.user_id {
+                let subject = Subject::id("intern_grant", &id);
+                authorize(
+                    conn,
+                    &actor,
+                    grant.patient_id,
+                    Action::GrantIntern,
+                    subject,
+                    now,
+                )?;
+            }
+            access::end_grant(conn, &id, actor.user_id, now)?;
+            let event = Event::success(&actor, "intern_grant.end", "intern_grant")
+                .resource(&id)
+                .patient(grant.patient_id);
+            audit::record(conn, &meta_in, now, event)?;
+            Ok(InternGrant {
+                ended_at: grant.ended_at.or(Some(now)),
+                ended_by: grant.ended_by.or(Some(actor.user_id)),
+                ..grant
+            })
+        })
+        .await
+}
+
+/// Grants an admin may see (all) or a doctor (those they issued).
+pub async fn list_grants(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+) -> Result<Vec<InternGrant>, AppError> {
+    let issuer = listing_scope(&actor, "intern_grant")?;
+    let now = state.now();
+    let meta_in = meta.clone();
+    state
+        .run(actor, meta, move |conn| {
+            let grants = access::list_grants(conn, issuer, 200)?;
+            audit::record(
+                conn,
+                &meta_in,
+                now,
+                Event::success(&actor, "intern_grant.list", "intern_grant"),
+            )?;
+            Ok(grants)
+        })
+        .await
+}
+
+/// Admins see everything; a doctor sees their own; anyone else is refused.
+fn listing_scope(actor: &Actor, resource_type: &'static str) -> Result<Option<UserId>, AppError> {
+    match actor.role {
+        Role::Admin => Ok(None),
+        Role::Doctor => Ok(Some(actor.user_id)),
+        _ => Err(AppError::Denied(Denial {
+            action: "users.manage",
+            resource_type,
+            resource_id: None,
+            patient_id: None,
+        })),
+    }
+}
+
+/// Opens emergency access to a chart for a doctor off its care team, with a stated reason.
+pub async fn break_glass(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    patient: PatientId,
+    reason: &str,
+) -> Result<EmergencyAccess, AppError> {
+    let reason = reason.trim().to_owned();
+    if reason.chars().count() < 10 || reason.chars().count() > 500 {
+        return Err(InvalidValue::new("reason", "must say why, in 10 to 500 characters").into());
+    }
+    let now = state.now();
+    let ends_at = now + duration(state.config.emergency_access)?;
+    let meta_in = meta.clone();
+    state
+        .run(actor, meta, move |conn| {
+            authorize(
+                conn,
+                &actor,
+                patient,
+                Action::BreakGlass,
+                Subject::new("emergency_access"),
+                now,
+            )?;
+            let opened = match access::open_emergency(conn, actor.user_id, patient, now)? {
+                Some(open) => open,
+                None => access::open_emergency_access(
+                    conn,
+                    actor.user_id,
+                    patient,
+                    &reason,
+                    now,
+                    ends_at,
+                )?,
+            };
+            let event = Event::success(&actor, "emergency.open", "emergency_access")
+                .resource(&opened.id)
+                .patient(patient)
+                .reason(reason)
+                .emergency(true);
+            audit::record(conn, &meta_in, now, event)?;
+            Ok(opened)
+        })
+        .await
+}
+
+/// Emergency accesses an admin may see (all) or a doctor (their own).
+pub async fn list_emergency(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+) -> Result<Vec<EmergencyAccess>, AppError> {
+    let doctor = listing_scope(&actor, "emergency_access")?;
+    let now = state.now();
+    let meta_in = meta.clone();
+    state
+        .run(actor, meta, move |conn| {
+            let accesses = access::list_emergency(conn, doctor, 200)?;
+            audit::record(
+                conn,
+                &meta_in,
+                now,
+                Event::success(&actor, "emergency.list", "emergency_access"),
+            )?;
+            Ok(accesses)
+        })
+        .await
+}
+
+/// Whether an intern may be signed in at `now`, and until when: the end of their latest active
+/// grant.
+pub fn intern_session_end(
+    conn: &mut medvault_store::DbConnection,
+    intern: UserId,
+    now: NaiveDateTime,
+) -> Result<Option<NaiveDateTime>, AppError> {
+    Ok(access::active_grants_end(conn, intern, now)?)
+}

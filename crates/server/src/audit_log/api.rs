@@ -1,0 +1,190 @@
+//! `/api/v1/audit` and `/api/v1/patients/{id}/access-report`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::{DateTime, NaiveDateTime};
+use medvault_domain::InvalidValue;
+use medvault_store::{AuditFilter, AuditRow};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::Access;
+use crate::api::{ListBody, path_id, timestamp};
+use crate::app::AppState;
+use crate::audit::RequestMeta;
+use crate::auth::ApiCaller;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::http::json::ApiQuery;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search))
+        .routes(routes!(access_report))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    pub actor_id: Option<String>,
+    pub patient_id: Option<String>,
+    /// E.g. `record.read`, `auth.login`, `emergency.open`.
+    pub action: Option<String>,
+    /// `success`, `denied` or `failure`.
+    pub outcome: Option<String>,
+    /// RFC 3339, inclusive.
+    pub since: Option<String>,
+    /// RFC 3339, exclusive.
+    pub until: Option<String>,
+    /// The `next` of the previous page.
+    pub cursor: Option<String>,
+    /// 1 to 200 (default 50).
+    pub limit: Option<usize>,
+}
+
+fn time(raw: Option<&str>, field: &'static str) -> Result<Option<NaiveDateTime>, AppError> {
+    raw.map(|raw| {
+        DateTime::parse_from_rfc3339(raw)
+            .map(|at| at.naive_utc())
+            .map_err(|_| {
+                InvalidValue::new(
+                    field,
+                    "must be an RFC 3339 time such as 2026-01-31T08:00:00Z",
+                )
+                .into()
+            })
+    })
+    .transpose()
+}
+
+fn paging(cursor: Option<&str>, limit: Option<usize>) -> Result<(Option<i64>, usize), AppError> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(InvalidValue::new("limit", "must be between 1 and 200").into());
+    }
+    let cursor = cursor
+        .map(|raw| {
+            raw.parse::<i64>()
+                .map_err(|_| InvalidValue::new("cursor", "is not a cursor from this API"))
+        })
+        .transpose()?;
+    Ok((cursor, limit))
+}
+
+/// One audit entry. Ids only: what was touched, never its content.
+#[derive(Serialize, ToSchema)]
+pub struct AuditView {
+    pub id: i64,
+    pub at: String,
+    pub actor_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: Option<String>,
+    pub patient_id: Option<String>,
+    pub outcome: String,
+    pub client_addr: Option<String>,
+    pub correlation_id: Option<String>,
+    pub reason: Option<String>,
+    /// Done under emergency (break-the-glass) access.
+    pub emergency: bool,
+}
+
+impl From<AuditRow> for AuditView {
+    fn from(row: AuditRow) -> Self {
+        let entry = row.entry;
+        AuditView {
+            id: row.id,
+            at: timestamp(entry.at),
+            actor_id: entry.actor_id,
+            actor_role: entry.actor_role,
+            action: entry.action,
+            resource_type: entry.resource_type,
+            resource_id: entry.resource_id,
+            patient_id: entry.patient_id,
+            outcome: entry.outcome,
+            client_addr: entry.client_addr,
+            correlation_id: entry.correlation_id,
+            reason: entry.reason,
+            emergency: entry.emergency,
+        }
+    }
+}
+
+/// Search the audit trail, newest first. Admins see everything; a doctor sees the entries about
+/// the patients on their care team.
+#[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery), security(("bearer" = [])),
+    responses((status = 200, body = ListBody<AuditView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn search(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> AppResult<Json<ListBody<AuditView>>> {
+    let (before, limit) = paging(query.cursor.as_deref(), query.limit)?;
+    let filter = AuditFilter {
+        since: time(query.since.as_deref(), "since")?,
+        until: time(query.until.as_deref(), "until")?,
+        actor_id: query.actor_id,
+        patient_id: query.patient_id,
+        patient_ids: None,
+        action: query.action,
+        outcome: query.outcome,
+    };
+    let page = super::search(&state, caller.actor, &meta, filter, before, limit).await?;
+    Ok(ListBody::from_page(page, AuditView::from))
+}
+
+/// One access to a chart by someone other than its patient.
+#[derive(Serialize, ToSchema)]
+pub struct AccessView {
+    pub at: String,
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub outcome: String,
+    pub emergency: bool,
+    pub reason: Option<String>,
+}
+
+impl From<Access> for AccessView {
+    fn from(access: Access) -> Self {
+        let entry = access.row.entry;
+        AccessView {
+            at: timestamp(entry.at),
+            actor_id: entry.actor_id,
+            actor_name: access.actor_name,
+            actor_role: entry.actor_role,
+            action: entry.action,
+            outcome: entry.outcome,
+            emergency: entry.emergency,
+            reason: entry.reason,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    pub cursor: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// Who accessed a chart and when: for the patient (and their care team and admins).
+#[utoipa::path(get, path = "/patients/{id}/access-report", tag = "audit", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Patient id"), ReportQuery),
+    responses((status = 200, body = ListBody<AccessView>), (status = 404, body = ErrorBody)))]
+async fn access_report(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> AppResult<Json<ListBody<AccessView>>> {
+    let (before, limit) = paging(query.cursor.as_deref(), query.limit)?;
+    let page =
+        super::access_report(&state, caller.actor, &meta, path_id(&id)?, before, limit).await?;
+    Ok(ListBody::from_page(page, AccessView::from))
+}
