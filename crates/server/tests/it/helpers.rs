@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use medvault::app::{AppState, system_clock};
+use medvault::app::AppState;
 use medvault::config::Config;
 use medvault::server::{bootstrap_admin, build_state, serve};
 use reqwest::StatusCode;
@@ -70,12 +70,32 @@ impl Drop for TestDb {
     }
 }
 
+/// The servers' clock: real time plus an offset that a test moves forward.
+#[derive(Clone, Default)]
+pub struct TestClock(Arc<std::sync::Mutex<chrono::Duration>>);
+
+impl TestClock {
+    pub fn advance(&self, by: chrono::Duration) {
+        *self.0.lock().expect("clock") += by;
+    }
+
+    pub fn now(&self) -> chrono::NaiveDateTime {
+        chrono::Utc::now().naive_utc() + *self.0.lock().expect("clock")
+    }
+
+    fn as_clock(&self) -> medvault::app::Clock {
+        let clock = self.clone();
+        Arc::new(move || clock.now())
+    }
+}
+
 /// A running server.
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub state: AppState,
     pub db: Arc<TestDb>,
+    pub clock: TestClock,
     _stop: oneshot::Sender<()>,
 }
 
@@ -86,6 +106,15 @@ impl TestApp {
 
     /// A server on an existing database, with extra configuration.
     pub async fn spawn_with(db: Arc<TestDb>, extra: &[(&str, &str)]) -> Self {
+        Self::spawn_full(db, extra, TestClock::default()).await
+    }
+
+    /// A second server on this one's database and clock.
+    pub async fn twin(&self) -> Self {
+        Self::spawn_full(self.db.clone(), &[], self.clock.clone()).await
+    }
+
+    pub async fn spawn_full(db: Arc<TestDb>, extra: &[(&str, &str)], clock: TestClock) -> Self {
         let mut vars: HashMap<String, String> = [
             ("DATABASE_URL", db.url.as_str()),
             (
@@ -105,7 +134,8 @@ impl TestApp {
         }
         let config =
             Config::from_lookup(|name| vars.get(name).cloned()).expect("test configuration");
-        let state = tokio::task::spawn_blocking(move || build_state(config, system_clock()))
+        let server_clock = clock.as_clock();
+        let state = tokio::task::spawn_blocking(move || build_state(config, server_clock))
             .await
             .expect("join")
             .expect("state");
@@ -133,6 +163,7 @@ impl TestApp {
             http,
             state,
             db,
+            clock,
             _stop: stop,
         }
     }
@@ -204,6 +235,15 @@ impl TestApp {
             user["id"].as_str().expect("id").to_owned(),
             self.login(email, PASSWORD).await,
         )
+    }
+
+    /// A user of any role, created by the admin and active; returns their id.
+    pub async fn staff(&self, email: &str, role: &str) -> String {
+        let admin = self.admin_token().await;
+        let body = json!({"email": email, "password": PASSWORD, "name": format!("Test {role}"), "role": role});
+        let (status, user) = self.post("/api/v1/users", Some(&admin), &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{user}");
+        user["id"].as_str().expect("id").to_owned()
     }
 
     /// A self-registered patient: (chart id, token).

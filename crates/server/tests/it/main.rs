@@ -12,5 +12,7 @@ mod helpers;
 mod multi_server;
 mod ops;
 mod records;
+mod roles;
+mod sessions;
 mod throttle;
 mod web;

@@ -69,14 +69,19 @@ impl<'a> WebSession<'a> {
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
-        let response = self
+        self.get_with(path, &[]).await
+    }
+
+    pub async fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> Page {
+        let mut request = self
             .app
             .http
             .get(self.app.url(path))
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .expect("sent");
+            .header("cookie", self.cookie_header());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("sent");
         self.keep(response).await
     }
 
