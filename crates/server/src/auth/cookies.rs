@@ -1,12 +1,31 @@
 //! Reading and writing the two cookies: the web session and the CSRF value.
+//!
+//! Over TLS (`MEDVAULT_SECURE_COOKIES=true`) both are `Secure` and carry the `__Host-` prefix,
+//! which browsers accept only from a secure origin, with `Path=/` and no `Domain`: a sibling
+//! subdomain can then neither set nor overwrite them.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
-pub const SESSION: &str = "mv_session";
-pub const CSRF: &str = "mv_csrf";
+#[derive(Clone, Copy, Debug)]
+pub enum Cookie {
+    Session,
+    Csrf,
+}
 
-/// The value of cookie `name` in the request, if present.
-pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+impl Cookie {
+    pub fn name(self, secure: bool) -> &'static str {
+        match (self, secure) {
+            (Cookie::Session, false) => "mv_session",
+            (Cookie::Session, true) => "__Host-mv_session",
+            (Cookie::Csrf, false) => "mv_csrf",
+            (Cookie::Csrf, true) => "__Host-mv_csrf",
+        }
+    }
+}
+
+/// The value of `cookie` in the request, if present.
+pub fn read(headers: &HeaderMap, cookie: Cookie, secure: bool) -> Option<&str> {
+    let name = cookie.name(secure);
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -20,12 +39,14 @@ pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A `Set-Cookie` value: HttpOnly, path `/`, `SameSite=Lax` (so that following a link into
 /// MedVault keeps the session, while cross-site POSTs carry no cookie). `max_age` of zero deletes.
-pub fn set(name: &str, value: &str, max_age_secs: u64, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    let cookie =
-        format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}");
+pub fn set(cookie: Cookie, value: &str, max_age_secs: u64, secure: bool) -> HeaderValue {
+    let flags = if secure { "; Secure" } else { "" };
+    let text = format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{flags}",
+        cookie.name(secure)
+    );
     // Names are constants and values are base64url, so the header is always valid.
-    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 #[cfg(test)]
@@ -39,12 +60,26 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_static("a=1; mv_session=abc; b=2"),
         );
-        assert_eq!(read(&headers, SESSION), Some("abc"));
-        assert_eq!(read(&headers, CSRF), None);
-        let set = set(SESSION, "abc", 60, true);
-        let text = set.to_str().expect("ascii");
-        assert!(
-            text.contains("HttpOnly") && text.contains("Secure") && text.contains("Max-Age=60")
+        assert_eq!(read(&headers, Cookie::Session, false), Some("abc"));
+        assert_eq!(read(&headers, Cookie::Csrf, false), None);
+        assert_eq!(
+            read(&headers, Cookie::Session, true),
+            None,
+            "over TLS only the prefixed name counts"
         );
+    }
+
+    #[test]
+    fn secure_cookies_use_the_host_prefix() {
+        let plain = set(Cookie::Session, "abc", 60, false);
+        let plain = plain.to_str().expect("ascii");
+        assert!(plain.starts_with("mv_session=abc;") && !plain.contains("Secure"));
+        let secure = set(Cookie::Session, "abc", 60, true);
+        let secure = secure.to_str().expect("ascii");
+        assert!(secure.starts_with("__Host-mv_session=abc;"));
+        assert!(
+            secure.contains("; Secure") && secure.contains("Path=/") && !secure.contains("Domain")
+        );
+        assert!(secure.contains("HttpOnly") && secure.contains("Max-Age=60"));
     }
 }

@@ -10,7 +10,7 @@ use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::cookies;
+use super::cookies::{self, Cookie};
 use super::keys::{hmac_sha256, random_token};
 use crate::app::AppState;
 use crate::error::AppError;
@@ -20,7 +20,11 @@ struct CsrfCookie(String);
 
 /// Gives every browser a CSRF cookie on its first page.
 pub async fn ensure_cookie(mut request: Request, next: Next) -> Response {
-    let existing = cookies::read(request.headers(), cookies::CSRF).map(str::to_owned);
+    let secure = request
+        .extensions()
+        .get::<SecureCookies>()
+        .is_some_and(|s| s.0);
+    let existing = cookies::read(request.headers(), Cookie::Csrf, secure).map(str::to_owned);
     let (value, fresh) = match existing {
         Some(value) => (value, false),
         None => match random_token(32) {
@@ -29,15 +33,11 @@ pub async fn ensure_cookie(mut request: Request, next: Next) -> Response {
         },
     };
     request.extensions_mut().insert(CsrfCookie(value.clone()));
-    let secure = request
-        .extensions()
-        .get::<SecureCookies>()
-        .is_some_and(|s| s.0);
     let mut response = next.run(request).await;
     if fresh {
         response.headers_mut().append(
             header::SET_COOKIE,
-            cookies::set(cookies::CSRF, &value, 12 * 3600, secure),
+            cookies::set(Cookie::Csrf, &value, 12 * 3600, secure),
         );
     }
     response

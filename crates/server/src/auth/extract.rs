@@ -8,8 +8,9 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::cookies::{self, Cookie};
+use super::service;
 pub use super::service::Caller;
-use super::{cookies, service};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::error::AppError;
@@ -64,8 +65,8 @@ impl FromRequestParts<AppState> for WebCaller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, WebAuthRejection> {
-        let secret =
-            cookies::read(&parts.headers, cookies::SESSION).ok_or(WebAuthRejection::SignIn)?;
+        let secret = cookies::read(&parts.headers, Cookie::Session, state.config.secure_cookies)
+            .ok_or(WebAuthRejection::SignIn)?;
         let background = parts
             .headers
             .get(BACKGROUND_HEADER)

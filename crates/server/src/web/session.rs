@@ -11,9 +11,10 @@ use super::views::{Chrome, LoginPage, RegisterPage, notice};
 use super::{WebForm as Form, render};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
+use crate::auth::WebCaller;
+use crate::auth::cookies::{self, Cookie};
 use crate::auth::csrf::Csrf;
 use crate::auth::service::{self, Registration};
-use crate::auth::{WebCaller, cookies};
 use crate::error::AppError;
 
 #[derive(Deserialize)]
@@ -32,7 +33,7 @@ pub fn home_of(role: Role) -> &'static str {
 }
 
 async fn signed_in_home(state: &AppState, headers: &HeaderMap) -> Option<&'static str> {
-    let secret = cookies::read(headers, cookies::SESSION)?;
+    let secret = cookies::read(headers, Cookie::Session, state.config.secure_cookies)?;
     let caller = service::resolve_cookie(state, secret, false).await.ok()??;
     Some(home_of(caller.actor.role))
 }
@@ -94,7 +95,7 @@ pub async fn login(
         Ok(signed_in) => {
             let max_age = state.config.session_max.as_secs();
             let cookie = cookies::set(
-                cookies::SESSION,
+                Cookie::Session,
                 &signed_in.credential,
                 max_age,
                 state.config.secure_cookies,
@@ -193,7 +194,7 @@ pub async fn logout(
     if let Err(error) = service::logout(&state, &meta, &caller).await {
         return error.into_response_html();
     }
-    let clear = cookies::set(cookies::SESSION, "", 0, state.config.secure_cookies);
+    let clear = cookies::set(Cookie::Session, "", 0, state.config.secure_cookies);
     (
         [(header::SET_COOKIE, clear)],
         Redirect::to("/login?notice=signed_out"),

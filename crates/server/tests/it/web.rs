@@ -309,3 +309,50 @@ async fn a_pending_doctor_is_told_so_on_the_sign_in_page() {
     let panel = admin.get("/admin").await;
     assert!(panel.html.contains("Dr. Wait") && panel.html.contains("Approve"));
 }
+
+#[tokio::test]
+async fn over_tls_cookies_are_secure_and_host_prefixed() {
+    let app = TestApp::spawn_with(
+        crate::helpers::TestDb::new(),
+        &[("MEDVAULT_SECURE_COOKIES", "true")],
+    )
+    .await;
+    app.patient("tls@example.org").await;
+    let mut web = WebSession::new(&app);
+    let form = web.get("/login").await;
+    let csrf_cookie = form
+        .headers
+        .get(SET_COOKIE)
+        .expect("CSRF cookie")
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        csrf_cookie.starts_with("__Host-mv_csrf=") && csrf_cookie.contains("; Secure"),
+        "{csrf_cookie}"
+    );
+    let signed_in = web
+        .post(
+            "/login",
+            &[
+                ("csrf", &form.csrf()),
+                ("email", "tls@example.org"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let session = signed_in
+        .headers
+        .get(SET_COOKIE)
+        .expect("session cookie")
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        session.starts_with("__Host-mv_session=")
+            && session.contains("; Secure")
+            && session.contains("Path=/")
+    );
+    assert!(!session.contains("Domain"));
+    assert_eq!(web.get("/patient/dashboard").await.status, StatusCode::OK);
+}
