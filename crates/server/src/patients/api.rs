@@ -109,7 +109,7 @@ async fn get(
     Path(id): Path<String>,
 ) -> AppResult<Json<PatientView>> {
     let chart = super::get(&state, caller.actor, &meta, path_id(&id)?).await?;
-    Ok(Json(chart.into()))
+    Ok(Json(chart.chart.into()))
 }
 
 #[derive(Deserialize, ToSchema)]

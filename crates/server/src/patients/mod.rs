@@ -176,7 +176,7 @@ pub async fn get(
     actor: Actor,
     meta: &RequestMeta,
     id: PatientId,
-) -> Result<Patient, AppError> {
+) -> Result<Authorized, AppError> {
     let now = state.now();
     let meta_in = meta.clone();
     state
@@ -194,7 +194,7 @@ pub async fn get(
                 .patient(id)
                 .emergency(granted.emergency());
             audit::record(conn, &meta_in, now, event)?;
-            Ok(granted.chart)
+            Ok(granted)
         })
         .await
 }

@@ -1,5 +1,7 @@
 //! The admin page: users, approvals, care-team assignments.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use medvault_domain::{Role, UserStatus};
@@ -15,7 +17,7 @@ use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
 use crate::error::AppError;
-use crate::{patients, users};
+use crate::{access, patients, users};
 
 const LIST_ITEMS: usize = 200;
 
@@ -65,10 +67,27 @@ async fn admin_page(
     let charts = patients::list(state, caller.actor, meta, None, LIST_ITEMS)
         .await?
         .items;
-    let doctors = all_users
+    let active_with = |role: Role| -> Vec<UserRow> {
+        all_users
+            .iter()
+            .filter(|user| user.role == role && user.status == UserStatus::Active)
+            .map(user_row)
+            .collect()
+    };
+    let (doctors, trainees, interns) = (
+        active_with(Role::Doctor),
+        active_with(Role::Trainee),
+        active_with(Role::Intern),
+    );
+    let emergencies = access::list_emergency(state, caller.actor, meta).await?;
+    let names: HashMap<String, String> = all_users
         .iter()
-        .filter(|user| user.role == Role::Doctor && user.status == UserStatus::Active)
-        .map(user_row)
+        .map(|user| (user.id.to_string(), user.name.clone()))
+        .chain(
+            charts
+                .iter()
+                .map(|chart| (chart.id.to_string(), chart.name.clone())),
+        )
         .collect();
     Ok(render(&AdminPage {
         chrome: Chrome::signed_in(caller, csrf.token())
@@ -78,6 +97,10 @@ async fn admin_page(
         users: all_users.iter().map(user_row).collect(),
         patients: charts.iter().map(PatientRow::from).collect(),
         doctors,
+        trainees,
+        interns,
+        grants: super::manage::grants_for(state, caller, meta).await?,
+        emergencies: super::manage::emergency_rows(emergencies, &names, state.now()),
     }))
 }
 

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use medvault_domain::policy::Relation;
 use medvault_domain::{Email, PatientId, Role};
 use medvault_store::repo::{patients as patient_repo, users};
 use medvault_store::{Patient, Record};
@@ -11,8 +12,8 @@ use serde::Deserialize;
 
 use super::session::{NoticeQuery, home_of};
 use super::views::{
-    ChartPage, Chrome, DoctorDashboard, PatientDashboard, PatientRow, RecordCreatePage, RecordForm,
-    RecordRow, notice,
+    AccessRow, ChartPage, Chrome, DoctorDashboard, PatientDashboard, PatientRow, RecordCreatePage,
+    RecordForm, RecordRow, notice,
 };
 use super::{WebForm, render};
 use crate::app::AppState;
@@ -20,7 +21,7 @@ use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
 use crate::error::AppError;
-use crate::{api, patients, records};
+use crate::{api, audit_log, patients, records};
 
 /// How many items a dashboard shows.
 const DASHBOARD_ITEMS: usize = 200;
@@ -98,6 +99,7 @@ async fn doctor_page(
         patients: charts.iter().map(PatientRow::from).collect(),
         records: record_rows(&authored, Some(&names)),
         form: RecordForm::default(),
+        grants: super::manage::grants_for(state, caller, meta).await?,
     }))
 }
 
@@ -111,9 +113,9 @@ pub async fn patient(
         return wrong_role(&caller);
     }
     let page = async {
-        let (chart, own_records) = match caller.actor.patient_id {
+        let (chart, own_records, accesses) = match caller.actor.patient_id {
             Some(own) => {
-                let chart = patients::get(&state, caller.actor, &meta, own).await?;
+                let chart = patients::get(&state, caller.actor, &meta, own).await?.chart;
                 let page = records::list_for_patient(
                     &state,
                     caller.actor,
@@ -123,9 +125,16 @@ pub async fn patient(
                     DASHBOARD_ITEMS,
                 )
                 .await?;
-                (Some(PatientRow::from(&chart)), page.items)
+                let report =
+                    audit_log::access_report(&state, caller.actor, &meta, own, None, 100).await?;
+                let accesses = report
+                    .items
+                    .iter()
+                    .map(|access| AccessRow::new(&access.row, access.actor_name.as_deref()))
+                    .collect();
+                (Some(PatientRow::from(&chart)), page.items, accesses)
             }
-            None => (None, Vec::new()),
+            None => (None, Vec::new(), Vec::new()),
         };
         Ok::<_, AppError>(render(&PatientDashboard {
             chrome: Chrome::signed_in(&caller, csrf.token()),
@@ -133,6 +142,7 @@ pub async fn patient(
             me_email: caller.email.clone(),
             chart,
             records: record_rows(&own_records, None),
+            accesses,
         }))
     };
     page.await.unwrap_or_else(AppError::into_response_html)
@@ -144,17 +154,28 @@ pub async fn chart(
     WebCaller(caller): WebCaller,
     csrf: Csrf,
     Path(id): Path<String>,
+    Query(query): Query<NoticeQuery>,
 ) -> Response {
     let page = async {
         let id: PatientId = api::path_id(&id)?;
-        let chart = patients::get(&state, caller.actor, &meta, id).await?;
-        let page =
-            records::list_for_patient(&state, caller.actor, &meta, id, None, DASHBOARD_ITEMS)
-                .await?;
+        let granted = patients::get(&state, caller.actor, &meta, id).await?;
+        // Interns never see clinical notes: do not even ask (the refusal would be audited).
+        let records = if caller.actor.role == Role::Intern {
+            None
+        } else {
+            let page =
+                records::list_for_patient(&state, caller.actor, &meta, id, None, DASHBOARD_ITEMS)
+                    .await?;
+            Some(record_rows(&page.items, None))
+        };
         Ok::<_, AppError>(render(&ChartPage {
-            chrome: Chrome::signed_in(&caller, csrf.token()),
-            chart: PatientRow::from(&chart),
-            records: record_rows(&page.items, None),
+            chrome: Chrome::signed_in(&caller, csrf.token())
+                .notice(notice(query.notice.as_deref())),
+            csrf: csrf.token().to_owned(),
+            chart: PatientRow::from(&granted.chart),
+            records,
+            emergency: granted.emergency(),
+            can_manage: caller.actor.role == Role::Admin || granted.relation == Relation::CareTeam,
         }))
     };
     page.await.unwrap_or_else(AppError::into_response_html)
@@ -204,10 +225,14 @@ pub struct NewRecordForm {
 
 /// The patient a form names: the free-text field (an id, or a patient's email) wins over the
 /// list. An unknown one is simply "no such patient in your care", like one the caller may not see.
-async fn resolve_patient(state: &AppState, form: &NewRecordForm) -> Result<PatientId, AppError> {
-    let typed = form.patient.trim();
+pub async fn resolve_patient(
+    state: &AppState,
+    typed: &str,
+    listed: &str,
+) -> Result<PatientId, AppError> {
+    let typed = typed.trim();
     let chosen = if typed.is_empty() {
-        form.patient_id.trim()
+        listed.trim()
     } else {
         typed
     };
@@ -242,7 +267,7 @@ pub async fn create_record(
     if let Err(error) = csrf.check(&form.csrf) {
         return error.into_response_html();
     }
-    let outcome = match resolve_patient(&state, &form).await {
+    let outcome = match resolve_patient(&state, &form.patient, &form.patient_id).await {
         Ok(patient) => {
             records::create(
                 &state,

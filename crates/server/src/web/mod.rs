@@ -2,6 +2,7 @@
 
 mod admin;
 mod dashboards;
+mod manage;
 mod session;
 mod views;
 
@@ -35,6 +36,21 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", post(admin::create_user))
         .route("/admin/users/{id}/approve", post(admin::approve))
         .route("/admin/care-team", post(admin::assign))
+        .route("/admin/users/{id}/deactivate", post(manage::deactivate))
+        .route("/admin/users/{id}/reactivate", post(manage::reactivate))
+        .route("/admin/password-reset", post(manage::reset_password))
+        .route("/admin/trainee-links", post(manage::admin_link_trainee))
+        .route("/admin/intern-grants", post(manage::admin_grant_intern))
+        .route("/staff/dashboard", get(manage::staff_dashboard))
+        .route("/patients/{id}/trainees", post(manage::link_trainee))
+        .route("/patients/{id}/intern-grants", post(manage::grant_intern))
+        .route("/intern-grants/{id}/end", post(manage::end_grant))
+        .route("/emergency", post(manage::break_glass))
+        .route("/audit", get(manage::audit_page))
+        .route(
+            "/account/password",
+            get(manage::account_page).post(manage::change_password),
+        )
 }
 
 /// Assets compiled into the binary, so that a server is one file.

@@ -140,6 +140,7 @@ pub struct DoctorDashboard {
     pub patients: Vec<PatientRow>,
     pub records: Vec<RecordRow>,
     pub form: RecordForm,
+    pub grants: Vec<GrantRow>,
 }
 
 #[derive(Template)]
@@ -159,14 +160,115 @@ pub struct PatientDashboard {
     pub me_email: String,
     pub chart: Option<PatientRow>,
     pub records: Vec<RecordRow>,
+    pub accesses: Vec<AccessRow>,
 }
 
 #[derive(Template)]
 #[template(path = "patient_chart.html")]
 pub struct ChartPage {
     pub chrome: Chrome,
+    pub csrf: String,
     pub chart: PatientRow,
-    pub records: Vec<RecordRow>,
+    /// `None` when the caller may not see clinical notes (interns).
+    pub records: Option<Vec<RecordRow>>,
+    /// Opened under break-the-glass: the page says so.
+    pub emergency: bool,
+    /// The caller may link trainees and grant interns here (care-team doctor, admin).
+    pub can_manage: bool,
+}
+
+#[derive(Template)]
+#[template(path = "staff_dashboard.html")]
+pub struct StaffDashboard {
+    pub chrome: Chrome,
+    pub me_name: String,
+    pub role: &'static str,
+    pub patients: Vec<PatientRow>,
+}
+
+/// One look at a chart, for the patient's access report and the audit viewer.
+pub struct AccessRow {
+    pub at: String,
+    pub who: String,
+    pub role: String,
+    pub action: String,
+    pub outcome: String,
+    pub emergency: bool,
+    pub reason: String,
+    pub patient_id: String,
+    pub correlation_id: String,
+}
+
+impl AccessRow {
+    pub fn new(row: &medvault_store::AuditRow, who: Option<&str>) -> Self {
+        let entry = &row.entry;
+        AccessRow {
+            at: entry.at.format("%-d %b %Y, %H:%M:%S UTC").to_string(),
+            who: who
+                .map(str::to_owned)
+                .or_else(|| entry.actor_id.clone())
+                .unwrap_or_else(|| "—".to_owned()),
+            role: entry.actor_role.clone().unwrap_or_default(),
+            action: entry.action.clone(),
+            outcome: entry.outcome.clone(),
+            emergency: entry.emergency,
+            reason: entry.reason.clone().unwrap_or_default(),
+            patient_id: entry.patient_id.clone().unwrap_or_default(),
+            correlation_id: entry.correlation_id.clone().unwrap_or_default(),
+        }
+    }
+}
+
+pub struct GrantRow {
+    pub id: String,
+    pub intern: String,
+    pub patient: String,
+    pub ends_at: String,
+    pub active: bool,
+}
+
+pub struct EmergencyRow {
+    pub doctor: String,
+    pub patient: String,
+    pub reason: String,
+    pub started_at: String,
+    pub ends_at: String,
+    pub open: bool,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    pub chrome: Chrome,
+    pub entries: Vec<AccessRow>,
+    pub filter: AuditFilterForm,
+    pub next: Option<String>,
+}
+
+/// The audit viewer's filters, as typed.
+#[derive(Default, serde::Deserialize)]
+pub struct AuditFilterForm {
+    #[serde(default)]
+    pub actor_id: String,
+    #[serde(default)]
+    pub patient_id: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub since: String,
+    #[serde(default)]
+    pub until: String,
+    #[serde(default)]
+    pub cursor: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    pub chrome: Chrome,
+    pub csrf: String,
 }
 
 #[derive(Template)]
@@ -177,6 +279,10 @@ pub struct AdminPage {
     pub users: Vec<UserRow>,
     pub patients: Vec<PatientRow>,
     pub doctors: Vec<UserRow>,
+    pub trainees: Vec<UserRow>,
+    pub interns: Vec<UserRow>,
+    pub grants: Vec<GrantRow>,
+    pub emergencies: Vec<EmergencyRow>,
 }
 
 #[derive(Template)]
@@ -201,6 +307,16 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "user_approved" => "User approved.",
         "assigned" => "Doctor assigned to the patient.",
         "signed_out" => "You are signed out.",
+        "emergency_opened" => {
+            "Emergency access open. Every view is recorded and reported to the patient."
+        }
+        "trainee_linked" => "Trainee linked to the patient.",
+        "intern_granted" => "Intern granted access for the shift.",
+        "grant_ended" => "Grant ended. The intern has lost access.",
+        "user_deactivated" => "User deactivated. Their sessions have ended.",
+        "user_reactivated" => "User reactivated.",
+        "password_reset" => "Password reset. The user's sessions have ended.",
+        "password_changed" => "Password changed. Your other sessions have ended.",
         _ => return None,
     };
     Some(text.to_owned())

@@ -16,3 +16,4 @@ mod roles;
 mod sessions;
 mod throttle;
 mod web;
+mod web_access;

@@ -90,6 +90,14 @@ pub fn find(conn: &mut DbConnection, id: PatientId) -> Result<Option<Patient>, S
         .transpose()
 }
 
+/// Names of the given charts, by id (unknown ids are left out).
+pub fn names(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(patients::table
+        .filter(patients::id.eq_any(ids))
+        .select((patients::id, patients::name))
+        .load(conn)?)
+}
+
 /// The chart linked to a login.
 pub fn find_by_user(conn: &mut DbConnection, user: UserId) -> Result<Option<Patient>, StoreError> {
     patients::table

@@ -1,0 +1,505 @@
+//! Pages and forms for access management: the staff dashboard, trainee links, intern grants,
+//! emergency access, account lifecycle, the audit viewer and the password page.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use medvault_domain::{Email, InvalidValue, Role, UserId};
+use medvault_store::AuditFilter;
+use medvault_store::repo::access::{EmergencyAccess, InternGrant};
+use medvault_store::repo::{patients as patient_repo, users as user_repo};
+use serde::Deserialize;
+
+use super::session::home_of;
+use super::views::{
+    AccessRow, AccountPage, AuditFilterForm, AuditPage, Chrome, EmergencyRow, GrantRow, PatientRow,
+    StaffDashboard,
+};
+use super::{WebForm, render};
+use crate::api::path_id;
+use crate::app::AppState;
+use crate::audit::RequestMeta;
+use crate::auth::csrf::Csrf;
+use crate::auth::{Caller, WebCaller, service};
+use crate::error::AppError;
+use crate::{access, audit_log, patients, users};
+
+/// Redirects after a form: to `to` with a notice on success, to an error page otherwise.
+fn after(outcome: Result<(), AppError>, to: &str, notice: &str) -> Response {
+    match outcome {
+        Ok(()) => Redirect::to(&format!("{to}?notice={notice}")).into_response(),
+        Err(error) => error.into_response_html(),
+    }
+}
+
+/// Names of users and charts, for tables that list ids.
+pub async fn names(
+    state: &AppState,
+    user_ids: Vec<String>,
+    chart_ids: Vec<String>,
+) -> Result<HashMap<String, String>, AppError> {
+    state
+        .read(move |conn| {
+            let mut names: HashMap<String, String> =
+                user_repo::names(conn, &user_ids)?.into_iter().collect();
+            names.extend(patient_repo::names(conn, &chart_ids)?);
+            Ok(names)
+        })
+        .await
+}
+
+fn named(names: &HashMap<String, String>, id: String) -> String {
+    names.get(&id).cloned().unwrap_or(id)
+}
+
+pub fn grant_rows(
+    grants: Vec<InternGrant>,
+    names: &HashMap<String, String>,
+    now: chrono::NaiveDateTime,
+) -> Vec<GrantRow> {
+    grants
+        .into_iter()
+        .map(|grant| GrantRow {
+            active: grant.is_active(now),
+            id: grant.id,
+            intern: named(names, grant.intern_id.to_string()),
+            patient: named(names, grant.patient_id.to_string()),
+            ends_at: grant.ends_at.format("%-d %b %Y, %H:%M UTC").to_string(),
+        })
+        .collect()
+}
+
+pub fn emergency_rows(
+    accesses: Vec<EmergencyAccess>,
+    names: &HashMap<String, String>,
+    now: chrono::NaiveDateTime,
+) -> Vec<EmergencyRow> {
+    accesses
+        .into_iter()
+        .map(|access| EmergencyRow {
+            open: access.is_open(now),
+            doctor: named(names, access.doctor_id.to_string()),
+            patient: named(names, access.patient_id.to_string()),
+            reason: access.reason,
+            started_at: access.started_at.format("%-d %b %Y, %H:%M UTC").to_string(),
+            ends_at: access.ends_at.format("%-d %b %Y, %H:%M UTC").to_string(),
+        })
+        .collect()
+}
+
+/// Grants with the names of their interns and patients.
+pub async fn grants_for(
+    state: &AppState,
+    caller: &Caller,
+    meta: &RequestMeta,
+) -> Result<Vec<GrantRow>, AppError> {
+    let grants = access::list_grants(state, caller.actor, meta).await?;
+    let users = grants.iter().map(|g| g.intern_id.to_string()).collect();
+    let charts = grants.iter().map(|g| g.patient_id.to_string()).collect();
+    let names = names(state, users, charts).await?;
+    Ok(grant_rows(grants, &names, state.now()))
+}
+
+pub async fn staff_dashboard(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+) -> Response {
+    if !matches!(caller.actor.role, Role::Trainee | Role::Intern) {
+        return Redirect::to(home_of(caller.actor.role)).into_response();
+    }
+    match patients::list(&state, caller.actor, &meta, None, 200).await {
+        Ok(page) => render(&StaffDashboard {
+            chrome: Chrome::signed_in(&caller, csrf.token()),
+            me_name: caller.name.clone(),
+            role: caller.actor.role.as_str(),
+            patients: page.items.iter().map(PatientRow::from).collect(),
+        }),
+        Err(error) => error.into_response_html(),
+    }
+}
+
+/// The id of the user with this email, or the field's message if there is none.
+async fn user_by_email(
+    state: &AppState,
+    email: &str,
+    field: &'static str,
+    message: &'static str,
+) -> Result<UserId, AppError> {
+    let email = Email::parse(email).map_err(|_| InvalidValue::new(field, message))?;
+    state
+        .read(move |conn| Ok(user_repo::find_by_email(conn, &email)?.map(|user| user.id)))
+        .await?
+        .ok_or_else(|| InvalidValue::new(field, message).into())
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    csrf: String,
+    email: String,
+    #[serde(default)]
+    hours: String,
+}
+
+fn shift_hours(raw: &str) -> Result<Option<f64>, AppError> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    raw.trim()
+        .parse()
+        .map(Some)
+        .map_err(|_| InvalidValue::new("hours", "must be a number of hours").into())
+}
+
+pub async fn link_trainee(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    Path(id): Path<String>,
+    WebForm(form): WebForm<EmailForm>,
+) -> Response {
+    let outcome = async {
+        csrf.check(&form.csrf)?;
+        let trainee =
+            user_by_email(&state, &form.email, "email", "is not an active trainee").await?;
+        access::link_trainee(&state, caller.actor, &meta, path_id(&id)?, trainee)
+            .await
+            .map(|_| ())
+    };
+    after(outcome.await, &format!("/patients/{id}"), "trainee_linked")
+}
+
+pub async fn grant_intern(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    Path(id): Path<String>,
+    WebForm(form): WebForm<EmailForm>,
+) -> Response {
+    let outcome = async {
+        csrf.check(&form.csrf)?;
+        let intern = user_by_email(&state, &form.email, "email", "is not an active intern").await?;
+        let hours = shift_hours(&form.hours)?;
+        access::grant_intern(&state, caller.actor, &meta, path_id(&id)?, intern, hours)
+            .await
+            .map(|_| ())
+    };
+    after(outcome.await, &format!("/patients/{id}"), "intern_granted")
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn end_grant(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    Path(id): Path<String>,
+    WebForm(form): WebForm<CsrfForm>,
+) -> Response {
+    let outcome = async {
+        csrf.check(&form.csrf)?;
+        let _: uuid::Uuid = path_id(&id)?;
+        access::end_grant(&state, caller.actor, &meta, id)
+            .await
+            .map(|_| ())
+    };
+    after(outcome.await, home_of(caller.actor.role), "grant_ended")
+}
+
+#[derive(Deserialize)]
+pub struct EmergencyForm {
+    csrf: String,
+    patient: String,
+    reason: String,
+}
+
+pub async fn break_glass(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    WebForm(form): WebForm<EmergencyForm>,
+) -> Response {
+    let outcome = async {
+        csrf.check(&form.csrf)?;
+        let patient = super::dashboards::resolve_patient(&state, &form.patient, "").await?;
+        access::break_glass(&state, caller.actor, &meta, patient, &form.reason).await
+    };
+    match outcome.await {
+        Ok(opened) => Redirect::to(&format!(
+            "/patients/{}?notice=emergency_opened",
+            opened.patient_id
+        ))
+        .into_response(),
+        Err(error) => error.into_response_html(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AdminGrantForm {
+    csrf: String,
+    patient_id: String,
+    user_id: String,
+    #[serde(default)]
+    hours: String,
+}
+
+fn user_field(raw: &str) -> Result<UserId, AppError> {
+    raw.parse()
+        .map_err(|_| InvalidValue::new("user_id", "choose a user").into())
+}
+
+pub async fn admin_link_trainee(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    WebForm(form): WebForm<AdminGrantForm>,
+) -> Response {
+    let outcome = async {
+        csrf.check(&form.csrf)?;
+        let trainee = user_field(&form.user_id)?;
+        access::link_trainee(
+            &state,
+            caller.actor,
+            &meta,
+            path_id(&form.patient_id)?,
+            trainee,
+        )
+        .await
+        .map(|_| ())
+    };
+    after(outcome.await, "/admin", "trainee_linked")
+}
+
+pub async fn admin_grant_intern(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    WebForm(form): WebForm<AdminGrantForm>,
+) -> Response {
+    let outcome = async {
+        csrf.check(&form.csrf)?;
+        let intern = user_field(&form.user_id)?;
+        let hours = shift_hours(&form.hours)?;
+        access::grant_intern(
+            &state,
+            caller.actor,
+            &meta,
+            path_id(&form.patient_id)?,
+            intern,
+            hours,
+        )
+        .await
+        .map(|_| ())
+    };
+    after(outcome.await, "/admin", "intern_granted")
+}
+
+pub async fn deactivate(
+    state: State<AppState>,
+    meta: RequestMeta,
+    caller: WebCaller,
+    csrf: Csrf,
+    id: Path<String>,
+    form: WebForm<CsrfForm>,
+) -> Response {
+    set_active(state, meta, caller, csrf, id, form, false).await
+}
+
+pub async fn reactivate(
+    state: State<AppState>,
+    meta: RequestMeta,
+    caller: WebCaller,
+    csrf: Csrf,
+    id: Path<String>,
+    form: WebForm<CsrfForm>,
+) -> Response {
+    set_active(state, meta, caller, csrf, id, form, true).await
+}
+
+async fn set_active(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    Path(id): Path<String>,
+    WebForm(form): WebForm<CsrfForm>,
+    active: bool,
+) -> Response {
+    let outcome = async {
+        csrf.check(&form.csrf)?;
+        users::set_active(&state, caller.actor, &meta, path_id(&id)?, active)
+            .await
+            .map(|_| ())
+    };
+    after(
+        outcome.await,
+        "/admin",
+        if active {
+            "user_reactivated"
+        } else {
+            "user_deactivated"
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    csrf: String,
+    user_id: String,
+    password: String,
+}
+
+pub async fn reset_password(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    WebForm(form): WebForm<ResetForm>,
+) -> Response {
+    let outcome = async {
+        csrf.check(&form.csrf)?;
+        users::reset_password(
+            &state,
+            caller.actor,
+            &meta,
+            user_field(&form.user_id)?,
+            &form.password,
+        )
+        .await
+    };
+    after(outcome.await, "/admin", "password_reset")
+}
+
+pub async fn audit_page(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    Query(form): Query<AuditFilterForm>,
+) -> Response {
+    if !matches!(caller.actor.role, Role::Admin | Role::Doctor) {
+        return Redirect::to(home_of(caller.actor.role)).into_response();
+    }
+    let page = async {
+        let text = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+        let time = |value: &str, field| {
+            text(value)
+                .map(|raw| {
+                    chrono::DateTime::parse_from_rfc3339(&raw)
+                        .map(|at| at.naive_utc())
+                        .map_err(|_| {
+                            AppError::from(InvalidValue::new(
+                                field,
+                                "must be a time such as 2026-01-31T08:00:00Z",
+                            ))
+                        })
+                })
+                .transpose()
+        };
+        let filter = AuditFilter {
+            actor_id: text(&form.actor_id),
+            patient_id: text(&form.patient_id),
+            patient_ids: None,
+            action: text(&form.action),
+            outcome: text(&form.outcome),
+            since: time(&form.since, "since")?,
+            until: time(&form.until, "until")?,
+        };
+        let cursor = text(&form.cursor)
+            .map(|raw| {
+                raw.parse::<i64>()
+                    .map_err(|_| AppError::from(InvalidValue::new("cursor", "is not valid")))
+            })
+            .transpose()?;
+        let found = audit_log::search(&state, caller.actor, &meta, filter, cursor, 100).await?;
+        let actors = found
+            .items
+            .iter()
+            .filter_map(|row| row.entry.actor_id.clone())
+            .collect();
+        let names = names(&state, actors, Vec::new()).await?;
+        let entries = found
+            .items
+            .iter()
+            .map(|row| {
+                AccessRow::new(
+                    row,
+                    row.entry
+                        .actor_id
+                        .as_ref()
+                        .and_then(|id| names.get(id))
+                        .map(String::as_str),
+                )
+            })
+            .collect();
+        Ok::<_, AppError>(render(&AuditPage {
+            chrome: Chrome::signed_in(&caller, csrf.token()),
+            entries,
+            filter: form,
+            next: found.next,
+        }))
+    };
+    page.await.unwrap_or_else(AppError::into_response_html)
+}
+
+pub async fn account_page(
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    Query(query): Query<super::session::NoticeQuery>,
+) -> Response {
+    render(&AccountPage {
+        chrome: Chrome::signed_in(&caller, csrf.token())
+            .notice(super::views::notice(query.notice.as_deref())),
+        csrf: csrf.token().to_owned(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    csrf: String,
+    current_password: String,
+    new_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    WebForm(form): WebForm<PasswordForm>,
+) -> Response {
+    let outcome = async {
+        csrf.check(&form.csrf)?;
+        service::change_password(
+            &state,
+            &meta,
+            &caller,
+            &form.current_password,
+            &form.new_password,
+        )
+        .await
+    };
+    match outcome.await {
+        Ok(()) => Redirect::to("/account/password?notice=password_changed").into_response(),
+        Err(error @ (AppError::InvalidCredentials | AppError::Invalid(_))) => {
+            let page = AccountPage {
+                chrome: Chrome::signed_in(&caller, csrf.token())
+                    .error(Some(error.public_message())),
+                csrf: csrf.token().to_owned(),
+            };
+            (error.status(), render(&page)).into_response()
+        }
+        Err(error) => error.into_response_html(),
+    }
+}

@@ -1,0 +1,318 @@
+//! The access-management pages, driven through their forms.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TestApp};
+use crate::web::WebSession;
+
+#[tokio::test]
+async fn doctors_link_trainees_grant_interns_and_break_the_glass_from_the_web() {
+    let app = TestApp::spawn().await;
+    let (doctor_id, _) = app.doctor("dr.web-lead@example.org").await;
+    let (patient_id, patient_token) = app.patient("webpat@example.org").await;
+    app.join_care_team(&patient_id, &patient_token, &doctor_id)
+        .await;
+    let (stranger_id, _) = app.patient("stranger@example.org").await;
+    app.staff("web-trainee@example.org", "trainee").await;
+    app.staff("web-intern@example.org", "intern").await;
+    app.doctor("dr.er-web@example.org").await;
+
+    let mut doctor = WebSession::new(&app);
+    doctor.sign_in("dr.web-lead@example.org", PASSWORD).await;
+    let chart = doctor.get(&format!("/patients/{patient_id}")).await;
+    assert!(chart.html.contains("Link a trainee") && chart.html.contains("Grant an intern access"));
+    let csrf = chart.csrf();
+    let linked = doctor
+        .post(
+            &format!("/patients/{patient_id}/trainees"),
+            &[("csrf", &csrf), ("email", "web-trainee@example.org")],
+        )
+        .await;
+    assert_eq!(
+        linked.location(),
+        Some(format!("/patients/{patient_id}?notice=trainee_linked").as_str())
+    );
+    let wrong = doctor
+        .post(
+            &format!("/patients/{patient_id}/trainees"),
+            &[("csrf", &csrf), ("email", "web-intern@example.org")],
+        )
+        .await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an intern is not a trainee"
+    );
+    let granted = doctor
+        .post(
+            &format!("/patients/{patient_id}/intern-grants"),
+            &[
+                ("csrf", &csrf),
+                ("email", "web-intern@example.org"),
+                ("hours", "6"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        granted.location(),
+        Some(format!("/patients/{patient_id}?notice=intern_granted").as_str())
+    );
+    let dashboard = doctor.get("/doctor/dashboard").await;
+    assert!(dashboard.html.contains("Test intern") && dashboard.html.contains("End now"));
+
+    // The trainee reads the chart, notes included; the intern sees demographics only.
+    let mut trainee = WebSession::new(&app);
+    assert_eq!(
+        trainee
+            .sign_in("web-trainee@example.org", PASSWORD)
+            .await
+            .location(),
+        Some("/staff/dashboard")
+    );
+    assert!(
+        trainee
+            .get("/staff/dashboard")
+            .await
+            .html
+            .contains("Pat Patient")
+    );
+    assert!(
+        trainee
+            .get(&format!("/patients/{patient_id}"))
+            .await
+            .html
+            .contains("Records")
+    );
+    let mut intern = WebSession::new(&app);
+    intern.sign_in("web-intern@example.org", PASSWORD).await;
+    let seen = intern.get(&format!("/patients/{patient_id}")).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(seen.html.contains("not shown to interns"));
+    assert_eq!(
+        intern.get(&format!("/patients/{stranger_id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The doctor ends the grant; the intern is out at once.
+    let page = doctor.get("/doctor/dashboard").await;
+    let marker = "action=\"/intern-grants/";
+    let start = page.html.find(marker).expect("an End button") + marker.len();
+    let grant_id = &page.html[start..start + 36];
+    let ended = doctor
+        .post(
+            &format!("/intern-grants/{grant_id}/end"),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(
+        ended.location(),
+        Some("/doctor/dashboard?notice=grant_ended")
+    );
+    assert_eq!(
+        intern
+            .get(&format!("/patients/{patient_id}"))
+            .await
+            .location(),
+        Some("/login")
+    );
+
+    // Another doctor breaks the glass; the chart says so, and so does the patient's dashboard.
+    let mut er = WebSession::new(&app);
+    er.sign_in("dr.er-web@example.org", PASSWORD).await;
+    let form = er.get("/doctor/dashboard").await;
+    let short = er
+        .post(
+            "/emergency",
+            &[
+                ("csrf", &form.csrf()),
+                ("patient", "webpat@example.org"),
+                ("reason", "now"),
+            ],
+        )
+        .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let reason = "Collapsed in the waiting room, history needed";
+    let opened = er
+        .post(
+            "/emergency",
+            &[
+                ("csrf", &form.csrf()),
+                ("patient", "webpat@example.org"),
+                ("reason", reason),
+            ],
+        )
+        .await;
+    assert_eq!(
+        opened.location(),
+        Some(format!("/patients/{patient_id}?notice=emergency_opened").as_str())
+    );
+    let chart = er.get(&format!("/patients/{patient_id}")).await;
+    assert!(chart.html.contains("Emergency access.") && !chart.html.contains("Link a trainee"));
+    let mut patient = WebSession::new(&app);
+    patient.sign_in("webpat@example.org", PASSWORD).await;
+    let mine = patient.get("/patient/dashboard").await;
+    assert!(
+        mine.html.contains("Who looked at your chart")
+            && mine.html.contains("emergency")
+            && mine.html.contains("Collapsed in the waiting room")
+    );
+}
+
+#[tokio::test]
+async fn admins_manage_accounts_grants_and_read_the_audit_trail_from_the_web() {
+    let app = TestApp::spawn().await;
+    let (patient_id, _) = app.patient("adminpat@example.org").await;
+    let trainee_id = app.staff("adm-trainee@example.org", "trainee").await;
+    let intern_id = app.staff("adm-intern@example.org", "intern").await;
+    let mut admin = WebSession::new(&app);
+    admin.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let panel = admin.get("/admin").await;
+    assert!(
+        panel.html.contains("Intern grants")
+            && panel.html.contains("Emergency accesses")
+            && panel.html.contains("Deactivate")
+    );
+    let csrf = panel.csrf();
+
+    let linked = admin
+        .post(
+            "/admin/trainee-links",
+            &[
+                ("csrf", &csrf),
+                ("patient_id", &patient_id),
+                ("user_id", &trainee_id),
+            ],
+        )
+        .await;
+    assert_eq!(linked.location(), Some("/admin?notice=trainee_linked"));
+    let granted = admin
+        .post(
+            "/admin/intern-grants",
+            &[
+                ("csrf", &csrf),
+                ("patient_id", &patient_id),
+                ("user_id", &intern_id),
+                ("hours", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(granted.location(), Some("/admin?notice=intern_granted"));
+    let too_long = admin
+        .post(
+            "/admin/intern-grants",
+            &[
+                ("csrf", &csrf),
+                ("patient_id", &patient_id),
+                ("user_id", &intern_id),
+                ("hours", "13"),
+            ],
+        )
+        .await;
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let mut trainee = WebSession::new(&app);
+    trainee.sign_in("adm-trainee@example.org", PASSWORD).await;
+    let deactivated = admin
+        .post(
+            &format!("/admin/users/{trainee_id}/deactivate"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        deactivated.location(),
+        Some("/admin?notice=user_deactivated")
+    );
+    assert_eq!(
+        trainee.get("/staff/dashboard").await.location(),
+        Some("/login"),
+        "signed out at once"
+    );
+    let reactivated = admin
+        .post(
+            &format!("/admin/users/{trainee_id}/reactivate"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        reactivated.location(),
+        Some("/admin?notice=user_reactivated")
+    );
+    let reset = admin
+        .post(
+            "/admin/password-reset",
+            &[
+                ("csrf", &csrf),
+                ("user_id", &trainee_id),
+                ("password", "a new trainee passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(reset.location(), Some("/admin?notice=password_reset"));
+    assert_eq!(
+        trainee
+            .sign_in("adm-trainee@example.org", "a new trainee passphrase")
+            .await
+            .location(),
+        Some("/staff/dashboard")
+    );
+
+    let trail = admin
+        .get(&format!("/audit?actor_id={trainee_id}&action=auth.login"))
+        .await;
+    assert_eq!(trail.status, StatusCode::OK);
+    assert!(trail.html.contains("auth.login") && trail.html.contains("Test trainee"));
+    let bad = admin.get("/audit?since=last-tuesday").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        trainee.get("/audit").await.location(),
+        Some("/staff/dashboard"),
+        "not for trainees"
+    );
+}
+
+#[tokio::test]
+async fn anyone_changes_their_own_password_from_the_web() {
+    let app = TestApp::spawn().await;
+    app.patient("self-service@example.org").await;
+    let mut web = WebSession::new(&app);
+    web.sign_in("self-service@example.org", PASSWORD).await;
+    let mut other_device = WebSession::new(&app);
+    other_device
+        .sign_in("self-service@example.org", PASSWORD)
+        .await;
+    let page = web.get("/account/password").await;
+    let wrong = web
+        .post(
+            "/account/password",
+            &[
+                ("csrf", &page.csrf()),
+                ("current_password", "not it at all"),
+                ("new_password", "another passphrase here"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let done = web
+        .post(
+            "/account/password",
+            &[
+                ("csrf", &page.csrf()),
+                ("current_password", PASSWORD),
+                ("new_password", "another passphrase here"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        done.location(),
+        Some("/account/password?notice=password_changed")
+    );
+    assert_eq!(
+        web.get("/patient/dashboard").await.status,
+        StatusCode::OK,
+        "this session stays"
+    );
+    assert_eq!(
+        other_device.get("/patient/dashboard").await.location(),
+        Some("/login")
+    );
+}
