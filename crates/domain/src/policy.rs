@@ -158,8 +158,9 @@ pub fn decide(actor: &Actor, action: Action, relation: Relation) -> Decision {
         (Role::Doctor, WriteRecord | LinkTrainee | GrantIntern | ReadChartAudit) => {
             relation == CareTeam
         }
-        // Off the care team, a doctor may break the glass; on it, there is nothing to break.
-        (Role::Doctor, BreakGlass) => relation == Unrelated,
+        // Off the care team, a doctor may break the glass (again, while it is open); on it, there
+        // is nothing to break.
+        (Role::Doctor, BreakGlass) => matches!(relation, Unrelated | Emergency),
         (Role::Trainee, ReadChart | ReadRecords) => relation == TraineeLink,
         // Interns see demographics, never clinical notes.
         (Role::Intern, ReadChart) => relation == InternGrant,
@@ -234,7 +235,7 @@ mod tests {
             (Role::Doctor, &[CareTeam], LinkTrainee),
             (Role::Doctor, &[CareTeam], GrantIntern),
             (Role::Doctor, &[CareTeam], ReadChartAudit),
-            (Role::Doctor, &[Unrelated], BreakGlass),
+            (Role::Doctor, &[Unrelated, Emergency], BreakGlass),
             (Role::Trainee, &[TraineeLink], ReadChart),
             (Role::Trainee, &[TraineeLink], ReadRecords),
             (Role::Intern, &[InternGrant], ReadChart),

@@ -3,12 +3,10 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::http::header;
 use axum::response::Html;
-use axum::routing::get;
 
-use crate::app::AppState;
+use crate::routes::Listed;
 
 const DOCS_PAGE: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>MedVault API</title>
@@ -18,19 +16,16 @@ const DOCS_PAGE: &str = r#"<!doctype html>
 <script src="/static/swagger-ui/swagger-ui-bundle.js"></script>
 <script src="/static/swagger-ui/init.js"></script></body></html>"#;
 
-pub fn routes(openapi_json: Arc<String>) -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/openapi.json",
-            get(move || {
-                let body = openapi_json.clone();
-                async move {
-                    (
-                        [(header::CONTENT_TYPE, "application/json")],
-                        body.as_str().to_owned(),
-                    )
-                }
-            }),
-        )
-        .route("/docs", get(|| async { Html(DOCS_PAGE) }))
+pub fn routes(openapi_json: Arc<String>) -> Listed {
+    Listed::new()
+        .get("/api/openapi.json", move || {
+            let body = openapi_json.clone();
+            async move {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    body.as_str().to_owned(),
+                )
+            }
+        })
+        .get("/docs", || async { Html(DOCS_PAGE) })
 }

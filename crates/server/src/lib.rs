@@ -16,6 +16,7 @@ pub mod ops;
 pub mod patients;
 pub mod records;
 pub mod router;
+pub mod routes;
 pub mod seed;
 pub mod server;
 pub mod telemetry;

@@ -2,14 +2,13 @@
 
 use std::sync::Mutex;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::app::AppState;
+use crate::routes::Listed;
 
 /// The process-wide metrics registry (the `metrics` facade has one global recorder).
 #[derive(Clone)]
@@ -39,23 +38,20 @@ impl Metrics {
     }
 }
 
-pub fn routes(metrics: Metrics) -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .route(
-            "/metrics",
-            get(move || {
-                let metrics = metrics.clone();
-                async move {
-                    metrics.0.run_upkeep();
-                    (
-                        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-                        metrics.0.render(),
-                    )
-                }
-            }),
-        )
+pub fn routes(metrics: Metrics) -> Listed {
+    Listed::new()
+        .get("/healthz", || async { "ok" })
+        .get("/readyz", ready)
+        .get("/metrics", move || {
+            let metrics = metrics.clone();
+            async move {
+                metrics.0.run_upkeep();
+                (
+                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                    metrics.0.render(),
+                )
+            }
+        })
 }
 
 /// Ready when the database answers.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -20,19 +20,58 @@ use crate::{api, docs, ops, web};
 /// Request bodies larger than this are refused with 413 before they are read whole.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// Every route MedVault serves, as (method, path template): the API's from its OpenAPI
+/// document, the rest as they were registered.
+pub fn inventory() -> anyhow::Result<Vec<(Method, String)>> {
+    let (_, openapi) = api::router();
+    let mut routes: Vec<(Method, String)> = openapi
+        .paths
+        .paths
+        .iter()
+        .flat_map(|(path, item)| {
+            let methods = [
+                (Method::GET, item.get.is_some()),
+                (Method::POST, item.post.is_some()),
+                (Method::PUT, item.put.is_some()),
+                (Method::PATCH, item.patch.is_some()),
+                (Method::DELETE, item.delete.is_some()),
+            ];
+            methods
+                .into_iter()
+                .filter(|(_, present)| *present)
+                .map(move |(method, _)| (method, path.clone()))
+        })
+        .collect();
+    let listed = [
+        web::routes(),
+        web::static_routes(),
+        docs::routes(Arc::default()),
+        ops::routes(ops::Metrics::install()?),
+    ];
+    for part in listed {
+        routes.extend(
+            part.routes()
+                .iter()
+                .map(|(method, path)| (method.clone(), (*path).to_owned())),
+        );
+    }
+    Ok(routes)
+}
+
 pub fn build(state: AppState, metrics: ops::Metrics) -> Router {
     let (api_routes, openapi) = api::router();
     let openapi_json = Arc::new(openapi.to_pretty_json().unwrap_or_default());
     let secure = SecureCookies(state.config.secure_cookies);
     let web_routes = web::routes()
+        .into_router()
         .layer(middleware::from_fn(csrf::ensure_cookie))
         .layer(axum::Extension(secure));
     Router::new()
         .merge(api_routes)
         .merge(web_routes)
-        .merge(docs::routes(openapi_json))
-        .merge(ops::routes(metrics))
-        .merge(web::static_routes())
+        .merge(docs::routes(openapi_json).into_router())
+        .merge(ops::routes(metrics).into_router())
+        .merge(web::static_routes().into_router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -4,7 +4,7 @@
 pub mod api;
 
 use chrono::{Duration, NaiveDateTime};
-use medvault_domain::policy::Action;
+use medvault_domain::policy::{Action, Relation};
 use medvault_domain::{Actor, InvalidValue, PatientId, Role, UserId};
 use medvault_store::repo::access::{self, EmergencyAccess, InternGrant};
 
@@ -146,11 +146,11 @@ pub async fn list_grants(
     actor: Actor,
     meta: &RequestMeta,
 ) -> Result<Vec<InternGrant>, AppError> {
-    let issuer = listing_scope(&actor, "intern_grant")?;
     let now = state.now();
     let meta_in = meta.clone();
     state
         .run(actor, meta, move |conn| {
+            let issuer = listing_scope(&actor, "intern_grant")?;
             let grants = access::list_grants(conn, issuer, 200)?;
             audit::record(
                 conn,
@@ -194,14 +194,19 @@ pub async fn break_glass(
     let meta_in = meta.clone();
     state
         .run(actor, meta, move |conn| {
-            authorize(
-                conn,
-                &actor,
-                patient,
-                Action::BreakGlass,
-                Subject::new("emergency_access"),
-                now,
-            )?;
+            let subject = Subject::new("emergency_access");
+            let granted = authorize(conn, &actor, patient, Action::BreakGlass, subject, now);
+            if let Err(AppError::Denied(_)) = &granted {
+                // Refused because the chart is already theirs to see? Say so rather than "not found".
+                let ties = access::ties(conn, &actor, patient, now)?;
+                if Relation::of(&actor, patient, ties) == Relation::CareTeam {
+                    return Err(AppError::Conflict {
+                        code: "already_in_care",
+                        message: "this patient is in your care: open their chart directly",
+                    });
+                }
+            }
+            granted?;
             let opened = match access::open_emergency(conn, actor.user_id, patient, now)? {
                 Some(open) => open,
                 None => access::open_emergency_access(
@@ -230,11 +235,11 @@ pub async fn list_emergency(
     actor: Actor,
     meta: &RequestMeta,
 ) -> Result<Vec<EmergencyAccess>, AppError> {
-    let doctor = listing_scope(&actor, "emergency_access")?;
     let now = state.now();
     let meta_in = meta.clone();
     state
         .run(actor, meta, move |conn| {
+            let doctor = listing_scope(&actor, "emergency_access")?;
             let accesses = access::list_emergency(conn, doctor, 200)?;
             audit::record(
                 conn,

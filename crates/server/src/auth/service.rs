@@ -242,6 +242,8 @@ pub async fn login(
     let (user_id, role) = (user.id, user.role);
     let (session, actor) = state
         .write(move |conn| {
+            // The right password: the attempt counted against the throttle was no failure.
+            throttle::forgive(conn, &keys)?;
             let session =
                 sessions::insert(conn, user_id, kind, secret_hash.as_deref(), now, expires_at)?;
             let actor = actor_of(conn, user_id, role)?;

@@ -7,80 +7,72 @@ mod session;
 mod views;
 
 use askama::Template;
-use axum::Router;
+use axum::handler::Handler;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::http::correlation;
+use crate::routes::Listed;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(session::landing))
-        .route("/login", get(session::login_page).post(session::login))
-        .route(
-            "/register",
-            get(session::register_page).post(session::register),
-        )
-        .route("/logout", post(session::logout))
-        .route("/doctor/dashboard", get(dashboards::doctor))
-        .route("/patient/dashboard", get(dashboards::patient))
-        .route("/patients/{id}", get(dashboards::chart))
-        .route(
-            "/records/create",
-            get(dashboards::record_page).post(dashboards::create_record),
-        )
-        .route("/admin", get(admin::page))
-        .route("/admin/users", post(admin::create_user))
-        .route("/admin/users/{id}/approve", post(admin::approve))
-        .route("/admin/care-team", post(admin::assign))
-        .route("/admin/users/{id}/deactivate", post(manage::deactivate))
-        .route("/admin/users/{id}/reactivate", post(manage::reactivate))
-        .route("/admin/password-reset", post(manage::reset_password))
-        .route("/admin/trainee-links", post(manage::admin_link_trainee))
-        .route("/admin/intern-grants", post(manage::admin_grant_intern))
-        .route("/staff/dashboard", get(manage::staff_dashboard))
-        .route("/patients/{id}/trainees", post(manage::link_trainee))
-        .route("/patients/{id}/intern-grants", post(manage::grant_intern))
-        .route("/intern-grants/{id}/end", post(manage::end_grant))
-        .route("/emergency", post(manage::break_glass))
-        .route("/audit", get(manage::audit_page))
-        .route(
-            "/account/password",
-            get(manage::account_page).post(manage::change_password),
-        )
+pub fn routes() -> Listed {
+    Listed::new()
+        .get("/", session::landing)
+        .get("/login", session::login_page)
+        .post("/login", session::login)
+        .get("/register", session::register_page)
+        .post("/register", session::register)
+        .post("/logout", session::logout)
+        .get("/doctor/dashboard", dashboards::doctor)
+        .get("/patient/dashboard", dashboards::patient)
+        .get("/patients/{id}", dashboards::chart)
+        .get("/records/create", dashboards::record_page)
+        .post("/records/create", dashboards::create_record)
+        .get("/admin", admin::page)
+        .post("/admin/users", admin::create_user)
+        .post("/admin/users/{id}/approve", admin::approve)
+        .post("/admin/care-team", admin::assign)
+        .post("/admin/users/{id}/deactivate", manage::deactivate)
+        .post("/admin/users/{id}/reactivate", manage::reactivate)
+        .post("/admin/password-reset", manage::reset_password)
+        .post("/admin/trainee-links", manage::admin_link_trainee)
+        .post("/admin/intern-grants", manage::admin_grant_intern)
+        .get("/staff/dashboard", manage::staff_dashboard)
+        .post("/patients/{id}/trainees", manage::link_trainee)
+        .post("/patients/{id}/intern-grants", manage::grant_intern)
+        .post("/intern-grants/{id}/end", manage::end_grant)
+        .post("/emergency", manage::break_glass)
+        .get("/audit", manage::audit_page)
+        .get("/account/password", manage::account_page)
+        .post("/account/password", manage::change_password)
 }
 
 /// Assets compiled into the binary, so that a server is one file.
-pub fn static_routes() -> Router<AppState> {
-    fn asset(
-        content_type: &'static str,
-        body: &'static [u8],
-    ) -> axum::routing::MethodRouter<AppState> {
-        get(move || async move { ([(header::CONTENT_TYPE, content_type)], body) })
+pub fn static_routes() -> Listed {
+    fn asset(content_type: &'static str, body: &'static [u8]) -> impl Handler<((),), AppState> {
+        move || async move { ([(header::CONTENT_TYPE, content_type)], body) }
     }
-    Router::new()
-        .route(
+    Listed::new()
+        .get(
             "/static/style.css",
             asset("text/css", include_bytes!("../../static/style.css")),
         )
-        .route(
+        .get(
             "/static/swagger-ui/swagger-ui.css",
             asset(
                 "text/css",
                 include_bytes!("../../static/swagger-ui/swagger-ui.css"),
             ),
         )
-        .route(
+        .get(
             "/static/swagger-ui/swagger-ui-bundle.js",
             asset(
                 "text/javascript",
                 include_bytes!("../../static/swagger-ui/swagger-ui-bundle.js"),
             ),
         )
-        .route(
+        .get(
             "/static/swagger-ui/init.js",
             asset(
                 "text/javascript",

@@ -9,6 +9,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod helpers;
+mod matrix;
 mod multi_server;
 mod ops;
 mod records;

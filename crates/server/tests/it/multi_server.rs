@@ -75,4 +75,14 @@ async fn concurrent_writes_through_two_servers_all_land() {
         .get(&format!("{path}?limit=50"), Some(&patient))
         .await;
     assert_eq!(list["items"].as_array().map(Vec::len), Some(20));
+    // Audit entries appended through both servers at once still form one unbroken chain.
+    let check = first
+        .state
+        .read(|conn| Ok(medvault_store::repo::audit::verify(conn)?))
+        .await
+        .expect("verify");
+    assert!(
+        matches!(check, medvault_store::ChainCheck::Intact { entries } if entries > 20),
+        "{check:?}"
+    );
 }

@@ -148,3 +148,15 @@ async fn answer_from(
         .expect("sent");
     crate::helpers::answer(response).await
 }
+
+#[tokio::test]
+async fn signing_in_correctly_again_and_again_is_never_throttled() {
+    let app = behind_proxy().await;
+    app.register("regular@example.org", "Regular", "patient")
+        .await;
+    for attempt in 0..25 {
+        let (status, body) =
+            answer_from(&app, "regular@example.org", PASSWORD, "198.51.100.30").await;
+        assert_eq!(status, StatusCode::OK, "sign-in {attempt}: {body}");
+    }
+}

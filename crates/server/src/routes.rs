@@ -1,0 +1,58 @@
+//! A router that records the method and path of every route it serves, so that the route
+//! inventory (and the access-matrix test built on it) cannot miss one.
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodRouter, get, post};
+
+use crate::app::AppState;
+
+#[derive(Default)]
+pub struct Listed {
+    router: Router<AppState>,
+    routes: Vec<(Method, &'static str)>,
+}
+
+impl Listed {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn add(mut self, method: Method, path: &'static str, route: MethodRouter<AppState>) -> Self {
+        self.routes.push((method, path));
+        // Routing the same path again merges the methods.
+        self.router = self.router.route(path, route);
+        self
+    }
+
+    pub fn get<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::GET, path, get(handler))
+    }
+
+    pub fn post<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::POST, path, post(handler))
+    }
+
+    pub fn merge(mut self, other: Listed) -> Self {
+        self.routes.extend(other.routes);
+        self.router = self.router.merge(other.router);
+        self
+    }
+
+    pub fn routes(&self) -> &[(Method, &'static str)] {
+        &self.routes
+    }
+
+    pub fn into_router(self) -> Router<AppState> {
+        self.router
+    }
+}

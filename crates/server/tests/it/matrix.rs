@@ -1,0 +1,383 @@
+//! The access matrix, as data (`access_matrix.txt`): every route of the router × every kind of
+//! caller (role and relation to the patient) → the expected status. One test drives them all.
+//!
+//! - A route served but missing from the matrix, or listed but not served, fails the test.
+//! - Each route runs in a fresh world: its own users, two charts, a record, a care team, a
+//!   trainee link, intern grants and an open emergency access.
+//! - Where an authenticated caller is refused a patient's data (403 or 404), the body must carry
+//!   none of it and the refusal must be in the audit trail.
+//!
+//! `MEDVAULT_MATRIX_WRITE=path` writes the statuses actually seen, in the file's format, for review.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+use base64::Engine;
+use chrono::Duration;
+use medvault_domain::{Email, PersonName, Role, UserId, UserStatus};
+use medvault_store::repo::{access, care_team, patients, records, sessions, users};
+use medvault_store::{AuditFilter, NewPatient, NewRecord, NewUser, SessionKind};
+use reqwest::{Method, StatusCode};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{PASSWORD, TestApp};
+
+/// The kinds of caller, in the matrix's column order.
+const CALLERS: [&str; 11] = [
+    "anonymous",
+    "admin",
+    "doctor:care_team",
+    "doctor:emergency",
+    "doctor:unrelated",
+    "trainee:linked",
+    "trainee:unrelated",
+    "intern:granted",
+    "intern:unrelated",
+    "patient:own",
+    "patient:other",
+];
+
+const CSRF_COOKIE: &str = "matrix-csrf-cookie-value";
+
+struct Row {
+    method: Method,
+    path: String,
+    body: Option<String>,
+    expected: Vec<u16>,
+}
+
+fn parse_matrix() -> Vec<Row> {
+    include_str!("access_matrix.txt")
+        .lines()
+        .filter(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+        .map(|line| {
+            let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+            assert_eq!(parts.len(), 3, "method path | body | statuses: {line}");
+            let (method, path) = parts[0].split_once(' ').expect("method and path");
+            let expected: Vec<u16> = parts[2]
+                .split_whitespace()
+                .map(|s| s.parse().expect("status"))
+                .collect();
+            assert_eq!(
+                expected.len(),
+                CALLERS.len(),
+                "one status per caller: {line}"
+            );
+            Row {
+                method: method.parse().expect("method"),
+                path: path.to_owned(),
+                body: (parts[1] != "-").then(|| parts[1].to_owned()),
+                expected,
+            }
+        })
+        .collect()
+}
+
+/// One caller's credentials.
+struct Credentials {
+    user_id: String,
+    token: String,
+    cookie: String,
+}
+
+/// Everything a route may need, made in one transaction.
+struct World {
+    callers: HashMap<&'static str, Credentials>,
+    values: HashMap<&'static str, String>,
+}
+
+async fn world(app: &TestApp, n: usize, hash: &str) -> World {
+    let hash = hash.to_owned();
+    let now = app.clock.now();
+    let tokens = app.state.tokens.clone();
+    app.state
+        .write(move |conn| {
+            let mut user = |name: &str,
+                            role: Role,
+                            status: UserStatus|
+             -> Result<UserId, medvault::error::AppError> {
+                let email = Email::parse(&format!("{}.{n}@matrix.test", name.replace(':', "-")))?;
+                let person = PersonName::parse(&format!("Matrix {name}"))?;
+                Ok(users::insert(
+                    conn,
+                    NewUser {
+                        email: &email,
+                        name: &person,
+                        role,
+                        status,
+                        password_hash: &hash,
+                    },
+                    now,
+                )?
+                .id)
+            };
+            let mut ids: HashMap<&'static str, UserId> = HashMap::new();
+            for (caller, role) in [
+                ("admin", Role::Admin),
+                ("doctor:care_team", Role::Doctor),
+                ("doctor:emergency", Role::Doctor),
+                ("doctor:unrelated", Role::Doctor),
+                ("trainee:linked", Role::Trainee),
+                ("trainee:unrelated", Role::Trainee),
+                ("intern:granted", Role::Intern),
+                ("intern:unrelated", Role::Intern),
+                ("patient:own", Role::Patient),
+                ("patient:other", Role::Patient),
+            ] {
+                ids.insert(caller, user(caller, role, UserStatus::Active)?);
+            }
+            let spare = user("spare", Role::Doctor, UserStatus::Pending)?;
+            let chart = |conn: &mut medvault_store::DbConnection, owner: UserId, name: &str| {
+                let new = NewPatient {
+                    name: PersonName::parse(name).expect("name"),
+                    birth_date: None,
+                    sex: Default::default(),
+                    phone: None,
+                    user_id: Some(owner),
+                    created_by: None,
+                };
+                patients::insert(conn, new, now)
+            };
+            let target = chart(conn, ids["patient:own"], &format!("Matrix Target {n}"))?.id;
+            let other = chart(conn, ids["patient:other"], &format!("Matrix Other {n}"))?.id;
+            care_team::add(conn, target, ids["doctor:care_team"], ids["admin"], now)?;
+            let note = NewRecord {
+                patient_id: target,
+                author_id: ids["doctor:care_team"],
+                title: medvault_domain::RecordTitle::parse("Matrix record")?,
+                notes: medvault_domain::RecordNotes::parse(&format!("Matrix secret {n}"))?,
+            };
+            let record = records::insert(conn, note, now)?.id;
+            access::link_trainee(conn, target, ids["trainee:linked"], ids["admin"], now)?;
+            let grant = access::issue_grant(
+                conn,
+                ids["intern:granted"],
+                target,
+                ids["doctor:care_team"],
+                now,
+                now + Duration::hours(8),
+            )?;
+            access::issue_grant(
+                conn,
+                ids["intern:unrelated"],
+                other,
+                ids["admin"],
+                now,
+                now + Duration::hours(8),
+            )?;
+            access::open_emergency_access(
+                conn,
+                ids["doctor:emergency"],
+                target,
+                "Matrix emergency reason",
+                now,
+                now + Duration::hours(1),
+            )?;
+
+            let mut callers = HashMap::new();
+            for (caller, id) in &ids {
+                let api = sessions::insert(
+                    conn,
+                    *id,
+                    SessionKind::Api,
+                    None,
+                    now,
+                    now + Duration::hours(8),
+                )?;
+                let token = tokens.issue(
+                    *id,
+                    api.id,
+                    now.and_utc().timestamp(),
+                    (now + Duration::hours(8)).and_utc().timestamp(),
+                )?;
+                let cookie = format!("matrix-cookie-{n}-{}", caller.replace(':', "-"));
+                let cookie_hash: String = Sha256::digest(cookie.as_bytes())
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                sessions::insert(
+                    conn,
+                    *id,
+                    SessionKind::Web,
+                    Some(&cookie_hash),
+                    now,
+                    now + Duration::hours(8),
+                )?;
+                callers.insert(
+                    *caller,
+                    Credentials {
+                        user_id: id.to_string(),
+                        token,
+                        cookie,
+                    },
+                );
+            }
+            let values = HashMap::from([
+                ("patient", target.to_string()),
+                ("other_patient", other.to_string()),
+                ("record", record.to_string()),
+                ("grant", grant.id),
+                ("spare", spare.to_string()),
+                ("doctor_unrelated", ids["doctor:unrelated"].to_string()),
+                ("trainee_unrelated", ids["trainee:unrelated"].to_string()),
+                ("intern_unrelated", ids["intern:unrelated"].to_string()),
+                ("patient_email", format!("patient-own.{n}@matrix.test")),
+                (
+                    "trainee_email",
+                    format!("trainee-unrelated.{n}@matrix.test"),
+                ),
+                ("intern_email", format!("intern-unrelated.{n}@matrix.test")),
+            ]);
+            Ok(World { callers, values })
+        })
+        .await
+        .expect("world")
+}
+
+/// Fills `{id}` by the route's resource, and `{name}` placeholders from the world.
+fn fill(template: &str, path: &str, world: &World, csrf: &str) -> String {
+    let id = if path.contains("/records/{id}") {
+        "record"
+    } else if path.contains("/users/{id}") {
+        "spare"
+    } else if path.contains("/intern-grants/{id}") {
+        "grant"
+    } else {
+        "patient"
+    };
+    let mut text = template.replace("{id}", &world.values[id]);
+    for (name, value) in &world.values {
+        text = text.replace(&format!("{{{name}}}"), value);
+    }
+    text.replace("{unique}", &uuid::Uuid::new_v4().simple().to_string())
+        .replace("{password}", &PASSWORD.replace(' ', "+"))
+        .replace("{csrf}", csrf)
+}
+
+async fn denials_by(app: &TestApp, actor: &str) -> usize {
+    app.audit(AuditFilter {
+        actor_id: Some(actor.to_owned()),
+        outcome: Some("denied".into()),
+        ..Default::default()
+    })
+    .await
+    .len()
+}
+
+#[tokio::test]
+async fn every_route_answers_every_caller_as_the_matrix_says() {
+    let app = TestApp::spawn().await;
+    let rows = parse_matrix();
+
+    let served: BTreeSet<(String, String)> = medvault::router::inventory()
+        .expect("inventory")
+        .into_iter()
+        .map(|(method, path)| (method.to_string(), path))
+        .collect();
+    let listed: BTreeSet<(String, String)> = rows
+        .iter()
+        .map(|row| (row.method.to_string(), row.path.clone()))
+        .collect();
+    let missing: Vec<_> = served.difference(&listed).collect();
+    let stale: Vec<_> = listed.difference(&served).collect();
+    assert!(
+        missing.is_empty(),
+        "routes missing from access_matrix.txt: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "routes in access_matrix.txt that the router does not serve: {stale:?}"
+    );
+
+    let hash = app
+        .state
+        .passwords
+        .hash(&medvault_domain::Password::parse(PASSWORD).expect("valid"))
+        .await
+        .expect("hash");
+    let csrf = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+        medvault::auth::keys::hmac_sha256(&app.state.keys.csrf, CSRF_COOKIE.as_bytes()),
+    );
+    let mut report = String::new();
+    let mut failures = Vec::new();
+    for (n, row) in rows.iter().enumerate() {
+        let world = world(&app, n, &hash).await;
+        let path = fill(&row.path, &row.path, &world, &csrf);
+        let api = row.path.starts_with("/api/");
+        let mut seen = Vec::new();
+        for (caller, expected) in CALLERS.iter().zip(&row.expected) {
+            let credentials = world.callers.get(caller);
+            let mut request = app.http.request(row.method.clone(), app.url(&path));
+            let mut cookies = format!("mv_csrf={CSRF_COOKIE}");
+            if let Some(credentials) = credentials {
+                if api {
+                    request = request.bearer_auth(&credentials.token);
+                } else {
+                    write!(cookies, "; mv_session={}", credentials.cookie).expect("string");
+                }
+            }
+            request = request.header("cookie", cookies);
+            if let Some(body) = &row.body {
+                let body = fill(body, &row.path, &world, &csrf);
+                let content_type = if api {
+                    "application/json"
+                } else {
+                    "application/x-www-form-urlencoded"
+                };
+                request = request.header("content-type", content_type).body(body);
+            }
+            let before = match credentials {
+                Some(c) if api => denials_by(&app, &c.user_id).await,
+                _ => 0,
+            };
+            let response = request.send().await.expect("sent");
+            let status = response.status();
+            let text = response.text().await.expect("body");
+            seen.push(status.as_u16());
+            if status.as_u16() != *expected {
+                failures.push(format!(
+                    "{} {} as {caller}: expected {expected}, got {status}",
+                    row.method, row.path
+                ));
+            }
+            let refused = matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND);
+            if refused && credentials.is_some() {
+                for secret in [format!("Matrix Target {n}"), format!("Matrix secret {n}")] {
+                    if text.contains(&secret) {
+                        failures.push(format!(
+                            "{} {} as {caller}: the refusal shows {secret:?}",
+                            row.method, row.path
+                        ));
+                    }
+                }
+                if let Some(c) = credentials.filter(|_| api) {
+                    if denials_by(&app, &c.user_id).await <= before {
+                        failures.push(format!(
+                            "{} {} as {caller}: refusal not audited",
+                            row.method, row.path
+                        ));
+                    }
+                }
+            }
+        }
+        let statuses: Vec<String> = seen.iter().map(u16::to_string).collect();
+        writeln!(
+            report,
+            "{} {} | {} | {}",
+            row.method,
+            row.path,
+            row.body.as_deref().unwrap_or("-"),
+            statuses.join(" ")
+        )
+        .expect("string");
+    }
+    if let Ok(path) = std::env::var("MEDVAULT_MATRIX_WRITE") {
+        std::fs::write(path, &report).expect("written");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
