@@ -350,13 +350,13 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
                         ));
                     }
                 }
-                if let Some(c) = credentials.filter(|_| api) {
-                    if denials_by(&app, &c.user_id).await <= before {
-                        failures.push(format!(
-                            "{} {} as {caller}: refusal not audited",
-                            row.method, row.path
-                        ));
-                    }
+                if let Some(c) = credentials.filter(|_| api)
+                    && denials_by(&app, &c.user_id).await <= before
+                {
+                    failures.push(format!(
+                        "{} {} as {caller}: refusal not audited",
+                        row.method, row.path
+                    ));
                 }
             }
         }
