@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use medvault_domain::{
     Email, Password, PersonName, RecordNotes, RecordTitle, Role, Sex, UserStatus,
 };
-use medvault_store::repo::{care_team, patients, records, users};
+use medvault_store::repo::{access, care_team, patients, records, users};
 use medvault_store::{NewPatient, NewRecord, NewUser};
 
 use crate::app::AppState;
@@ -19,7 +19,7 @@ struct DemoUser {
     born: Option<(i32, u32, u32, Sex)>,
 }
 
-const USERS: [DemoUser; 6] = [
+const USERS: [DemoUser; 8] = [
     DemoUser {
         email: "admin@demo.medvault.test",
         password: "demo-admin-passphrase",
@@ -62,7 +62,26 @@ const USERS: [DemoUser; 6] = [
         role: Role::Patient,
         born: Some((2001, 7, 28, Sex::Female)),
     },
+    DemoUser {
+        email: "trainee@demo.medvault.test",
+        password: "demo-trainee-passphrase",
+        name: "Tomás Trainee",
+        role: Role::Trainee,
+        born: None,
+    },
+    DemoUser {
+        email: "intern@demo.medvault.test",
+        password: "demo-intern-passphrase",
+        name: "Ines Intern",
+        role: Role::Intern,
+        born: None,
+    },
 ];
+
+/// The trainee (index 6) is linked to Kenji (4); the intern (7) holds an 8-hour grant for
+/// Sofia (3), issued by Dr. Okafor (1).
+const TRAINEE_LINK: (usize, usize) = (6, 4);
+const INTERN_GRANT: (usize, usize, usize) = (7, 3, 1);
 
 /// (doctor index, patient index) pairs, into `USERS`.
 const CARE_TEAMS: [(usize, usize); 4] = [(1, 3), (1, 4), (2, 4), (2, 5)];
@@ -159,6 +178,20 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
                     care_team::add(conn, chart, ids[doctor], admin, now)?;
                 }
             }
+            if let Some(chart) = charts[TRAINEE_LINK.1] {
+                access::link_trainee(conn, chart, ids[TRAINEE_LINK.0], admin, now)?;
+            }
+            let (intern, patient, issuer) = INTERN_GRANT;
+            if let Some(chart) = charts[patient] {
+                access::issue_grant(
+                    conn,
+                    ids[intern],
+                    chart,
+                    ids[issuer],
+                    now,
+                    now + chrono::Duration::hours(8),
+                )?;
+            }
             for (author, patient, title, notes) in RECORDS {
                 if let Some(chart) = charts[patient] {
                     let record = NewRecord {
@@ -180,7 +213,8 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
 }
 
 fn print_credentials() {
-    println!("\nSign in with any of these (demo only: never use these in production):");
+    println!("\nSign in with any of these (demo only: never use these in production).");
+    println!("The intern's grant lasts 8 hours from seeding.");
     for user in &USERS {
         println!(
             "  {:<8} {:<32} {}",

@@ -16,8 +16,8 @@ fn medvault(db: &TestDb) -> Command {
     command
 }
 
-#[test]
-fn seed_demo_prints_credentials_and_runs_once() {
+#[tokio::test]
+async fn seed_demo_prints_credentials_and_runs_once() {
     let db = TestDb::new();
     let first = medvault(&db)
         .args(["seed", "--demo"])
@@ -34,6 +34,8 @@ fn seed_demo_prints_credentials_and_runs_once() {
         "admin@demo.medvault.test",
         "dr.okafor@demo.medvault.test",
         "sofia@demo.medvault.test",
+        "trainee@demo.medvault.test",
+        "intern@demo.medvault.test",
         "demo-doctor-passphrase",
     ] {
         assert!(printed.contains(expected), "{expected} in {printed}");
@@ -44,6 +46,35 @@ fn seed_demo_prints_credentials_and_runs_once() {
         .expect("runs");
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stdout).contains("already there"));
+
+    // The demo people can sign in and see what their role allows.
+    let app = crate::helpers::TestApp::spawn_with(db, &[]).await;
+    let seen = |token: String| {
+        let app = &app;
+        async move {
+            let (_, list) = app.get("/api/v1/patients", Some(&token)).await;
+            let mut names: Vec<String> = list["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|p| p["name"].as_str().expect("name").to_owned())
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    let doctor = app
+        .login("dr.okafor@demo.medvault.test", "demo-doctor-passphrase")
+        .await;
+    assert_eq!(seen(doctor).await, ["Kenji Tanaka", "Sofia Rossi"]);
+    let trainee = app
+        .login("trainee@demo.medvault.test", "demo-trainee-passphrase")
+        .await;
+    assert_eq!(seen(trainee).await, ["Kenji Tanaka"]);
+    let intern = app
+        .login("intern@demo.medvault.test", "demo-intern-passphrase")
+        .await;
+    assert_eq!(seen(intern).await, ["Sofia Rossi"]);
 }
 
 #[test]
