@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use medvault_domain::Actor;
-use medvault_store::{DbConnection, Store};
+use medvault_store::{DbConnection, Store, StoreError};
 
 use crate::audit::{self, RequestMeta};
 use crate::auth::keys::Keys;
@@ -56,15 +56,20 @@ impl AppState {
         blocking(move || store.write(f)).await
     }
 
-    /// Runs a use case for `actor` in one transaction. If the policy denied it, the use case's
-    /// work is rolled back, the denial is audited in a transaction of its own, and the caller is
-    /// told "not found".
+    /// Runs a use case for `actor` in one transaction, at one instant. If the policy denied it,
+    /// the use case's work is rolled back, the denial is audited in a transaction of its own, and
+    /// the caller is told "not found" (or "forbidden").
     pub async fn run<T, F>(&self, actor: Actor, meta: &RequestMeta, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut DbConnection, &UseCase) -> Result<T, AppError> + Send + 'static,
     {
-        match self.write(f).await {
+        let case = UseCase {
+            now: self.now(),
+            actor,
+            meta: meta.clone(),
+        };
+        match self.write(move |conn| f(conn, &case)).await {
             Err(AppError::Denied(denial)) => {
                 let meta = meta.clone();
                 let at = self.now();
@@ -78,6 +83,24 @@ impl AppState {
             }
             other => other,
         }
+    }
+}
+
+/// What a use case knows besides its connection: when it happens, who asks, from where.
+pub struct UseCase {
+    pub now: NaiveDateTime,
+    pub actor: Actor,
+    meta: RequestMeta,
+}
+
+impl UseCase {
+    /// Appends the audit entry of this use case, in its transaction.
+    pub fn record(
+        &self,
+        conn: &mut DbConnection,
+        event: audit::Event<'_>,
+    ) -> Result<(), StoreError> {
+        audit::record(conn, &self.meta, self.now, event)
     }
 }
 

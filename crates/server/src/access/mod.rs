@@ -9,7 +9,7 @@ use medvault_domain::{Actor, InvalidValue, PatientId, Role, UserId};
 use medvault_store::repo::access::{self, EmergencyAccess, InternGrant};
 
 use crate::app::AppState;
-use crate::audit::{self, Denial, Event, RequestMeta};
+use crate::audit::{Denial, Event, RequestMeta};
 use crate::error::AppError;
 use crate::patients::{Subject, active_user_with_role, authorize};
 
@@ -25,17 +25,15 @@ pub async fn link_trainee(
     patient: PatientId,
     trainee: UserId,
 ) -> Result<bool, AppError> {
-    let now = state.now();
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             authorize(
                 conn,
                 &actor,
                 patient,
                 Action::LinkTrainee,
                 Subject::new("trainee_link"),
-                now,
+                uc.now,
             )?;
             active_user_with_role(
                 conn,
@@ -44,11 +42,11 @@ pub async fn link_trainee(
                 "trainee_id",
                 "is not an active trainee",
             )?;
-            let linked = access::link_trainee(conn, patient, trainee, actor.user_id, now)?;
+            let linked = access::link_trainee(conn, patient, trainee, actor.user_id, uc.now)?;
             let event = Event::success(&actor, "trainee.link", "trainee_link")
                 .resource(trainee)
                 .patient(patient);
-            audit::record(conn, &meta_in, now, event)?;
+            uc.record(conn, event)?;
             Ok(linked)
         })
         .await
@@ -64,7 +62,6 @@ pub async fn grant_intern(
     intern: UserId,
     shift_hours: Option<f64>,
 ) -> Result<InternGrant, AppError> {
-    let now = state.now();
     let max = duration(state.config.intern_max_shift)?;
     let hours = shift_hours.unwrap_or(8.0);
     if !hours.is_finite() || hours <= 0.0 {
@@ -74,16 +71,15 @@ pub async fn grant_intern(
     if shift > max {
         return Err(InvalidValue::new("hours", "is longer than the longest shift allowed").into());
     }
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             authorize(
                 conn,
                 &actor,
                 patient,
                 Action::GrantIntern,
                 Subject::new("intern_grant"),
-                now,
+                uc.now,
             )?;
             active_user_with_role(
                 conn,
@@ -93,11 +89,11 @@ pub async fn grant_intern(
                 "is not an active intern",
             )?;
             let grant =
-                access::issue_grant(conn, intern, patient, actor.user_id, now, now + shift)?;
+                access::issue_grant(conn, intern, patient, actor.user_id, uc.now, uc.now + shift)?;
             let event = Event::success(&actor, "intern_grant.issue", "intern_grant")
                 .resource(&grant.id)
                 .patient(patient);
-            audit::record(conn, &meta_in, now, event)?;
+            uc.record(conn, event)?;
             Ok(grant)
         })
         .await
@@ -110,10 +106,8 @@ pub async fn end_grant(
     meta: &RequestMeta,
     id: String,
 ) -> Result<InternGrant, AppError> {
-    let now = state.now();
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             let grant = access::find_grant(conn, &id)?.ok_or(AppError::NotFound)?;
             if grant.issued_by != actor.user_id {
                 let subject = Subject::id("intern_grant", &id);
@@ -123,16 +117,16 @@ pub async fn end_grant(
                     grant.patient_id,
                     Action::GrantIntern,
                     subject,
-                    now,
+                    uc.now,
                 )?;
             }
-            access::end_grant(conn, &id, actor.user_id, now)?;
+            access::end_grant(conn, &id, actor.user_id, uc.now)?;
             let event = Event::success(&actor, "intern_grant.end", "intern_grant")
                 .resource(&id)
                 .patient(grant.patient_id);
-            audit::record(conn, &meta_in, now, event)?;
+            uc.record(conn, event)?;
             Ok(InternGrant {
-                ended_at: grant.ended_at.or(Some(now)),
+                ended_at: grant.ended_at.or(Some(uc.now)),
                 ended_by: grant.ended_by.or(Some(actor.user_id)),
                 ..grant
             })
@@ -146,16 +140,12 @@ pub async fn list_grants(
     actor: Actor,
     meta: &RequestMeta,
 ) -> Result<Vec<InternGrant>, AppError> {
-    let now = state.now();
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             let issuer = listing_scope(&actor, "intern_grant")?;
             let grants = access::list_grants(conn, issuer, 200)?;
-            audit::record(
+            uc.record(
                 conn,
-                &meta_in,
-                now,
                 Event::success(&actor, "intern_grant.list", "intern_grant"),
             )?;
             Ok(grants)
@@ -189,16 +179,14 @@ pub async fn break_glass(
     if reason.chars().count() < 10 || reason.chars().count() > 500 {
         return Err(InvalidValue::new("reason", "must say why, in 10 to 500 characters").into());
     }
-    let now = state.now();
-    let ends_at = now + duration(state.config.emergency_access)?;
-    let meta_in = meta.clone();
+    let lasts = duration(state.config.emergency_access)?;
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             let subject = Subject::new("emergency_access");
-            let granted = authorize(conn, &actor, patient, Action::BreakGlass, subject, now);
+            let granted = authorize(conn, &actor, patient, Action::BreakGlass, subject, uc.now);
             if let Err(AppError::Denied(_)) = &granted {
                 // Refused because the chart is already theirs to see? Say so rather than "not found".
-                let ties = access::ties(conn, &actor, patient, now)?;
+                let ties = access::ties(conn, &actor, patient, uc.now)?;
                 if Relation::of(&actor, patient, ties) == Relation::CareTeam {
                     return Err(AppError::Conflict {
                         code: "already_in_care",
@@ -207,15 +195,15 @@ pub async fn break_glass(
                 }
             }
             granted?;
-            let opened = match access::open_emergency(conn, actor.user_id, patient, now)? {
+            let opened = match access::open_emergency(conn, actor.user_id, patient, uc.now)? {
                 Some(open) => open,
                 None => access::open_emergency_access(
                     conn,
                     actor.user_id,
                     patient,
                     &reason,
-                    now,
-                    ends_at,
+                    uc.now,
+                    uc.now + lasts,
                 )?,
             };
             let event = Event::success(&actor, "emergency.open", "emergency_access")
@@ -223,7 +211,7 @@ pub async fn break_glass(
                 .patient(patient)
                 .reason(reason)
                 .emergency(true);
-            audit::record(conn, &meta_in, now, event)?;
+            uc.record(conn, event)?;
             Ok(opened)
         })
         .await
@@ -235,16 +223,12 @@ pub async fn list_emergency(
     actor: Actor,
     meta: &RequestMeta,
 ) -> Result<Vec<EmergencyAccess>, AppError> {
-    let now = state.now();
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             let doctor = listing_scope(&actor, "emergency_access")?;
             let accesses = access::list_emergency(conn, doctor, 200)?;
-            audit::record(
+            uc.record(
                 conn,
-                &meta_in,
-                now,
                 Event::success(&actor, "emergency.list", "emergency_access"),
             )?;
             Ok(accesses)

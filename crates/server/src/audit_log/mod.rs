@@ -12,7 +12,7 @@ use medvault_store::repo::{audit, care_team, users};
 use medvault_store::{AuditFilter, AuditRow, Page};
 
 use crate::app::AppState;
-use crate::audit::{Denial, Event, RequestMeta, record};
+use crate::audit::{Denial, Event, RequestMeta};
 use crate::error::AppError;
 use crate::patients::{Subject, authorize};
 
@@ -25,10 +25,8 @@ pub async fn search(
     before: Option<i64>,
     limit: usize,
 ) -> Result<Page<AuditRow>, AppError> {
-    let now = state.now();
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             match actor.role {
                 Role::Admin => {}
                 Role::Doctor => match &filter.patient_id {
@@ -40,7 +38,7 @@ pub async fn search(
                             patient,
                             Action::ReadChartAudit,
                             Subject::new("audit"),
-                            now,
+                            uc.now,
                         )?;
                     }
                     None => filter.patient_ids = Some(care_team::charts_of(conn, actor.user_id)?),
@@ -55,12 +53,7 @@ pub async fn search(
                 }
             }
             let page = audit::list(conn, &filter, before, limit)?;
-            record(
-                conn,
-                &meta_in,
-                now,
-                Event::success(&actor, "audit.read", "audit"),
-            )?;
+            uc.record(conn, Event::success(&actor, "audit.read", "audit"))?;
             Ok(page)
         })
         .await
@@ -81,17 +74,15 @@ pub async fn access_report(
     before: Option<i64>,
     limit: usize,
 ) -> Result<Page<Access>, AppError> {
-    let now = state.now();
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             let granted = authorize(
                 conn,
                 &actor,
                 patient,
                 Action::ReadChartAudit,
                 Subject::new("audit"),
-                now,
+                uc.now,
             )?;
             let filter = AuditFilter {
                 patient_id: Some(patient.to_string()),
@@ -110,7 +101,7 @@ pub async fn access_report(
                 .collect();
             let names: HashMap<String, String> = users::names(conn, &ids)?.into_iter().collect();
             let event = Event::success(&actor, "audit.access_report", "audit").patient(patient);
-            record(conn, &meta_in, now, event)?;
+            uc.record(conn, event)?;
             let items = others
                 .into_iter()
                 .map(|row| Access {

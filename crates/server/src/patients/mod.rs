@@ -11,7 +11,7 @@ use medvault_store::repo::{access, care_team, patients, users};
 use medvault_store::{DbConnection, NewPatient, Page, Patient};
 
 use crate::app::AppState;
-use crate::audit::{self, Denial, Event, RequestMeta};
+use crate::audit::{Denial, Event, RequestMeta};
 use crate::error::AppError;
 
 /// A chart the actor may act on, and how they stand to it.
@@ -96,23 +96,16 @@ pub async fn list(
     cursor: Option<String>,
     limit: usize,
 ) -> Result<Page<Patient>, AppError> {
-    let now = state.now();
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             let page = patients::list(
                 conn,
                 policy::patient_scope(&actor),
-                now,
+                uc.now,
                 cursor.as_deref(),
                 limit,
             )?;
-            audit::record(
-                conn,
-                &meta_in,
-                now,
-                Event::success(&actor, "patient.list", "patient"),
-            )?;
+            uc.record(conn, Event::success(&actor, "patient.list", "patient"))?;
             Ok(page)
         })
         .await
@@ -137,11 +130,10 @@ pub async fn create(
     meta: &RequestMeta,
     input: ChartInput,
 ) -> Result<Patient, AppError> {
-    let now = state.now();
     let new = NewPatient {
         name: PersonName::parse(&input.name)?,
         birth_date: given(input.birth_date)
-            .map(|raw| BirthDate::parse(&raw, now.date()))
+            .map(|raw| BirthDate::parse(&raw, state.now().date()))
             .transpose()?,
         sex: given(input.sex)
             .map(|raw| Sex::parse(&raw))
@@ -153,19 +145,18 @@ pub async fn create(
         user_id: None,
         created_by: Some(actor.user_id),
     };
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             authorize_global(&actor, Action::CreatePatient, "patient")?;
-            let chart = patients::insert(conn, new, now)?;
+            let chart = patients::insert(conn, new, uc.now)?;
             // A doctor who opens a chart looks after that patient.
             if actor.role == Role::Doctor {
-                care_team::add(conn, chart.id, actor.user_id, actor.user_id, now)?;
+                care_team::add(conn, chart.id, actor.user_id, actor.user_id, uc.now)?;
             }
             let event = Event::success(&actor, "patient.create", "patient")
                 .resource(chart.id)
                 .patient(chart.id);
-            audit::record(conn, &meta_in, now, event)?;
+            uc.record(conn, event)?;
             Ok(chart)
         })
         .await
@@ -177,23 +168,21 @@ pub async fn get(
     meta: &RequestMeta,
     id: PatientId,
 ) -> Result<Authorized, AppError> {
-    let now = state.now();
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             let granted = authorize(
                 conn,
                 &actor,
                 id,
                 Action::ReadChart,
                 Subject::id("patient", id),
-                now,
+                uc.now,
             )?;
             let event = Event::success(&actor, "patient.read", "patient")
                 .resource(id)
                 .patient(id)
                 .emergency(granted.emergency());
-            audit::record(conn, &meta_in, now, event)?;
+            uc.record(conn, event)?;
             Ok(granted)
         })
         .await
@@ -224,17 +213,15 @@ pub async fn add_to_care_team(
     patient: PatientId,
     doctor: UserId,
 ) -> Result<bool, AppError> {
-    let now = state.now();
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             authorize(
                 conn,
                 &actor,
                 patient,
                 Action::AssignCareTeam,
                 Subject::new("care_team"),
-                now,
+                uc.now,
             )?;
             active_user_with_role(
                 conn,
@@ -243,11 +230,11 @@ pub async fn add_to_care_team(
                 "doctor_id",
                 "is not an active doctor",
             )?;
-            let added = care_team::add(conn, patient, doctor, actor.user_id, now)?;
+            let added = care_team::add(conn, patient, doctor, actor.user_id, uc.now)?;
             let event = Event::success(&actor, "care_team.assign", "care_team")
                 .resource(doctor)
                 .patient(patient);
-            audit::record(conn, &meta_in, now, event)?;
+            uc.record(conn, event)?;
             Ok(added)
         })
         .await

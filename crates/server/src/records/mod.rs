@@ -9,7 +9,7 @@ use medvault_store::repo::records::{self, RecordsOf};
 use medvault_store::{NewRecord, Page, Record};
 
 use crate::app::AppState;
-use crate::audit::{self, Event, RequestMeta};
+use crate::audit::{Event, RequestMeta};
 use crate::error::AppError;
 use crate::patients::{Subject, authorize};
 
@@ -21,19 +21,17 @@ pub async fn create(
     title: &str,
     notes: &str,
 ) -> Result<Record, AppError> {
-    let now = state.now();
     let title = RecordTitle::parse(title)?;
     let notes = RecordNotes::parse(notes)?;
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             authorize(
                 conn,
                 &actor,
                 patient,
                 Action::WriteRecord,
                 Subject::new("record"),
-                now,
+                uc.now,
             )?;
             let new = NewRecord {
                 patient_id: patient,
@@ -41,11 +39,11 @@ pub async fn create(
                 title,
                 notes,
             };
-            let record = records::insert(conn, new, now)?;
+            let record = records::insert(conn, new, uc.now)?;
             let event = Event::success(&actor, "record.create", "record")
                 .resource(record.id)
                 .patient(patient);
-            audit::record(conn, &meta_in, now, event)?;
+            uc.record(conn, event)?;
             Ok(record)
         })
         .await
@@ -59,23 +57,21 @@ pub async fn list_for_patient(
     cursor: Option<String>,
     limit: usize,
 ) -> Result<Page<Record>, AppError> {
-    let now = state.now();
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             let granted = authorize(
                 conn,
                 &actor,
                 patient,
                 Action::ReadRecords,
                 Subject::new("record"),
-                now,
+                uc.now,
             )?;
             let page = records::list(conn, RecordsOf::Patient(patient), cursor.as_deref(), limit)?;
             let event = Event::success(&actor, "record.list", "record")
                 .patient(patient)
                 .emergency(granted.emergency());
-            audit::record(conn, &meta_in, now, event)?;
+            uc.record(conn, event)?;
             Ok(page)
         })
         .await
@@ -87,10 +83,8 @@ pub async fn get(
     meta: &RequestMeta,
     id: RecordId,
 ) -> Result<Record, AppError> {
-    let now = state.now();
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             let record = records::find(conn, id)?.ok_or(AppError::NotFound)?;
             let subject = Subject::id("record", id);
             let granted = authorize(
@@ -99,13 +93,13 @@ pub async fn get(
                 record.patient_id,
                 Action::ReadRecords,
                 subject,
-                now,
+                uc.now,
             )?;
             let event = Event::success(&actor, "record.read", "record")
                 .resource(id)
                 .patient(record.patient_id)
                 .emergency(granted.emergency());
-            audit::record(conn, &meta_in, now, event)?;
+            uc.record(conn, event)?;
             Ok(record)
         })
         .await
@@ -121,10 +115,8 @@ pub async fn list_authored(
     if actor.role != Role::Doctor {
         return Ok(Vec::new());
     }
-    let now = state.now();
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             let page = records::list(conn, RecordsOf::Author(actor.user_id), None, limit)?;
             let mut visible = Vec::with_capacity(page.items.len());
             for record in page.items {
@@ -132,12 +124,7 @@ pub async fn list_authored(
                     visible.push(record);
                 }
             }
-            audit::record(
-                conn,
-                &meta_in,
-                now,
-                Event::success(&actor, "record.list", "record"),
-            )?;
+            uc.record(conn, Event::success(&actor, "record.list", "record"))?;
             Ok(visible)
         })
         .await

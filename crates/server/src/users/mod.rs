@@ -8,7 +8,7 @@ use medvault_store::repo::{access, sessions, users};
 use medvault_store::{Page, User};
 
 use crate::app::AppState;
-use crate::audit::{self, Event, RequestMeta};
+use crate::audit::{Event, RequestMeta};
 use crate::auth::service::create_user;
 use crate::error::AppError;
 use crate::patients::authorize_global;
@@ -26,7 +26,7 @@ pub async fn create(
     let role: Role = role.trim().parse()?;
     // Checked before any work: only an admin creates users, admins included.
     if let Err(denied) = authorize_global(&actor, Action::ManageUsers, "user") {
-        return state.run(actor, meta, move |_| Err(denied)).await;
+        return state.run(actor, meta, move |_, _| Err(denied)).await;
     }
     create_user(
         state,
@@ -47,10 +47,8 @@ pub async fn approve(
     meta: &RequestMeta,
     id: UserId,
 ) -> Result<User, AppError> {
-    let now = state.now();
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             authorize_global(&actor, Action::ManageUsers, "user")?;
             let user = users::find(conn, id)?.ok_or(AppError::NotFound)?;
             if user.status == UserStatus::Deactivated {
@@ -59,11 +57,9 @@ pub async fn approve(
                     message: "a deactivated account is reactivated, not approved",
                 });
             }
-            users::set_status(conn, id, UserStatus::Active, now)?;
-            audit::record(
+            users::set_status(conn, id, UserStatus::Active, uc.now)?;
+            uc.record(
                 conn,
-                &meta_in,
-                now,
                 Event::success(&actor, "user.approve", "user").resource(id),
             )?;
             Ok(User {
@@ -82,18 +78,11 @@ pub async fn list(
     cursor: Option<String>,
     limit: usize,
 ) -> Result<Page<User>, AppError> {
-    let now = state.now();
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             authorize_global(&actor, Action::ManageUsers, "user")?;
             let page = users::list(conn, status, cursor.as_deref(), limit)?;
-            audit::record(
-                conn,
-                &meta_in,
-                now,
-                Event::success(&actor, "user.list", "user"),
-            )?;
+            uc.record(conn, Event::success(&actor, "user.list", "user"))?;
             Ok(page)
         })
         .await
@@ -108,10 +97,8 @@ pub async fn set_active(
     id: UserId,
     active: bool,
 ) -> Result<User, AppError> {
-    let now = state.now();
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
+        .run(actor, meta, move |conn, uc| {
             authorize_global(&actor, Action::ManageUsers, "user")?;
             if id == actor.user_id && !active {
                 return Err(AppError::Conflict {
@@ -125,11 +112,11 @@ pub async fn set_active(
             } else {
                 UserStatus::Deactivated
             };
-            users::set_status(conn, id, status, now)?;
+            users::set_status(conn, id, status, uc.now)?;
             if !active {
-                sessions::revoke_all_for_user(conn, id, None, now)?;
+                sessions::revoke_all_for_user(conn, id, None, uc.now)?;
                 if user.role == Role::Intern {
-                    access::end_grants_of(conn, id, actor.user_id, now)?;
+                    access::end_grants_of(conn, id, actor.user_id, uc.now)?;
                 }
             }
             let action = if active {
@@ -137,12 +124,7 @@ pub async fn set_active(
             } else {
                 "user.deactivate"
             };
-            audit::record(
-                conn,
-                &meta_in,
-                now,
-                Event::success(&actor, action, "user").resource(id),
-            )?;
+            uc.record(conn, Event::success(&actor, action, "user").resource(id))?;
             Ok(User { status, ..user })
         })
         .await
@@ -157,21 +139,17 @@ pub async fn reset_password(
     password: &str,
 ) -> Result<(), AppError> {
     if let Err(denied) = authorize_global(&actor, Action::ManageUsers, "user") {
-        return state.run(actor, meta, move |_| Err(denied)).await;
+        return state.run(actor, meta, move |_, _| Err(denied)).await;
     }
     let hash = state.passwords.hash(&Password::parse(password)?).await?;
-    let now = state.now();
-    let meta_in = meta.clone();
     state
-        .run(actor, meta, move |conn| {
-            if !users::set_password(conn, id, &hash, now)? {
+        .run(actor, meta, move |conn, uc| {
+            if !users::set_password(conn, id, &hash, uc.now)? {
                 return Err(AppError::NotFound);
             }
-            sessions::revoke_all_for_user(conn, id, None, now)?;
-            audit::record(
+            sessions::revoke_all_for_user(conn, id, None, uc.now)?;
+            uc.record(
                 conn,
-                &meta_in,
-                now,
                 Event::success(&actor, "user.password_reset", "user").resource(id),
             )?;
             Ok(())
