@@ -70,17 +70,36 @@ impl Drop for TestDb {
     }
 }
 
-/// The servers' clock: real time plus an offset that a test moves forward.
+/// The servers' clock: real time plus an offset that a test moves forward, or a frozen instant
+/// where a test needs to the second.
 #[derive(Clone, Default)]
-pub struct TestClock(Arc<std::sync::Mutex<chrono::Duration>>);
+pub struct TestClock(Arc<std::sync::Mutex<ClockSetting>>);
+
+#[derive(Default)]
+struct ClockSetting {
+    offset: chrono::Duration,
+    frozen: Option<chrono::NaiveDateTime>,
+}
 
 impl TestClock {
     pub fn advance(&self, by: chrono::Duration) {
-        *self.0.lock().expect("clock") += by;
+        let mut setting = self.0.lock().expect("clock");
+        match &mut setting.frozen {
+            Some(at) => *at += by,
+            None => setting.offset += by,
+        }
+    }
+
+    /// Stops the clock at `at`: from now on it moves only when advanced.
+    pub fn freeze_at(&self, at: chrono::NaiveDateTime) {
+        self.0.lock().expect("clock").frozen = Some(at);
     }
 
     pub fn now(&self) -> chrono::NaiveDateTime {
-        chrono::Utc::now().naive_utc() + *self.0.lock().expect("clock")
+        let setting = self.0.lock().expect("clock");
+        setting
+            .frozen
+            .unwrap_or_else(|| chrono::Utc::now().naive_utc() + setting.offset)
     }
 
     fn as_clock(&self) -> medvault::app::Clock {

@@ -138,8 +138,8 @@ async fn an_intern_grant_works_until_its_end_and_not_one_second_after() {
     let ends_at = chrono::DateTime::parse_from_rfc3339(grant["ends_at"].as_str().expect("end"))
         .expect("time")
         .naive_utc();
-    let until_end = ends_at - app.clock.now();
-    app.clock.advance(until_end - Duration::seconds(1));
+    // Exactly one second before the end, then one second after: the clock stands still between.
+    app.clock.freeze_at(ends_at - Duration::seconds(1));
     assert_eq!(
         app.get(&chart, Some(&intern)).await.0,
         StatusCode::OK,
