@@ -30,6 +30,31 @@ impl Page {
         let end = self.html[start..].find('"').expect("end of value");
         self.html[start..start + end].to_owned()
     }
+
+    /// What the page shows: its `<body>`, not its `<head>`.
+    pub fn body(&self) -> &str {
+        let start = self.html.find("<body").expect("an HTML page");
+        &self.html[start..]
+    }
+
+    /// Whether the page shows a form that posts to `action`.
+    pub fn has_form(&self, action: &str) -> bool {
+        self.body()
+            .contains(&format!(r#"<form method="post" action="{action}""#))
+    }
+}
+
+/// A page's title is text: markup there means a template put content in the wrong block.
+fn assert_plain_title(html: &str) {
+    if let Some(start) = html.find("<title>") {
+        let title = &html[start + "<title>".len()..];
+        let end = title.find("</title>").expect("a closed title");
+        assert!(
+            !title[..end].contains('<'),
+            "markup in the title: {}",
+            &title[..end]
+        );
+    }
 }
 
 impl<'a> WebSession<'a> {
@@ -61,10 +86,12 @@ impl<'a> WebSession<'a> {
         }
         let status = response.status();
         let headers = response.headers().clone();
+        let html = response.text().await.expect("html");
+        assert_plain_title(&html);
         Page {
             status,
             headers,
-            html: response.text().await.expect("html"),
+            html,
         }
     }
 
