@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use crate::auth::throttle::Limits;
+
 /// A value that must never reach a log line.
 #[derive(Clone)]
 pub struct Secret(String);
@@ -60,6 +62,8 @@ pub struct Config {
     pub db_max_connections: Option<u32>,
     /// `MEDVAULT_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// `MEDVAULT_LOGIN_LIMIT_PER_ADDRESS`: wrong passwords from one address before it waits.
+    pub login_limits: Limits,
     /// `MEDVAULT_LOG_FORMAT`: `json` (default) or `pretty`.
     pub log_format: LogFormat,
 }
@@ -121,6 +125,14 @@ impl Config {
             Some(_) => bail!("MEDVAULT_LOG_FORMAT must be json or pretty"),
         };
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let per_address = match lookup("MEDVAULT_LOGIN_LIMIT_PER_ADDRESS") {
+            None => 20,
+            Some(raw) => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|limit| *limit >= 1)
+                .context("MEDVAULT_LOGIN_LIMIT_PER_ADDRESS must be a whole number from 1")?,
+        };
         Ok(Config {
             listen: lookup("MEDVAULT_LISTEN")
                 .unwrap_or_else(|| "127.0.0.1:8080".into())
@@ -161,6 +173,7 @@ impl Config {
                     })
                 })
                 .collect::<anyhow::Result<_>>()?,
+            login_limits: Limits { per_address },
             log_format,
         })
     }
@@ -209,6 +222,11 @@ mod tests {
         assert!(config(&[("MEDVAULT_SECRET", "short")]).is_err());
         assert!(config(&[("ADMIN_EMAIL", "a@example.org")]).is_err());
         assert!(config(&[("MEDVAULT_TOKEN_TTL_SECS", "0")]).is_err());
+        assert!(config(&[("MEDVAULT_LOGIN_LIMIT_PER_ADDRESS", "0")]).is_err());
+        let limits = config(&[("MEDVAULT_LOGIN_LIMIT_PER_ADDRESS", "200")])
+            .expect("valid")
+            .login_limits;
+        assert_eq!(limits.per_address, 200);
         assert!(config(&[("MEDVAULT_TRUSTED_PROXIES", "10.0.0.1, proxy")]).is_err());
         let proxies = config(&[("MEDVAULT_TRUSTED_PROXIES", "10.0.0.1, ::1")])
             .expect("valid")

@@ -133,6 +133,7 @@ diesel::table! {
         failures -> BigInt,
         window_start -> Timestamp,
         blocked_until -> Nullable<Timestamp>,
+        pending -> BigInt,
     }
 }
 

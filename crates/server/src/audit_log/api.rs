@@ -2,74 +2,24 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use chrono::{DateTime, NaiveDateTime};
-use medvault_domain::InvalidValue;
-use medvault_store::{AuditFilter, AuditRow};
+use medvault_store::AuditRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::Access;
+use super::{Access, AuditQuery, paging};
 use crate::api::{ListBody, path_id, timestamp};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::ApiCaller;
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::error::{AppResult, ErrorBody};
 use crate::http::json::ApiQuery;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(search))
         .routes(routes!(access_report))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuditQuery {
-    pub actor_id: Option<String>,
-    pub patient_id: Option<String>,
-    /// E.g. `record.read`, `auth.login`, `emergency.open`.
-    pub action: Option<String>,
-    /// `success`, `denied` or `failure`.
-    pub outcome: Option<String>,
-    /// RFC 3339, inclusive.
-    pub since: Option<String>,
-    /// RFC 3339, exclusive.
-    pub until: Option<String>,
-    /// The `next` of the previous page.
-    pub cursor: Option<String>,
-    /// 1 to 200 (default 50).
-    pub limit: Option<usize>,
-}
-
-fn time(raw: Option<&str>, field: &'static str) -> Result<Option<NaiveDateTime>, AppError> {
-    raw.map(|raw| {
-        DateTime::parse_from_rfc3339(raw)
-            .map(|at| at.naive_utc())
-            .map_err(|_| {
-                InvalidValue::new(
-                    field,
-                    "must be an RFC 3339 time such as 2026-01-31T08:00:00Z",
-                )
-                .into()
-            })
-    })
-    .transpose()
-}
-
-fn paging(cursor: Option<&str>, limit: Option<usize>) -> Result<(Option<i64>, usize), AppError> {
-    let limit = limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(InvalidValue::new("limit", "must be between 1 and 200").into());
-    }
-    let cursor = cursor
-        .map(|raw| {
-            raw.parse::<i64>()
-                .map_err(|_| InvalidValue::new("cursor", "is not a cursor from this API"))
-        })
-        .transpose()?;
-    Ok((cursor, limit))
 }
 
 /// One audit entry. Ids only: what was touched, never its content.
@@ -122,17 +72,8 @@ async fn search(
     ApiCaller(caller): ApiCaller,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> AppResult<Json<ListBody<AuditView>>> {
-    let (before, limit) = paging(query.cursor.as_deref(), query.limit)?;
-    let filter = AuditFilter {
-        since: time(query.since.as_deref(), "since")?,
-        until: time(query.until.as_deref(), "until")?,
-        actor_id: query.actor_id,
-        patient_id: query.patient_id,
-        patient_ids: None,
-        action: query.action,
-        outcome: query.outcome,
-    };
-    let page = super::search(&state, caller.actor, &meta, filter, before, limit).await?;
+    let (before, limit) = query.page()?;
+    let page = super::search(&state, caller.actor, &meta, query.filter()?, before, limit).await?;
     Ok(ListBody::from_page(page, AuditView::from))
 }
 

@@ -6,15 +6,108 @@ pub mod api;
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, NaiveDateTime};
 use medvault_domain::policy::Action;
-use medvault_domain::{Actor, PatientId, Role};
+use medvault_domain::{Actor, InvalidValue, PatientId, Role};
+use medvault_store::repo::audit::Outcome;
 use medvault_store::repo::{audit, care_team, users};
 use medvault_store::{AuditFilter, AuditRow, Page};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::app::AppState;
 use crate::audit::{Denial, Event, RequestMeta};
 use crate::error::AppError;
 use crate::patients::{Subject, authorize};
+
+/// The viewer's filters as the caller typed them, in the API's query string or the web page's
+/// form. A blank field is no filter.
+#[derive(Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    pub actor_id: Option<String>,
+    pub patient_id: Option<String>,
+    /// E.g. `record.read`, `auth.login`, `emergency.open`.
+    pub action: Option<String>,
+    /// `success`, `denied` or `failure`.
+    pub outcome: Option<String>,
+    /// RFC 3339, inclusive.
+    pub since: Option<String>,
+    /// RFC 3339, exclusive.
+    pub until: Option<String>,
+    /// The `next` of the previous page.
+    pub cursor: Option<String>,
+    /// 1 to 200 (default 50).
+    pub limit: Option<usize>,
+}
+
+/// A typed value, trimmed; blank is unset.
+fn given(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+fn time(value: &Option<String>, field: &'static str) -> Result<Option<NaiveDateTime>, AppError> {
+    given(value)
+        .map(|raw| {
+            DateTime::parse_from_rfc3339(&raw)
+                .map(|at| at.naive_utc())
+                .map_err(|_| {
+                    InvalidValue::new(
+                        field,
+                        "must be an RFC 3339 time such as 2026-01-31T08:00:00Z",
+                    )
+                    .into()
+                })
+        })
+        .transpose()
+}
+
+impl AuditQuery {
+    /// The checked filter; an unknown outcome or a malformed time is refused, not ignored.
+    pub fn filter(&self) -> Result<AuditFilter, AppError> {
+        let outcome = given(&self.outcome);
+        let known = [Outcome::Success, Outcome::Denied, Outcome::Failure].map(Outcome::as_str);
+        if outcome.as_deref().is_some_and(|o| !known.contains(&o)) {
+            return Err(InvalidValue::new("outcome", "must be success, denied or failure").into());
+        }
+        Ok(AuditFilter {
+            actor_id: given(&self.actor_id),
+            patient_id: given(&self.patient_id),
+            patient_ids: None,
+            action: given(&self.action),
+            outcome,
+            since: time(&self.since, "since")?,
+            until: time(&self.until, "until")?,
+        })
+    }
+
+    /// Where the page starts and how long it is.
+    pub fn page(&self) -> Result<(Option<i64>, usize), AppError> {
+        paging(given(&self.cursor).as_deref(), self.limit)
+    }
+}
+
+/// A cursor from an earlier page and a page length (1 to 200, default 50), checked.
+pub fn paging(
+    cursor: Option<&str>,
+    limit: Option<usize>,
+) -> Result<(Option<i64>, usize), AppError> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(InvalidValue::new("limit", "must be between 1 and 200").into());
+    }
+    let cursor = cursor
+        .map(|raw| {
+            raw.parse::<i64>()
+                .map_err(|_| InvalidValue::new("cursor", "is not a cursor from this API"))
+        })
+        .transpose()?;
+    Ok((cursor, limit))
+}
 
 /// Entries matching `filter`, newest first, as far as the actor may see them.
 pub async fn search(

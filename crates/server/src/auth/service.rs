@@ -149,30 +149,60 @@ pub async fn login(
     let account = parsed
         .as_ref()
         .map_or_else(|| email.trim().to_lowercase(), |e| e.key().to_owned());
-    let keys = throttle::Keys::new(&account, meta.client_addr.as_deref());
+    let keys = throttle::Keys::new(
+        &account,
+        meta.client_addr.as_deref(),
+        state.config.login_limits,
+    );
     let now = state.now();
-    let reserved = keys.clone();
-    let attempt_meta = meta.clone();
-    let (reservation, user) = state
+    let admitted = keys.clone();
+    let (admission, user) = state
         .write(move |conn| {
-            let reservation = throttle::reserve(conn, &reserved, now)?;
-            if reservation == Ok(true) {
-                let event = Event::anonymous("auth.throttle", "session", Outcome::Failure);
-                audit::record(conn, &attempt_meta, now, event)?;
-            }
-            let user = match (&reservation, parsed) {
-                (Ok(_), Some(email)) => users::find_by_email(conn, &email)?,
+            let admission = throttle::admit(conn, &admitted, now)?;
+            let user = match (&admission, parsed) {
+                (Ok(()), Some(email)) => users::find_by_email(conn, &email)?,
                 _ => None,
             };
-            Ok((reservation, user))
+            Ok((admission, user))
         })
         .await?;
-    if let Err(until) = reservation {
+    if let Err(refusal) = admission {
         // Refused before any hashing: a storm costs one short transaction per attempt.
         return Err(AppError::TooManyAttempts {
-            retry_after_secs: (until - now).num_seconds().max(1),
+            retry_after_secs: refusal.retry_after_secs(now),
         });
     }
+    // The attempt is counted in and must be settled, even if the client hangs up: a task of its
+    // own is not cancelled with the request.
+    let (state, meta, password) = (state.clone(), meta.clone(), password.to_owned());
+    tokio::spawn(async move {
+        let outcome = check_and_open(&state, &meta, &password, user, kind, now).await;
+        let wrong_password = matches!(outcome, Err(AppError::InvalidCredentials));
+        state
+            .write(move |conn| {
+                if throttle::settle(conn, &keys, now, wrong_password)? {
+                    let event = Event::anonymous("auth.throttle", "session", Outcome::Failure);
+                    audit::record(conn, &meta, now, event)?;
+                }
+                Ok(())
+            })
+            .await?;
+        outcome
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("sign-in task failed: {e}")))?
+}
+
+/// The second half of a sign-in, once the throttle let it through: the password, the account's
+/// state, and the session.
+async fn check_and_open(
+    state: &AppState,
+    meta: &RequestMeta,
+    password: &str,
+    user: Option<User>,
+    kind: SessionKind,
+    now: NaiveDateTime,
+) -> Result<SignedIn, AppError> {
     let matches = state
         .passwords
         .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
@@ -195,12 +225,8 @@ pub async fn login(
         // The account's id is recorded only once the password proved who is asking.
         let account = user.filter(|_| matches).map(|user| user.id);
         let meta = meta.clone();
-        let wrong_password = matches!(refusal, AppError::InvalidCredentials);
         state
             .write(move |conn| {
-                if !wrong_password {
-                    throttle::forgive(conn, &keys)?;
-                }
                 let mut event = Event::anonymous("auth.login", "session", Outcome::Failure);
                 if let Some(account) = account {
                     event = event.resource(account);
@@ -242,8 +268,6 @@ pub async fn login(
     let (user_id, role) = (user.id, user.role);
     let (session, actor) = state
         .write(move |conn| {
-            // The right password: the attempt counted against the throttle was no failure.
-            throttle::forgive(conn, &keys)?;
             let session =
                 sessions::insert(conn, user_id, kind, secret_hash.as_deref(), now, expires_at)?;
             let actor = actor_of(conn, user_id, role)?;

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::session::{NoticeQuery, home_of};
 use super::views::{
     AccessRow, ChartPage, Chrome, DoctorDashboard, PatientDashboard, PatientRow, RecordCreatePage,
-    RecordForm, RecordRow, notice,
+    RecordForm, RecordRow, notice, span_in_words,
 };
 use super::{WebForm, render};
 use crate::app::AppState;
@@ -100,6 +100,7 @@ async fn doctor_page(
         records: record_rows(&authored, Some(&names)),
         form: RecordForm::default(),
         grants: super::manage::grants_for(state, caller, meta).await?,
+        emergency_lasts: span_in_words(state.config.emergency_access),
     }))
 }
 

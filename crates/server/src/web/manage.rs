@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use medvault_domain::{Email, InvalidValue, Role, UserId};
-use medvault_store::AuditFilter;
 use medvault_store::repo::access::{EmergencyAccess, InternGrant};
 use medvault_store::repo::{patients as patient_repo, users as user_repo};
 use serde::Deserialize;
@@ -20,9 +19,11 @@ use super::{WebForm, render};
 use crate::api::path_id;
 use crate::app::AppState;
 use crate::audit::RequestMeta;
+use crate::audit_log::AuditQuery;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller, service};
 use crate::error::AppError;
+use crate::http::json::ApiQuery;
 use crate::{access, audit_log, patients, users};
 
 /// Redirects after a form: to `to` with a notice on success, to an error page otherwise.
@@ -386,43 +387,16 @@ pub async fn audit_page(
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
     csrf: Csrf,
-    Query(form): Query<AuditFilterForm>,
+    query: Result<ApiQuery<AuditQuery>, AppError>,
 ) -> Response {
     if !matches!(caller.actor.role, Role::Admin | Role::Doctor) {
         return Redirect::to(home_of(caller.actor.role)).into_response();
     }
     let page = async {
-        let text = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
-        let time = |value: &str, field| {
-            text(value)
-                .map(|raw| {
-                    chrono::DateTime::parse_from_rfc3339(&raw)
-                        .map(|at| at.naive_utc())
-                        .map_err(|_| {
-                            AppError::from(InvalidValue::new(
-                                field,
-                                "must be a time such as 2026-01-31T08:00:00Z",
-                            ))
-                        })
-                })
-                .transpose()
-        };
-        let filter = AuditFilter {
-            actor_id: text(&form.actor_id),
-            patient_id: text(&form.patient_id),
-            patient_ids: None,
-            action: text(&form.action),
-            outcome: text(&form.outcome),
-            since: time(&form.since, "since")?,
-            until: time(&form.until, "until")?,
-        };
-        let cursor = text(&form.cursor)
-            .map(|raw| {
-                raw.parse::<i64>()
-                    .map_err(|_| AppError::from(InvalidValue::new("cursor", "is not valid")))
-            })
-            .transpose()?;
-        let found = audit_log::search(&state, caller.actor, &meta, filter, cursor, 100).await?;
+        let ApiQuery(query) = query?;
+        let (cursor, limit) = query.page()?;
+        let filter = query.filter()?;
+        let found = audit_log::search(&state, caller.actor, &meta, filter, cursor, limit).await?;
         let actors = found
             .items
             .iter()
@@ -446,7 +420,7 @@ pub async fn audit_page(
         Ok::<_, AppError>(render(&AuditPage {
             chrome: Chrome::signed_in(&caller, csrf.token()),
             entries,
-            filter: form,
+            filter: AuditFilterForm::from(&query),
             next: found.next,
         }))
     };

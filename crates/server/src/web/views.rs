@@ -3,6 +3,7 @@
 use askama::Template;
 use medvault_store::{Patient, Record};
 
+use crate::audit_log::AuditQuery;
 use crate::auth::Caller;
 
 /// What every page shows around its content: the signed-in bar and one notice or error.
@@ -141,6 +142,8 @@ pub struct DoctorDashboard {
     pub records: Vec<RecordRow>,
     pub form: RecordForm,
     pub grants: Vec<GrantRow>,
+    /// How long a break-the-glass access lasts, in words ("1 hour").
+    pub emergency_lasts: String,
 }
 
 #[derive(Template)]
@@ -245,23 +248,28 @@ pub struct AuditPage {
     pub next: Option<String>,
 }
 
-/// The audit viewer's filters, as typed.
-#[derive(Default, serde::Deserialize)]
+/// The audit viewer's filters as typed, to show them again in the form.
 pub struct AuditFilterForm {
-    #[serde(default)]
     pub actor_id: String,
-    #[serde(default)]
     pub patient_id: String,
-    #[serde(default)]
     pub action: String,
-    #[serde(default)]
     pub outcome: String,
-    #[serde(default)]
     pub since: String,
-    #[serde(default)]
     pub until: String,
-    #[serde(default)]
-    pub cursor: String,
+}
+
+impl From<&AuditQuery> for AuditFilterForm {
+    fn from(query: &AuditQuery) -> Self {
+        let shown = |value: &Option<String>| value.clone().unwrap_or_default();
+        AuditFilterForm {
+            actor_id: shown(&query.actor_id),
+            patient_id: shown(&query.patient_id),
+            action: shown(&query.action),
+            outcome: shown(&query.outcome),
+            since: shown(&query.since),
+            until: shown(&query.until),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -320,4 +328,31 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         _ => return None,
     };
     Some(text.to_owned())
+}
+
+/// A configured span in words, to the minute: "1 hour", "90 minutes".
+pub fn span_in_words(span: std::time::Duration) -> String {
+    let minutes = span.as_secs().div_ceil(60);
+    let (count, unit) = if minutes.is_multiple_of(60) {
+        (minutes / 60, "hour")
+    } else {
+        (minutes, "minute")
+    };
+    format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::span_in_words;
+
+    #[test]
+    fn spans_read_in_hours_or_minutes() {
+        assert_eq!(span_in_words(Duration::from_secs(3600)), "1 hour");
+        assert_eq!(span_in_words(Duration::from_secs(7200)), "2 hours");
+        assert_eq!(span_in_words(Duration::from_secs(5400)), "90 minutes");
+        assert_eq!(span_in_words(Duration::from_secs(60)), "1 minute");
+        assert_eq!(span_in_words(Duration::from_secs(90)), "2 minutes");
+    }
 }

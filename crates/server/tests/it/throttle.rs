@@ -160,3 +160,46 @@ async fn signing_in_correctly_again_and_again_is_never_throttled() {
         assert_eq!(status, StatusCode::OK, "sign-in {attempt}: {body}");
     }
 }
+
+#[tokio::test]
+async fn a_burst_of_right_passwords_waits_a_moment_at_most_and_is_never_blocked() {
+    let app = behind_proxy().await;
+    app.register("burst@example.org", "Burst", "patient").await;
+    let mut set = JoinSet::new();
+    for _ in 0..30 {
+        let request = app
+            .http
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", "198.51.100.40")
+            .json(&json!({"email": "burst@example.org", "password": PASSWORD}));
+        set.spawn(async move { request.send().await });
+    }
+    let (mut signed_in, mut waited) = (0, 0);
+    while let Some(done) = set.join_next().await {
+        let response = done.expect("task").expect("response");
+        match response.status() {
+            StatusCode::OK => signed_in += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                let retry = response.headers().get("retry-after").cloned();
+                assert_eq!(retry.as_ref().and_then(|v| v.to_str().ok()), Some("1"));
+                waited += 1;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(signed_in + waited, 30);
+    assert!(
+        signed_in >= 5,
+        "at least a limit's worth at once, not {signed_in}"
+    );
+    // No failure was counted: the same user at the same address signs in at once.
+    let (status, body) = answer_from(&app, "burst@example.org", PASSWORD, "198.51.100.40").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let blocks = app
+        .audit(medvault_store::AuditFilter {
+            action: Some("auth.throttle".into()),
+            ..Default::default()
+        })
+        .await;
+    assert!(blocks.is_empty(), "no block started");
+}

@@ -1,4 +1,5 @@
-//! Counters of sign-in attempts, shared by every server through the database.
+//! Counters of sign-in attempts, shared by every server through the database. The store locks,
+//! reads and writes them; what the counts mean is the server's to decide.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -6,133 +7,99 @@ use diesel::prelude::*;
 use crate::schema::login_throttle;
 use crate::{DbConnection, StoreError};
 
-/// The latest time until which any of `keys` is blocked, if one is blocked at `now`.
-pub fn blocked_until(
-    conn: &mut DbConnection,
-    keys: &[String],
-    now: NaiveDateTime,
-) -> Result<Option<NaiveDateTime>, StoreError> {
-    let until = login_throttle::table
-        .filter(login_throttle::key.eq_any(keys))
-        .filter(login_throttle::blocked_until.gt(now))
-        .select(login_throttle::blocked_until)
-        .load::<Option<NaiveDateTime>>(conn)?
-        .into_iter()
-        .flatten()
-        .max();
-    Ok(until)
-}
-
-/// What counting an attempt found.
+/// One key's counts in its current window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Counted {
-    /// Attempts in the current window, this one included.
-    pub attempts: i64,
-    /// Set when the key is blocked (this attempt reached or passed the limit).
+pub struct Counter {
+    /// Wrong passwords settled in this window.
+    pub failures: i64,
+    /// Attempts under way: counted in, not yet settled.
+    pub pending: i64,
+    pub window_start: NaiveDateTime,
     pub blocked_until: Option<NaiveDateTime>,
 }
 
-/// Counts one attempt against `key`, before its outcome is known. Attempts older than `window`
-/// are forgotten; reaching `limit` blocks the key for `window`. Call inside a write transaction:
-/// the row is locked first, so that concurrent attempts, from any server, are counted one after
-/// another, and the caller decides from the count, not from an earlier read.
-pub fn count_attempt(
+impl Counter {
+    fn fresh(now: NaiveDateTime) -> Self {
+        Counter {
+            failures: 0,
+            pending: 0,
+            window_start: now,
+            blocked_until: None,
+        }
+    }
+
+    /// Whether the key is blocked at `now`.
+    pub fn blocked_at(&self, now: NaiveDateTime) -> Option<NaiveDateTime> {
+        self.blocked_until.filter(|until| *until > now)
+    }
+}
+
+/// Locks `key`'s row until the transaction ends (creating it if need be) and reads it. A window
+/// that has run out starts afresh; so do attempts left pending by a server that stopped
+/// half-way, which would otherwise count against the key for good.
+///
+/// Call inside a write transaction, and lock several keys always in the same order.
+pub fn lock(
     conn: &mut DbConnection,
     key: &str,
-    limit: i64,
     window: Duration,
     now: NaiveDateTime,
-) -> Result<Counted, StoreError> {
+) -> Result<Counter, StoreError> {
     loop {
         let locked = diesel::update(login_throttle::table.find(key))
             .set(login_throttle::failures.eq(login_throttle::failures))
             .execute(conn)?;
         if locked == 0 {
             // First attempt for this key. Another server may insert it at the same moment: the
-            // savepoint keeps our transaction usable, and the next turn updates their row.
+            // savepoint keeps our transaction usable, and the next turn locks their row.
+            let fresh = Counter::fresh(now);
             let inserted = conn.transaction(|conn| {
                 diesel::insert_into(login_throttle::table)
                     .values((
                         login_throttle::key.eq(key),
-                        login_throttle::failures.eq(1),
-                        login_throttle::window_start.eq(now),
-                        login_throttle::blocked_until.eq((limit <= 1).then(|| now + window)),
+                        login_throttle::failures.eq(fresh.failures),
+                        login_throttle::pending.eq(fresh.pending),
+                        login_throttle::window_start.eq(fresh.window_start),
                     ))
                     .execute(conn)
             });
             match inserted.map_err(StoreError::from) {
-                Ok(_) => {
-                    return Ok(Counted {
-                        attempts: 1,
-                        blocked_until: (limit <= 1).then(|| now + window),
-                    });
-                }
+                Ok(_) => return Ok(fresh),
                 Err(StoreError::Conflict(_)) => continue,
                 Err(other) => return Err(other),
             }
         }
-        let (failures, start, blocked) = login_throttle::table
+        let (failures, pending, window_start, blocked_until) = login_throttle::table
             .find(key)
             .select((
                 login_throttle::failures,
+                login_throttle::pending,
                 login_throttle::window_start,
                 login_throttle::blocked_until,
             ))
-            .first::<(i64, NaiveDateTime, Option<NaiveDateTime>)>(conn)?;
-        let (attempts, window_start) = if now - start < window {
-            (failures + 1, start)
-        } else {
-            (1, now)
-        };
-        let blocked_until = if attempts >= limit {
-            Some(blocked.filter(|until| *until > now).unwrap_or(now + window))
-        } else {
-            None
-        };
-        diesel::update(login_throttle::table.find(key))
-            .set((
-                login_throttle::failures.eq(attempts),
-                login_throttle::window_start.eq(window_start),
-                login_throttle::blocked_until.eq(blocked_until),
-            ))
-            .execute(conn)?;
-        return Ok(Counted {
-            attempts,
+            .first::<(i64, i64, NaiveDateTime, Option<NaiveDateTime>)>(conn)?;
+        let counter = Counter {
+            failures,
+            pending,
+            window_start,
             blocked_until,
-        });
+        };
+        if now - window_start >= window && counter.blocked_at(now).is_none() {
+            return Ok(Counter::fresh(now));
+        }
+        return Ok(counter);
     }
 }
 
-/// Takes back one counted attempt (it turned out to be the right password), lifting a block the
-/// attempt may have started.
-pub fn forgive(conn: &mut DbConnection, key: &str, limit: i64) -> Result<(), StoreError> {
-    let Some(failures) = login_throttle::table
-        .find(key)
-        .select(login_throttle::failures)
-        .first::<i64>(conn)
-        .optional()?
-    else {
-        return Ok(());
-    };
-    let failures = (failures - 1).max(0);
-    let update = diesel::update(login_throttle::table.find(key));
-    if failures < limit {
-        update
-            .set((
-                login_throttle::failures.eq(failures),
-                login_throttle::blocked_until.eq(None::<NaiveDateTime>),
-            ))
-            .execute(conn)?;
-    } else {
-        update
-            .set(login_throttle::failures.eq(failures))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-/// Forgets every attempt counted against `key`.
-pub fn clear(conn: &mut DbConnection, key: &str) -> Result<(), StoreError> {
-    diesel::delete(login_throttle::table.find(key)).execute(conn)?;
+/// Writes back a counter read with [`lock`].
+pub fn save(conn: &mut DbConnection, key: &str, counter: &Counter) -> Result<(), StoreError> {
+    diesel::update(login_throttle::table.find(key))
+        .set((
+            login_throttle::failures.eq(counter.failures),
+            login_throttle::pending.eq(counter.pending),
+            login_throttle::window_start.eq(counter.window_start),
+            login_throttle::blocked_until.eq(counter.blocked_until),
+        ))
+        .execute(conn)?;
     Ok(())
 }
