@@ -1,4 +1,15 @@
--- Sign in as the bench patient; every request hashes a password with Argon2id.
+-- Sign in as one of the bench's users, each from an address of its own (the server trusts the
+-- loopback proxy's X-Forwarded-For), as a ward does at shift change. Every request hashes a
+-- password with Argon2id.
+local users = tonumber(os.getenv("BENCH_USERS") or "64")
+local n = 0
 wrk.method = "POST"
 wrk.headers["content-type"] = "application/json"
-wrk.body = '{"email":"patient@bench.test","password":"bench-user-passphrase"}'
+
+request = function()
+  n = n + 1
+  local i = n % users
+  wrk.headers["x-forwarded-for"] = string.format("10.0.%d.%d", math.floor(i / 250), i % 250 + 1)
+  wrk.body = string.format('{"email":"user%d@bench.test","password":"bench-user-passphrase"}', i)
+  return wrk.format()
+end

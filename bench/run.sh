@@ -31,6 +31,9 @@ trap cleanup EXIT
 export MEDVAULT_DATA_DIR="$work" MEDVAULT_LISTEN="127.0.0.1:$port" MEDVAULT_LOG=warn
 export MEDVAULT_SECRET=bench-secret-bench-secret-bench-secret-0
 export ADMIN_EMAIL=admin@bench.test ADMIN_PASSWORD=bench-admin-passphrase
+# The login scenario names its client addresses in X-Forwarded-For, as a proxy would.
+export MEDVAULT_TRUSTED_PROXIES=127.0.0.1
+users=${BENCH_USERS:-64}
 case "$backend" in
   sqlite) export DATABASE_URL="$work/medvault.db" ;;
   postgres)
@@ -61,6 +64,12 @@ for n in $(seq 1 100); do
     -d "{\"title\":\"Visit $n\",\"notes\":\"Routine follow-up, observations within normal limits.\"}" >/dev/null
 done
 
+# Accounts for the login scenario, each signing in from an address of its own.
+for n in $(seq 0 $((users - 1))); do
+  json "$base/api/v1/users" -H "authorization: Bearer $admin" \
+    -d "{\"email\":\"user$n@bench.test\",\"password\":\"$password\",\"name\":\"User $n\",\"role\":\"patient\"}" >/dev/null
+done
+
 run() {
   local name=$1; shift
   echo "== $name ($backend, $connections connections, $duration)"
@@ -71,4 +80,4 @@ run "record list (GET, 20 per page)" -H "authorization: Bearer $patient" \
   "$base/api/v1/patients/$patient_id/records?limit=20"
 BENCH_TOKEN=$doctor run "record create (POST)" -s bench/create-record.lua \
   -H "authorization: Bearer $doctor" "$base/api/v1/patients/$patient_id/records"
-run "login (POST, Argon2id)" -s bench/login.lua "$base/api/v1/auth/login"
+BENCH_USERS=$users run "login (POST, Argon2id, $users users)" -s bench/login.lua "$base/api/v1/auth/login"

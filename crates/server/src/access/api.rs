@@ -16,10 +16,12 @@ use crate::audit::RequestMeta;
 use crate::auth::ApiCaller;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::json::ApiJson;
+use crate::patients::api::MemberView;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(link_trainee))
+        .routes(routes!(linked_trainees, link_trainee))
+        .routes(routes!(unlink_trainee))
         .routes(routes!(grant_intern))
         .routes(routes!(list_grants))
         .routes(routes!(end_grant))
@@ -67,6 +69,36 @@ async fn link_trainee(
             trainee_id: body.trainee_id,
         }),
     ))
+}
+
+/// The trainees linked to a patient. Admins, or care-team doctors.
+#[utoipa::path(get, path = "/patients/{id}/trainees", tag = "access", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Patient id")),
+    responses((status = 200, body = ListBody<MemberView>), (status = 404, body = ErrorBody)))]
+async fn linked_trainees(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> AppResult<Json<ListBody<MemberView>>> {
+    let trainees = super::linked_trainees(&state, caller.actor, &meta, path_id(&id)?).await?;
+    Ok(MemberView::list(trainees))
+}
+
+/// End a trainee's link to a patient; their access ends at once. Admins, or care-team doctors.
+/// 204 whether or not the trainee was linked.
+#[utoipa::path(delete, path = "/patients/{id}/trainees/{trainee_id}", tag = "access", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Patient id"), ("trainee_id" = String, Path, description = "The trainee's user id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn unlink_trainee(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    Path((id, trainee_id)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    let (patient, trainee) = (path_id(&id)?, path_id(&trainee_id)?);
+    super::unlink_trainee(&state, caller.actor, &meta, patient, trainee).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]

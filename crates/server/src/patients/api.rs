@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::ChartInput;
+use super::{ChartInput, Member};
 use crate::api::{ListBody, PageParams, Paging, path_id, timestamp};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
@@ -21,7 +21,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(get))
-        .routes(routes!(add_care_team_member))
+        .routes(routes!(care_team, add_care_team_member))
+        .routes(routes!(remove_care_team_member))
 }
 
 /// A patient chart's demographics.
@@ -147,4 +148,56 @@ async fn add_care_team_member(
             doctor_id: body.doctor_id,
         }),
     ))
+}
+
+/// Someone tied to a chart: a care-team doctor, a linked trainee.
+#[derive(Serialize, ToSchema)]
+pub struct MemberView {
+    pub user_id: String,
+    pub name: String,
+}
+
+impl MemberView {
+    pub fn list(members: Vec<Member>) -> Json<ListBody<MemberView>> {
+        Json(ListBody {
+            items: members
+                .into_iter()
+                .map(|member| MemberView {
+                    user_id: member.user_id.to_string(),
+                    name: member.name,
+                })
+                .collect(),
+            next: None,
+        })
+    }
+}
+
+/// The doctors on the care team, for whoever may see the chart.
+#[utoipa::path(get, path = "/patients/{id}/care-team", tag = "patients", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Patient id")),
+    responses((status = 200, body = ListBody<MemberView>), (status = 404, body = ErrorBody)))]
+async fn care_team(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> AppResult<Json<ListBody<MemberView>>> {
+    let members = super::care_team_of(&state, caller.actor, &meta, path_id(&id)?).await?;
+    Ok(MemberView::list(members))
+}
+
+/// Take a doctor off the care team; their access through it ends at once. Admins, or the
+/// patient themselves. 204 whether or not the doctor was on it.
+#[utoipa::path(delete, path = "/patients/{id}/care-team/{doctor_id}", tag = "patients", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Patient id"), ("doctor_id" = String, Path, description = "The doctor's user id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn remove_care_team_member(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiCaller(caller): ApiCaller,
+    Path((id, doctor_id)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    let (patient, doctor) = (path_id(&id)?, path_id(&doctor_id)?);
+    super::remove_from_care_team(&state, caller.actor, &meta, patient, doctor).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

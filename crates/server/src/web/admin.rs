@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::session::{NoticeQuery, home_of};
 use super::views::{AdminPage, Chrome, PatientRow, UserRow, notice};
-use super::{WebForm, render};
+use super::{CsrfForm, WebForm, render};
 use crate::api::path_id;
 use crate::app::AppState;
 use crate::audit::RequestMeta;
@@ -165,11 +165,6 @@ pub async fn create_user(
     .await
     .map(|_| "user_created");
     finish(&state, &meta, &caller, &csrf, outcome).await
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 pub async fn approve(

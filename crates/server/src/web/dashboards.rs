@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use medvault_domain::policy::Relation;
+use medvault_domain::policy::{self, Action};
 use medvault_domain::{Email, PatientId, Role};
 use medvault_store::repo::{patients as patient_repo, users};
 use medvault_store::{Patient, Record};
@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::session::{NoticeQuery, home_of};
 use super::views::{
-    AccessRow, ChartPage, Chrome, DoctorDashboard, PatientDashboard, PatientRow, RecordCreatePage,
-    RecordForm, RecordRow, notice, span_in_words,
+    AccessRow, ChartPage, Chrome, DoctorDashboard, MemberRow, PatientDashboard, PatientRow,
+    RecordCreatePage, RecordForm, RecordRow, notice, span_in_words,
 };
 use super::{WebForm, render};
 use crate::app::AppState;
@@ -21,7 +21,7 @@ use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
 use crate::error::AppError;
-use crate::{api, audit_log, patients, records};
+use crate::{access, api, audit_log, patients, records};
 
 /// How many items a dashboard shows.
 const DASHBOARD_ITEMS: usize = 200;
@@ -169,6 +169,14 @@ pub async fn chart(
                     .await?;
             Some(record_rows(&page.items, None))
         };
+        let may = |action| policy::decide(&caller.actor, action, granted.relation).is_allowed();
+        let care_team = patients::care_team_of(&state, caller.actor, &meta, id).await?;
+        let trainees = if may(Action::LinkTrainee) {
+            let linked = access::linked_trainees(&state, caller.actor, &meta, id).await?;
+            Some(linked.into_iter().map(MemberRow::from).collect())
+        } else {
+            None
+        };
         Ok::<_, AppError>(render(&ChartPage {
             chrome: Chrome::signed_in(&caller, csrf.token())
                 .notice(notice(query.notice.as_deref())),
@@ -176,7 +184,9 @@ pub async fn chart(
             chart: PatientRow::from(&granted.chart),
             records,
             emergency: granted.emergency(),
-            can_manage: caller.actor.role == Role::Admin || granted.relation == Relation::CareTeam,
+            care_team: care_team.into_iter().map(MemberRow::from).collect(),
+            can_change_care_team: may(Action::AssignCareTeam),
+            trainees,
         }))
     };
     page.await.unwrap_or_else(AppError::into_response_html)

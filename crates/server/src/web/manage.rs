@@ -15,7 +15,7 @@ use super::views::{
     AccessRow, AccountPage, AuditFilterForm, AuditPage, Chrome, EmergencyRow, GrantRow, PatientRow,
     StaffDashboard,
 };
-use super::{WebForm, render};
+use super::{CsrfForm, WebForm, render};
 use crate::api::path_id;
 use crate::app::AppState;
 use crate::audit::RequestMeta;
@@ -192,9 +192,48 @@ pub async fn grant_intern(
     after(outcome.await, &format!("/patients/{id}"), "intern_granted")
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
+pub async fn unlink_trainee(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    Path((id, trainee)): Path<(String, String)>,
+    WebForm(form): WebForm<CsrfForm>,
+) -> Response {
+    let outcome = async {
+        csrf.check(&form.csrf)?;
+        let (patient, trainee) = (path_id(&id)?, path_id(&trainee)?);
+        access::unlink_trainee(&state, caller.actor, &meta, patient, trainee)
+            .await
+            .map(|_| ())
+    };
+    after(
+        outcome.await,
+        &format!("/patients/{id}"),
+        "trainee_unlinked",
+    )
+}
+
+pub async fn remove_care_team_member(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    Path((id, doctor)): Path<(String, String)>,
+    WebForm(form): WebForm<CsrfForm>,
+) -> Response {
+    let outcome = async {
+        csrf.check(&form.csrf)?;
+        let (patient, doctor) = (path_id(&id)?, path_id(&doctor)?);
+        patients::remove_from_care_team(&state, caller.actor, &meta, patient, doctor)
+            .await
+            .map(|_| ())
+    };
+    after(
+        outcome.await,
+        &format!("/patients/{id}"),
+        "care_team_removed",
+    )
 }
 
 pub async fn end_grant(

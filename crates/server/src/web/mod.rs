@@ -40,6 +40,14 @@ pub fn routes() -> Listed {
         .post("/admin/intern-grants", manage::admin_grant_intern)
         .get("/staff/dashboard", manage::staff_dashboard)
         .post("/patients/{id}/trainees", manage::link_trainee)
+        .post(
+            "/patients/{id}/trainees/{trainee_id}/remove",
+            manage::unlink_trainee,
+        )
+        .post(
+            "/patients/{id}/care-team/{doctor_id}/remove",
+            manage::remove_care_team_member,
+        )
         .post("/patients/{id}/intern-grants", manage::grant_intern)
         .post("/intern-grants/{id}/end", manage::end_grant)
         .post("/emergency", manage::break_glass)
@@ -79,6 +87,12 @@ pub fn static_routes() -> Listed {
                 include_bytes!("../../static/swagger-ui/init.js"),
             ),
         )
+}
+
+/// A form whose only field is its CSRF value: a button that posts.
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
 }
 
 /// A form body whose rejection is an error page, not plain text.

@@ -5,6 +5,7 @@ use medvault_store::{Patient, Record};
 
 use crate::audit_log::AuditQuery;
 use crate::auth::Caller;
+use crate::patients::Member;
 
 /// What every page shows around its content: the signed-in bar and one notice or error.
 #[derive(Default)]
@@ -176,8 +177,28 @@ pub struct ChartPage {
     pub records: Option<Vec<RecordRow>>,
     /// Opened under break-the-glass: the page says so.
     pub emergency: bool,
-    /// The caller may link trainees and grant interns here (care-team doctor, admin).
-    pub can_manage: bool,
+    /// The doctors looking after the patient.
+    pub care_team: Vec<MemberRow>,
+    /// The caller may take doctors off the care team (admin, the patient).
+    pub can_change_care_team: bool,
+    /// The trainees linked to the patient, when the caller may link and unlink them, and grant
+    /// interns (care-team doctor, admin).
+    pub trainees: Option<Vec<MemberRow>>,
+}
+
+/// Someone tied to a chart, with a name to show.
+pub struct MemberRow {
+    pub id: String,
+    pub name: String,
+}
+
+impl From<Member> for MemberRow {
+    fn from(member: Member) -> Self {
+        MemberRow {
+            id: member.user_id.to_string(),
+            name: member.name,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -319,6 +340,8 @@ pub fn notice(code: Option<&str>) -> Option<String> {
             "Emergency access open. Every view is recorded and reported to the patient."
         }
         "trainee_linked" => "Trainee linked to the patient.",
+        "trainee_unlinked" => "Trainee unlinked. Their access to this chart has ended.",
+        "care_team_removed" => "Doctor taken off the care team. Their access has ended.",
         "intern_granted" => "Intern granted access for the shift.",
         "grant_ended" => "Grant ended. The intern has lost access.",
         "user_deactivated" => "User deactivated. Their sessions have ended.",

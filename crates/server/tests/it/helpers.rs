@@ -219,6 +219,18 @@ impl TestApp {
         .await
     }
 
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> StatusCode {
+        let mut request = self.http.delete(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request to {path} failed: {e:?}"))
+            .status()
+    }
+
     /// Registers through the API and returns the new user's id.
     pub async fn register(&self, email: &str, name: &str, role: &str) -> String {
         let body = json!({"email": email, "password": PASSWORD, "name": name, "role": role});

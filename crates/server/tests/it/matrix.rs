@@ -218,6 +218,8 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
                 ("record", record.to_string()),
                 ("grant", grant.id),
                 ("spare", spare.to_string()),
+                ("doctor_id", ids["doctor:care_team"].to_string()),
+                ("trainee_id", ids["trainee:linked"].to_string()),
                 ("doctor_unrelated", ids["doctor:unrelated"].to_string()),
                 ("trainee_unrelated", ids["trainee:unrelated"].to_string()),
                 ("intern_unrelated", ids["intern:unrelated"].to_string()),

@@ -324,3 +324,106 @@ async fn emergency_access_opens_a_chart_for_a_while_and_is_flagged_everywhere() 
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// The user ids listed under `path` (a care team, a chart's trainees).
+async fn member_ids(app: &TestApp, path: &str, token: &str) -> Vec<String> {
+    let (status, body) = app.get(path, Some(token)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|member| member["user_id"].as_str().expect("user_id").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn unlinking_a_trainee_or_leaving_a_care_team_ends_access_at_once_on_every_server() {
+    let app = TestApp::spawn().await;
+    let other_server = app.twin().await;
+    let (doctor, patient_id, patient) = doctor_with_patient(&app).await;
+    let (_, me) = app.get("/api/v1/auth/me", Some(&doctor)).await;
+    let doctor_id = me["id"].as_str().expect("id").to_owned();
+    let trainee_id = app.staff("unlinked@example.org", "trainee").await;
+    let trainee = app.login("unlinked@example.org", PASSWORD).await;
+    let chart = format!("/api/v1/patients/{patient_id}");
+    let (status, _) = app
+        .post(
+            &format!("{chart}/trainees"),
+            Some(&doctor),
+            &json!({"trainee_id": trainee_id}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        member_ids(&app, &format!("{chart}/trainees"), &doctor).await,
+        vec![trainee_id.as_str()]
+    );
+    assert_eq!(
+        other_server.get(&chart, Some(&trainee)).await.0,
+        StatusCode::OK
+    );
+
+    // The trainee cannot unlink themselves; the care-team doctor can, and it holds everywhere.
+    let unlink = format!("{chart}/trainees/{trainee_id}");
+    assert_eq!(
+        app.delete(&unlink, Some(&trainee)).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.delete(&unlink, Some(&doctor)).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        other_server.get(&chart, Some(&trainee)).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        member_ids(&app, &format!("{chart}/trainees"), &doctor)
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        app.delete(&unlink, Some(&doctor)).await,
+        StatusCode::NO_CONTENT,
+        "unlinking again changes nothing"
+    );
+
+    // The patient takes the doctor off their care team: the doctor's access ends with it.
+    assert_eq!(
+        member_ids(&app, &format!("{chart}/care-team"), &patient).await,
+        vec![doctor_id.as_str()]
+    );
+    let leave = format!("{chart}/care-team/{doctor_id}");
+    assert_eq!(
+        app.delete(&leave, Some(&doctor)).await,
+        StatusCode::NOT_FOUND,
+        "a doctor does not decide who treats the patient"
+    );
+    assert_eq!(
+        app.delete(&leave, Some(&patient)).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        other_server
+            .get(&format!("{chart}/records"), Some(&doctor))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        member_ids(&app, &format!("{chart}/care-team"), &patient)
+            .await
+            .is_empty()
+    );
+    for action in ["trainee.unlink", "care_team.remove"] {
+        let entries = app
+            .audit(medvault_store::AuditFilter {
+                action: Some(action.into()),
+                patient_id: Some(patient_id.clone()),
+                ..Default::default()
+            })
+            .await;
+        assert!(!entries.is_empty(), "{action} audited");
+    }
+}

@@ -295,7 +295,14 @@ async fn the_audit_viewer_filters_and_shows_each_role_only_its_share() {
         StatusCode::NOT_FOUND
     );
 
-    for bad in ["?since=yesterday", "?limit=0", "?cursor=abc", "?limit=many"] {
+    for bad in [
+        "?since=yesterday",
+        "?until=2026-13-45",
+        "?limit=0",
+        "?cursor=abc",
+        "?limit=many",
+        "?outcome=maybe",
+    ] {
         let (status, error) = app.get(&format!("/api/v1/audit{bad}"), Some(&admin)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
         assert_eq!(error_code(&error), "invalid_input");

@@ -163,6 +163,20 @@ async fn doctors_link_trainees_grant_interns_and_break_the_glass_from_the_web() 
             && mine.html.contains("emergency")
             && mine.html.contains("Collapsed in the waiting room")
     );
+
+    // The patient takes their doctor off the care team from their chart; the doctor loses it.
+    let own_chart = patient.get(&format!("/patients/{patient_id}")).await;
+    let remove = format!("/patients/{patient_id}/care-team/{doctor_id}/remove");
+    assert!(own_chart.has_form(&remove), "a remove button per doctor");
+    let removed = patient.post(&remove, &[("csrf", &own_chart.csrf())]).await;
+    assert_eq!(
+        removed.location(),
+        Some(format!("/patients/{patient_id}?notice=care_team_removed").as_str())
+    );
+    assert_eq!(
+        doctor.get(&format!("/patients/{patient_id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -199,6 +213,17 @@ async fn admins_manage_accounts_grants_and_read_the_audit_trail_from_the_web() {
         )
         .await;
     assert_eq!(linked.location(), Some("/admin?notice=trainee_linked"));
+    let chart = admin.get(&format!("/patients/{patient_id}")).await;
+    let unlink = format!("/patients/{patient_id}/trainees/{trainee_id}/remove");
+    assert!(chart.has_form(&unlink), "an unlink button per trainee");
+    assert!(chart.body().contains("Test trainee"));
+    let unlinked = admin.post(&unlink, &[("csrf", &csrf)]).await;
+    assert_eq!(
+        unlinked.location(),
+        Some(format!("/patients/{patient_id}?notice=trainee_unlinked").as_str())
+    );
+    let chart = admin.get(&format!("/patients/{patient_id}")).await;
+    assert!(!chart.has_form(&unlink), "no longer linked");
     let granted = admin
         .post(
             "/admin/intern-grants",
@@ -275,8 +300,14 @@ async fn admins_manage_accounts_grants_and_read_the_audit_trail_from_the_web() {
         .await;
     assert_eq!(trail.status, StatusCode::OK);
     assert!(trail.html.contains("auth.login") && trail.html.contains("Test trainee"));
-    let bad = admin.get("/audit?since=last-tuesday").await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for bad in ["since=last-tuesday", "outcome=maybe", "limit=many"] {
+        let page = admin.get(&format!("/audit?{bad}")).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert!(
+            page.body().contains("quote this reference"),
+            "an error page: {bad}"
+        );
+    }
     assert_eq!(
         trainee.get("/audit").await.location(),
         Some("/staff/dashboard"),

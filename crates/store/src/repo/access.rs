@@ -58,6 +58,30 @@ pub fn link_trainee(
     Ok(true)
 }
 
+/// Ends a trainee's link to a patient. `false` if there was none.
+pub fn unlink_trainee(
+    conn: &mut DbConnection,
+    patient: PatientId,
+    trainee: UserId,
+) -> Result<bool, StoreError> {
+    let removed =
+        diesel::delete(trainee_links::table.find((patient.to_string(), trainee.to_string())))
+            .execute(conn)?;
+    Ok(removed == 1)
+}
+
+/// The trainees linked to a patient, earliest first.
+pub fn trainees_of(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<UserId>, StoreError> {
+    trainee_links::table
+        .filter(trainee_links::patient_id.eq(patient.to_string()))
+        .select(trainee_links::trainee_id)
+        .order(trainee_links::created_at.asc())
+        .load::<String>(conn)?
+        .iter()
+        .map(|id| parse("trainee_link", id))
+        .collect()
+}
+
 pub fn is_linked_trainee(
     conn: &mut DbConnection,
     patient: PatientId,

@@ -28,6 +28,17 @@ pub fn add(
     Ok(true)
 }
 
+/// Takes a doctor off a patient's care team. `false` if they were not on it.
+pub fn remove(
+    conn: &mut DbConnection,
+    patient: PatientId,
+    doctor: UserId,
+) -> Result<bool, StoreError> {
+    let removed = diesel::delete(care_team::table.find((patient.to_string(), doctor.to_string())))
+        .execute(conn)?;
+    Ok(removed == 1)
+}
+
 pub fn is_member(
     conn: &mut DbConnection,
     patient: PatientId,
