@@ -78,6 +78,6 @@ run() {
 
 run "record list (GET, 20 per page)" -H "authorization: Bearer $patient" \
   "$base/api/v1/patients/$patient_id/records?limit=20"
-BENCH_TOKEN=$doctor run "record create (POST)" -s bench/create-record.lua \
+run "record create (POST)" -s bench/create-record.lua \
   -H "authorization: Bearer $doctor" "$base/api/v1/patients/$patient_id/records"
 BENCH_USERS=$users run "login (POST, Argon2id, $users users)" -s bench/login.lua "$base/api/v1/auth/login"
