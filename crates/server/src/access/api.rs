@@ -17,6 +17,7 @@ use crate::auth::ApiCaller;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::json::ApiJson;
 use crate::patients::api::MemberView;
+use crate::patients::ties::{self, Tie};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -81,7 +82,8 @@ async fn linked_trainees(
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
 ) -> AppResult<Json<ListBody<MemberView>>> {
-    let trainees = super::linked_trainees(&state, caller.actor, &meta, path_id(&id)?).await?;
+    let patient = path_id(&id)?;
+    let trainees = ties::members(&state, caller.actor, &meta, patient, Tie::TraineeLink).await?;
     Ok(MemberView::list(trainees))
 }
 
@@ -97,7 +99,15 @@ async fn unlink_trainee(
     Path((id, trainee_id)): Path<(String, String)>,
 ) -> AppResult<StatusCode> {
     let (patient, trainee) = (path_id(&id)?, path_id(&trainee_id)?);
-    super::unlink_trainee(&state, caller.actor, &meta, patient, trainee).await?;
+    ties::end(
+        &state,
+        caller.actor,
+        &meta,
+        patient,
+        trainee,
+        Tie::TraineeLink,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

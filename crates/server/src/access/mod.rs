@@ -11,7 +11,7 @@ use medvault_store::repo::access::{self, EmergencyAccess, InternGrant};
 use crate::app::AppState;
 use crate::audit::{Denial, Event, RequestMeta};
 use crate::error::AppError;
-use crate::patients::{Member, Subject, active_user_with_role, authorize, named};
+use crate::patients::{Subject, active_user_with_role, authorize};
 
 fn duration(std: std::time::Duration) -> Result<Duration, AppError> {
     Duration::from_std(std).map_err(|e| AppError::Internal(e.into()))
@@ -48,61 +48,6 @@ pub async fn link_trainee(
                 .patient(patient);
             uc.record(conn, event)?;
             Ok(linked)
-        })
-        .await
-}
-
-/// The trainees linked to a patient: for an admin, or a doctor with the patient in their care.
-pub async fn linked_trainees(
-    state: &AppState,
-    actor: Actor,
-    meta: &RequestMeta,
-    patient: PatientId,
-) -> Result<Vec<Member>, AppError> {
-    state
-        .run(actor, meta, move |conn, uc| {
-            authorize(
-                conn,
-                &actor,
-                patient,
-                Action::LinkTrainee,
-                Subject::new("trainee_link"),
-                uc.now,
-            )?;
-            let linked = access::trainees_of(conn, patient)?;
-            let trainees = named(conn, linked)?;
-            let event = Event::success(&actor, "trainee.list", "trainee_link").patient(patient);
-            uc.record(conn, event)?;
-            Ok(trainees)
-        })
-        .await
-}
-
-/// Ends a trainee's link to a patient: their access ends at once, on every server. Answers
-/// alike whether or not they were linked; `true` if they were.
-pub async fn unlink_trainee(
-    state: &AppState,
-    actor: Actor,
-    meta: &RequestMeta,
-    patient: PatientId,
-    trainee: UserId,
-) -> Result<bool, AppError> {
-    state
-        .run(actor, meta, move |conn, uc| {
-            authorize(
-                conn,
-                &actor,
-                patient,
-                Action::LinkTrainee,
-                Subject::id("trainee_link", trainee),
-                uc.now,
-            )?;
-            let unlinked = access::unlink_trainee(conn, patient, trainee)?;
-            let event = Event::success(&actor, "trainee.unlink", "trainee_link")
-                .resource(trainee)
-                .patient(patient);
-            uc.record(conn, event)?;
-            Ok(unlinked)
         })
         .await
 }

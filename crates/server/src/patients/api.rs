@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ChartInput, Member};
+use super::ChartInput;
+use super::ties::{self, Member, Tie};
 use crate::api::{ListBody, PageParams, Paging, path_id, timestamp};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
@@ -182,7 +183,7 @@ async fn care_team(
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
 ) -> AppResult<Json<ListBody<MemberView>>> {
-    let members = super::care_team_of(&state, caller.actor, &meta, path_id(&id)?).await?;
+    let members = ties::members(&state, caller.actor, &meta, path_id(&id)?, Tie::CareTeam).await?;
     Ok(MemberView::list(members))
 }
 
@@ -198,6 +199,6 @@ async fn remove_care_team_member(
     Path((id, doctor_id)): Path<(String, String)>,
 ) -> AppResult<StatusCode> {
     let (patient, doctor) = (path_id(&id)?, path_id(&doctor_id)?);
-    super::remove_from_care_team(&state, caller.actor, &meta, patient, doctor).await?;
+    ties::end(&state, caller.actor, &meta, patient, doctor, Tie::CareTeam).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,7 @@
 //! Patient charts and care teams: the use cases. Every one asks the policy first.
 
 pub mod api;
+pub mod ties;
 
 use chrono::NaiveDateTime;
 use medvault_domain::policy::{self, Action, Decision, Relation};
@@ -236,84 +237,6 @@ pub async fn add_to_care_team(
                 .patient(patient);
             uc.record(conn, event)?;
             Ok(added)
-        })
-        .await
-}
-
-/// Someone tied to a chart (a care-team doctor, a linked trainee), named.
-pub struct Member {
-    pub user_id: UserId,
-    pub name: String,
-}
-
-/// Names the users in `ids`, keeping their order.
-pub fn named(conn: &mut DbConnection, ids: Vec<UserId>) -> Result<Vec<Member>, AppError> {
-    let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    let names: std::collections::HashMap<String, String> =
-        users::names(conn, &keys)?.into_iter().collect();
-    Ok(ids
-        .into_iter()
-        .zip(keys)
-        .map(|(user_id, key)| Member {
-            user_id,
-            name: names.get(&key).cloned().unwrap_or_default(),
-        })
-        .collect())
-}
-
-/// The doctors on a patient's care team, for whoever may see the chart.
-pub async fn care_team_of(
-    state: &AppState,
-    actor: Actor,
-    meta: &RequestMeta,
-    patient: PatientId,
-) -> Result<Vec<Member>, AppError> {
-    state
-        .run(actor, meta, move |conn, uc| {
-            let granted = authorize(
-                conn,
-                &actor,
-                patient,
-                Action::ReadChart,
-                Subject::new("care_team"),
-                uc.now,
-            )?;
-            let doctors = care_team::members(conn, patient)?;
-            let members = named(conn, doctors)?;
-            let event = Event::success(&actor, "care_team.read", "care_team")
-                .patient(patient)
-                .emergency(granted.emergency());
-            uc.record(conn, event)?;
-            Ok(members)
-        })
-        .await
-}
-
-/// Takes a doctor off a patient's care team: their access through it ends at once, on every
-/// server. Answers alike whether or not they were on it; `true` if they were.
-pub async fn remove_from_care_team(
-    state: &AppState,
-    actor: Actor,
-    meta: &RequestMeta,
-    patient: PatientId,
-    doctor: UserId,
-) -> Result<bool, AppError> {
-    state
-        .run(actor, meta, move |conn, uc| {
-            authorize(
-                conn,
-                &actor,
-                patient,
-                Action::AssignCareTeam,
-                Subject::id("care_team", doctor),
-                uc.now,
-            )?;
-            let removed = care_team::remove(conn, patient, doctor)?;
-            let event = Event::success(&actor, "care_team.remove", "care_team")
-                .resource(doctor)
-                .patient(patient);
-            uc.record(conn, event)?;
-            Ok(removed)
         })
         .await
 }

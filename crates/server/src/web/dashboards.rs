@@ -21,7 +21,8 @@ use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
 use crate::error::AppError;
-use crate::{access, api, audit_log, patients, records};
+use crate::patients::ties::{self, Tie};
+use crate::{api, audit_log, patients, records};
 
 /// How many items a dashboard shows.
 const DASHBOARD_ITEMS: usize = 200;
@@ -170,9 +171,9 @@ pub async fn chart(
             Some(record_rows(&page.items, None))
         };
         let may = |action| policy::decide(&caller.actor, action, granted.relation).is_allowed();
-        let care_team = patients::care_team_of(&state, caller.actor, &meta, id).await?;
+        let care_team = ties::members(&state, caller.actor, &meta, id, Tie::CareTeam).await?;
         let trainees = if may(Action::LinkTrainee) {
-            let linked = access::linked_trainees(&state, caller.actor, &meta, id).await?;
+            let linked = ties::members(&state, caller.actor, &meta, id, Tie::TraineeLink).await?;
             Some(linked.into_iter().map(MemberRow::from).collect())
         } else {
             None

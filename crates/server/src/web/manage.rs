@@ -24,6 +24,7 @@ use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller, service};
 use crate::error::AppError;
 use crate::http::json::ApiQuery;
+use crate::patients::ties::{self, Tie};
 use crate::{access, audit_log, patients, users};
 
 /// Redirects after a form: to `to` with a notice on success, to an error page otherwise.
@@ -203,9 +204,16 @@ pub async fn unlink_trainee(
     let outcome = async {
         csrf.check(&form.csrf)?;
         let (patient, trainee) = (path_id(&id)?, path_id(&trainee)?);
-        access::unlink_trainee(&state, caller.actor, &meta, patient, trainee)
-            .await
-            .map(|_| ())
+        ties::end(
+            &state,
+            caller.actor,
+            &meta,
+            patient,
+            trainee,
+            Tie::TraineeLink,
+        )
+        .await
+        .map(|_| ())
     };
     after(
         outcome.await,
@@ -225,7 +233,7 @@ pub async fn remove_care_team_member(
     let outcome = async {
         csrf.check(&form.csrf)?;
         let (patient, doctor) = (path_id(&id)?, path_id(&doctor)?);
-        patients::remove_from_care_team(&state, caller.actor, &meta, patient, doctor)
+        ties::end(&state, caller.actor, &meta, patient, doctor, Tie::CareTeam)
             .await
             .map(|_| ())
     };

@@ -5,7 +5,7 @@ use medvault_store::{Patient, Record};
 
 use crate::audit_log::AuditQuery;
 use crate::auth::Caller;
-use crate::patients::Member;
+use crate::patients::ties::Member;
 
 /// What every page shows around its content: the signed-in bar and one notice or error.
 #[derive(Default)]
