@@ -181,6 +181,69 @@ async fn sql_and_html_are_stored_verbatim_and_shown_escaped() {
     }
 }
 
+#[tokio::test]
+async fn markup_in_charts_reasons_and_filters_is_shown_as_text() {
+    let app = TestApp::spawn().await;
+    let (_, doctor) = app.doctor("dr.markup@example.org").await;
+    let chart_name = "<b onmouseover=alert(1)>Eve</b> O'Brien; --";
+    let (status, chart) = app
+        .post(
+            "/api/v1/patients",
+            Some(&doctor),
+            &json!({"name": chart_name, "birth_date": "1990-01-02", "sex": "female"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{chart}");
+    assert_eq!(chart["name"], chart_name);
+    let chart_id = chart["id"].as_str().expect("id").to_owned();
+
+    let (_, stranger) = app.doctor("dr.er-markup@example.org").await;
+    let reason = "<script>alert('reason')</script> unconscious, \"urgent\"";
+    let (status, opened) = app
+        .post(
+            &format!("/api/v1/patients/{chart_id}/emergency-access"),
+            Some(&stranger),
+            &json!({"reason": reason}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    assert_eq!(opened["reason"], reason);
+
+    let mut admin = crate::web::WebSession::new(&app);
+    admin
+        .sign_in(crate::helpers::ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD)
+        .await;
+    let filter = "<script>alert('filter')</script>";
+    let pages = [
+        admin.get("/admin").await,
+        admin.get(&format!("/patients/{chart_id}")).await,
+        admin
+            .get(&format!(
+                "/audit?action={}",
+                filter.replace('<', "%3C").replace('>', "%3E")
+            ))
+            .await,
+    ];
+    for page in &pages {
+        assert_eq!(page.status, StatusCode::OK);
+        let body = page.body();
+        assert!(!body.contains("<script>alert"), "no live script");
+        assert!(!body.contains("<b onmouseover"), "no live markup");
+    }
+    assert!(
+        unescape_html(pages[0].body()).contains(reason),
+        "the reason, as text"
+    );
+    assert!(
+        unescape_html(pages[1].body()).contains(chart_name),
+        "the name, as text"
+    );
+    assert!(
+        unescape_html(pages[2].body()).contains(filter),
+        "the filter, as text"
+    );
+}
+
 /// Decodes the character references an HTML escaper may produce.
 fn unescape_html(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
