@@ -115,6 +115,7 @@ async fn unlink_trainee(
 pub struct GrantBody {
     pub intern_id: String,
     /// The shift's length in hours, from now (default 8, at most 12 unless configured).
+    #[schema(exclusive_minimum = 0)]
     pub hours: Option<f64>,
 }
 
@@ -205,6 +206,7 @@ async fn end_grant(
 #[derive(Deserialize, ToSchema)]
 pub struct BreakGlassBody {
     /// Why the chart must be opened now: 10 to 500 characters, kept in the audit trail.
+    #[schema(min_length = 10, max_length = 500)]
     pub reason: String,
 }
 

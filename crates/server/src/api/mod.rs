@@ -70,6 +70,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
     /// The `next` value of the previous page.
     pub cursor: Option<String>,

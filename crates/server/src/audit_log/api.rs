@@ -3,13 +3,13 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use medvault_store::AuditRow;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{Access, AuditQuery, paging};
-use crate::api::{ListBody, path_id, timestamp};
+use crate::api::{ListBody, PageParams, path_id, timestamp};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::ApiCaller;
@@ -106,23 +106,16 @@ impl From<Access> for AccessView {
     }
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ReportQuery {
-    pub cursor: Option<String>,
-    pub limit: Option<usize>,
-}
-
 /// Who accessed a chart and when: for the patient (and their care team and admins).
 #[utoipa::path(get, path = "/patients/{id}/access-report", tag = "audit", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Patient id"), ReportQuery),
+    params(("id" = String, Path, description = "Patient id"), PageParams),
     responses((status = 200, body = ListBody<AccessView>), (status = 404, body = ErrorBody)))]
 async fn access_report(
     State(state): State<AppState>,
     meta: RequestMeta,
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
-    ApiQuery(query): ApiQuery<ReportQuery>,
+    ApiQuery(query): ApiQuery<PageParams>,
 ) -> AppResult<Json<ListBody<AccessView>>> {
     let (before, limit) = paging(query.cursor.as_deref(), query.limit)?;
     let page =

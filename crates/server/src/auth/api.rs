@@ -27,10 +27,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterBody {
-    #[schema(example = "ana@example.org")]
+    #[schema(example = "ana@example.org", max_length = 254)]
     pub email: String,
     /// 12 to 256 characters, any Unicode.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// `patient` or `doctor`.
     #[schema(example = "patient")]
@@ -158,6 +160,7 @@ async fn me(ApiCaller(caller): ApiCaller) -> Json<MeView> {
 pub struct ChangePasswordBody {
     pub current_password: String,
     /// 12 to 256 characters.
+    #[schema(min_length = 12, max_length = 256)]
     pub new_password: String,
 }
 

@@ -72,6 +72,7 @@ async fn list(
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewPatientBody {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// `YYYY-MM-DD`.
     #[schema(example = "1984-03-09")]

@@ -51,8 +51,10 @@ impl From<Record> for RecordView {
 #[derive(Deserialize, ToSchema)]
 pub struct NewRecordBody {
     /// 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// 1 to 50,000 characters; line breaks kept.
+    #[schema(min_length = 1, max_length = 50000)]
     pub notes: String,
 }
 

@@ -28,10 +28,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewUserBody {
+    #[schema(max_length = 254)]
     pub email: String,
+    /// 12 to 256 characters, any Unicode.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
-    /// Any role: `admin`, `doctor` or `patient`.
+    /// Any role: `admin`, `doctor`, `trainee`, `intern` or `patient`.
+    #[schema(example = "trainee")]
     pub role: String,
 }
 
@@ -142,6 +147,7 @@ async fn reactivate(
 #[derive(Deserialize, ToSchema)]
 pub struct PasswordBody {
     /// 12 to 256 characters.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
 }
 

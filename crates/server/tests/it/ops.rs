@@ -97,6 +97,16 @@ async fn the_openapi_document_describes_the_stable_core() {
             "{method} {path} missing"
         );
     }
+    // The rules on values are in the document, for clients to check before they send.
+    let register = &doc["components"]["schemas"]["RegisterBody"]["properties"];
+    assert_eq!(register["password"]["minLength"], 12, "{register}");
+    assert_eq!(register["password"]["maxLength"], 256);
+    let list = &paths["/api/v1/patients"]["get"]["parameters"];
+    let limit = list
+        .as_array()
+        .and_then(|params| params.iter().find(|p| p["name"] == "limit"))
+        .expect("a limit parameter");
+    assert_eq!(limit["schema"]["maximum"], 200, "{limit}");
     let docs = app.http.get(app.url("/docs")).send().await.expect("sent");
     assert_eq!(docs.status(), StatusCode::OK);
     let page = docs.text().await.expect("text");
