@@ -110,12 +110,13 @@ pub async fn patient(
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
     csrf: Csrf,
+    Query(query): Query<NoticeQuery>,
 ) -> Response {
     if caller.actor.role != Role::Patient {
         return wrong_role(&caller);
     }
     let page = async {
-        let (chart, own_records, accesses) = match caller.actor.patient_id {
+        let (chart, own_records, accesses, care_team) = match caller.actor.patient_id {
             Some(own) => {
                 let chart = patients::get(&state, caller.actor, &meta, own).await?.chart;
                 let page = records::list_for_patient(
@@ -134,17 +135,28 @@ pub async fn patient(
                     .iter()
                     .map(|access| AccessRow::new(&access.row, access.actor_name.as_deref()))
                     .collect();
-                (Some(PatientRow::from(&chart)), page.items, accesses)
+                let doctors =
+                    ties::members(&state, caller.actor, &meta, own, Tie::CareTeam).await?;
+                let care_team = doctors.into_iter().map(MemberRow::from).collect();
+                (
+                    Some(PatientRow::from(&chart)),
+                    page.items,
+                    accesses,
+                    care_team,
+                )
             }
-            None => (None, Vec::new(), Vec::new()),
+            None => (None, Vec::new(), Vec::new(), Vec::new()),
         };
         Ok::<_, AppError>(render(&PatientDashboard {
-            chrome: Chrome::signed_in(&caller, csrf.token()),
+            chrome: Chrome::signed_in(&caller, csrf.token())
+                .notice(notice(query.notice.as_deref())),
+            csrf: csrf.token().to_owned(),
             me_name: caller.name.clone(),
             me_email: caller.email.clone(),
             chart,
             records: record_rows(&own_records, None),
             accesses,
+            care_team,
         }))
     };
     page.await.unwrap_or_else(AppError::into_response_html)

@@ -222,6 +222,38 @@ pub async fn unlink_trainee(
     )
 }
 
+/// Where a change to a chart's ties leads back to: the patient's own dashboard, or the chart.
+fn back_to_chart(caller: &Caller, patient: &str) -> String {
+    if caller.actor.role == Role::Patient {
+        "/patient/dashboard".to_owned()
+    } else {
+        format!("/patients/{patient}")
+    }
+}
+
+pub async fn add_care_team_member(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    Path(id): Path<String>,
+    WebForm(form): WebForm<EmailForm>,
+) -> Response {
+    let outcome = async {
+        csrf.check(&form.csrf)?;
+        let patient = path_id(&id)?;
+        let doctor = user_by_email(&state, &form.email, "email", "is not an active doctor").await?;
+        patients::add_to_care_team(&state, caller.actor, &meta, patient, doctor)
+            .await
+            .map(|_| ())
+    };
+    after(
+        outcome.await,
+        &back_to_chart(&caller, &id),
+        "care_team_added",
+    )
+}
+
 pub async fn remove_care_team_member(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -239,7 +271,7 @@ pub async fn remove_care_team_member(
     };
     after(
         outcome.await,
-        &format!("/patients/{id}"),
+        &back_to_chart(&caller, &id),
         "care_team_removed",
     )
 }

@@ -44,6 +44,7 @@ pub fn routes() -> Listed {
             "/patients/{id}/trainees/{trainee_id}/remove",
             manage::unlink_trainee,
         )
+        .post("/patients/{id}/care-team", manage::add_care_team_member)
         .post(
             "/patients/{id}/care-team/{doctor_id}/remove",
             manage::remove_care_team_member,

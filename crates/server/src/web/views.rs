@@ -160,11 +160,14 @@ pub struct RecordCreatePage {
 #[template(path = "patient_dashboard.html")]
 pub struct PatientDashboard {
     pub chrome: Chrome,
+    pub csrf: String,
     pub me_name: String,
     pub me_email: String,
     pub chart: Option<PatientRow>,
     pub records: Vec<RecordRow>,
     pub accesses: Vec<AccessRow>,
+    /// The doctors the patient has chosen, or an admin assigned.
+    pub care_team: Vec<MemberRow>,
 }
 
 #[derive(Template)]
@@ -342,6 +345,7 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "trainee_linked" => "Trainee linked to the patient.",
         "trainee_unlinked" => "Trainee unlinked. Their access to this chart has ended.",
         "care_team_removed" => "Doctor taken off the care team. Their access has ended.",
+        "care_team_added" => "Doctor added to the care team.",
         "intern_granted" => "Intern granted access for the shift.",
         "grant_ended" => "Grant ended. The intern has lost access.",
         "user_deactivated" => "User deactivated. Their sessions have ended.",

@@ -224,6 +224,7 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
                 ("trainee_unrelated", ids["trainee:unrelated"].to_string()),
                 ("intern_unrelated", ids["intern:unrelated"].to_string()),
                 ("patient_email", format!("patient-own.{n}@matrix.test")),
+                ("doctor_email", format!("doctor-unrelated.{n}@matrix.test")),
                 (
                     "trainee_email",
                     format!("trainee-unrelated.{n}@matrix.test"),

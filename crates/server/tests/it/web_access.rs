@@ -15,7 +15,7 @@ async fn doctors_link_trainees_grant_interns_and_break_the_glass_from_the_web() 
     let (stranger_id, _) = app.patient("stranger@example.org").await;
     app.staff("web-trainee@example.org", "trainee").await;
     app.staff("web-intern@example.org", "intern").await;
-    app.doctor("dr.er-web@example.org").await;
+    let (er_id, _) = app.doctor("dr.er-web@example.org").await;
 
     let mut doctor = WebSession::new(&app);
     doctor.sign_in("dr.web-lead@example.org", PASSWORD).await;
@@ -164,18 +164,45 @@ async fn doctors_link_trainees_grant_interns_and_break_the_glass_from_the_web() 
             && mine.html.contains("Collapsed in the waiting room")
     );
 
-    // The patient takes their doctor off the care team from their chart; the doctor loses it.
-    let own_chart = patient.get(&format!("/patients/{patient_id}")).await;
+    // The patient takes their doctor off the care team from their dashboard; the doctor loses
+    // the chart at once. Then they choose another doctor by email.
     let remove = format!("/patients/{patient_id}/care-team/{doctor_id}/remove");
-    assert!(own_chart.has_form(&remove), "a remove button per doctor");
-    let removed = patient.post(&remove, &[("csrf", &own_chart.csrf())]).await;
+    assert!(mine.has_form(&remove), "a remove button per doctor");
+    let removed = patient.post(&remove, &[("csrf", &mine.csrf())]).await;
     assert_eq!(
         removed.location(),
-        Some(format!("/patients/{patient_id}?notice=care_team_removed").as_str())
+        Some("/patient/dashboard?notice=care_team_removed")
     );
     assert_eq!(
         doctor.get(&format!("/patients/{patient_id}")).await.status,
         StatusCode::NOT_FOUND
+    );
+    let add = format!("/patients/{patient_id}/care-team");
+    assert!(mine.has_form(&add), "a form to add a doctor");
+    let not_a_doctor = patient
+        .post(
+            &add,
+            &[("csrf", &mine.csrf()), ("email", "web-trainee@example.org")],
+        )
+        .await;
+    assert_eq!(not_a_doctor.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let added = patient
+        .post(
+            &add,
+            &[("csrf", &mine.csrf()), ("email", "dr.er-web@example.org")],
+        )
+        .await;
+    assert_eq!(
+        added.location(),
+        Some("/patient/dashboard?notice=care_team_added")
+    );
+    let mine = patient
+        .get("/patient/dashboard?notice=care_team_added")
+        .await;
+    assert!(mine.body().contains("Doctor added to the care team."));
+    assert!(
+        mine.has_form(&format!("/patients/{patient_id}/care-team/{er_id}/remove")),
+        "the new doctor is listed"
     );
 }
 
