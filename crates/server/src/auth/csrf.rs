@@ -58,14 +58,7 @@ impl Csrf {
     }
 
     pub fn check(&self, submitted: &str) -> Result<(), AppError> {
-        // Constant-time: a timing difference must not reveal how much of a guess was right.
-        let same = submitted.len() == self.expected.len()
-            && submitted
-                .bytes()
-                .zip(self.expected.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if same {
+        if super::keys::same_secret(submitted.as_bytes(), self.expected.as_bytes()) {
             Ok(())
         } else {
             Err(AppError::Forbidden {

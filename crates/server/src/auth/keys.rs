@@ -39,6 +39,12 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// Whether two byte strings are equal, taking as long whatever their content: a timing
+/// difference must not reveal how much of a guessed secret was right.
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// `n` random bytes from the operating system, as URL-safe base64.
 pub fn random_token(n: usize) -> anyhow::Result<String> {
     let mut bytes = vec![0u8; n];

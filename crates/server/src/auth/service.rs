@@ -319,10 +319,10 @@ pub async fn logout(state: &AppState, meta: &RequestMeta, caller: &Caller) -> Re
 
 /// The caller behind an API token, if its session is live.
 pub async fn resolve_token(state: &AppState, token: &str) -> Result<Option<Caller>, AppError> {
-    let Some(session) = state.tokens.session_of(token) else {
+    let now = state.now();
+    let Some(session) = state.tokens.session_of(token, now.and_utc().timestamp()) else {
         return Ok(None);
     };
-    let now = state.now();
     state
         .read(move |conn| caller_for(conn, SessionKey::Id(session), now, None))
         .await

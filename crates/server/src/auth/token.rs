@@ -1,12 +1,21 @@
-//! API bearer tokens: HS256 JWTs that carry the session id. The token alone is never enough: the
-//! session it names must be live in the database, so logout and deactivation take effect at once.
+//! API bearer tokens: HS256 JSON Web Tokens (RFC 7519) that carry the session id. The token alone
+//! is never enough: the session it names must be live in the database, so logout and
+//! deactivation take effect at once.
+//!
+//! MedVault signs and checks one algorithm with one key, which takes a few lines over HMAC. A
+//! general JWT library would bring every other algorithm into the build (RSA among them, under an
+//! open timing advisory) and a header whose `alg` must be distrusted; here the header must be
+//! exactly the one MedVault writes.
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use medvault_domain::{SessionId, UserId};
 use serde::{Deserialize, Serialize};
 
+use super::keys::{hmac_sha256, same_secret};
 use crate::error::AppError;
 
+const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 const ISSUER: &str = "medvault";
 
 #[derive(Serialize, Deserialize)]
@@ -19,24 +28,20 @@ struct Claims {
 }
 
 pub struct TokenCodec {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
+    key: [u8; 32],
+    /// The encoded header, the same in every token.
+    header: String,
 }
 
 impl TokenCodec {
     pub fn new(key: &[u8; 32]) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-        validation.leeway = 0;
         TokenCodec {
-            encoding: EncodingKey::from_secret(key),
-            decoding: DecodingKey::from_secret(key),
-            validation,
+            key: *key,
+            header: URL_SAFE_NO_PAD.encode(HEADER),
         }
     }
 
+    /// A token for `session`, valid from `issued_at` until `expires_at` (Unix seconds).
     pub fn issue(
         &self,
         user: UserId,
@@ -51,14 +56,30 @@ impl TokenCodec {
             iat: issued_at,
             exp: expires_at,
         };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("token signing failed: {e}")))
+        let payload = serde_json::to_vec(&claims)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("token encoding failed: {e}")))?;
+        let signed = format!("{}.{}", self.header, URL_SAFE_NO_PAD.encode(payload));
+        let signature = hmac_sha256(&self.key, signed.as_bytes());
+        Ok(format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature)))
     }
 
-    /// The session a well-signed, unexpired token names.
-    pub fn session_of(&self, token: &str) -> Option<SessionId> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
-        data.claims.sid.parse().ok()
+    /// The session a token names, if MedVault signed it and it has not expired at `now` (Unix
+    /// seconds).
+    pub fn session_of(&self, token: &str, now: i64) -> Option<SessionId> {
+        let (signed, signature) = token.rsplit_once('.')?;
+        let (header, payload) = signed.split_once('.')?;
+        if header != self.header {
+            return None;
+        }
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        if !same_secret(&hmac_sha256(&self.key, signed.as_bytes()), &signature) {
+            return None;
+        }
+        let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        if claims.iss != ISSUER || now >= claims.exp {
+            return None;
+        }
+        claims.sid.parse().ok()
     }
 }
 
@@ -66,37 +87,52 @@ impl TokenCodec {
 mod tests {
     use super::*;
 
-    fn now() -> i64 {
-        chrono::Utc::now().timestamp()
+    const NOW: i64 = 1_800_000_000;
+
+    fn codec(key: u8) -> TokenCodec {
+        TokenCodec::new(&[key; 32])
     }
 
     #[test]
     fn tokens_name_their_session_until_they_expire() {
-        let codec = TokenCodec::new(&[7; 32]);
+        let codec = codec(7);
         let session = SessionId::new();
         let token = codec
-            .issue(UserId::new(), session, now(), now() + 60)
+            .issue(UserId::new(), session, NOW, NOW + 60)
             .expect("signed");
-        assert_eq!(codec.session_of(&token), Some(session));
-        let expired = codec
-            .issue(UserId::new(), session, now() - 120, now() - 60)
-            .expect("signed");
-        assert_eq!(codec.session_of(&expired), None);
+        assert_eq!(codec.session_of(&token, NOW), Some(session));
+        assert_eq!(codec.session_of(&token, NOW + 59), Some(session));
+        assert_eq!(codec.session_of(&token, NOW + 60), None, "expired at exp");
     }
 
     #[test]
     fn tokens_from_another_key_or_tampered_are_refused() {
-        let ours = TokenCodec::new(&[7; 32]);
-        let theirs = TokenCodec::new(&[8; 32]);
-        let token = theirs
-            .issue(UserId::new(), SessionId::new(), now(), now() + 60)
+        let ours = codec(7);
+        let token = codec(8)
+            .issue(UserId::new(), SessionId::new(), NOW, NOW + 60)
             .expect("signed");
-        assert_eq!(ours.session_of(&token), None);
-        assert_eq!(ours.session_of("not.a.token"), None);
-        let mut good = ours
-            .issue(UserId::new(), SessionId::new(), now(), now() + 60)
+        assert_eq!(ours.session_of(&token, NOW), None);
+        for junk in ["", "not.a.token", "a.b", "..", "a.b.c.d"] {
+            assert_eq!(ours.session_of(junk, NOW), None, "{junk:?}");
+        }
+        let good = ours
+            .issue(UserId::new(), SessionId::new(), NOW, NOW + 60)
             .expect("signed");
-        good.push('x');
-        assert_eq!(ours.session_of(&good), None);
+        assert_eq!(ours.session_of(&format!("{good}x"), NOW), None);
+        // A longer life, a stripped signature or another algorithm in the header: all refused.
+        let (header, rest) = good.split_once('.').expect("three parts");
+        let (payload, _) = rest.split_once('.').expect("three parts");
+        let claims = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).expect("base64"))
+            .expect("utf-8")
+            .replace(&(NOW + 60).to_string(), &(NOW + 6000).to_string());
+        let forged = format!(
+            "{header}.{}.{}",
+            URL_SAFE_NO_PAD.encode(claims),
+            &good[good.rfind('.').expect("dot") + 1..]
+        );
+        assert_eq!(ours.session_of(&forged, NOW + 100), None);
+        assert_eq!(ours.session_of(&format!("{header}.{payload}."), NOW), None);
+        let none = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        assert_eq!(ours.session_of(&format!("{none}.{payload}."), NOW), None);
     }
 }
