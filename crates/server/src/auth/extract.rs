@@ -45,7 +45,13 @@ pub struct WebCaller(pub Caller);
 
 /// Sends the browser to sign in; anything else that failed is an error page.
 pub enum WebAuthRejection {
+    /// No session cookie at all.
     SignIn,
+    /// A cookie whose session has ended (timed out, signed out elsewhere, ended by an admin):
+    /// the cookie is dropped and the sign-in page says why.
+    SessionEnded {
+        secure: bool,
+    },
     Failed(AppError),
 }
 
@@ -53,6 +59,12 @@ impl IntoResponse for WebAuthRejection {
     fn into_response(self) -> Response {
         match self {
             WebAuthRejection::SignIn => Redirect::to("/login").into_response(),
+            WebAuthRejection::SessionEnded { secure } => {
+                let clear = cookies::set(Cookie::Session, "", 0, secure);
+                let mut response = Redirect::to("/login?notice=session_ended").into_response();
+                response.headers_mut().insert(header::SET_COOKIE, clear);
+                response
+            }
             WebAuthRejection::Failed(error) => error.into_response_html(),
         }
     }
@@ -75,7 +87,9 @@ impl FromRequestParts<AppState> for WebCaller {
             .await
             .map_err(WebAuthRejection::Failed)?
             .map(WebCaller)
-            .ok_or(WebAuthRejection::SignIn)
+            .ok_or(WebAuthRejection::SessionEnded {
+                secure: state.config.secure_cookies,
+            })
     }
 }
 

@@ -339,6 +339,7 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "user_approved" => "User approved.",
         "assigned" => "Doctor assigned to the patient.",
         "signed_out" => "You are signed out.",
+        "session_ended" => "Your session has ended. Please sign in again.",
         "emergency_opened" => {
             "Emergency access open. Every view is recorded and reported to the patient."
         }

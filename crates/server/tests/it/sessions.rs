@@ -20,21 +20,33 @@ async fn web_sessions_end_after_thirty_idle_minutes_and_polling_does_not_count()
         StatusCode::OK,
         "29 idle minutes are fine"
     );
-    // A page polling in the background does not keep the session alive...
+    // A page polling in the background does not keep the session alive: 30 minutes after the
+    // last real request, the poll itself finds it over.
+    let mut polls = Vec::new();
     for _ in 0..3 {
         app.clock.advance(Duration::minutes(10));
         let polled = web
             .get_with("/patient/dashboard", &[("x-medvault-background", "1")])
             .await;
+        polls.push(polled.status);
         if polled.status != StatusCode::OK {
+            assert_eq!(polled.location(), Some("/login?notice=session_ended"));
             break;
         }
     }
-    // ...so 30 minutes after the last real request, it is over.
+    assert_eq!(
+        polls,
+        [StatusCode::OK, StatusCode::OK, StatusCode::SEE_OTHER],
+        "alive at 10 and 20 minutes of polling, over at 30"
+    );
+    // The dead cookie is dropped, and the sign-in page says why it is back.
+    assert!(!web.has_session_cookie(), "the cookie is cleared");
     assert_eq!(
         web.get("/patient/dashboard").await.location(),
         Some("/login")
     );
+    let login = web.get("/login?notice=session_ended").await;
+    assert!(login.body().contains("Your session has ended"));
 }
 
 #[tokio::test]
@@ -50,7 +62,7 @@ async fn web_sessions_end_twelve_hours_after_sign_in_however_active() {
     app.clock.advance(Duration::minutes(20));
     assert_eq!(
         web.get("/patient/dashboard").await.location(),
-        Some("/login"),
+        Some("/login?notice=session_ended"),
         "past 12 hours"
     );
 }

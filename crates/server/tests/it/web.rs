@@ -65,6 +65,10 @@ impl<'a> WebSession<'a> {
         }
     }
 
+    pub fn has_session_cookie(&self) -> bool {
+        self.cookies.contains_key("mv_session")
+    }
+
     fn cookie_header(&self) -> String {
         self.cookies
             .iter()
@@ -237,7 +241,7 @@ async fn register_sign_in_write_and_read_through_the_web_forms() {
     patient.cookies = stolen;
     assert_eq!(
         patient.get("/patient/dashboard").await.location(),
-        Some("/login")
+        Some("/login?notice=session_ended")
     );
 }
 

@@ -116,7 +116,7 @@ async fn doctors_link_trainees_grant_interns_and_break_the_glass_from_the_web() 
             .get(&format!("/patients/{patient_id}"))
             .await
             .location(),
-        Some("/login")
+        Some("/login?notice=session_ended")
     );
 
     // Another doctor breaks the glass; the chart says so, and so does the patient's dashboard.
@@ -290,7 +290,7 @@ async fn admins_manage_accounts_grants_and_read_the_audit_trail_from_the_web() {
     );
     assert_eq!(
         trainee.get("/staff/dashboard").await.location(),
-        Some("/login"),
+        Some("/login?notice=session_ended"),
         "signed out at once"
     );
     let reactivated = admin
@@ -385,6 +385,6 @@ async fn anyone_changes_their_own_password_from_the_web() {
     );
     assert_eq!(
         other_device.get("/patient/dashboard").await.location(),
-        Some("/login")
+        Some("/login?notice=session_ended")
     );
 }
