@@ -110,7 +110,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             match check {
                 ChainCheck::Intact { entries } => {
                     println!(
-                        "Audit trail intact: {entries} entries, each following the one before."
+                        "Audit trail intact: {entries} entries, each following the one before it in its chain."
                     );
                     Ok(())
                 }

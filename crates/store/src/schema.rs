@@ -82,6 +82,7 @@ diesel::table! {
         emergency -> Bool,
         prev_hash -> Text,
         hash -> Text,
+        lane -> Integer,
     }
 }
 

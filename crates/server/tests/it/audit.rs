@@ -109,6 +109,14 @@ async fn an_entry_altered_behind_the_triggers_back_is_named_by_verify() {
 async fn a_removed_entry_is_named_too() {
     let app = TestApp::spawn().await;
     activity(&app).await;
+    // Entry 2's lane names who comes after it: the next entry in that lane, or nobody.
+    let trail = app.audit(medvault_store::AuditFilter::default()).await;
+    let lane = trail.iter().find(|row| row.id == 2).expect("entry 2").lane;
+    let next_in_lane = trail
+        .iter()
+        .filter(|row| row.lane == lane && row.id > 2)
+        .map(|row| row.id)
+        .min();
     let bypass = match backend().as_str() {
         "postgres" => "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
         _ => "DROP TRIGGER audit_log_no_delete",
@@ -117,11 +125,38 @@ async fn a_removed_entry_is_named_too() {
     execute(&app, "DELETE FROM audit_log WHERE id = 2")
         .await
         .expect("removed");
-    assert_eq!(
-        verify(&app).await,
-        ChainCheck::Broken {
-            id: 3,
-            problem: "entries before this one are missing"
+    let expected = match next_in_lane {
+        Some(id) => ChainCheck::Broken {
+            id,
+            problem: "does not follow the entry before it: one was removed or altered",
+        },
+        None => ChainCheck::Broken {
+            id: 2,
+            problem: "is missing from the end of its chain",
+        },
+    };
+    assert_eq!(verify(&app).await, expected);
+}
+
+#[tokio::test]
+async fn requests_spread_over_lanes_and_every_lane_holds_together() {
+    let app = TestApp::spawn().await;
+    for n in 0..12 {
+        app.patient(&format!("lanes{n}@example.org")).await;
+    }
+    let trail = app.audit(medvault_store::AuditFilter::default()).await;
+    let lanes: std::collections::BTreeSet<i32> = trail.iter().map(|row| row.lane).collect();
+    assert!(lanes.len() > 1, "one lane for everything: {lanes:?}");
+    assert!(lanes.iter().all(|lane| (1..=audit::LANES).contains(lane)));
+    // Every request's entries share one lane.
+    let mut by_request = std::collections::HashMap::new();
+    for row in &trail {
+        if let Some(correlation) = &row.entry.correlation_id {
+            let lane = *by_request.entry(correlation.clone()).or_insert(row.lane);
+            assert_eq!(lane, row.lane, "request {correlation} in two lanes");
         }
+    }
+    assert!(
+        matches!(verify(&app).await, ChainCheck::Intact { entries } if entries as usize == trail.len())
     );
 }

@@ -1,9 +1,11 @@
-//! The audit trail: an append-only, hash-chained log.
+//! The audit trail: an append-only log in eight hash chains ("lanes").
 //!
-//! Appending takes the lock on the chain's single `audit_chain` row, reads the last id and hash,
-//! and writes the entry with the next id, the previous hash and its own hash over both. The row
-//! lock orders appends from every server; ids run without gaps. [`verify`] walks the chain and
-//! names the first entry that does not fit.
+//! Appending locks the end of one lane (its `audit_chain` row) until the transaction commits,
+//! reads that lane's last hash, and writes the entry with a fresh id, the previous hash and its
+//! own hash over both. The row lock orders the appends of each lane from every server; lanes let
+//! audited transactions commit side by side instead of one after another. A transaction keeps to
+//! one lane (chosen by its correlation id), so two can never wait on each other's lanes.
+//! [`verify`] walks every lane and names the first entry that does not fit.
 
 use chrono::{NaiveDateTime, SubsecRound};
 use diesel::prelude::*;
@@ -60,6 +62,54 @@ pub struct AuditRow {
     pub entry: AuditEntry,
     pub prev_hash: String,
     pub hash: String,
+    pub lane: i32,
+}
+
+/// How many chains the trail is split into.
+pub const LANES: i32 = 8;
+
+/// The hash before a lane's first entry.
+fn genesis() -> String {
+    "0".repeat(64)
+}
+
+/// The lane an entry goes to: every entry of one request (one correlation id) to the same lane,
+/// so that no transaction ever holds two lanes; entries with no request behind them to lane 1.
+fn lane_of(entry: &AuditEntry) -> i32 {
+    let Some(correlation) = entry.correlation_id.as_deref() else {
+        return 1;
+    };
+    // FNV-1a: stable across builds and platforms, unlike the standard library's hasher.
+    let hash = correlation
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    1 + (hash % LANES as u64) as i32
+}
+
+#[derive(QueryableByName)]
+struct NextId {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// A fresh entry id. PostgreSQL takes it from a sequence, which other lanes' transactions do not
+/// wait on; SQLite has one writer at a time, so the next after the largest is free.
+fn next_id(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    match conn {
+        DbConnection::Postgres(pg) => Ok(diesel::sql_query(
+            "SELECT nextval('audit_log_id_seq') AS id",
+        )
+        .get_result::<NextId>(pg)?
+        .id),
+        DbConnection::Sqlite(_) => {
+            let largest: Option<i64> = audit_log::table
+                .select(diesel::dsl::max(audit_log::id))
+                .first(conn)?;
+            Ok(largest.unwrap_or(0) + 1)
+        }
+    }
 }
 
 /// The hash of an entry at `id` following `prev_hash`: SHA-256 over every field, each
@@ -95,20 +145,21 @@ fn chain_hash(prev_hash: &str, id: i64, entry: &AuditEntry) -> String {
         .collect()
 }
 
-/// Appends an entry to the chain; returns its id. Call inside the transaction of what it records.
+/// Appends an entry to its lane; returns its id. Call inside the transaction of what it records.
 pub fn append(conn: &mut DbConnection, entry: &AuditEntry) -> Result<i64, StoreError> {
-    // Lock the chain's end first (a no-op update holds the row lock until commit on PostgreSQL).
-    diesel::update(audit_chain::table.find(1))
+    let lane = lane_of(entry);
+    // Lock the lane's end first (a no-op update holds the row lock until commit on PostgreSQL).
+    diesel::update(audit_chain::table.find(lane))
         .set(audit_chain::last_id.eq(audit_chain::last_id))
         .execute(conn)?;
-    let (last_id, last_hash): (i64, String) = audit_chain::table
-        .find(1)
-        .select((audit_chain::last_id, audit_chain::last_hash))
+    let last_hash: String = audit_chain::table
+        .find(lane)
+        .select(audit_chain::last_hash)
         .first(conn)?;
     // Both backends keep microseconds; hashing more would not survive the round trip.
     let mut entry = entry.clone();
     entry.at = entry.at.trunc_subsecs(6);
-    let id = last_id + 1;
+    let id = next_id(conn)?;
     let hash = chain_hash(&last_hash, id, &entry);
     diesel::insert_into(audit_log::table)
         .values((
@@ -116,9 +167,10 @@ pub fn append(conn: &mut DbConnection, entry: &AuditEntry) -> Result<i64, StoreE
             &entry,
             audit_log::prev_hash.eq(&last_hash),
             audit_log::hash.eq(&hash),
+            audit_log::lane.eq(lane),
         ))
         .execute(conn)?;
-    diesel::update(audit_chain::table.find(1))
+    diesel::update(audit_chain::table.find(lane))
         .set((
             audit_chain::last_id.eq(id),
             audit_chain::last_hash.eq(&hash),
@@ -140,58 +192,67 @@ pub enum ChainCheck {
     },
 }
 
-/// Walks the whole chain in id order.
+/// Walks every lane in id order and names the first entry, across lanes, that does not fit.
 pub fn verify(conn: &mut DbConnection) -> Result<ChainCheck, StoreError> {
+    let mut entries = 0;
+    let mut first_break: Option<(i64, &'static str)> = None;
+    for lane in 1..=LANES {
+        match verify_lane(conn, lane)? {
+            Ok(count) => entries += count,
+            Err(broken) => first_break = Some(first_break.map_or(broken, |seen| seen.min(broken))),
+        }
+    }
+    Ok(match first_break {
+        Some((id, problem)) => ChainCheck::Broken { id, problem },
+        None => ChainCheck::Intact { entries },
+    })
+}
+
+/// One lane: `Ok(entries)` if it holds together, else the first entry that does not fit.
+fn verify_lane(
+    conn: &mut DbConnection,
+    lane: i32,
+) -> Result<Result<i64, (i64, &'static str)>, StoreError> {
     const BATCH: i64 = 1000;
-    let mut expected_id = 1;
-    let mut prev_hash: String = "0".repeat(64);
+    let mut after = 0;
+    let mut count = 0;
+    let mut prev_hash = genesis();
     loop {
         let rows: Vec<AuditRow> = audit_log::table
             .select(AuditRow::as_select())
-            .filter(audit_log::id.ge(expected_id))
+            .filter(audit_log::lane.eq(lane))
+            .filter(audit_log::id.gt(after))
             .order(audit_log::id.asc())
             .limit(BATCH)
             .load(conn)?;
         let done = (rows.len() as i64) < BATCH;
         for row in rows {
-            if row.id != expected_id {
-                return Ok(ChainCheck::Broken {
-                    id: row.id,
-                    problem: "entries before this one are missing",
-                });
-            }
             if row.prev_hash != prev_hash {
-                return Ok(ChainCheck::Broken {
-                    id: row.id,
-                    problem: "does not follow the entry before it",
-                });
+                return Ok(Err((
+                    row.id,
+                    "does not follow the entry before it: one was removed or altered",
+                )));
             }
             if chain_hash(&row.prev_hash, row.id, &row.entry) != row.hash {
-                return Ok(ChainCheck::Broken {
-                    id: row.id,
-                    problem: "was altered after it was written",
-                });
+                return Ok(Err((row.id, "was altered after it was written")));
             }
             prev_hash = row.hash;
-            expected_id += 1;
+            after = row.id;
+            count += 1;
         }
         if done {
             break;
         }
     }
     let (last_id, last_hash): (i64, String) = audit_chain::table
-        .find(1)
+        .find(lane)
         .select((audit_chain::last_id, audit_chain::last_hash))
         .first(conn)?;
-    if last_id != expected_id - 1 || last_hash != prev_hash {
-        return Ok(ChainCheck::Broken {
-            id: expected_id,
-            problem: "entries at the end are missing",
-        });
+    if last_id != after || last_hash != prev_hash {
+        // The lane's end says more was written than is there: name the last entry written.
+        return Ok(Err((last_id, "is missing from the end of its chain")));
     }
-    Ok(ChainCheck::Intact {
-        entries: expected_id - 1,
-    })
+    Ok(Ok(count))
 }
 
 #[derive(Clone, Debug, Default)]
