@@ -194,32 +194,49 @@ pub async fn grant_intern(
 }
 
 pub async fn unlink_trainee(
+    state: State<AppState>,
+    meta: RequestMeta,
+    caller: WebCaller,
+    csrf: Csrf,
+    ids: Path<(String, String)>,
+    form: WebForm<CsrfForm>,
+) -> Response {
+    end_tie(state, meta, caller, csrf, ids, form, Tie::TraineeLink).await
+}
+
+pub async fn remove_care_team_member(
+    state: State<AppState>,
+    meta: RequestMeta,
+    caller: WebCaller,
+    csrf: Csrf,
+    ids: Path<(String, String)>,
+    form: WebForm<CsrfForm>,
+) -> Response {
+    end_tie(state, meta, caller, csrf, ids, form, Tie::CareTeam).await
+}
+
+/// Ends a user's tie to a chart from a button on the chart or the patient's dashboard.
+async fn end_tie(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
     csrf: Csrf,
-    Path((id, trainee)): Path<(String, String)>,
+    Path((id, user)): Path<(String, String)>,
     WebForm(form): WebForm<CsrfForm>,
+    tie: Tie,
 ) -> Response {
     let outcome = async {
         csrf.check(&form.csrf)?;
-        let (patient, trainee) = (path_id(&id)?, path_id(&trainee)?);
-        ties::end(
-            &state,
-            caller.actor,
-            &meta,
-            patient,
-            trainee,
-            Tie::TraineeLink,
-        )
-        .await
-        .map(|_| ())
+        let (patient, user) = (path_id(&id)?, path_id(&user)?);
+        ties::end(&state, caller.actor, &meta, patient, user, tie)
+            .await
+            .map(|_| ())
     };
-    after(
-        outcome.await,
-        &format!("/patients/{id}"),
-        "trainee_unlinked",
-    )
+    let notice = match tie {
+        Tie::CareTeam => "care_team_removed",
+        Tie::TraineeLink => "trainee_unlinked",
+    };
+    after(outcome.await, &back_to_chart(&caller, &id), notice)
 }
 
 /// Where a change to a chart's ties leads back to: the patient's own dashboard, or the chart.
@@ -251,28 +268,6 @@ pub async fn add_care_team_member(
         outcome.await,
         &back_to_chart(&caller, &id),
         "care_team_added",
-    )
-}
-
-pub async fn remove_care_team_member(
-    State(state): State<AppState>,
-    meta: RequestMeta,
-    WebCaller(caller): WebCaller,
-    csrf: Csrf,
-    Path((id, doctor)): Path<(String, String)>,
-    WebForm(form): WebForm<CsrfForm>,
-) -> Response {
-    let outcome = async {
-        csrf.check(&form.csrf)?;
-        let (patient, doctor) = (path_id(&id)?, path_id(&doctor)?);
-        ties::end(&state, caller.actor, &meta, patient, doctor, Tie::CareTeam)
-            .await
-            .map(|_| ())
-    };
-    after(
-        outcome.await,
-        &back_to_chart(&caller, &id),
-        "care_team_removed",
     )
 }
 
