@@ -94,6 +94,7 @@ async fn admin_page(
             .notice(notice)
             .error(error),
         csrf: csrf.token().to_owned(),
+        me_id: caller.actor.user_id.to_string(),
         users: all_users.iter().map(user_row).collect(),
         patients: charts.iter().map(PatientRow::from).collect(),
         doctors,

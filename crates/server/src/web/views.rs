@@ -308,6 +308,8 @@ pub struct AccountPage {
 pub struct AdminPage {
     pub chrome: Chrome,
     pub csrf: String,
+    /// The signed-in admin, who cannot deactivate themselves.
+    pub me_id: String,
     pub users: Vec<UserRow>,
     pub patients: Vec<PatientRow>,
     pub doctors: Vec<UserRow>,

@@ -218,6 +218,12 @@ async fn admins_manage_accounts_grants_and_read_the_audit_trail_from_the_web() {
     for section in ["Intern grants", "Emergency accesses", "Deactivate"] {
         assert!(panel.body().contains(section), "{section} on the panel");
     }
+    let (_, me) = app
+        .get("/api/v1/auth/me", Some(&app.admin_token().await))
+        .await;
+    let own = format!("/admin/users/{}/deactivate", me["id"].as_str().expect("id"));
+    assert!(!panel.has_form(&own), "no button to lock oneself out");
+    assert!(panel.has_form(&format!("/admin/users/{trainee_id}/deactivate")));
     for action in [
         "/admin/users",
         "/admin/care-team",
