@@ -42,7 +42,7 @@ pub enum AppError {
         code: &'static str,
         message: &'static str,
     },
-    #[error("too many failed attempts; try again later")]
+    #[error("too many sign-in attempts; try again in {retry_after_secs} seconds")]
     TooManyAttempts { retry_after_secs: i64 },
     #[error("the request body is too large")]
     PayloadTooLarge,
