@@ -2,12 +2,13 @@
 
 use chrono::NaiveDate;
 use medvault_domain::{
-    Email, Password, PersonName, RecordNotes, RecordTitle, Role, Sex, UserStatus,
+    Actor, Email, Password, PersonName, RecordNotes, RecordTitle, Role, Sex, UserStatus,
 };
 use medvault_store::repo::{access, care_team, patients, records, users};
 use medvault_store::{NewPatient, NewRecord, NewUser};
 
 use crate::app::AppState;
+use crate::audit::{self, Event, RequestMeta};
 use crate::server::anyhow_of;
 
 struct DemoUser {
@@ -137,6 +138,12 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
         hashes.push(state.passwords.hash(&password).await.map_err(anyhow_of)?);
     }
     let now = state.now();
+    // The demo's data enters the audit trail like any other: one entry per thing made, by the
+    // person the demo says made it, under one correlation id.
+    let meta = RequestMeta {
+        correlation_id: uuid::Uuid::new_v4().to_string(),
+        client_addr: None,
+    };
     state
         .write(move |conn| {
             let mut ids = Vec::new();
@@ -172,18 +179,39 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
                 ids.push(created.id);
                 charts.push(chart);
             }
-            let admin = ids[0];
+            let actor = |index: usize| Actor {
+                user_id: ids[index],
+                role: USERS[index].role,
+                patient_id: charts[index],
+            };
+            let admin = actor(0);
+            for (index, user) in ids.iter().enumerate() {
+                let mut event = Event::success(&admin, "user.create", "user").resource(user);
+                if let Some(chart) = charts[index] {
+                    event = event.patient(chart);
+                }
+                audit::record(conn, &meta, now, event)?;
+            }
             for (doctor, patient) in CARE_TEAMS {
                 if let Some(chart) = charts[patient] {
-                    care_team::add(conn, chart, ids[doctor], admin, now)?;
+                    care_team::add(conn, chart, ids[doctor], admin.user_id, now)?;
+                    let event = Event::success(&admin, "care_team.assign", "care_team")
+                        .resource(ids[doctor])
+                        .patient(chart);
+                    audit::record(conn, &meta, now, event)?;
                 }
             }
-            if let Some(chart) = charts[TRAINEE_LINK.1] {
-                access::link_trainee(conn, chart, ids[TRAINEE_LINK.0], admin, now)?;
+            let (trainee, patient) = TRAINEE_LINK;
+            if let Some(chart) = charts[patient] {
+                access::link_trainee(conn, chart, ids[trainee], admin.user_id, now)?;
+                let event = Event::success(&admin, "trainee.link", "trainee_link")
+                    .resource(ids[trainee])
+                    .patient(chart);
+                audit::record(conn, &meta, now, event)?;
             }
             let (intern, patient, issuer) = INTERN_GRANT;
             if let Some(chart) = charts[patient] {
-                access::issue_grant(
+                let grant = access::issue_grant(
                     conn,
                     ids[intern],
                     chart,
@@ -191,6 +219,11 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
                     now,
                     now + chrono::Duration::hours(8),
                 )?;
+                let issuer = actor(issuer);
+                let event = Event::success(&issuer, "intern_grant.issue", "intern_grant")
+                    .resource(&grant.id)
+                    .patient(chart);
+                audit::record(conn, &meta, now, event)?;
             }
             for (author, patient, title, notes) in RECORDS {
                 if let Some(chart) = charts[patient] {
@@ -200,7 +233,12 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
                         title: RecordTitle::parse(title)?,
                         notes: RecordNotes::parse(notes)?,
                     };
-                    records::insert(conn, record, now)?;
+                    let written = records::insert(conn, record, now)?;
+                    let author = actor(author);
+                    let event = Event::success(&author, "record.create", "record")
+                        .resource(written.id)
+                        .patient(chart);
+                    audit::record(conn, &meta, now, event)?;
                 }
             }
             Ok(())

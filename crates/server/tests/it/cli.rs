@@ -75,6 +75,33 @@ async fn seed_demo_prints_credentials_and_runs_once() {
         .login("intern@demo.medvault.test", "demo-intern-passphrase")
         .await;
     assert_eq!(seen(intern).await, ["Sofia Rossi"]);
+
+    // What the demo made is in the audit trail, by whom the demo says made it, and the chain holds.
+    let entries = |action: &'static str| {
+        app.audit(medvault_store::AuditFilter {
+            action: Some(action.into()),
+            ..Default::default()
+        })
+    };
+    let written = entries("record.create").await;
+    assert_eq!(written.len(), 5);
+    assert!(
+        written
+            .iter()
+            .all(|row| row.entry.actor_role.as_deref() == Some("doctor")
+                && row.entry.patient_id.is_some())
+    );
+    assert_eq!(entries("user.create").await.len(), 8);
+    assert_eq!(entries("intern_grant.issue").await.len(), 1);
+    let check = app
+        .state
+        .read(|conn| Ok(medvault_store::repo::audit::verify(conn)?))
+        .await
+        .expect("verify");
+    assert!(
+        matches!(check, medvault_store::ChainCheck::Intact { .. }),
+        "{check:?}"
+    );
 }
 
 #[test]
