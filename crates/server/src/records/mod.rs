@@ -118,12 +118,15 @@ pub async fn list_authored(
     state
         .run(actor, meta, move |conn, uc| {
             let page = records::list(conn, RecordsOf::Author(actor.user_id), None, limit)?;
-            let mut visible = Vec::with_capacity(page.items.len());
-            for record in page.items {
-                if care_team::is_member(conn, record.patient_id, actor.user_id)? {
-                    visible.push(record);
-                }
-            }
+            let in_care: std::collections::HashSet<String> =
+                care_team::charts_of(conn, actor.user_id)?
+                    .into_iter()
+                    .collect();
+            let visible = page
+                .items
+                .into_iter()
+                .filter(|record| in_care.contains(&record.patient_id.to_string()))
+                .collect();
             uc.record(conn, Event::success(&actor, "record.list", "record"))?;
             Ok(visible)
         })

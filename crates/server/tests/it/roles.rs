@@ -394,6 +394,11 @@ async fn unlinking_a_trainee_or_leaving_a_care_team_ends_access_at_once_on_every
         member_ids(&app, &format!("{chart}/care-team"), &patient).await,
         vec![doctor_id.as_str()]
     );
+    let dashboard = || crate::web::signed_in_page(&app, "dr.lead@example.org", "/doctor/dashboard");
+    assert!(
+        dashboard().await.contains("Clinical detail"),
+        "their record, listed"
+    );
     let leave = format!("{chart}/care-team/{doctor_id}");
     assert_eq!(
         app.delete(&leave, Some(&doctor)).await,
@@ -415,6 +420,10 @@ async fn unlinking_a_trainee_or_leaving_a_care_team_ends_access_at_once_on_every
         member_ids(&app, &format!("{chart}/care-team"), &patient)
             .await
             .is_empty()
+    );
+    assert!(
+        !dashboard().await.contains("Clinical detail"),
+        "records they wrote leave their dashboard with the patient"
     );
     for action in ["trainee.unlink", "care_team.remove"] {
         let entries = app
