@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::session::home_of;
 use super::views::{
     AccessRow, AccountPage, AuditFilterForm, AuditPage, Chrome, EmergencyRow, GrantRow, PatientRow,
-    StaffDashboard,
+    StaffDashboard, to_the_minute,
 };
 use super::{CsrfForm, WebForm, render};
 use crate::api::path_id;
@@ -67,7 +67,7 @@ pub fn grant_rows(
             id: grant.id,
             intern: named(names, grant.intern_id.to_string()),
             patient: named(names, grant.patient_id.to_string()),
-            ends_at: grant.ends_at.format("%-d %b %Y, %H:%M UTC").to_string(),
+            ends_at: to_the_minute(grant.ends_at),
         })
         .collect()
 }
@@ -84,8 +84,8 @@ pub fn emergency_rows(
             doctor: named(names, access.doctor_id.to_string()),
             patient: named(names, access.patient_id.to_string()),
             reason: access.reason,
-            started_at: access.started_at.format("%-d %b %Y, %H:%M UTC").to_string(),
-            ends_at: access.ends_at.format("%-d %b %Y, %H:%M UTC").to_string(),
+            started_at: to_the_minute(access.started_at),
+            ends_at: to_the_minute(access.ends_at),
         })
         .collect()
 }
@@ -112,15 +112,26 @@ pub async fn staff_dashboard(
     if !matches!(caller.actor.role, Role::Trainee | Role::Intern) {
         return Redirect::to(home_of(caller.actor.role)).into_response();
     }
-    match patients::list(&state, caller.actor, &meta, None, 200).await {
-        Ok(page) => render(&StaffDashboard {
+    let page = async {
+        let charts = patients::list(&state, caller.actor, &meta, None, 200).await?;
+        let shift_ends = if caller.actor.role == Role::Intern {
+            let (intern, now) = (caller.actor.user_id, state.now());
+            state
+                .read(move |conn| access::intern_session_end(conn, intern, now))
+                .await?
+                .map(to_the_minute)
+        } else {
+            None
+        };
+        Ok::<_, AppError>(render(&StaffDashboard {
             chrome: Chrome::signed_in(&caller, csrf.token()),
             me_name: caller.name.clone(),
             role: caller.actor.role.as_str(),
-            patients: page.items.iter().map(PatientRow::from).collect(),
-        }),
-        Err(error) => error.into_response_html(),
-    }
+            patients: charts.items.iter().map(PatientRow::from).collect(),
+            shift_ends,
+        }))
+    };
+    page.await.unwrap_or_else(AppError::into_response_html)
 }
 
 /// The id of the user with this email, or the field's message if there is none.

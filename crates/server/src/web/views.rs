@@ -89,7 +89,7 @@ impl RecordRow {
             title: record.title.clone(),
             notes: record.notes.clone(),
             created_at: crate::api::timestamp(record.created_at),
-            created_display: record.created_at.format("%-d %b %Y, %H:%M UTC").to_string(),
+            created_display: to_the_minute(record.created_at),
             patient_id: record.patient_id.to_string(),
             patient_name: patient_name.unwrap_or_default().to_owned(),
         }
@@ -211,6 +211,8 @@ pub struct StaffDashboard {
     pub me_name: String,
     pub role: &'static str,
     pub patients: Vec<PatientRow>,
+    /// For an intern: when their latest grant, and so their access, ends.
+    pub shift_ends: Option<String>,
 }
 
 /// One look at a chart, for the patient's access report and the audit viewer.
@@ -358,6 +360,11 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         _ => return None,
     };
     Some(text.to_owned())
+}
+
+/// A time as pages show it: day, month, year, hours and minutes, in UTC.
+pub fn to_the_minute(at: chrono::NaiveDateTime) -> String {
+    at.format("%-d %b %Y, %H:%M UTC").to_string()
 }
 
 /// A configured span in words, to the minute: "1 hour", "90 minutes".

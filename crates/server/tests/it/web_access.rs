@@ -8,6 +8,8 @@ use crate::web::WebSession;
 #[tokio::test]
 async fn doctors_link_trainees_grant_interns_and_break_the_glass_from_the_web() {
     let app = TestApp::spawn().await;
+    // Frozen, so that the shift's end can be told to the minute.
+    app.clock.freeze_at(app.clock.now());
     let (doctor_id, _) = app.doctor("dr.web-lead@example.org").await;
     let (patient_id, patient_token) = app.patient("webpat@example.org").await;
     app.join_care_team(&patient_id, &patient_token, &doctor_id)
@@ -88,6 +90,16 @@ async fn doctors_link_trainees_grant_interns_and_break_the_glass_from_the_web() 
     );
     let mut intern = WebSession::new(&app);
     intern.sign_in("web-intern@example.org", PASSWORD).await;
+    let shift_end = (app.clock.now() + chrono::Duration::hours(6))
+        .format("%-d %b %Y, %H:%M UTC")
+        .to_string();
+    let home = intern.get("/staff/dashboard").await;
+    assert!(
+        home.body().contains(&format!(
+            "until your shift ends at <strong>{shift_end}</strong>"
+        )),
+        "the intern is told when their access ends"
+    );
     let seen = intern.get(&format!("/patients/{patient_id}")).await;
     assert_eq!(seen.status, StatusCode::OK);
     assert!(seen.html.contains("not shown to interns"));
