@@ -161,7 +161,11 @@ async fn run_server(config: Config) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     tracing::info!(%address, backend = state.store.backend().as_str(), "MedVault is serving");
     let has_users = state
-        .read(|conn| Ok(!users::list(conn, None, None, 1)?.items.is_empty()))
+        .read(|conn| {
+            Ok(!users::list(conn, &Default::default(), None, 1)?
+                .items
+                .is_empty())
+        })
         .await
         .map_err(anyhow_of)?;
     if !has_users {

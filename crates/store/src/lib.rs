@@ -14,7 +14,7 @@ pub use repo::audit::{AuditEntry, AuditFilter, AuditRow, ChainCheck, Outcome};
 pub use repo::patients::{NewPatient, Patient};
 pub use repo::records::{NewRecord, Record};
 pub use repo::sessions::{Session, SessionKind};
-pub use repo::users::{NewUser, User};
+pub use repo::users::{NewUser, User, UserFilter};
 
 /// A page of a keyset-paginated list: the items and the cursor for the next page, if any.
 #[derive(Clone, Debug)]

@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use medvault_domain::UserStatus;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -69,31 +68,36 @@ async fn create(
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct StatusFilter {
+pub struct UserFilterParams {
     /// Only users in this status: `active`, `pending` or `deactivated`.
     pub status: Option<String>,
+    /// Only users with this role.
+    pub role: Option<String>,
+    /// Only users whose email or name contains this, in any case (at most 100 characters).
+    #[param(max_length = 100)]
+    pub q: Option<String>,
 }
 
-/// List users. Admins only.
-#[utoipa::path(get, path = "/users", tag = "users", params(PageParams, StatusFilter), security(("bearer" = [])),
-    responses((status = 200, body = ListBody<UserView>), (status = 403, body = ErrorBody)))]
+/// List users, in the order they were created. Admins only.
+#[utoipa::path(get, path = "/users", tag = "users", params(PageParams, UserFilterParams), security(("bearer" = [])),
+    responses((status = 200, body = ListBody<UserView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     meta: RequestMeta,
     ApiCaller(caller): ApiCaller,
     paging: Paging,
-    ApiQuery(filter): ApiQuery<StatusFilter>,
+    ApiQuery(params): ApiQuery<UserFilterParams>,
 ) -> AppResult<Json<ListBody<UserView>>> {
-    let status = filter
-        .status
-        .as_deref()
-        .map(str::parse::<UserStatus>)
-        .transpose()?;
+    let filter = super::filter_from(
+        params.status.as_deref(),
+        params.role.as_deref(),
+        params.q.as_deref(),
+    )?;
     let page = super::list(
         &state,
         caller.actor,
         &meta,
-        status,
+        filter,
         paging.cursor,
         paging.limit,
     )

@@ -3,9 +3,9 @@
 pub mod api;
 
 use medvault_domain::policy::Action;
-use medvault_domain::{Actor, Password, Role, UserId, UserStatus};
+use medvault_domain::{Actor, InvalidValue, Password, Role, UserId, UserStatus};
 use medvault_store::repo::{access, sessions, users};
-use medvault_store::{Page, User};
+use medvault_store::{Page, User, UserFilter};
 
 use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
@@ -70,18 +70,39 @@ pub async fn approve(
         .await
 }
 
+/// A user list's filters as typed, in the API's query string or the admin page's search form.
+/// Blank fields are no filter.
+pub fn filter_from(
+    status: Option<&str>,
+    role: Option<&str>,
+    text: Option<&str>,
+) -> Result<UserFilter, AppError> {
+    fn given(value: Option<&str>) -> Option<&str> {
+        value.map(str::trim).filter(|v| !v.is_empty())
+    }
+    let text = given(text).map(str::to_owned);
+    if text.as_ref().is_some_and(|t| t.chars().count() > 100) {
+        return Err(InvalidValue::new("q", "must be at most 100 characters").into());
+    }
+    Ok(UserFilter {
+        status: given(status).map(str::parse).transpose()?,
+        role: given(role).map(str::parse).transpose()?,
+        text,
+    })
+}
+
 pub async fn list(
     state: &AppState,
     actor: Actor,
     meta: &RequestMeta,
-    status: Option<UserStatus>,
+    filter: UserFilter,
     cursor: Option<String>,
     limit: usize,
 ) -> Result<Page<User>, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
             authorize_global(&actor, Action::ManageUsers, "user")?;
-            let page = users::list(conn, status, cursor.as_deref(), limit)?;
+            let page = users::list(conn, &filter, cursor.as_deref(), limit)?;
             uc.record(conn, Event::success(&actor, "user.list", "user"))?;
             Ok(page)
         })

@@ -1,15 +1,13 @@
 //! The admin page: users, approvals, care-team assignments.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use medvault_domain::{Role, UserStatus};
-use medvault_store::User;
+use medvault_store::{User, UserFilter};
 use serde::Deserialize;
 
-use super::session::{NoticeQuery, home_of};
-use super::views::{AdminPage, Chrome, PatientRow, UserRow, notice};
+use super::session::home_of;
+use super::views::{AdminPage, Chrome, PatientRow, UserRow, UserSearch, notice};
 use super::{CsrfForm, WebForm, render};
 use crate::api::path_id;
 use crate::app::AppState;
@@ -17,7 +15,7 @@ use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
 use crate::error::AppError;
-use crate::{access, patients, users};
+use crate::{patients, users};
 
 const LIST_ITEMS: usize = 200;
 
@@ -31,12 +29,34 @@ fn user_row(user: &User) -> UserRow {
     }
 }
 
+/// The admin page's query string: a notice after a form, and the user search.
+#[derive(Default, Deserialize)]
+pub struct AdminQuery {
+    notice: Option<String>,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    status: String,
+}
+
+impl AdminQuery {
+    fn search(&self) -> UserSearch {
+        UserSearch {
+            q: self.q.clone(),
+            role: self.role.clone(),
+            status: self.status.clone(),
+        }
+    }
+}
+
 pub async fn page(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
     csrf: Csrf,
-    Query(query): Query<NoticeQuery>,
+    Query(query): Query<AdminQuery>,
 ) -> Response {
     if caller.actor.role != Role::Admin {
         return Redirect::to(home_of(caller.actor.role)).into_response();
@@ -46,6 +66,7 @@ pub async fn page(
         &meta,
         &caller,
         &csrf,
+        query.search(),
         notice(query.notice.as_deref()),
         None,
     )
@@ -58,50 +79,43 @@ async fn admin_page(
     meta: &RequestMeta,
     caller: &Caller,
     csrf: &Csrf,
+    search: UserSearch,
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<Response, AppError> {
-    let all_users = users::list(state, caller.actor, meta, None, None, LIST_ITEMS)
-        .await?
-        .items;
+    let filter = users::filter_from(Some(&search.status), Some(&search.role), Some(&search.q))?;
+    let listed = users::list(state, caller.actor, meta, filter, None, LIST_ITEMS).await?;
     let charts = patients::list(state, caller.actor, meta, None, LIST_ITEMS)
         .await?
         .items;
-    let active_with = |role: Role| -> Vec<UserRow> {
-        all_users
-            .iter()
-            .filter(|user| user.role == role && user.status == UserStatus::Active)
-            .map(user_row)
-            .collect()
+    // The forms choose among active staff of each role, whatever the search shows.
+    let active = |role: Role| {
+        let filter = UserFilter {
+            status: Some(UserStatus::Active),
+            role: Some(role),
+            text: None,
+        };
+        users::list(state, caller.actor, meta, filter, None, LIST_ITEMS)
     };
-    let (doctors, trainees, interns) = (
-        active_with(Role::Doctor),
-        active_with(Role::Trainee),
-        active_with(Role::Intern),
-    );
-    let emergencies = access::list_emergency(state, caller.actor, meta).await?;
-    let names: HashMap<String, String> = all_users
-        .iter()
-        .map(|user| (user.id.to_string(), user.name.clone()))
-        .chain(
-            charts
-                .iter()
-                .map(|chart| (chart.id.to_string(), chart.name.clone())),
-        )
-        .collect();
+    let rows = |users: &[User]| users.iter().map(user_row).collect::<Vec<_>>();
+    let doctors = rows(&active(Role::Doctor).await?.items);
+    let trainees = rows(&active(Role::Trainee).await?.items);
+    let interns = rows(&active(Role::Intern).await?.items);
     Ok(render(&AdminPage {
         chrome: Chrome::signed_in(caller, csrf.token())
             .notice(notice)
             .error(error),
         csrf: csrf.token().to_owned(),
         me_id: caller.actor.user_id.to_string(),
-        users: all_users.iter().map(user_row).collect(),
+        users: rows(&listed.items),
+        more_users: listed.next.is_some(),
+        search,
         patients: charts.iter().map(PatientRow::from).collect(),
         doctors,
         trainees,
         interns,
         grants: super::manage::grants_for(state, caller, meta).await?,
-        emergencies: super::manage::emergency_rows(emergencies, &names, state.now()),
+        emergencies: super::manage::emergencies_for(state, caller, meta).await?,
     }))
 }
 
@@ -122,6 +136,7 @@ async fn finish(
                 meta,
                 caller,
                 csrf,
+                UserSearch::default(),
                 None,
                 Some(error.public_message()),
             )

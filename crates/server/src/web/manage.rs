@@ -72,7 +72,7 @@ pub fn grant_rows(
         .collect()
 }
 
-pub fn emergency_rows(
+fn emergency_rows(
     accesses: Vec<EmergencyAccess>,
     names: &HashMap<String, String>,
     now: chrono::NaiveDateTime,
@@ -101,6 +101,19 @@ pub async fn grants_for(
     let charts = grants.iter().map(|g| g.patient_id.to_string()).collect();
     let names = names(state, users, charts).await?;
     Ok(grant_rows(grants, &names, state.now()))
+}
+
+/// Emergency accesses, open and past, with the names of their doctors and patients.
+pub async fn emergencies_for(
+    state: &AppState,
+    caller: &Caller,
+    meta: &RequestMeta,
+) -> Result<Vec<EmergencyRow>, AppError> {
+    let accesses = access::list_emergency(state, caller.actor, meta).await?;
+    let users = accesses.iter().map(|a| a.doctor_id.to_string()).collect();
+    let charts = accesses.iter().map(|a| a.patient_id.to_string()).collect();
+    let names = names(state, users, charts).await?;
+    Ok(emergency_rows(accesses, &names, state.now()))
 }
 
 pub async fn staff_dashboard(

@@ -312,13 +312,25 @@ pub struct AdminPage {
     pub csrf: String,
     /// The signed-in admin, who cannot deactivate themselves.
     pub me_id: String,
+    /// The users the search found (all, without one), the first 200 of them.
     pub users: Vec<UserRow>,
+    /// More users matched than are shown.
+    pub more_users: bool,
+    pub search: UserSearch,
     pub patients: Vec<PatientRow>,
     pub doctors: Vec<UserRow>,
     pub trainees: Vec<UserRow>,
     pub interns: Vec<UserRow>,
     pub grants: Vec<GrantRow>,
     pub emergencies: Vec<EmergencyRow>,
+}
+
+/// The admin page's user search, as typed.
+#[derive(Default)]
+pub struct UserSearch {
+    pub q: String,
+    pub role: String,
+    pub status: String,
 }
 
 #[derive(Template)]

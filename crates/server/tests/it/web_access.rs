@@ -230,9 +230,44 @@ async fn admins_manage_accounts_grants_and_read_the_audit_trail_from_the_web() {
     for section in ["Intern grants", "Emergency accesses", "Deactivate"] {
         assert!(panel.body().contains(section), "{section} on the panel");
     }
-    let (_, me) = app
-        .get("/api/v1/auth/me", Some(&app.admin_token().await))
+    // Finding a user among many: by part of the name or email, any case, and by role or status.
+    let found = admin.get("/admin?q=ADM-TRAI&role=&status=").await;
+    assert!(found.body().contains("adm-trainee@example.org"));
+    assert!(!found.body().contains("adm-intern@example.org"));
+    assert!(
+        found.has_form("/admin/trainee-links"),
+        "the forms stay whole"
+    );
+    let interns = admin.get("/admin?role=intern").await;
+    assert!(interns.body().contains("adm-intern@example.org"));
+    assert!(!interns.body().contains("adm-trainee@example.org"));
+    let nobody = admin.get("/admin?q=50%25_off").await;
+    assert!(
+        nobody.body().contains("No user matches."),
+        "wildcards are literal"
+    );
+    assert_eq!(
+        admin.get("/admin?role=wizard").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let admin_token = app.admin_token().await;
+    let (status, page) = app
+        .get(
+            "/api/v1/users?q=adm-INTERN&status=active",
+            Some(&admin_token),
+        )
         .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
+    assert_eq!(page["items"][0]["id"], intern_id.as_str());
+    let long = "x".repeat(101);
+    for bad in ["role=wizard", "status=asleep", &format!("q={long}")] {
+        let (status, _) = app
+            .get(&format!("/api/v1/users?{bad}"), Some(&admin_token))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let (_, me) = app.get("/api/v1/auth/me", Some(&admin_token)).await;
     let own = format!("/admin/users/{}/deactivate", me["id"].as_str().expect("id"));
     assert!(!panel.has_form(&own), "no button to lock oneself out");
     assert!(panel.has_form(&format!("/admin/users/{trainee_id}/deactivate")));

@@ -99,9 +99,37 @@ pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> Result<Option<Us
 }
 
 /// Users in creation order, optionally only those in one status.
+/// Which users a list holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    pub status: Option<UserStatus>,
+    pub role: Option<Role>,
+    /// Part of the email or the name, in any case.
+    pub text: Option<String>,
+}
+
+diesel::define_sql_function! {
+    /// SQL's `lower`, which both backends have.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// `text` as a `LIKE` pattern that matches it anywhere, its own `%`, `_` and `\` taken literally.
+fn containing(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 pub fn list(
     conn: &mut DbConnection,
-    status: Option<UserStatus>,
+    filter: &UserFilter,
     after: Option<&str>,
     limit: usize,
 ) -> Result<Page<User>, StoreError> {
@@ -109,8 +137,20 @@ pub fn list(
         .select(UserRow::as_select())
         .order(users::id.asc())
         .into_boxed();
-    if let Some(status) = status {
+    if let Some(status) = filter.status {
         query = query.filter(users::status.eq(status.as_str()));
+    }
+    if let Some(role) = filter.role {
+        query = query.filter(users::role.eq(role.as_str()));
+    }
+    if let Some(text) = &filter.text {
+        let pattern = containing(&text.to_lowercase());
+        query = query.filter(
+            users::email_key
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(users::name).like(pattern).escape('\\')),
+        );
     }
     if let Some(after) = after {
         query = query.filter(users::id.gt(after.to_owned()));
@@ -166,4 +206,15 @@ pub fn any_admin(conn: &mut DbConnection) -> Result<bool, StoreError> {
         .first::<String>(conn)
         .optional()?;
     Ok(found.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::containing;
+
+    #[test]
+    fn search_text_is_taken_literally() {
+        assert_eq!(containing("ana"), "%ana%");
+        assert_eq!(containing("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
 }
