@@ -89,8 +89,9 @@ impl Config {
                     let secs: u64 = raw
                         .parse()
                         .with_context(|| format!("{name} must be a number of seconds"))?;
-                    if secs == 0 {
-                        bail!("{name} must be more than zero");
+                    // A year at most: longer is a mistake, and far longer would overflow dates.
+                    if secs == 0 || secs > 366 * 24 * 3600 {
+                        bail!("{name} must be from 1 second to a year");
                     }
                     Ok(Duration::from_secs(secs))
                 }
@@ -222,6 +223,7 @@ mod tests {
         assert!(config(&[("MEDVAULT_SECRET", "short")]).is_err());
         assert!(config(&[("ADMIN_EMAIL", "a@example.org")]).is_err());
         assert!(config(&[("MEDVAULT_TOKEN_TTL_SECS", "0")]).is_err());
+        assert!(config(&[("MEDVAULT_SESSION_MAX_SECS", "99999999999999")]).is_err());
         assert!(config(&[("MEDVAULT_LOGIN_LIMIT_PER_ADDRESS", "0")]).is_err());
         let limits = config(&[("MEDVAULT_LOGIN_LIMIT_PER_ADDRESS", "200")])
             .expect("valid")

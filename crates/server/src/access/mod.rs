@@ -67,10 +67,11 @@ pub async fn grant_intern(
     if !hours.is_finite() || hours <= 0.0 {
         return Err(InvalidValue::new("hours", "must be a positive number of hours").into());
     }
-    let shift = Duration::seconds((hours * 3600.0).round() as i64);
-    if shift > max {
+    // Compared before converting: a huge number of hours does not fit a duration.
+    if hours * 3600.0 > max.num_seconds() as f64 {
         return Err(InvalidValue::new("hours", "is longer than the longest shift allowed").into());
     }
+    let shift = Duration::seconds((hours * 3600.0).round() as i64);
     state
         .run(actor, meta, move |conn, uc| {
             authorize(
