@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
+use medvault_domain::InvalidValue;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
@@ -122,6 +123,15 @@ impl<T> ListBody<T> {
             next: page.next,
         })
     }
+}
+
+/// Search text as typed: trimmed, blank is no search, at most 100 characters.
+pub fn search_text(raw: Option<&str>, field: &'static str) -> Result<Option<String>, AppError> {
+    let text = raw.map(str::trim).filter(|text| !text.is_empty());
+    if text.is_some_and(|text| text.chars().count() > 100) {
+        return Err(InvalidValue::new(field, "must be at most 100 characters").into());
+    }
+    Ok(text.map(str::to_owned))
 }
 
 /// Parses an id from the path, answering 404 (not 422) for one that cannot exist.

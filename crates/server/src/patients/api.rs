@@ -5,18 +5,18 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use medvault_store::Patient;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::ChartInput;
 use super::ties::{self, Member, Tie};
-use crate::api::{ListBody, PageParams, Paging, path_id, timestamp};
+use crate::api::{ListBody, PageParams, Paging, path_id, search_text, timestamp};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::ApiCaller;
 use crate::error::{AppResult, ErrorBody};
-use crate::http::json::ApiJson;
+use crate::http::json::{ApiJson, ApiQuery};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -57,16 +57,34 @@ impl From<Patient> for PatientView {
     }
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChartSearch {
+    /// Only charts whose name contains this, in any case (at most 100 characters).
+    #[param(max_length = 100)]
+    pub q: Option<String>,
+}
+
 /// Charts the caller may see: all (admin), their care team's (doctor), their own (patient).
-#[utoipa::path(get, path = "/patients", tag = "patients", params(PageParams), security(("bearer" = [])),
-    responses((status = 200, body = ListBody<PatientView>), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/patients", tag = "patients", params(PageParams, ChartSearch), security(("bearer" = [])),
+    responses((status = 200, body = ListBody<PatientView>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     meta: RequestMeta,
     ApiCaller(caller): ApiCaller,
     paging: Paging,
+    ApiQuery(search): ApiQuery<ChartSearch>,
 ) -> AppResult<Json<ListBody<PatientView>>> {
-    let page = super::list(&state, caller.actor, &meta, paging.cursor, paging.limit).await?;
+    let name = search_text(search.q.as_deref(), "q")?;
+    let page = super::list(
+        &state,
+        caller.actor,
+        &meta,
+        name,
+        paging.cursor,
+        paging.limit,
+    )
+    .await?;
     Ok(ListBody::from_page(page, PatientView::from))
 }
 

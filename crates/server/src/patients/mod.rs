@@ -94,6 +94,7 @@ pub async fn list(
     state: &AppState,
     actor: Actor,
     meta: &RequestMeta,
+    name: Option<String>,
     cursor: Option<String>,
     limit: usize,
 ) -> Result<Page<Patient>, AppError> {
@@ -102,6 +103,7 @@ pub async fn list(
             let page = patients::list(
                 conn,
                 policy::patient_scope(&actor),
+                name.as_deref(),
                 uc.now,
                 cursor.as_deref(),
                 limit,

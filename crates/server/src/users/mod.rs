@@ -3,10 +3,11 @@
 pub mod api;
 
 use medvault_domain::policy::Action;
-use medvault_domain::{Actor, InvalidValue, Password, Role, UserId, UserStatus};
+use medvault_domain::{Actor, Password, Role, UserId, UserStatus};
 use medvault_store::repo::{access, sessions, users};
 use medvault_store::{Page, User, UserFilter};
 
+use crate::api::search_text;
 use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
 use crate::auth::service::create_user;
@@ -80,14 +81,10 @@ pub fn filter_from(
     fn given(value: Option<&str>) -> Option<&str> {
         value.map(str::trim).filter(|v| !v.is_empty())
     }
-    let text = given(text).map(str::to_owned);
-    if text.as_ref().is_some_and(|t| t.chars().count() > 100) {
-        return Err(InvalidValue::new("q", "must be at most 100 characters").into());
-    }
     Ok(UserFilter {
         status: given(status).map(str::parse).transpose()?,
         role: given(role).map(str::parse).transpose()?,
-        text,
+        text: search_text(text, "q")?,
     })
 }
 

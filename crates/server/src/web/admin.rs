@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::session::home_of;
 use super::views::{AdminPage, Chrome, PatientRow, UserRow, UserSearch, notice};
 use super::{CsrfForm, WebForm, render};
-use crate::api::path_id;
+use crate::api::{path_id, search_text};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
@@ -18,6 +18,8 @@ use crate::error::AppError;
 use crate::{patients, users};
 
 const LIST_ITEMS: usize = 200;
+/// Charts listed on the page; a search finds the others.
+const CHARTS_SHOWN: usize = 50;
 
 fn user_row(user: &User) -> UserRow {
     UserRow {
@@ -39,6 +41,9 @@ pub struct AdminQuery {
     role: String,
     #[serde(default)]
     status: String,
+    /// Part of a patient's name, to find their chart.
+    #[serde(default)]
+    patient: String,
 }
 
 impl AdminQuery {
@@ -47,6 +52,7 @@ impl AdminQuery {
             q: self.q.clone(),
             role: self.role.clone(),
             status: self.status.clone(),
+            patient: self.patient.clone(),
         }
     }
 }
@@ -85,9 +91,11 @@ async fn admin_page(
 ) -> Result<Response, AppError> {
     let filter = users::filter_from(Some(&search.status), Some(&search.role), Some(&search.q))?;
     let listed = users::list(state, caller.actor, meta, filter, None, LIST_ITEMS).await?;
-    let charts = patients::list(state, caller.actor, meta, None, LIST_ITEMS)
+    let charts = patients::list(state, caller.actor, meta, None, None, LIST_ITEMS)
         .await?
         .items;
+    let chart_name = search_text(Some(&search.patient), "patient")?;
+    let found = patients::list(state, caller.actor, meta, chart_name, None, CHARTS_SHOWN).await?;
     // The forms choose among active staff of each role, whatever the search shows.
     let active = |role: Role| {
         let filter = UserFilter {
@@ -111,6 +119,8 @@ async fn admin_page(
         more_users: listed.next.is_some(),
         search,
         patients: charts.iter().map(PatientRow::from).collect(),
+        charts_found: found.items.iter().map(PatientRow::from).collect(),
+        more_charts: found.next.is_some(),
         doctors,
         trainees,
         interns,

@@ -38,7 +38,7 @@ async fn visible_patients(
     meta: &RequestMeta,
 ) -> Result<Vec<Patient>, AppError> {
     Ok(
-        patients::list(state, caller.actor, meta, None, DASHBOARD_ITEMS)
+        patients::list(state, caller.actor, meta, None, None, DASHBOARD_ITEMS)
             .await?
             .items,
     )

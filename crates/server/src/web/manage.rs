@@ -126,7 +126,7 @@ pub async fn staff_dashboard(
         return Redirect::to(home_of(caller.actor.role)).into_response();
     }
     let page = async {
-        let charts = patients::list(&state, caller.actor, &meta, None, 200).await?;
+        let charts = patients::list(&state, caller.actor, &meta, None, None, 200).await?;
         let shift_ends = if caller.actor.role == Role::Intern {
             let (intern, now) = (caller.actor.user_id, state.now());
             state

@@ -317,6 +317,9 @@ pub struct AdminPage {
     /// More users matched than are shown.
     pub more_users: bool,
     pub search: UserSearch,
+    /// The charts the chart search found, with links to them.
+    pub charts_found: Vec<PatientRow>,
+    pub more_charts: bool,
     pub patients: Vec<PatientRow>,
     pub doctors: Vec<UserRow>,
     pub trainees: Vec<UserRow>,
@@ -331,6 +334,8 @@ pub struct UserSearch {
     pub q: String,
     pub role: String,
     pub status: String,
+    /// The chart search.
+    pub patient: String,
 }
 
 #[derive(Template)]

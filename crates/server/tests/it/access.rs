@@ -139,6 +139,21 @@ async fn admins_see_every_chart_and_patients_only_their_own() {
         .get(&format!("/api/v1/patients/{second}"), Some(&admin))
         .await;
     assert_eq!(status, StatusCode::OK);
+    // Searching by name stays within what the caller may see.
+    let (_, found) = app.get("/api/v1/patients?q=PATIENT", Some(&admin)).await;
+    assert_eq!(found["items"].as_array().map(Vec::len), Some(2), "{found}");
+    let (_, found) = app
+        .get("/api/v1/patients?q=patient", Some(&first_token))
+        .await;
+    assert_eq!(found["items"].as_array().map(Vec::len), Some(1), "{found}");
+    assert_eq!(found["items"][0]["id"], first.as_str());
+    let (_, doctor) = app.doctor("dr.searcher@example.org").await;
+    let (_, found) = app.get("/api/v1/patients?q=pat", Some(&doctor)).await;
+    assert_eq!(
+        found["items"],
+        serde_json::json!([]),
+        "no chart in their care"
+    );
 }
 
 #[tokio::test]

@@ -230,6 +230,32 @@ async fn admins_manage_accounts_grants_and_read_the_audit_trail_from_the_web() {
     for section in ["Intern grants", "Emergency accesses", "Deactivate"] {
         assert!(panel.body().contains(section), "{section} on the panel");
     }
+    // Charts are listed with links, and found by part of the patient's name.
+    let chart_link = format!("href=\"/patients/{patient_id}\"");
+    assert!(
+        panel.body().contains(&chart_link),
+        "the panel links to charts"
+    );
+    let found = admin.get("/admin?patient=PAT+PAT").await;
+    assert!(found.body().contains(&chart_link));
+    let none = admin.get("/admin?patient=nobody-by-this-name").await;
+    assert!(none.body().contains("No chart matches.") && !none.body().contains(&chart_link));
+    let (status, charts) = app
+        .get(
+            "/api/v1/patients?q=pat%20pat",
+            Some(&app.admin_token().await),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(charts["items"][0]["id"], patient_id.as_str(), "{charts}");
+    let (status, _) = app
+        .get(
+            &format!("/api/v1/patients?q={}", "x".repeat(101)),
+            Some(&app.admin_token().await),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
     // Finding a user among many: by part of the name or email, any case, and by role or status.
     let found = admin.get("/admin?q=ADM-TRAI&role=&status=").await;
     assert!(found.body().contains("adm-trainee@example.org"));

@@ -16,3 +16,34 @@ pub const MAX_PAGE: usize = 200;
 pub(crate) fn clamp_limit(limit: usize) -> i64 {
     limit.clamp(1, MAX_PAGE) as i64 + 1
 }
+
+diesel::define_sql_function! {
+    /// SQL's `lower`, which both backends have.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// `text` as a `LIKE` pattern (with `\\` as the escape) that matches it anywhere, its own `%`,
+/// `_` and `\\` taken literally.
+pub(crate) fn containing(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::containing;
+
+    #[test]
+    fn search_text_is_taken_literally() {
+        assert_eq!(containing("ana"), "%ana%");
+        assert_eq!(containing("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}

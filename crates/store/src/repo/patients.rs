@@ -110,9 +110,12 @@ pub fn find_by_user(conn: &mut DbConnection, user: UserId) -> Result<Option<Pati
 }
 
 /// The charts a scope allows, oldest first, `limit` at a time after the cursor `after`.
+/// The charts in `scope`, in the order they were opened; with `name`, only those whose name
+/// contains it, in any case.
 pub fn list(
     conn: &mut DbConnection,
     scope: PatientScope,
+    name: Option<&str>,
     now: NaiveDateTime,
     after: Option<&str>,
     limit: usize,
@@ -121,6 +124,10 @@ pub fn list(
         .select(PatientRow::as_select())
         .order(patients::id.asc())
         .into_boxed();
+    if let Some(name) = name {
+        let pattern = super::containing(&name.to_lowercase());
+        query = query.filter(super::lower(patients::name).like(pattern).escape('\\'));
+    }
     match scope {
         PatientScope::All => {}
         PatientScope::CareTeamOf(doctor) => {

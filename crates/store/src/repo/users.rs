@@ -108,25 +108,6 @@ pub struct UserFilter {
     pub text: Option<String>,
 }
 
-diesel::define_sql_function! {
-    /// SQL's `lower`, which both backends have.
-    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
-
-/// `text` as a `LIKE` pattern that matches it anywhere, its own `%`, `_` and `\` taken literally.
-fn containing(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 pub fn list(
     conn: &mut DbConnection,
     filter: &UserFilter,
@@ -144,12 +125,12 @@ pub fn list(
         query = query.filter(users::role.eq(role.as_str()));
     }
     if let Some(text) = &filter.text {
-        let pattern = containing(&text.to_lowercase());
+        let pattern = super::containing(&text.to_lowercase());
         query = query.filter(
             users::email_key
                 .like(pattern.clone())
                 .escape('\\')
-                .or(lower(users::name).like(pattern).escape('\\')),
+                .or(super::lower(users::name).like(pattern).escape('\\')),
         );
     }
     if let Some(after) = after {
@@ -206,15 +187,4 @@ pub fn any_admin(conn: &mut DbConnection) -> Result<bool, StoreError> {
         .first::<String>(conn)
         .optional()?;
     Ok(found.is_some())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::containing;
-
-    #[test]
-    fn search_text_is_taken_literally() {
-        assert_eq!(containing("ana"), "%ana%");
-        assert_eq!(containing("50%_off\\"), "%50\\%\\_off\\\\%");
-    }
 }
