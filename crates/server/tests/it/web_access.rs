@@ -320,6 +320,26 @@ async fn admins_manage_accounts_grants_and_read_the_audit_trail_from_the_web() {
         .await;
     assert_eq!(linked.location(), Some("/admin?notice=trainee_linked"));
     let chart = admin.get(&format!("/patients/{patient_id}")).await;
+    let add_doctor = format!("/patients/{patient_id}/care-team");
+    assert!(
+        chart.has_form(&add_doctor),
+        "admins add doctors from the chart"
+    );
+    let (doctor_id, _) = app.doctor("adm-doctor@example.org").await;
+    let added = admin
+        .post(
+            &add_doctor,
+            &[("csrf", &csrf), ("email", "adm-doctor@example.org")],
+        )
+        .await;
+    assert_eq!(
+        added.location(),
+        Some(format!("/patients/{patient_id}?notice=care_team_added").as_str())
+    );
+    let chart = admin.get(&format!("/patients/{patient_id}")).await;
+    assert!(chart.has_form(&format!(
+        "/patients/{patient_id}/care-team/{doctor_id}/remove"
+    )));
     let unlink = format!("/patients/{patient_id}/trainees/{trainee_id}/remove");
     assert!(chart.has_form(&unlink), "an unlink button per trainee");
     assert!(chart.body().contains("Test trainee"));
