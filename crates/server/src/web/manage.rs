@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use medvault_domain::{Email, InvalidValue, Role, UserId};
+use medvault_domain::{Email, InvalidValue, PatientId, Role, UserId};
 use medvault_store::repo::access::{EmergencyAccess, InternGrant};
 use medvault_store::repo::{patients as patient_repo, users as user_repo};
 use serde::Deserialize;
@@ -49,6 +49,22 @@ pub async fn names(
             Ok(names)
         })
         .await
+}
+
+/// The names behind the user and chart each item names.
+async fn names_of<T>(
+    state: &AppState,
+    items: &[T],
+    ids: impl Fn(&T) -> (UserId, PatientId),
+) -> Result<HashMap<String, String>, AppError> {
+    let (users, charts) = items
+        .iter()
+        .map(|item| {
+            let (user, chart) = ids(item);
+            (user.to_string(), chart.to_string())
+        })
+        .unzip();
+    names(state, users, charts).await
 }
 
 fn named(names: &HashMap<String, String>, id: String) -> String {
@@ -97,9 +113,7 @@ pub async fn grants_for(
     meta: &RequestMeta,
 ) -> Result<Vec<GrantRow>, AppError> {
     let grants = access::list_grants(state, caller.actor, meta).await?;
-    let users = grants.iter().map(|g| g.intern_id.to_string()).collect();
-    let charts = grants.iter().map(|g| g.patient_id.to_string()).collect();
-    let names = names(state, users, charts).await?;
+    let names = names_of(state, &grants, |g| (g.intern_id, g.patient_id)).await?;
     Ok(grant_rows(grants, &names, state.now()))
 }
 
@@ -110,9 +124,7 @@ pub async fn emergencies_for(
     meta: &RequestMeta,
 ) -> Result<Vec<EmergencyRow>, AppError> {
     let accesses = access::list_emergency(state, caller.actor, meta).await?;
-    let users = accesses.iter().map(|a| a.doctor_id.to_string()).collect();
-    let charts = accesses.iter().map(|a| a.patient_id.to_string()).collect();
-    let names = names(state, users, charts).await?;
+    let names = names_of(state, &accesses, |a| (a.doctor_id, a.patient_id)).await?;
     Ok(emergency_rows(accesses, &names, state.now()))
 }
 
