@@ -2,6 +2,7 @@
 //! chromedriver. Needs Debian's `chromium` and `chromium-driver`; skipped without them unless
 //! `MEDVAULT_E2E=required` (as in CI), where their absence fails the test.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -45,10 +46,13 @@ impl Browser {
             .local_addr()
             .expect("addr")
             .port();
+        // A process group of its own, which the browser it starts joins, so that ending the
+        // group on drop ends the browser too: killing chromedriver alone would orphan Chromium.
         let child = Command::new(driver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("chromedriver starts");
         let profile = tempfile::tempdir().expect("profile folder");
@@ -221,6 +225,10 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // The whole group: chromedriver and the Chromium processes it started.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
