@@ -90,12 +90,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
         let Query(params) = Query::<PageParams>::from_request_parts(parts, state)
             .await
             .map_err(|rejection| AppError::InvalidBody(rejection.body_text()))?;
-        let limit = params.limit.unwrap_or(50);
-        if !(1..=200).contains(&limit) {
-            return Err(
-                medvault_domain::InvalidValue::new("limit", "must be between 1 and 200").into(),
-            );
-        }
+        let limit = page_limit(params.limit)?;
         if let Some(cursor) = &params.cursor {
             uuid::Uuid::parse_str(cursor).map_err(|_| {
                 medvault_domain::InvalidValue::new("cursor", "is not a cursor from this API")
@@ -125,9 +120,23 @@ impl<T> ListBody<T> {
     }
 }
 
+/// A page's length: 1 to 200, default 50.
+pub fn page_limit(limit: Option<usize>) -> Result<usize, AppError> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(InvalidValue::new("limit", "must be between 1 and 200").into());
+    }
+    Ok(limit)
+}
+
+/// A value typed into a filter, trimmed; blank is no filter.
+pub fn given(raw: Option<&str>) -> Option<&str> {
+    raw.map(str::trim).filter(|text| !text.is_empty())
+}
+
 /// Search text as typed: trimmed, blank is no search, at most 100 characters.
 pub fn search_text(raw: Option<&str>, field: &'static str) -> Result<Option<String>, AppError> {
-    let text = raw.map(str::trim).filter(|text| !text.is_empty());
+    let text = given(raw);
     if text.is_some_and(|text| text.chars().count() > 100) {
         return Err(InvalidValue::new(field, "must be at most 100 characters").into());
     }

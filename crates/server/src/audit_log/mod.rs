@@ -15,6 +15,7 @@ use medvault_store::{AuditFilter, AuditRow, Page};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::api::{given, page_limit};
 use crate::app::AppState;
 use crate::audit::{Denial, Event, RequestMeta};
 use crate::error::AppError;
@@ -42,19 +43,15 @@ pub struct AuditQuery {
     pub limit: Option<usize>,
 }
 
-/// A typed value, trimmed; blank is unset.
-fn given(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
+/// A filter's value as typed, trimmed; blank is no filter.
+fn text(value: &Option<String>) -> Option<String> {
+    given(value.as_deref()).map(str::to_owned)
 }
 
 fn time(value: &Option<String>, field: &'static str) -> Result<Option<NaiveDateTime>, AppError> {
-    given(value)
+    given(value.as_deref())
         .map(|raw| {
-            DateTime::parse_from_rfc3339(&raw)
+            DateTime::parse_from_rfc3339(raw)
                 .map(|at| at.naive_utc())
                 .map_err(|_| {
                     InvalidValue::new(
@@ -70,16 +67,16 @@ fn time(value: &Option<String>, field: &'static str) -> Result<Option<NaiveDateT
 impl AuditQuery {
     /// The checked filter; an unknown outcome or a malformed time is refused, not ignored.
     pub fn filter(&self) -> Result<AuditFilter, AppError> {
-        let outcome = given(&self.outcome);
+        let outcome = text(&self.outcome);
         let known = [Outcome::Success, Outcome::Denied, Outcome::Failure].map(Outcome::as_str);
         if outcome.as_deref().is_some_and(|o| !known.contains(&o)) {
             return Err(InvalidValue::new("outcome", "must be success, denied or failure").into());
         }
         Ok(AuditFilter {
-            actor_id: given(&self.actor_id),
-            patient_id: given(&self.patient_id),
+            actor_id: text(&self.actor_id),
+            patient_id: text(&self.patient_id),
             patient_ids: None,
-            action: given(&self.action),
+            action: text(&self.action),
             outcome,
             since: time(&self.since, "since")?,
             until: time(&self.until, "until")?,
@@ -88,7 +85,7 @@ impl AuditQuery {
 
     /// Where the page starts and how long it is.
     pub fn page(&self) -> Result<(Option<i64>, usize), AppError> {
-        paging(given(&self.cursor).as_deref(), self.limit)
+        paging(given(self.cursor.as_deref()), self.limit)
     }
 }
 
@@ -97,10 +94,7 @@ pub fn paging(
     cursor: Option<&str>,
     limit: Option<usize>,
 ) -> Result<(Option<i64>, usize), AppError> {
-    let limit = limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(InvalidValue::new("limit", "must be between 1 and 200").into());
-    }
+    let limit = page_limit(limit)?;
     let cursor = cursor
         .map(|raw| {
             raw.parse::<i64>()

@@ -7,7 +7,7 @@ use medvault_domain::{Actor, Password, Role, UserId, UserStatus};
 use medvault_store::repo::{access, sessions, users};
 use medvault_store::{Page, User, UserFilter};
 
-use crate::api::search_text;
+use crate::api::{given, search_text};
 use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
 use crate::auth::service::create_user;
@@ -78,9 +78,6 @@ pub fn filter_from(
     role: Option<&str>,
     text: Option<&str>,
 ) -> Result<UserFilter, AppError> {
-    fn given(value: Option<&str>) -> Option<&str> {
-        value.map(str::trim).filter(|v| !v.is_empty())
-    }
     Ok(UserFilter {
         status: given(status).map(str::parse).transpose()?,
         role: given(role).map(str::parse).transpose()?,

@@ -31,30 +31,12 @@ fn user_row(user: &User) -> UserRow {
     }
 }
 
-/// The admin page's query string: a notice after a form, and the user search.
-#[derive(Default, Deserialize)]
+/// The admin page's query string: a notice after a form, and the searches.
+#[derive(Deserialize)]
 pub struct AdminQuery {
     notice: Option<String>,
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    status: String,
-    /// Part of a patient's name, to find their chart.
-    #[serde(default)]
-    patient: String,
-}
-
-impl AdminQuery {
-    fn search(&self) -> UserSearch {
-        UserSearch {
-            q: self.q.clone(),
-            role: self.role.clone(),
-            status: self.status.clone(),
-            patient: self.patient.clone(),
-        }
-    }
+    #[serde(flatten)]
+    search: UserSearch,
 }
 
 pub async fn page(
@@ -72,7 +54,7 @@ pub async fn page(
         &meta,
         &caller,
         &csrf,
-        query.search(),
+        query.search,
         notice(query.notice.as_deref()),
         None,
     )
@@ -94,8 +76,19 @@ async fn admin_page(
     let charts = patients::list(state, caller.actor, meta, None, None, LIST_ITEMS)
         .await?
         .items;
-    let chart_name = search_text(Some(&search.patient), "patient")?;
-    let found = patients::list(state, caller.actor, meta, chart_name, None, CHARTS_SHOWN).await?;
+    // Without a search, the charts shown are the first of those already loaded for the forms.
+    let (found, more_charts) = match search_text(Some(&search.patient), "patient")? {
+        Some(name) => {
+            let page =
+                patients::list(state, caller.actor, meta, Some(name), None, CHARTS_SHOWN).await?;
+            let more = page.next.is_some();
+            (page.items, more)
+        }
+        None => (
+            charts.iter().take(CHARTS_SHOWN).cloned().collect(),
+            charts.len() > CHARTS_SHOWN,
+        ),
+    };
     // The forms choose among active staff of each role, whatever the search shows.
     let active = |role: Role| {
         let filter = UserFilter {
@@ -119,8 +112,8 @@ async fn admin_page(
         more_users: listed.next.is_some(),
         search,
         patients: charts.iter().map(PatientRow::from).collect(),
-        charts_found: found.items.iter().map(PatientRow::from).collect(),
-        more_charts: found.next.is_some(),
+        charts_found: found.iter().map(PatientRow::from).collect(),
+        more_charts,
         doctors,
         trainees,
         interns,

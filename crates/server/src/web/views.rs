@@ -328,8 +328,9 @@ pub struct AdminPage {
     pub emergencies: Vec<EmergencyRow>,
 }
 
-/// The admin page's user search, as typed.
-#[derive(Default)]
+/// The admin page's searches, as typed: users, and charts.
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct UserSearch {
     pub q: String,
     pub role: String,

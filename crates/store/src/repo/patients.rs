@@ -109,9 +109,8 @@ pub fn find_by_user(conn: &mut DbConnection, user: UserId) -> Result<Option<Pati
         .transpose()
 }
 
-/// The charts a scope allows, oldest first, `limit` at a time after the cursor `after`.
-/// The charts in `scope`, in the order they were opened; with `name`, only those whose name
-/// contains it, in any case.
+/// The charts a scope allows, oldest first, `limit` at a time after the cursor `after`; with
+/// `name`, only those whose name contains it, in any case.
 pub fn list(
     conn: &mut DbConnection,
     scope: PatientScope,

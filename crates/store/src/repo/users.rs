@@ -98,7 +98,6 @@ pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> Result<Option<Us
         .transpose()
 }
 
-/// Users in creation order, optionally only those in one status.
 /// Which users a list holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UserFilter {
@@ -108,6 +107,7 @@ pub struct UserFilter {
     pub text: Option<String>,
 }
 
+/// Users in creation order, as far as `filter` lets them through.
 pub fn list(
     conn: &mut DbConnection,
     filter: &UserFilter,
