@@ -3,11 +3,13 @@
 //! Everything here is pure: no I/O, no clock, no database. The server and the store depend on this
 //! crate; it depends on neither, so the rules it holds can be tested as plain functions.
 
+pub mod audit;
 pub mod ids;
 pub mod policy;
 pub mod role;
 pub mod values;
 
+pub use audit::AuditAction;
 pub use ids::{PatientId, RecordId, SessionId, UserId};
 pub use policy::{Action, Actor, Decision, Relation, Ties};
 pub use role::{Role, UserStatus};

@@ -116,22 +116,6 @@ impl Action {
         Action::BreakGlass,
         Action::ReadChartAudit,
     ];
-
-    /// The name used in audit entries.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::ManageUsers => "users.manage",
-            Action::CreatePatient => "patient.create",
-            Action::ReadChart => "patient.read",
-            Action::ReadRecords => "record.read",
-            Action::WriteRecord => "record.create",
-            Action::AssignCareTeam => "care_team.assign",
-            Action::LinkTrainee => "trainee.link",
-            Action::GrantIntern => "intern_grant.manage",
-            Action::BreakGlass => "emergency.open",
-            Action::ReadChartAudit => "audit.read",
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,6 +180,23 @@ pub fn patient_scope(actor: &Actor) -> PatientScope {
         (Role::Intern, _) => PatientScope::GrantedIntern(actor.user_id),
         (Role::Patient, Some(own)) => PatientScope::Only(own),
         (Role::Patient, None) => PatientScope::Nothing,
+    }
+}
+
+/// Which access ties (intern grants, emergency accesses) an actor may list: admins oversee
+/// all, a doctor those they issued or opened, anyone else none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OversightScope {
+    All,
+    MadeBy(UserId),
+    Nothing,
+}
+
+pub fn oversight_scope(actor: &Actor) -> OversightScope {
+    match actor.role {
+        Role::Admin => OversightScope::All,
+        Role::Doctor => OversightScope::MadeBy(actor.user_id),
+        Role::Trainee | Role::Intern | Role::Patient => OversightScope::Nothing,
     }
 }
 

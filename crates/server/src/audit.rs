@@ -2,7 +2,7 @@
 //! read it records; a denial is recorded in a transaction of its own after the use case rolled
 //! back (see `AppState::run`).
 
-use medvault_domain::{Actor, PatientId};
+use medvault_domain::{Actor, AuditAction, PatientId};
 use medvault_store::repo::audit;
 use medvault_store::{AuditEntry, DbConnection, Outcome, StoreError};
 
@@ -16,8 +16,8 @@ pub struct RequestMeta {
 /// What was refused, to be audited and then answered as "not found".
 #[derive(Clone, Debug)]
 pub struct Denial {
-    pub action: &'static str,
-    pub resource_type: &'static str,
+    /// The use case that was refused, named as it would have been had it been allowed.
+    pub action: AuditAction,
     pub resource_id: Option<String>,
     pub patient_id: Option<PatientId>,
 }
@@ -25,8 +25,9 @@ pub struct Denial {
 /// The subject of one audit entry.
 #[derive(Clone, Debug)]
 pub struct Event<'a> {
-    pub action: &'static str,
-    pub resource_type: &'static str,
+    pub action: AuditAction,
+    /// The resource's kind, where it is not the action's own (the user a sign-in proved).
+    pub resource_type: Option<&'static str>,
     pub resource_id: Option<String>,
     pub patient_id: Option<PatientId>,
     pub outcome: Outcome,
@@ -39,10 +40,10 @@ pub struct Event<'a> {
 
 impl<'a> Event<'a> {
     /// An event with no actor (a failed sign-in, say).
-    pub fn anonymous(action: &'static str, resource_type: &'static str, outcome: Outcome) -> Self {
+    pub fn anonymous(action: AuditAction, outcome: Outcome) -> Self {
         Event {
             action,
-            resource_type,
+            resource_type: None,
             resource_id: None,
             patient_id: None,
             outcome,
@@ -53,10 +54,10 @@ impl<'a> Event<'a> {
     }
 
     /// A successful action by `actor`.
-    pub fn success(actor: &'a Actor, action: &'static str, resource_type: &'static str) -> Self {
+    pub fn success(actor: &'a Actor, action: AuditAction) -> Self {
         Event {
             actor: Some(actor),
-            ..Event::anonymous(action, resource_type, Outcome::Success)
+            ..Event::anonymous(action, Outcome::Success)
         }
     }
 
@@ -92,8 +93,11 @@ pub fn record(
         at,
         actor_id: event.actor.map(|actor| actor.user_id.to_string()),
         actor_role: event.actor.map(|actor| actor.role.as_str().to_owned()),
-        action: event.action.to_owned(),
-        resource_type: event.resource_type.to_owned(),
+        action: event.action.as_str().to_owned(),
+        resource_type: event
+            .resource_type
+            .unwrap_or(event.action.resource_type())
+            .to_owned(),
         resource_id: event.resource_id,
         patient_id: event.patient_id.map(|id| id.to_string()),
         outcome: event.outcome.as_str().to_owned(),
@@ -117,7 +121,7 @@ pub fn record_denial(
         resource_id: denial.resource_id.clone(),
         patient_id: denial.patient_id,
         actor: Some(actor),
-        ..Event::anonymous(denial.action, denial.resource_type, Outcome::Denied)
+        ..Event::anonymous(denial.action, Outcome::Denied)
     };
     record(conn, meta, at, event)
 }

@@ -1,6 +1,7 @@
 //! `medvault seed --demo`: a small, believable data set to try MedVault with.
 
 use chrono::NaiveDate;
+use medvault_domain::AuditAction;
 use medvault_domain::{
     Actor, Email, Password, PersonName, RecordNotes, RecordTitle, Role, Sex, UserStatus,
 };
@@ -186,7 +187,7 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
             };
             let admin = actor(0);
             for (index, user) in ids.iter().enumerate() {
-                let mut event = Event::success(&admin, "user.create", "user").resource(user);
+                let mut event = Event::success(&admin, AuditAction::UserCreate).resource(user);
                 if let Some(chart) = charts[index] {
                     event = event.patient(chart);
                 }
@@ -195,7 +196,7 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
             for (doctor, patient) in CARE_TEAMS {
                 if let Some(chart) = charts[patient] {
                     care_team::add(conn, chart, ids[doctor], admin.user_id, now)?;
-                    let event = Event::success(&admin, "care_team.assign", "care_team")
+                    let event = Event::success(&admin, AuditAction::CareTeamAssign)
                         .resource(ids[doctor])
                         .patient(chart);
                     audit::record(conn, &meta, now, event)?;
@@ -204,7 +205,7 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
             let (trainee, patient) = TRAINEE_LINK;
             if let Some(chart) = charts[patient] {
                 access::link_trainee(conn, chart, ids[trainee], admin.user_id, now)?;
-                let event = Event::success(&admin, "trainee.link", "trainee_link")
+                let event = Event::success(&admin, AuditAction::TraineeLink)
                     .resource(ids[trainee])
                     .patient(chart);
                 audit::record(conn, &meta, now, event)?;
@@ -220,7 +221,7 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
                     now + chrono::Duration::hours(8),
                 )?;
                 let issuer = actor(issuer);
-                let event = Event::success(&issuer, "intern_grant.issue", "intern_grant")
+                let event = Event::success(&issuer, AuditAction::InternGrantIssue)
                     .resource(&grant.id)
                     .patient(chart);
                 audit::record(conn, &meta, now, event)?;
@@ -235,7 +236,7 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
                     };
                     let written = records::insert(conn, record, now)?;
                     let author = actor(author);
-                    let event = Event::success(&author, "record.create", "record")
+                    let event = Event::success(&author, AuditAction::RecordCreate)
                         .resource(written.id)
                         .patient(chart);
                     audit::record(conn, &meta, now, event)?;

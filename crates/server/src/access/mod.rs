@@ -4,7 +4,8 @@
 pub mod api;
 
 use chrono::{Duration, NaiveDateTime};
-use medvault_domain::policy::{Action, Relation};
+use medvault_domain::AuditAction;
+use medvault_domain::policy::{self, Action, OversightScope, Relation};
 use medvault_domain::{Actor, InvalidValue, PatientId, Role, UserId};
 use medvault_store::repo::access::{self, EmergencyAccess, InternGrant};
 
@@ -32,7 +33,7 @@ pub async fn link_trainee(
                 &actor,
                 patient,
                 Action::LinkTrainee,
-                Subject::new("trainee_link"),
+                Subject::new(AuditAction::TraineeLink),
                 uc.now,
             )?;
             active_user_with_role(
@@ -43,7 +44,7 @@ pub async fn link_trainee(
                 "is not an active trainee",
             )?;
             let linked = access::link_trainee(conn, patient, trainee, actor.user_id, uc.now)?;
-            let event = Event::success(&actor, "trainee.link", "trainee_link")
+            let event = Event::success(&actor, AuditAction::TraineeLink)
                 .resource(trainee)
                 .patient(patient);
             uc.record(conn, event)?;
@@ -79,7 +80,7 @@ pub async fn grant_intern(
                 &actor,
                 patient,
                 Action::GrantIntern,
-                Subject::new("intern_grant"),
+                Subject::new(AuditAction::InternGrantIssue),
                 uc.now,
             )?;
             active_user_with_role(
@@ -91,7 +92,7 @@ pub async fn grant_intern(
             )?;
             let grant =
                 access::issue_grant(conn, intern, patient, actor.user_id, uc.now, uc.now + shift)?;
-            let event = Event::success(&actor, "intern_grant.issue", "intern_grant")
+            let event = Event::success(&actor, AuditAction::InternGrantIssue)
                 .resource(&grant.id)
                 .patient(patient);
             uc.record(conn, event)?;
@@ -111,7 +112,7 @@ pub async fn end_grant(
         .run(actor, meta, move |conn, uc| {
             let grant = access::find_grant(conn, &id)?.ok_or(AppError::NotFound)?;
             if grant.issued_by != actor.user_id {
-                let subject = Subject::id("intern_grant", &id);
+                let subject = Subject::id(AuditAction::InternGrantEnd, &id);
                 authorize(
                     conn,
                     &actor,
@@ -122,7 +123,7 @@ pub async fn end_grant(
                 )?;
             }
             access::end_grant(conn, &id, actor.user_id, uc.now)?;
-            let event = Event::success(&actor, "intern_grant.end", "intern_grant")
+            let event = Event::success(&actor, AuditAction::InternGrantEnd)
                 .resource(&id)
                 .patient(grant.patient_id);
             uc.record(conn, event)?;
@@ -143,25 +144,21 @@ pub async fn list_grants(
 ) -> Result<Vec<InternGrant>, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
-            let issuer = listing_scope(&actor, "intern_grant")?;
+            let issuer = listing_scope(&actor, AuditAction::InternGrantList)?;
             let grants = access::list_grants(conn, issuer, 200)?;
-            uc.record(
-                conn,
-                Event::success(&actor, "intern_grant.list", "intern_grant"),
-            )?;
+            uc.record(conn, Event::success(&actor, AuditAction::InternGrantList))?;
             Ok(grants)
         })
         .await
 }
 
-/// Admins see everything; a doctor sees their own; anyone else is refused.
-fn listing_scope(actor: &Actor, resource_type: &'static str) -> Result<Option<UserId>, AppError> {
-    match actor.role {
-        Role::Admin => Ok(None),
-        Role::Doctor => Ok(Some(actor.user_id)),
-        _ => Err(AppError::Denied(Denial {
-            action: "users.manage",
-            resource_type,
+/// The maker whose ties the actor may list (`None`: everyone's), as the policy says, or a denial.
+fn listing_scope(actor: &Actor, audited: AuditAction) -> Result<Option<UserId>, AppError> {
+    match policy::oversight_scope(actor) {
+        OversightScope::All => Ok(None),
+        OversightScope::MadeBy(maker) => Ok(Some(maker)),
+        OversightScope::Nothing => Err(AppError::Denied(Denial {
+            action: audited,
             resource_id: None,
             patient_id: None,
         })),
@@ -183,7 +180,7 @@ pub async fn break_glass(
     let lasts = duration(state.config.emergency_access)?;
     state
         .run(actor, meta, move |conn, uc| {
-            let subject = Subject::new("emergency_access");
+            let subject = Subject::new(AuditAction::EmergencyOpen);
             let granted = authorize(conn, &actor, patient, Action::BreakGlass, subject, uc.now);
             if let Err(AppError::Denied(_)) = &granted {
                 // Refused because the chart is already theirs to see? Say so rather than "not found".
@@ -207,7 +204,7 @@ pub async fn break_glass(
                     uc.now + lasts,
                 )?,
             };
-            let event = Event::success(&actor, "emergency.open", "emergency_access")
+            let event = Event::success(&actor, AuditAction::EmergencyOpen)
                 .resource(&opened.id)
                 .patient(patient)
                 .reason(reason)
@@ -226,12 +223,9 @@ pub async fn list_emergency(
 ) -> Result<Vec<EmergencyAccess>, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
-            let doctor = listing_scope(&actor, "emergency_access")?;
+            let doctor = listing_scope(&actor, AuditAction::EmergencyList)?;
             let accesses = access::list_emergency(conn, doctor, 200)?;
-            uc.record(
-                conn,
-                Event::success(&actor, "emergency.list", "emergency_access"),
-            )?;
+            uc.record(conn, Event::success(&actor, AuditAction::EmergencyList))?;
             Ok(accesses)
         })
         .await

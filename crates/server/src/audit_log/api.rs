@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Access, AuditQuery, paging};
+use super::{Access, AuditQuery, Who, paging};
 use crate::api::{ListBody, PageParams, path_id, timestamp};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
@@ -77,14 +77,19 @@ async fn search(
     Ok(ListBody::from_page(page, AuditView::from))
 }
 
-/// One access to a chart by someone other than its patient.
+/// One act on a chart by someone other than its patient. Staff are named; another patient is
+/// only "another patient's account", with no id or name.
 #[derive(Serialize, ToSchema)]
 pub struct AccessView {
     pub at: String,
+    /// The member of staff's user id; absent for another patient.
     pub actor_id: Option<String>,
-    pub actor_name: Option<String>,
+    /// The member of staff's name, or "Another patient's account".
+    pub actor_name: String,
     pub actor_role: Option<String>,
     pub action: String,
+    /// The act in words: "Dr Amara Okafor viewed your chart".
+    pub summary: String,
     pub outcome: String,
     pub emergency: bool,
     pub reason: Option<String>,
@@ -92,11 +97,17 @@ pub struct AccessView {
 
 impl From<Access> for AccessView {
     fn from(access: Access) -> Self {
+        let summary = access.sentence();
         let entry = access.row.entry;
+        let actor_id = match &access.who {
+            Who::Staff { id, .. } => Some(id.clone()),
+            Who::AnotherPatient => None,
+        };
         AccessView {
             at: timestamp(entry.at),
-            actor_id: entry.actor_id,
-            actor_name: access.actor_name,
+            actor_id,
+            actor_name: access.who.name().to_owned(),
+            summary,
             actor_role: entry.actor_role,
             action: entry.action,
             outcome: entry.outcome,

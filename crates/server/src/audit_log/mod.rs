@@ -7,6 +7,7 @@ pub mod api;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime};
+use medvault_domain::AuditAction;
 use medvault_domain::policy::Action;
 use medvault_domain::{Actor, InvalidValue, PatientId, Role};
 use medvault_store::repo::audit::Outcome;
@@ -75,11 +76,11 @@ impl AuditQuery {
         Ok(AuditFilter {
             actor_id: text(&self.actor_id),
             patient_id: text(&self.patient_id),
-            patient_ids: None,
             action: text(&self.action),
             outcome,
             since: time(&self.since, "since")?,
             until: time(&self.until, "until")?,
+            ..AuditFilter::default()
         })
     }
 
@@ -125,7 +126,7 @@ pub async fn search(
                             &actor,
                             patient,
                             Action::ReadChartAudit,
-                            Subject::new("audit"),
+                            Subject::new(AuditAction::AuditRead),
                             uc.now,
                         )?;
                     }
@@ -133,27 +134,60 @@ pub async fn search(
                 },
                 _ => {
                     return Err(AppError::Denied(Denial {
-                        action: Action::ReadChartAudit.as_str(),
-                        resource_type: "audit",
+                        action: AuditAction::AuditRead,
                         resource_id: None,
                         patient_id: None,
                     }));
                 }
             }
             let page = audit::list(conn, &filter, before, limit)?;
-            uc.record(conn, Event::success(&actor, "audit.read", "audit"))?;
+            uc.record(conn, Event::success(&actor, AuditAction::AuditRead))?;
             Ok(page)
         })
         .await
 }
 
-/// One access to a chart, as its patient sees it.
-pub struct Access {
-    pub row: AuditRow,
-    pub actor_name: Option<String>,
+/// Who did something to a chart, as its access report may say: staff by name, other patients
+/// never (a patient's report must not tell them who else is a patient here).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Who {
+    Staff { id: String, name: String },
+    AnotherPatient,
 }
 
-/// Who touched a chart and when, besides the patient themselves.
+impl Who {
+    pub fn name(&self) -> &str {
+        match self {
+            Who::Staff { name, .. } => name,
+            Who::AnotherPatient => "Another patient's account",
+        }
+    }
+}
+
+/// One act on a chart, as its patient sees it.
+pub struct Access {
+    pub row: AuditRow,
+    pub who: Who,
+    pub action: Option<AuditAction>,
+}
+
+impl Access {
+    /// The act in a sentence: "Dr Amara Okafor viewed your chart", "Another patient's account
+    /// tried to read your records and was refused".
+    pub fn sentence(&self) -> String {
+        let who = self.who.name();
+        let Some(action) = self.action else {
+            return format!("{who}: {}", self.row.entry.action);
+        };
+        if self.row.entry.outcome == Outcome::Success.as_str() {
+            format!("{who} {}", action.in_words())
+        } else {
+            format!("{who} tried to {} and was refused", action.attempted())
+        }
+    }
+}
+
+/// Who touched a chart and when, besides the patient themselves, newest first.
 pub async fn access_report(
     state: &AppState,
     actor: Actor,
@@ -169,36 +203,43 @@ pub async fn access_report(
                 &actor,
                 patient,
                 Action::ReadChartAudit,
-                Subject::new("audit"),
+                Subject::new(AuditAction::AccessReportRead),
                 uc.now,
             )?;
+            // Filtered in the query, not after it, so that no page comes back short while
+            // more entries remain.
             let filter = AuditFilter {
                 patient_id: Some(patient.to_string()),
+                signed_in: true,
+                excluded_actor: granted.chart.user_id.map(|id| id.to_string()),
                 ..AuditFilter::default()
             };
             let page = audit::list(conn, &filter, before, limit)?;
-            let own_login = granted.chart.user_id.map(|id| id.to_string());
-            let others: Vec<AuditRow> = page
+            let staff: Vec<String> = page
                 .items
-                .into_iter()
-                .filter(|row| row.entry.actor_id.is_some() && row.entry.actor_id != own_login)
-                .collect();
-            let ids: Vec<String> = others
                 .iter()
+                .filter(|row| !is_patient(&row.entry))
                 .filter_map(|row| row.entry.actor_id.clone())
                 .collect();
-            let names: HashMap<String, String> = users::names(conn, &ids)?.into_iter().collect();
-            let event = Event::success(&actor, "audit.access_report", "audit").patient(patient);
+            let names: HashMap<String, String> = users::names(conn, &staff)?.into_iter().collect();
+            let event = Event::success(&actor, AuditAction::AccessReportRead).patient(patient);
             uc.record(conn, event)?;
-            let items = others
+            let items = page
+                .items
                 .into_iter()
-                .map(|row| Access {
-                    actor_name: row
-                        .entry
-                        .actor_id
-                        .as_ref()
-                        .and_then(|id| names.get(id).cloned()),
-                    row,
+                .map(|row| {
+                    let who = match &row.entry.actor_id {
+                        Some(id) if !is_patient(&row.entry) => Who::Staff {
+                            id: id.clone(),
+                            name: names.get(id).cloned().unwrap_or_default(),
+                        },
+                        _ => Who::AnotherPatient,
+                    };
+                    Access {
+                        action: AuditAction::parse(&row.entry.action),
+                        who,
+                        row,
+                    }
                 })
                 .collect();
             Ok(Page {
@@ -207,4 +248,8 @@ pub async fn access_report(
             })
         })
         .await
+}
+
+fn is_patient(entry: &medvault_store::AuditEntry) -> bool {
+    entry.actor_role.as_deref() == Some(Role::Patient.as_str())
 }

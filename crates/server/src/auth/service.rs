@@ -2,6 +2,7 @@
 //! and the web forms.
 
 use chrono::{Duration, NaiveDateTime};
+use medvault_domain::AuditAction;
 use medvault_domain::{Actor, Email, Password, PersonName, Role, SessionId, UserId, UserStatus};
 use medvault_store::repo::sessions::{self, SessionKey};
 use medvault_store::repo::{patients, users};
@@ -114,7 +115,7 @@ pub async fn create_user(
                 role,
                 patient_id: chart,
             });
-            let mut event = Event::success(&actor, "user.create", "user").resource(user.id);
+            let mut event = Event::success(&actor, AuditAction::UserCreate).resource(user.id);
             if let Some(chart) = chart {
                 event = event.patient(chart);
             }
@@ -181,7 +182,7 @@ pub async fn login(
         state
             .write(move |conn| {
                 if throttle::settle(conn, &keys, now, wrong_password)? {
-                    let event = Event::anonymous("auth.throttle", "session", Outcome::Failure);
+                    let event = Event::anonymous(AuditAction::AuthThrottle, Outcome::Failure);
                     audit::record(conn, &meta, now, event)?;
                 }
                 Ok(())
@@ -227,10 +228,10 @@ async fn check_and_open(
         let meta = meta.clone();
         state
             .write(move |conn| {
-                let mut event = Event::anonymous("auth.login", "session", Outcome::Failure);
+                let mut event = Event::anonymous(AuditAction::AuthLogin, Outcome::Failure);
                 if let Some(account) = account {
                     event = event.resource(account);
-                    event.resource_type = "user";
+                    event.resource_type = Some("user");
                 }
                 Ok(audit::record(conn, &meta, now, event)?)
             })
@@ -271,7 +272,7 @@ async fn check_and_open(
             let session =
                 sessions::insert(conn, user_id, kind, secret_hash.as_deref(), now, expires_at)?;
             let actor = actor_of(conn, user_id, role)?;
-            let event = Event::success(&actor, "auth.login", "session").resource(session.id);
+            let event = Event::success(&actor, AuditAction::AuthLogin).resource(session.id);
             audit::record(conn, &meta, now, event)?;
             Ok((session, actor))
         })
@@ -310,7 +311,7 @@ pub async fn logout(state: &AppState, meta: &RequestMeta, caller: &Caller) -> Re
                 conn,
                 &meta,
                 now,
-                Event::success(&actor, "auth.logout", "session").resource(session),
+                Event::success(&actor, AuditAction::AuthLogout).resource(session),
             )?;
             Ok(())
         })
@@ -435,7 +436,7 @@ pub async fn change_password(
                 conn,
                 &meta,
                 now,
-                Event::success(&actor, "auth.password_change", "user").resource(user_id),
+                Event::success(&actor, AuditAction::AuthPasswordChange).resource(user_id),
             )?;
             Ok(())
         })

@@ -2,8 +2,10 @@
 
 pub mod api;
 pub mod ties;
+pub mod view;
 
 use chrono::NaiveDateTime;
+use medvault_domain::AuditAction;
 use medvault_domain::policy::{self, Action, Decision, Relation};
 use medvault_domain::{
     Actor, BirthDate, PatientId, PersonName, Phone, Role, Sex, UserId, UserStatus,
@@ -28,23 +30,24 @@ impl Authorized {
     }
 }
 
-/// What an authorization is about, for the audit entry of a denial.
+/// The use case an authorization is for, and the resource it concerns: what a denial's audit
+/// entry names.
 pub struct Subject {
-    pub resource_type: &'static str,
+    pub action: AuditAction,
     pub resource_id: Option<String>,
 }
 
 impl Subject {
-    pub fn new(resource_type: &'static str) -> Self {
+    pub fn new(action: AuditAction) -> Self {
         Subject {
-            resource_type,
+            action,
             resource_id: None,
         }
     }
 
-    pub fn id(resource_type: &'static str, id: impl ToString) -> Self {
+    pub fn id(action: AuditAction, id: impl ToString) -> Self {
         Subject {
-            resource_type,
+            action,
             resource_id: Some(id.to_string()),
         }
     }
@@ -65,8 +68,7 @@ pub fn authorize(
     match policy::decide(actor, action, relation) {
         Decision::Allow => Ok(Authorized { chart, relation }),
         Decision::Deny => Err(AppError::Denied(Denial {
-            action: action.as_str(),
-            resource_type: subject.resource_type,
+            action: subject.action,
             resource_id: subject.resource_id,
             patient_id: Some(patient),
         })),
@@ -77,13 +79,12 @@ pub fn authorize(
 pub fn authorize_global(
     actor: &Actor,
     action: Action,
-    resource_type: &'static str,
+    audited: AuditAction,
 ) -> Result<(), AppError> {
     match policy::decide(actor, action, Relation::Unrelated) {
         Decision::Allow => Ok(()),
         Decision::Deny => Err(AppError::Denied(Denial {
-            action: action.as_str(),
-            resource_type,
+            action: audited,
             resource_id: None,
             patient_id: None,
         })),
@@ -108,7 +109,7 @@ pub async fn list(
                 cursor.as_deref(),
                 limit,
             )?;
-            uc.record(conn, Event::success(&actor, "patient.list", "patient"))?;
+            uc.record(conn, Event::success(&actor, AuditAction::PatientList))?;
             Ok(page)
         })
         .await
@@ -150,13 +151,13 @@ pub async fn create(
     };
     state
         .run(actor, meta, move |conn, uc| {
-            authorize_global(&actor, Action::CreatePatient, "patient")?;
+            authorize_global(&actor, Action::CreatePatient, AuditAction::PatientCreate)?;
             let chart = patients::insert(conn, new, uc.now)?;
             // A doctor who opens a chart looks after that patient.
             if actor.role == Role::Doctor {
                 care_team::add(conn, chart.id, actor.user_id, actor.user_id, uc.now)?;
             }
-            let event = Event::success(&actor, "patient.create", "patient")
+            let event = Event::success(&actor, AuditAction::PatientCreate)
                 .resource(chart.id)
                 .patient(chart.id);
             uc.record(conn, event)?;
@@ -178,10 +179,10 @@ pub async fn get(
                 &actor,
                 id,
                 Action::ReadChart,
-                Subject::id("patient", id),
+                Subject::id(AuditAction::PatientRead, id),
                 uc.now,
             )?;
-            let event = Event::success(&actor, "patient.read", "patient")
+            let event = Event::success(&actor, AuditAction::PatientRead)
                 .resource(id)
                 .patient(id)
                 .emergency(granted.emergency());
@@ -223,7 +224,7 @@ pub async fn add_to_care_team(
                 &actor,
                 patient,
                 Action::AssignCareTeam,
-                Subject::new("care_team"),
+                Subject::new(AuditAction::CareTeamAssign),
                 uc.now,
             )?;
             active_user_with_role(
@@ -234,7 +235,7 @@ pub async fn add_to_care_team(
                 "is not an active doctor",
             )?;
             let added = care_team::add(conn, patient, doctor, actor.user_id, uc.now)?;
-            let event = Event::success(&actor, "care_team.assign", "care_team")
+            let event = Event::success(&actor, AuditAction::CareTeamAssign)
                 .resource(doctor)
                 .patient(patient);
             uc.record(conn, event)?;

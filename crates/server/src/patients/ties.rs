@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use medvault_domain::policy::Action;
-use medvault_domain::{Actor, PatientId, UserId};
+use medvault_domain::{Actor, AuditAction, PatientId, UserId};
 use medvault_store::repo::{access, care_team, users};
 use medvault_store::{DbConnection, StoreError};
 
@@ -24,13 +24,6 @@ pub enum Tie {
 }
 
 impl Tie {
-    fn resource_type(self) -> &'static str {
-        match self {
-            Tie::CareTeam => "care_team",
-            Tie::TraineeLink => "trainee_link",
-        }
-    }
-
     /// Who may see the members: whoever reads the chart sees its care team; trainee links are
     /// the business of those who make them.
     fn list_action(self) -> Action {
@@ -48,10 +41,10 @@ impl Tie {
     }
 
     /// The audit actions of listing and of ending.
-    fn audited_as(self) -> (&'static str, &'static str) {
+    fn audited_as(self) -> (AuditAction, AuditAction) {
         match self {
-            Tie::CareTeam => ("care_team.list", "care_team.remove"),
-            Tie::TraineeLink => ("trainee.list", "trainee.unlink"),
+            Tie::CareTeam => (AuditAction::CareTeamList, AuditAction::CareTeamRemove),
+            Tie::TraineeLink => (AuditAction::TraineeList, AuditAction::TraineeUnlink),
         }
     }
 
@@ -64,6 +57,16 @@ impl Tie {
             Tie::CareTeam => care_team::members(conn, patient),
             Tie::TraineeLink => access::trainees_of(conn, patient),
         }
+    }
+
+    /// The users tied to a chart by this tie, named, earliest first.
+    pub(crate) fn named_members(
+        self,
+        conn: &mut DbConnection,
+        patient: PatientId,
+    ) -> Result<Vec<Member>, AppError> {
+        let ids = self.members(conn, patient)?;
+        named(conn, ids)
     }
 
     fn remove(
@@ -109,11 +112,10 @@ pub async fn members(
 ) -> Result<Vec<Member>, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
-            let subject = Subject::new(tie.resource_type());
+            let subject = Subject::new(tie.audited_as().0);
             let granted = authorize(conn, &actor, patient, tie.list_action(), subject, uc.now)?;
-            let ids = tie.members(conn, patient)?;
-            let members = named(conn, ids)?;
-            let event = Event::success(&actor, tie.audited_as().0, tie.resource_type())
+            let members = tie.named_members(conn, patient)?;
+            let event = Event::success(&actor, tie.audited_as().0)
                 .patient(patient)
                 .emergency(granted.emergency());
             uc.record(conn, event)?;
@@ -133,10 +135,10 @@ pub async fn end(
 ) -> Result<bool, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
-            let subject = Subject::id(tie.resource_type(), user);
+            let subject = Subject::id(tie.audited_as().1, user);
             authorize(conn, &actor, patient, tie.end_action(), subject, uc.now)?;
             let ended = tie.remove(conn, patient, user)?;
-            let event = Event::success(&actor, tie.audited_as().1, tie.resource_type())
+            let event = Event::success(&actor, tie.audited_as().1)
                 .resource(user)
                 .patient(patient);
             uc.record(conn, event)?;

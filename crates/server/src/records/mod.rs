@@ -2,6 +2,7 @@
 
 pub mod api;
 
+use medvault_domain::AuditAction;
 use medvault_domain::policy::Action;
 use medvault_domain::{Actor, PatientId, RecordId, RecordNotes, RecordTitle, Role};
 use medvault_store::repo::care_team;
@@ -30,7 +31,7 @@ pub async fn create(
                 &actor,
                 patient,
                 Action::WriteRecord,
-                Subject::new("record"),
+                Subject::new(AuditAction::RecordCreate),
                 uc.now,
             )?;
             let new = NewRecord {
@@ -40,7 +41,7 @@ pub async fn create(
                 notes,
             };
             let record = records::insert(conn, new, uc.now)?;
-            let event = Event::success(&actor, "record.create", "record")
+            let event = Event::success(&actor, AuditAction::RecordCreate)
                 .resource(record.id)
                 .patient(patient);
             uc.record(conn, event)?;
@@ -64,11 +65,11 @@ pub async fn list_for_patient(
                 &actor,
                 patient,
                 Action::ReadRecords,
-                Subject::new("record"),
+                Subject::new(AuditAction::RecordList),
                 uc.now,
             )?;
             let page = records::list(conn, RecordsOf::Patient(patient), cursor.as_deref(), limit)?;
-            let event = Event::success(&actor, "record.list", "record")
+            let event = Event::success(&actor, AuditAction::RecordList)
                 .patient(patient)
                 .emergency(granted.emergency());
             uc.record(conn, event)?;
@@ -86,7 +87,7 @@ pub async fn get(
     state
         .run(actor, meta, move |conn, uc| {
             let record = records::find(conn, id)?.ok_or(AppError::NotFound)?;
-            let subject = Subject::id("record", id);
+            let subject = Subject::id(AuditAction::RecordRead, id);
             let granted = authorize(
                 conn,
                 &actor,
@@ -95,7 +96,7 @@ pub async fn get(
                 subject,
                 uc.now,
             )?;
-            let event = Event::success(&actor, "record.read", "record")
+            let event = Event::success(&actor, AuditAction::RecordRead)
                 .resource(id)
                 .patient(record.patient_id)
                 .emergency(granted.emergency());
@@ -127,7 +128,7 @@ pub async fn list_authored(
                 .into_iter()
                 .filter(|record| in_care.contains(&record.patient_id.to_string()))
                 .collect();
-            uc.record(conn, Event::success(&actor, "record.list", "record"))?;
+            uc.record(conn, Event::success(&actor, AuditAction::RecordList))?;
             Ok(visible)
         })
         .await

@@ -3,7 +3,7 @@
 pub mod api;
 
 use medvault_domain::policy::Action;
-use medvault_domain::{Actor, Password, Role, UserId, UserStatus};
+use medvault_domain::{Actor, AuditAction, Password, Role, UserId, UserStatus};
 use medvault_store::repo::{access, sessions, users};
 use medvault_store::{Page, User, UserFilter};
 
@@ -26,7 +26,7 @@ pub async fn create(
 ) -> Result<User, AppError> {
     let role: Role = role.trim().parse()?;
     // Checked before any work: only an admin creates users, admins included.
-    if let Err(denied) = authorize_global(&actor, Action::ManageUsers, "user") {
+    if let Err(denied) = authorize_global(&actor, Action::ManageUsers, AuditAction::UserCreate) {
         return state.run(actor, meta, move |_, _| Err(denied)).await;
     }
     create_user(
@@ -50,7 +50,7 @@ pub async fn approve(
 ) -> Result<User, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
-            authorize_global(&actor, Action::ManageUsers, "user")?;
+            authorize_global(&actor, Action::ManageUsers, AuditAction::UserApprove)?;
             let user = users::find(conn, id)?.ok_or(AppError::NotFound)?;
             if user.status == UserStatus::Deactivated {
                 return Err(AppError::Conflict {
@@ -61,7 +61,7 @@ pub async fn approve(
             users::set_status(conn, id, UserStatus::Active, uc.now)?;
             uc.record(
                 conn,
-                Event::success(&actor, "user.approve", "user").resource(id),
+                Event::success(&actor, AuditAction::UserApprove).resource(id),
             )?;
             Ok(User {
                 status: UserStatus::Active,
@@ -95,9 +95,9 @@ pub async fn list(
 ) -> Result<Page<User>, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
-            authorize_global(&actor, Action::ManageUsers, "user")?;
+            authorize_global(&actor, Action::ManageUsers, AuditAction::UserList)?;
             let page = users::list(conn, &filter, cursor.as_deref(), limit)?;
-            uc.record(conn, Event::success(&actor, "user.list", "user"))?;
+            uc.record(conn, Event::success(&actor, AuditAction::UserList))?;
             Ok(page)
         })
         .await
@@ -114,7 +114,12 @@ pub async fn set_active(
 ) -> Result<User, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
-            authorize_global(&actor, Action::ManageUsers, "user")?;
+            let action = if active {
+                AuditAction::UserReactivate
+            } else {
+                AuditAction::UserDeactivate
+            };
+            authorize_global(&actor, Action::ManageUsers, action)?;
             if id == actor.user_id && !active {
                 return Err(AppError::Conflict {
                     code: "cannot_deactivate_self",
@@ -134,12 +139,7 @@ pub async fn set_active(
                     access::end_grants_of(conn, id, actor.user_id, uc.now)?;
                 }
             }
-            let action = if active {
-                "user.reactivate"
-            } else {
-                "user.deactivate"
-            };
-            uc.record(conn, Event::success(&actor, action, "user").resource(id))?;
+            uc.record(conn, Event::success(&actor, action).resource(id))?;
             Ok(User { status, ..user })
         })
         .await
@@ -153,7 +153,8 @@ pub async fn reset_password(
     id: UserId,
     password: &str,
 ) -> Result<(), AppError> {
-    if let Err(denied) = authorize_global(&actor, Action::ManageUsers, "user") {
+    let audited = AuditAction::UserPasswordReset;
+    if let Err(denied) = authorize_global(&actor, Action::ManageUsers, audited) {
         return state.run(actor, meta, move |_, _| Err(denied)).await;
     }
     let hash = state.passwords.hash(&Password::parse(password)?).await?;
@@ -165,7 +166,7 @@ pub async fn reset_password(
             sessions::revoke_all_for_user(conn, id, None, uc.now)?;
             uc.record(
                 conn,
-                Event::success(&actor, "user.password_reset", "user").resource(id),
+                Event::success(&actor, AuditAction::UserPasswordReset).resource(id),
             )?;
             Ok(())
         })

@@ -1,10 +1,10 @@
-//! The doctor's and the patient's dashboards, chart pages and the record form.
+//! The doctor's and the patient's dashboards, and the chart page with its record form.
 
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use medvault_domain::policy::{self, Action};
+use medvault_domain::policy::Action;
 use medvault_domain::{Email, PatientId, Role};
 use medvault_store::repo::{patients as patient_repo, users};
 use medvault_store::{Patient, Record};
@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::session::{NoticeQuery, home_of};
 use super::views::{
-    AccessRow, ChartPage, Chrome, DoctorDashboard, MemberRow, PatientDashboard, PatientRow,
-    RecordCreatePage, RecordForm, RecordRow, notice, span_in_words,
+    ChartPage, Chrome, DoctorDashboard, MemberRow, PatientDashboard, PatientRow, RecordForm,
+    RecordRow, ReportRow, notice, span_in_words,
 };
 use super::{WebForm, render};
 use crate::app::AppState;
@@ -99,7 +99,6 @@ async fn doctor_page(
         me_email: caller.email.clone(),
         patients: charts.iter().map(PatientRow::from).collect(),
         records: record_rows(&authored, Some(&names)),
-        form: RecordForm::default(),
         grants: super::manage::grants_for(state, caller, meta).await?,
         emergency_lasts: span_in_words(state.config.emergency_access),
     }))
@@ -130,11 +129,7 @@ pub async fn patient(
                 .await?;
                 let report =
                     audit_log::access_report(&state, caller.actor, &meta, own, None, 100).await?;
-                let accesses = report
-                    .items
-                    .iter()
-                    .map(|access| AccessRow::new(&access.row, access.actor_name.as_deref()))
-                    .collect();
+                let accesses = report.items.iter().map(ReportRow::from).collect();
                 let doctors =
                     ties::members(&state, caller.actor, &meta, own, Tie::CareTeam).await?;
                 let care_team = doctors.into_iter().map(MemberRow::from).collect();
@@ -172,94 +167,100 @@ pub async fn chart(
 ) -> Response {
     let page = async {
         let id: PatientId = api::path_id(&id)?;
-        let granted = patients::get(&state, caller.actor, &meta, id).await?;
-        // Interns never see clinical notes: do not even ask (the refusal would be audited).
-        let records = if caller.actor.role == Role::Intern {
-            None
-        } else {
-            let page =
-                records::list_for_patient(&state, caller.actor, &meta, id, None, DASHBOARD_ITEMS)
-                    .await?;
-            Some(record_rows(&page.items, None))
-        };
-        let may = |action| policy::decide(&caller.actor, action, granted.relation).is_allowed();
-        let care_team = ties::members(&state, caller.actor, &meta, id, Tie::CareTeam).await?;
-        let trainees = if may(Action::LinkTrainee) {
-            let linked = ties::members(&state, caller.actor, &meta, id, Tie::TraineeLink).await?;
-            Some(linked.into_iter().map(MemberRow::from).collect())
-        } else {
-            None
-        };
-        Ok::<_, AppError>(render(&ChartPage {
-            chrome: Chrome::signed_in(&caller, csrf.token())
-                .notice(notice(query.notice.as_deref())),
-            csrf: csrf.token().to_owned(),
-            chart: PatientRow::from(&granted.chart),
-            records,
-            emergency: granted.emergency(),
-            care_team: care_team.into_iter().map(MemberRow::from).collect(),
-            can_change_care_team: may(Action::AssignCareTeam),
-            trainees,
-        }))
+        let chrome =
+            Chrome::signed_in(&caller, csrf.token()).notice(notice(query.notice.as_deref()));
+        chart_page(
+            &state,
+            &meta,
+            &caller,
+            &csrf,
+            id,
+            chrome,
+            RecordForm::default(),
+        )
+        .await
     };
     page.await.unwrap_or_else(AppError::into_response_html)
 }
 
-pub async fn record_page(
-    State(state): State<AppState>,
-    meta: RequestMeta,
-    WebCaller(caller): WebCaller,
-    csrf: Csrf,
-) -> Response {
-    if !matches!(caller.actor.role, Role::Doctor | Role::Admin) {
-        return wrong_role(&caller);
-    }
-    record_form_page(&state, &meta, &caller, &csrf, None, RecordForm::default())
-        .await
-        .unwrap_or_else(AppError::into_response_html)
-}
-
-async fn record_form_page(
+/// The chart page, with the record form as given (empty, or as typed when it was refused).
+async fn chart_page(
     state: &AppState,
     meta: &RequestMeta,
     caller: &Caller,
     csrf: &Csrf,
-    error: Option<String>,
+    id: PatientId,
+    chrome: Chrome,
     form: RecordForm,
 ) -> Result<Response, AppError> {
-    let charts = visible_patients(state, caller, meta).await?;
-    Ok(render(&RecordCreatePage {
-        chrome: Chrome::signed_in(caller, csrf.token()).error(error),
+    let view = patients::view::view(state, caller.actor, meta, id, DASHBOARD_ITEMS).await?;
+    let may = |action| view.may(&caller.actor, action);
+    Ok(render(&ChartPage {
+        chrome,
         csrf: csrf.token().to_owned(),
-        patients: charts.iter().map(PatientRow::from).collect(),
-        form,
+        chart: PatientRow::from(&view.granted.chart),
+        records: view
+            .records
+            .as_deref()
+            .map(|records| record_rows(records, None)),
+        record_form: may(Action::WriteRecord).then_some(form),
+        emergency: view.granted.emergency(),
+        can_change_care_team: may(Action::AssignCareTeam),
+        care_team: view.care_team.into_iter().map(MemberRow::from).collect(),
+        trainees: view
+            .trainees
+            .map(|members| members.into_iter().map(MemberRow::from).collect()),
     }))
 }
 
 #[derive(Deserialize)]
 pub struct NewRecordForm {
     csrf: String,
-    #[serde(default)]
-    patient_id: String,
-    #[serde(default)]
-    patient: String,
     title: String,
     notes: String,
 }
 
-/// The patient a form names: the free-text field (an id, or a patient's email) wins over the
-/// list. An unknown one is simply "no such patient in your care", like one the caller may not see.
-pub async fn resolve_patient(
-    state: &AppState,
-    typed: &str,
-    listed: &str,
-) -> Result<PatientId, AppError> {
-    let typed = typed.trim();
-    let chosen = if typed.is_empty() {
-        listed.trim()
-    } else {
-        typed
+/// A record is written from the chart it goes into: the path names the one patient, and the
+/// form names them beside its button, so it cannot land in another chart.
+pub async fn create_record(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    Path(id): Path<String>,
+    WebForm(form): WebForm<NewRecordForm>,
+) -> Response {
+    if let Err(error) = csrf.check(&form.csrf) {
+        return error.into_response_html();
+    }
+    let page = async {
+        let id: PatientId = api::path_id(&id)?;
+        let written =
+            records::create(&state, caller.actor, &meta, id, &form.title, &form.notes).await;
+        let refusal = match written {
+            Ok(_) => {
+                let to = format!("/patients/{id}?notice=record_created#records");
+                return Ok(Redirect::to(&to).into_response());
+            }
+            Err(error @ AppError::Invalid(_)) => error,
+            Err(error) => return Err(error),
+        };
+        let chrome = Chrome::signed_in(&caller, csrf.token()).error(Some(refusal.public_message()));
+        let kept = RecordForm {
+            title: form.title,
+            notes: form.notes,
+        };
+        let mut response = chart_page(&state, &meta, &caller, &csrf, id, chrome, kept).await?;
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        Ok(response)
     };
+    page.await.unwrap_or_else(AppError::into_response_html)
+}
+
+/// The chart a form names by a patient's email or chart id. An unknown one is simply "no such
+/// patient in your care", like one the caller may not see.
+pub async fn resolve_patient(state: &AppState, typed: &str) -> Result<PatientId, AppError> {
+    let chosen = typed.trim();
     if chosen.is_empty() {
         return Err(medvault_domain::InvalidValue::new("patient", "choose a patient").into());
     }
@@ -279,59 +280,4 @@ pub async fn resolve_patient(
                 .id)
         })
         .await
-}
-
-pub async fn create_record(
-    State(state): State<AppState>,
-    meta: RequestMeta,
-    WebCaller(caller): WebCaller,
-    csrf: Csrf,
-    WebForm(form): WebForm<NewRecordForm>,
-) -> Response {
-    if let Err(error) = csrf.check(&form.csrf) {
-        return error.into_response_html();
-    }
-    let outcome = match resolve_patient(&state, &form.patient, &form.patient_id).await {
-        Ok(patient) => {
-            records::create(
-                &state,
-                caller.actor,
-                &meta,
-                patient,
-                &form.title,
-                &form.notes,
-            )
-            .await
-        }
-        Err(error) => Err(error),
-    };
-    let message = match outcome {
-        Ok(_) => {
-            let home = if caller.actor.role == Role::Doctor {
-                "/doctor/dashboard"
-            } else {
-                "/admin"
-            };
-            return Redirect::to(&format!("{home}?notice=record_created")).into_response();
-        }
-        Err(AppError::NotFound | AppError::Denied(_)) => {
-            "No patient with that email or id is in your care.".to_owned()
-        }
-        Err(error @ AppError::Invalid(_)) => error.public_message(),
-        Err(error) => return error.into_response_html(),
-    };
-    let kept = RecordForm {
-        patient_id: form.patient_id,
-        patient: form.patient,
-        title: form.title,
-        notes: form.notes,
-    };
-    let page = record_form_page(&state, &meta, &caller, &csrf, Some(message), kept).await;
-    match page {
-        Ok(mut response) => {
-            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            response
-        }
-        Err(error) => error.into_response_html(),
-    }
 }

@@ -341,7 +341,7 @@ pub async fn break_glass(
 ) -> Response {
     let outcome = async {
         csrf.check(&form.csrf)?;
-        let patient = super::dashboards::resolve_patient(&state, &form.patient, "").await?;
+        let patient = super::dashboards::resolve_patient(&state, &form.patient).await?;
         access::break_glass(&state, caller.actor, &meta, patient, &form.reason).await
     };
     match outcome.await {

@@ -27,8 +27,6 @@ pub fn routes() -> Listed {
         .get("/doctor/dashboard", dashboards::doctor)
         .get("/patient/dashboard", dashboards::patient)
         .get("/patients/{id}", dashboards::chart)
-        .get("/records/create", dashboards::record_page)
-        .post("/records/create", dashboards::create_record)
         .get("/admin", admin::page)
         .post("/admin/users", admin::create_user)
         .post("/admin/users/{id}/approve", admin::approve)
@@ -39,6 +37,7 @@ pub fn routes() -> Listed {
         .post("/admin/trainee-links", manage::admin_link_trainee)
         .post("/admin/intern-grants", manage::admin_grant_intern)
         .get("/staff/dashboard", manage::staff_dashboard)
+        .post("/patients/{id}/records", dashboards::create_record)
         .post("/patients/{id}/trainees", manage::link_trainee)
         .post(
             "/patients/{id}/trainees/{trainee_id}/remove",
@@ -66,6 +65,13 @@ pub fn static_routes() -> Listed {
         .get(
             "/static/style.css",
             asset("text/css", include_bytes!("../../static/style.css")),
+        )
+        .get(
+            "/static/local-time.js",
+            asset(
+                "text/javascript",
+                include_bytes!("../../static/local-time.js"),
+            ),
         )
         .get(
             "/static/swagger-ui/swagger-ui.css",

@@ -106,8 +106,6 @@ pub struct UserRow {
 
 #[derive(Default)]
 pub struct RecordForm {
-    pub patient_id: String,
-    pub patient: String,
     pub title: String,
     pub notes: String,
 }
@@ -141,19 +139,9 @@ pub struct DoctorDashboard {
     pub me_email: String,
     pub patients: Vec<PatientRow>,
     pub records: Vec<RecordRow>,
-    pub form: RecordForm,
     pub grants: Vec<GrantRow>,
     /// How long a break-the-glass access lasts, in words ("1 hour").
     pub emergency_lasts: String,
-}
-
-#[derive(Template)]
-#[template(path = "record_create.html")]
-pub struct RecordCreatePage {
-    pub chrome: Chrome,
-    pub csrf: String,
-    pub patients: Vec<PatientRow>,
-    pub form: RecordForm,
 }
 
 #[derive(Template)]
@@ -165,7 +153,7 @@ pub struct PatientDashboard {
     pub me_email: String,
     pub chart: Option<PatientRow>,
     pub records: Vec<RecordRow>,
-    pub accesses: Vec<AccessRow>,
+    pub accesses: Vec<ReportRow>,
     /// The doctors the patient has chosen, or an admin assigned.
     pub care_team: Vec<MemberRow>,
 }
@@ -178,6 +166,8 @@ pub struct ChartPage {
     pub chart: PatientRow,
     /// `None` when the caller may not see clinical notes (interns).
     pub records: Option<Vec<RecordRow>>,
+    /// The new-record form, when the caller may write into this chart.
+    pub record_form: Option<RecordForm>,
     /// Opened under break-the-glass: the page says so.
     pub emergency: bool,
     /// The doctors looking after the patient.
@@ -215,7 +205,46 @@ pub struct StaffDashboard {
     pub shift_ends: Option<String>,
 }
 
-/// One look at a chart, for the patient's access report and the audit viewer.
+/// One act on a chart in its access report, in words.
+pub struct ReportRow {
+    pub at: Moment,
+    pub sentence: String,
+    pub emergency: bool,
+    pub reason: String,
+}
+
+impl From<&crate::audit_log::Access> for ReportRow {
+    fn from(access: &crate::audit_log::Access) -> Self {
+        let entry = &access.row.entry;
+        ReportRow {
+            at: Moment::from(entry.at),
+            sentence: access.sentence(),
+            emergency: entry.emergency,
+            reason: entry.reason.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// An instant as pages show it: in UTC, which the browser rewrites into the reader's own time
+/// and zone (`static/local-time.js`).
+pub struct Moment {
+    /// RFC 3339, for `<time datetime>`.
+    pub iso: String,
+    pub utc: String,
+}
+
+impl From<chrono::NaiveDateTime> for Moment {
+    fn from(at: chrono::NaiveDateTime) -> Self {
+        Moment {
+            iso: at
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            utc: to_the_minute(at),
+        }
+    }
+}
+
+/// One audit entry in the audit viewer.
 pub struct AccessRow {
     pub at: String,
     pub who: String,

@@ -164,7 +164,7 @@ async fn only_admins_create_admins() {
     let denied = app
         .audit(medvault_store::AuditFilter {
             outcome: Some("denied".into()),
-            action: Some("users.manage".into()),
+            action: Some("user.create".into()),
             ..Default::default()
         })
         .await;

@@ -263,12 +263,13 @@ async fn register_sign_in_write_a_record_and_the_patient_sees_it_in_a_browser() 
         .await;
     browser.sign_out().await;
 
-    // The doctor writes a record from the dashboard.
+    // The doctor writes a record from the patient's chart, reached from the dashboard.
     browser.sign_in(&app, "dr.bea@example.org", PASSWORD).await;
     assert_eq!(browser.path().await, "/doctor/dashboard");
     browser.wait_for_text("Paul Patient").await;
+    browser.click("a[href$='#new-record']").await;
     browser
-        .click("select[name=patient_id] option:nth-child(2)")
+        .wait_for_text("Into the chart of <strong>Paul Patient</strong>")
         .await;
     browser
         .type_into("input[name=title]", "Blood pressure check")
@@ -279,10 +280,10 @@ async fn register_sign_in_write_a_record_and_the_patient_sees_it_in_a_browser() 
             "128/82 mmHg, seated. Recheck in three months.",
         )
         .await;
-    browser
-        .click("form[action='/records/create'] button[type=submit]")
-        .await;
+    browser.click("form#new-record button[type=submit]").await;
     browser.wait_for_text("Record saved.").await;
+    browser.wait_for_text("Blood pressure check").await;
+    browser.open(&app.url("/doctor/dashboard")).await;
     browser.wait_for_text("Blood pressure check").await;
     if let Ok(folder) = std::env::var("MEDVAULT_SCREENSHOTS") {
         browser

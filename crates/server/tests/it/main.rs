@@ -3,6 +3,7 @@
 //! link time low.
 
 mod access;
+mod access_report;
 mod audit;
 mod auth;
 mod bad_input;

@@ -205,19 +205,31 @@ async fn register_sign_in_write_and_read_through_the_web_forms() {
         dashboard.html.contains("Wendy Web"),
         "the patient is listed"
     );
+    // The record is written from the chart, whose form names the patient beside its button.
+    let chart = doctor.get(&format!("/patients/{patient_id}")).await;
+    assert_eq!(chart.status, StatusCode::OK);
+    assert!(
+        chart
+            .html
+            .contains("Into the chart of <strong>Wendy Web</strong>"),
+        "{}",
+        chart.html
+    );
     let created = doctor
         .post(
-            "/records/create",
+            &format!("/patients/{patient_id}/records"),
             &[
-                ("csrf", &dashboard.csrf()),
-                ("patient_id", ""),
-                ("patient", "wendy@example.org"),
+                ("csrf", &chart.csrf()),
                 ("title", "Web visit"),
                 ("notes", "Written in a browser form"),
             ],
         )
         .await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
+    assert_eq!(
+        created.location(),
+        Some(format!("/patients/{patient_id}?notice=record_created#records").as_str())
+    );
 
     let mine = patient.get("/patient/dashboard").await;
     assert_eq!(mine.status, StatusCode::OK);
@@ -291,12 +303,7 @@ async fn forms_without_the_right_csrf_value_are_refused() {
 async fn pages_need_a_session_and_the_right_role() {
     let app = TestApp::spawn().await;
     let mut anonymous = WebSession::new(&app);
-    for path in [
-        "/doctor/dashboard",
-        "/patient/dashboard",
-        "/admin",
-        "/records/create",
-    ] {
+    for path in ["/doctor/dashboard", "/patient/dashboard", "/admin"] {
         assert_eq!(
             anonymous.get(path).await.location(),
             Some("/login"),

@@ -258,6 +258,10 @@ fn verify_lane(
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {
     pub actor_id: Option<String>,
+    /// Only entries by someone signed in (not failed sign-ins, say)...
+    pub signed_in: bool,
+    /// ...other than this user (a patient's report leaves out their own acts).
+    pub excluded_actor: Option<String>,
     pub patient_id: Option<String>,
     /// Several patients at once (a doctor's view of their care team's charts).
     pub patient_ids: Option<Vec<String>>,
@@ -280,6 +284,12 @@ pub fn list(
         .into_boxed();
     if let Some(actor) = &filter.actor_id {
         query = query.filter(audit_log::actor_id.eq(actor.clone()));
+    }
+    if filter.signed_in {
+        query = query.filter(audit_log::actor_id.is_not_null());
+    }
+    if let Some(excluded) = &filter.excluded_actor {
+        query = query.filter(audit_log::actor_id.ne(excluded.clone()));
     }
     if let Some(patient) = &filter.patient_id {
         query = query.filter(audit_log::patient_id.eq(patient.clone()));

@@ -1,0 +1,279 @@
+//! What the audit trail records: one [`AuditAction`] per use case, named the same whether it was
+//! allowed, denied or failed, and said in plain words for the people whose chart it concerns.
+
+/// One act the trail records. The stored code (`as_str`) never changes once written, since
+/// entries are hash-chained; the words may.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    AuthLogin,
+    AuthLogout,
+    AuthThrottle,
+    AuthPasswordChange,
+    UserCreate,
+    UserList,
+    UserApprove,
+    UserDeactivate,
+    UserReactivate,
+    UserPasswordReset,
+    PatientCreate,
+    PatientList,
+    PatientRead,
+    /// The chart page: demographics, records and ties, shown as one.
+    ChartView,
+    CareTeamList,
+    CareTeamAssign,
+    CareTeamRemove,
+    TraineeList,
+    TraineeLink,
+    TraineeUnlink,
+    RecordCreate,
+    RecordList,
+    RecordRead,
+    InternGrantIssue,
+    InternGrantList,
+    InternGrantEnd,
+    EmergencyOpen,
+    EmergencyList,
+    AuditRead,
+    AccessReportRead,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 30] = [
+        AuditAction::AuthLogin,
+        AuditAction::AuthLogout,
+        AuditAction::AuthThrottle,
+        AuditAction::AuthPasswordChange,
+        AuditAction::UserCreate,
+        AuditAction::UserList,
+        AuditAction::UserApprove,
+        AuditAction::UserDeactivate,
+        AuditAction::UserReactivate,
+        AuditAction::UserPasswordReset,
+        AuditAction::PatientCreate,
+        AuditAction::PatientList,
+        AuditAction::PatientRead,
+        AuditAction::ChartView,
+        AuditAction::CareTeamList,
+        AuditAction::CareTeamAssign,
+        AuditAction::CareTeamRemove,
+        AuditAction::TraineeList,
+        AuditAction::TraineeLink,
+        AuditAction::TraineeUnlink,
+        AuditAction::RecordCreate,
+        AuditAction::RecordList,
+        AuditAction::RecordRead,
+        AuditAction::InternGrantIssue,
+        AuditAction::InternGrantList,
+        AuditAction::InternGrantEnd,
+        AuditAction::EmergencyOpen,
+        AuditAction::EmergencyList,
+        AuditAction::AuditRead,
+        AuditAction::AccessReportRead,
+    ];
+
+    /// The code stored in the trail and accepted by its filters.
+    pub fn as_str(self) -> &'static str {
+        self.describe().0
+    }
+
+    /// The kind of thing the act is about.
+    pub fn resource_type(self) -> &'static str {
+        self.describe().1
+    }
+
+    /// What the actor did, as a patient reads it after the actor's name: "viewed your chart".
+    pub fn in_words(self) -> &'static str {
+        self.describe().2
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|action| action.as_str() == code)
+    }
+
+    /// What the actor tried to do, for a refusal: "tried to view your chart".
+    pub fn attempted(self) -> &'static str {
+        self.describe().3
+    }
+
+    /// Code, resource type, what was done and what was tried, side by side so that they cannot
+    /// drift apart.
+    fn describe(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        use AuditAction::*;
+        match self {
+            AuthLogin => ("auth.login", "session", "signed in", "sign in"),
+            AuthLogout => ("auth.logout", "session", "signed out", "sign out"),
+            AuthThrottle => (
+                "auth.throttle",
+                "session",
+                "was held back from signing in",
+                "sign in",
+            ),
+            AuthPasswordChange => (
+                "auth.password_change",
+                "user",
+                "changed their password",
+                "change their password",
+            ),
+            UserCreate => (
+                "user.create",
+                "user",
+                "created the account",
+                "create an account",
+            ),
+            UserList => (
+                "user.list",
+                "user",
+                "listed user accounts",
+                "list user accounts",
+            ),
+            UserApprove => (
+                "user.approve",
+                "user",
+                "approved an account",
+                "approve an account",
+            ),
+            UserDeactivate => (
+                "user.deactivate",
+                "user",
+                "deactivated an account",
+                "deactivate an account",
+            ),
+            UserReactivate => (
+                "user.reactivate",
+                "user",
+                "reactivated an account",
+                "reactivate an account",
+            ),
+            UserPasswordReset => (
+                "user.password_reset",
+                "user",
+                "reset a password",
+                "reset a password",
+            ),
+            PatientCreate => (
+                "patient.create",
+                "patient",
+                "opened your chart",
+                "open a chart",
+            ),
+            PatientList => ("patient.list", "patient", "listed charts", "list charts"),
+            PatientRead => (
+                "patient.read",
+                "patient",
+                "viewed your details",
+                "view your details",
+            ),
+            ChartView => (
+                "chart.view",
+                "patient",
+                "viewed your chart",
+                "view your chart",
+            ),
+            CareTeamList => (
+                "care_team.list",
+                "care_team",
+                "viewed your care team",
+                "view your care team",
+            ),
+            CareTeamAssign => (
+                "care_team.assign",
+                "care_team",
+                "added a doctor to your care team",
+                "add a doctor to your care team",
+            ),
+            CareTeamRemove => (
+                "care_team.remove",
+                "care_team",
+                "took a doctor off your care team",
+                "take a doctor off your care team",
+            ),
+            TraineeList => (
+                "trainee.list",
+                "trainee_link",
+                "viewed your linked trainees",
+                "view your linked trainees",
+            ),
+            TraineeLink => (
+                "trainee.link",
+                "trainee_link",
+                "linked a trainee to your chart",
+                "link a trainee to your chart",
+            ),
+            TraineeUnlink => (
+                "trainee.unlink",
+                "trainee_link",
+                "unlinked a trainee from your chart",
+                "unlink a trainee from your chart",
+            ),
+            RecordCreate => ("record.create", "record", "added a record", "add a record"),
+            RecordList => (
+                "record.list",
+                "record",
+                "read your records",
+                "read your records",
+            ),
+            RecordRead => ("record.read", "record", "read a record", "read a record"),
+            InternGrantIssue => (
+                "intern_grant.issue",
+                "intern_grant",
+                "gave an intern access to your chart",
+                "give an intern access to your chart",
+            ),
+            InternGrantList => (
+                "intern_grant.list",
+                "intern_grant",
+                "listed intern grants",
+                "list intern grants",
+            ),
+            InternGrantEnd => (
+                "intern_grant.end",
+                "intern_grant",
+                "ended an intern's access to your chart",
+                "end an intern's access to your chart",
+            ),
+            EmergencyOpen => (
+                "emergency.open",
+                "emergency_access",
+                "opened emergency access to your chart",
+                "open emergency access to your chart",
+            ),
+            EmergencyList => (
+                "emergency.list",
+                "emergency_access",
+                "listed emergency accesses",
+                "list emergency accesses",
+            ),
+            AuditRead => (
+                "audit.read",
+                "audit",
+                "read the audit trail",
+                "read the audit trail",
+            ),
+            AccessReportRead => (
+                "audit.access_report",
+                "audit",
+                "viewed who looked at your chart",
+                "view who looked at your chart",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuditAction;
+
+    #[test]
+    fn every_action_has_its_own_code_and_parses_back() {
+        let mut codes: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        for action in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(action.as_str()), Some(action));
+            assert!(!action.in_words().is_empty() && !action.attempted().is_empty());
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), AuditAction::ALL.len());
+        assert_eq!(AuditAction::parse("record.delete"), None);
+    }
+}

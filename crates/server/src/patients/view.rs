@@ -1,0 +1,69 @@
+//! The chart page's use case: everything the page shows, read in one transaction, decided by the
+//! policy once per part, and audited as one act, "viewed the chart".
+
+use medvault_domain::policy::{self, Action};
+use medvault_domain::{Actor, AuditAction, PatientId};
+use medvault_store::Record;
+use medvault_store::repo::records::{self, RecordsOf};
+
+use super::ties::{Member, Tie};
+use super::{Authorized, Subject, authorize};
+use crate::app::AppState;
+use crate::audit::{Event, RequestMeta};
+use crate::error::AppError;
+
+/// One chart as its page shows it to one caller.
+pub struct ChartView {
+    pub granted: Authorized,
+    /// The newest records, or `None` when the caller may not read clinical notes.
+    pub records: Option<Vec<Record>>,
+    pub care_team: Vec<Member>,
+    /// The linked trainees, when the caller may link and unlink them.
+    pub trainees: Option<Vec<Member>>,
+}
+
+impl ChartView {
+    /// Whether the caller may do `action` on this chart, as the policy decides.
+    pub fn may(&self, actor: &Actor, action: Action) -> bool {
+        policy::decide(actor, action, self.granted.relation).is_allowed()
+    }
+}
+
+pub async fn view(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    patient: PatientId,
+    records_shown: usize,
+) -> Result<ChartView, AppError> {
+    state
+        .run(actor, meta, move |conn, uc| {
+            let subject = Subject::id(AuditAction::ChartView, patient);
+            let granted = authorize(conn, &actor, patient, Action::ReadChart, subject, uc.now)?;
+            let may = |action| policy::decide(&actor, action, granted.relation).is_allowed();
+            let records = if may(Action::ReadRecords) {
+                let page = records::list(conn, RecordsOf::Patient(patient), None, records_shown)?;
+                Some(page.items)
+            } else {
+                None
+            };
+            let care_team = Tie::CareTeam.named_members(conn, patient)?;
+            let trainees = if may(Action::LinkTrainee) {
+                Some(Tie::TraineeLink.named_members(conn, patient)?)
+            } else {
+                None
+            };
+            let event = Event::success(&actor, AuditAction::ChartView)
+                .resource(patient)
+                .patient(patient)
+                .emergency(granted.emergency());
+            uc.record(conn, event)?;
+            Ok(ChartView {
+                granted,
+                records,
+                care_team,
+                trainees,
+            })
+        })
+        .await
+}
