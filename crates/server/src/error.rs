@@ -16,9 +16,10 @@ use crate::http::correlation;
 pub enum AppError {
     #[error("{0}")]
     Invalid(InvalidValue),
-    /// A body that parsed as JSON but not into the expected shape (missing field, wrong type).
-    #[error("{0}")]
-    InvalidBody(String),
+    /// An input that does not fit the request's shape (a missing or unknown field, a wrong type,
+    /// a control character), named by its path in the body or query.
+    #[error("{field} {message}")]
+    InvalidField { field: String, message: String },
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
     #[error("send the body as application/json")]
@@ -52,6 +53,16 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+impl AppError {
+    pub fn invalid(field: &str, message: &str) -> Self {
+        AppError::invalid_owned(field.to_owned(), message.to_owned())
+    }
+
+    pub fn invalid_owned(field: String, message: String) -> Self {
+        AppError::InvalidField { field, message }
+    }
+}
+
 impl From<InvalidValue> for AppError {
     fn from(value: InvalidValue) -> Self {
         AppError::Invalid(value)
@@ -82,7 +93,7 @@ pub struct ErrorDetail {
     pub message: String,
     /// The field at fault, for `invalid_input`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<&'static str>,
+    pub field: Option<String>,
     /// Quote it to support: it finds the request's log lines.
     pub correlation_id: String,
 }
@@ -90,7 +101,9 @@ pub struct ErrorDetail {
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::Invalid(_) | AppError::InvalidBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(_) | AppError::InvalidField { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
@@ -110,7 +123,7 @@ impl AppError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::Invalid(_) | AppError::InvalidBody(_) => "invalid_input",
+            AppError::Invalid(_) | AppError::InvalidField { .. } => "invalid_input",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::BadRequest { code, .. }
             | AppError::Forbidden { code, .. }
@@ -174,7 +187,8 @@ impl AppError {
                 code: self.code(),
                 message: self.public_message(),
                 field: match self {
-                    AppError::Invalid(invalid) => Some(invalid.field),
+                    AppError::Invalid(invalid) => Some(invalid.field.to_owned()),
+                    AppError::InvalidField { field, .. } => Some(field.clone()),
                     _ => None,
                 },
                 correlation_id: correlation::current(),

@@ -40,6 +40,7 @@ fn field_id<T: std::str::FromStr>(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TraineeBody {
     pub trainee_id: String,
 }
@@ -112,6 +113,7 @@ async fn unlink_trainee(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct GrantBody {
     pub intern_id: String,
     /// The shift's length in hours, from now (default 8, at most 12 unless configured).
@@ -204,6 +206,7 @@ async fn end_grant(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BreakGlassBody {
     /// Why the chart must be opened now: 10 to 500 characters, kept in the audit trail.
     #[schema(min_length = 10, max_length = 500)]

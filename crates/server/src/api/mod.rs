@@ -2,7 +2,7 @@
 //! and the pieces every resource shares.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Query};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use medvault_domain::InvalidValue;
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::app::AppState;
 use crate::error::{AppError, ErrorBody};
+use crate::http::json::ApiQuery;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -87,9 +88,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let Query(params) = Query::<PageParams>::from_request_parts(parts, state)
-            .await
-            .map_err(|rejection| AppError::InvalidBody(rejection.body_text()))?;
+        let ApiQuery(params) = ApiQuery::<PageParams>::from_request_parts(parts, state).await?;
         let limit = page_limit(params.limit)?;
         if let Some(cursor) = &params.cursor {
             uuid::Uuid::parse_str(cursor).map_err(|_| {
@@ -108,6 +107,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
 pub struct ListBody<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
 

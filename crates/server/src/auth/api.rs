@@ -26,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterBody {
     #[schema(example = "ana@example.org", max_length = 254)]
     pub email: String,
@@ -86,6 +87,7 @@ async fn register(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginBody {
     pub email: String,
     pub password: String,
@@ -157,6 +159,7 @@ async fn me(ApiCaller(caller): ApiCaller) -> Json<MeView> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChangePasswordBody {
     pub current_password: String,
     /// 12 to 256 characters.

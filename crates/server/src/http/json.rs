@@ -1,10 +1,13 @@
-//! A JSON body extractor whose every failure is a 4xx in the error shape.
+//! Extractors for the API's inputs, whose every failure is a 4xx in the error shape. What they
+//! check is in [`super::input`].
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
+use super::input;
 use crate::error::AppError;
 
 pub struct ApiJson<T>(pub T);
@@ -17,46 +20,51 @@ where
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(reject(rejection)),
+        if !is_json(request.headers()) {
+            return Err(AppError::UnsupportedMediaType);
         }
+        let body = read_body(request, state).await?;
+        input::from_json(&body).map(ApiJson)
     }
 }
 
-fn reject(rejection: JsonRejection) -> AppError {
-    match rejection {
-        JsonRejection::JsonDataError(error) => AppError::InvalidBody(error.body_text()),
-        JsonRejection::JsonSyntaxError(_) => AppError::BadRequest {
-            code: "malformed_json",
-            message: "the body is not valid JSON".to_owned(),
-        },
-        JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
-        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
-        other => AppError::BadRequest {
-            code: "bad_request",
-            message: other.body_text(),
-        },
-    }
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(kind) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = kind.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || essence.to_ascii_lowercase().ends_with("+json")
 }
 
-/// A query-string extractor whose failure is a 422 in the error shape.
+/// The whole body, within the router's size limit (413 beyond it).
+pub async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, AppError> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+            _ => AppError::BadRequest {
+                code: "unreadable_body",
+                message: "the request body could not be read".to_owned(),
+            },
+        })
+}
+
+/// A query string, checked like a body.
 pub struct ApiQuery<T>(pub T);
 
-impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
 where
     T: DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, AppError> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(value)| ApiQuery(value))
-            .map_err(|rejection| AppError::InvalidBody(rejection.body_text()))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        let query = parts.uri.query().unwrap_or_default();
+        input::from_urlencoded(query.as_bytes()).map(ApiQuery)
     }
 }

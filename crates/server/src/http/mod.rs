@@ -2,6 +2,7 @@
 //! and the JSON body extractor that answers bad input with the error shape.
 
 pub mod correlation;
+pub mod input;
 pub mod json;
 pub mod observe;
 pub mod security;

@@ -10,6 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::ChartInput;
+use super::UserRef;
 use super::ties::{self, Member, Tie};
 use crate::api::{ListBody, PageParams, Paging, path_id, search_text, timestamp};
 use crate::app::AppState;
@@ -17,6 +18,7 @@ use crate::audit::RequestMeta;
 use crate::auth::ApiCaller;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::json::{ApiJson, ApiQuery};
+use medvault_domain::Email;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -89,6 +91,7 @@ async fn list(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewPatientBody {
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
@@ -134,8 +137,13 @@ async fn get(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CareTeamBody {
-    pub doctor_id: String,
+    /// The doctor's user id; or give `email` instead.
+    pub doctor_id: Option<String>,
+    /// The doctor's email, as a patient knows it.
+    #[schema(max_length = 254)]
+    pub email: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -156,16 +164,23 @@ async fn add_care_team_member(
     ApiJson(body): ApiJson<CareTeamBody>,
 ) -> AppResult<(StatusCode, Json<CareTeamMemberView>)> {
     let patient = path_id(&id)?;
-    let doctor = body
-        .doctor_id
-        .parse()
-        .map_err(|_| medvault_domain::InvalidValue::new("doctor_id", "is not an active doctor"))?;
-    super::add_to_care_team(&state, caller.actor, &meta, patient, doctor).await?;
+    let not_a_doctor = |field| medvault_domain::InvalidValue::new(field, "is not an active doctor");
+    let doctor = match (body.doctor_id, body.email) {
+        (Some(id), None) => UserRef::Id(id.parse().map_err(|_| not_a_doctor("doctor_id"))?),
+        (None, Some(email)) => {
+            UserRef::Email(Email::parse(&email).map_err(|_| not_a_doctor("email"))?)
+        }
+        _ => {
+            let message = "give the doctor's id or their email, one of the two";
+            return Err(medvault_domain::InvalidValue::new("doctor_id", message).into());
+        }
+    };
+    let doctor = super::add_to_care_team(&state, caller.actor, &meta, patient, doctor).await?;
     Ok((
         StatusCode::CREATED,
         Json(CareTeamMemberView {
             patient_id: id,
-            doctor_id: body.doctor_id,
+            doctor_id: doctor.to_string(),
         }),
     ))
 }

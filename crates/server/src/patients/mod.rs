@@ -8,7 +8,8 @@ use chrono::NaiveDateTime;
 use medvault_domain::AuditAction;
 use medvault_domain::policy::{self, Action, Decision, Relation};
 use medvault_domain::{
-    Actor, BirthDate, PatientId, PersonName, Phone, Role, Sex, UserId, UserStatus,
+    Actor, BirthDate, Email, InvalidValue, PatientId, PersonName, Phone, Role, Sex, UserId,
+    UserStatus,
 };
 use medvault_store::repo::{access, care_team, patients, users};
 use medvault_store::{DbConnection, NewPatient, Page, Patient};
@@ -209,14 +210,40 @@ pub fn active_user_with_role(
     }
 }
 
-/// Puts a doctor on a patient's care team; `true` if newly added.
+/// A user named in a request: by id (the API), or by the email people know them by.
+pub enum UserRef {
+    Id(UserId),
+    Email(Email),
+}
+
+impl UserRef {
+    /// The user's id, if there is such a user; the field at fault otherwise.
+    fn resolve(&self, conn: &mut DbConnection, message: &'static str) -> Result<UserId, AppError> {
+        match self {
+            UserRef::Id(id) => Ok(*id),
+            UserRef::Email(email) => users::find_by_email(conn, email)?
+                .map(|user| user.id)
+                .ok_or_else(|| InvalidValue::new("email", message).into()),
+        }
+    }
+
+    fn field(&self, id_field: &'static str) -> &'static str {
+        match self {
+            UserRef::Id(_) => id_field,
+            UserRef::Email(_) => "email",
+        }
+    }
+}
+
+/// Puts a doctor on a patient's care team (again, if they are on it already); their id.
 pub async fn add_to_care_team(
     state: &AppState,
     actor: Actor,
     meta: &RequestMeta,
     patient: PatientId,
-    doctor: UserId,
-) -> Result<bool, AppError> {
+    doctor: UserRef,
+) -> Result<UserId, AppError> {
+    const NOT_A_DOCTOR: &str = "is not an active doctor";
     state
         .run(actor, meta, move |conn, uc| {
             authorize(
@@ -227,19 +254,15 @@ pub async fn add_to_care_team(
                 Subject::new(AuditAction::CareTeamAssign),
                 uc.now,
             )?;
-            active_user_with_role(
-                conn,
-                doctor,
-                Role::Doctor,
-                "doctor_id",
-                "is not an active doctor",
-            )?;
-            let added = care_team::add(conn, patient, doctor, actor.user_id, uc.now)?;
+            let field = doctor.field("doctor_id");
+            let doctor = doctor.resolve(conn, NOT_A_DOCTOR)?;
+            active_user_with_role(conn, doctor, Role::Doctor, field, NOT_A_DOCTOR)?;
+            care_team::add(conn, patient, doctor, actor.user_id, uc.now)?;
             let event = Event::success(&actor, AuditAction::CareTeamAssign)
                 .resource(doctor)
                 .patient(patient);
             uc.record(conn, event)?;
-            Ok(added)
+            Ok(doctor)
         })
         .await
 }

@@ -49,6 +49,7 @@ impl From<Record> for RecordView {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewRecordBody {
     /// 1 to 200 characters.
     #[schema(min_length = 1, max_length = 200)]

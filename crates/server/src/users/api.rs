@@ -26,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewUserBody {
     #[schema(max_length = 254)]
     pub email: String,
@@ -149,6 +150,7 @@ async fn reactivate(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     /// 12 to 256 characters.
     #[schema(min_length = 12, max_length = 256)]

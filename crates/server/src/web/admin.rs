@@ -1,6 +1,6 @@
 //! The admin page: users, approvals, care-team assignments.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use medvault_domain::{Role, UserStatus};
 use medvault_store::{User, UserFilter};
@@ -8,13 +8,14 @@ use serde::Deserialize;
 
 use super::session::home_of;
 use super::views::{AdminPage, Chrome, PatientRow, UserRow, UserSearch, notice};
-use super::{CsrfForm, WebForm, render};
+use super::{CsrfForm, WebForm, WebQuery, render};
 use crate::api::{path_id, search_text};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
 use crate::error::AppError;
+use crate::patients::UserRef;
 use crate::{patients, users};
 
 const LIST_ITEMS: usize = 200;
@@ -44,7 +45,7 @@ pub async fn page(
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
     csrf: Csrf,
-    Query(query): Query<AdminQuery>,
+    WebQuery(query): WebQuery<AdminQuery>,
 ) -> Response {
     if caller.actor.role != Role::Admin {
         return Redirect::to(home_of(caller.actor.role)).into_response();
@@ -228,7 +229,8 @@ pub async fn assign(
         let doctor = form.doctor_id.parse().map_err(|_| {
             medvault_domain::InvalidValue::new("doctor_id", "is not an active doctor")
         })?;
-        patients::add_to_care_team(&state, caller.actor, &meta, patient, doctor).await?;
+        patients::add_to_care_team(&state, caller.actor, &meta, patient, UserRef::Id(doctor))
+            .await?;
         Ok("assigned")
     }
     .await;

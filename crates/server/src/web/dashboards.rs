@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use medvault_domain::policy::Action;
 use medvault_domain::{Email, PatientId, Role};
@@ -15,7 +15,7 @@ use super::views::{
     ChartPage, Chrome, DoctorDashboard, MemberRow, PatientDashboard, PatientRow, RecordForm,
     RecordRow, ReportRow, notice, span_in_words,
 };
-use super::{WebForm, render};
+use super::{WebForm, WebQuery, render};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
@@ -63,7 +63,7 @@ pub async fn doctor(
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
     csrf: Csrf,
-    Query(query): Query<NoticeQuery>,
+    WebQuery(query): WebQuery<NoticeQuery>,
 ) -> Response {
     if caller.actor.role != Role::Doctor {
         return wrong_role(&caller);
@@ -109,7 +109,7 @@ pub async fn patient(
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
     csrf: Csrf,
-    Query(query): Query<NoticeQuery>,
+    WebQuery(query): WebQuery<NoticeQuery>,
 ) -> Response {
     if caller.actor.role != Role::Patient {
         return wrong_role(&caller);
@@ -163,7 +163,7 @@ pub async fn chart(
     WebCaller(caller): WebCaller,
     csrf: Csrf,
     Path(id): Path<String>,
-    Query(query): Query<NoticeQuery>,
+    WebQuery(query): WebQuery<NoticeQuery>,
 ) -> Response {
     let page = async {
         let id: PatientId = api::path_id(&id)?;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use medvault_domain::{Email, InvalidValue, PatientId, Role, UserId};
 use medvault_store::repo::access::{EmergencyAccess, InternGrant};
@@ -15,7 +15,7 @@ use super::views::{
     AccessRow, AccountPage, AuditFilterForm, AuditPage, Chrome, EmergencyRow, GrantRow, PatientRow,
     StaffDashboard, to_the_minute,
 };
-use super::{CsrfForm, WebForm, render};
+use super::{CsrfForm, WebForm, WebQuery, render};
 use crate::api::path_id;
 use crate::app::AppState;
 use crate::audit::RequestMeta;
@@ -24,6 +24,7 @@ use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller, service};
 use crate::error::AppError;
 use crate::http::json::ApiQuery;
+use crate::patients::UserRef;
 use crate::patients::ties::{self, Tie};
 use crate::{access, audit_log, patients, users};
 
@@ -295,8 +296,9 @@ pub async fn add_care_team_member(
     let outcome = async {
         csrf.check(&form.csrf)?;
         let patient = path_id(&id)?;
-        let doctor = user_by_email(&state, &form.email, "email", "is not an active doctor").await?;
-        patients::add_to_care_team(&state, caller.actor, &meta, patient, doctor)
+        let email = Email::parse(&form.email)
+            .map_err(|_| InvalidValue::new("email", "is not an active doctor"))?;
+        patients::add_to_care_team(&state, caller.actor, &meta, patient, UserRef::Email(email))
             .await
             .map(|_| ())
     };
@@ -540,7 +542,7 @@ pub async fn audit_page(
 pub async fn account_page(
     WebCaller(caller): WebCaller,
     csrf: Csrf,
-    Query(query): Query<super::session::NoticeQuery>,
+    WebQuery(query): WebQuery<super::session::NoticeQuery>,
 ) -> Response {
     render(&AccountPage {
         chrome: Chrome::signed_in(&caller, csrf.token())

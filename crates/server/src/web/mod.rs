@@ -13,7 +13,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::http::correlation;
+use crate::http::json::read_body;
+use crate::http::{correlation, input};
 use crate::routes::Listed;
 
 pub fn routes() -> Listed {
@@ -113,15 +114,33 @@ where
     type Rejection = Response;
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
-        match axum::Form::<T>::from_request(request, state).await {
-            Ok(axum::Form(value)) => Ok(WebForm(value)),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(AppError::PayloadTooLarge.into_response_html())
-            }
-            Err(rejection) => {
-                Err(AppError::InvalidBody(rejection.body_text()).into_response_html())
-            }
-        }
+        let body = read_body(request, state)
+            .await
+            .map_err(AppError::into_response_html)?;
+        input::from_urlencoded(&body)
+            .map(WebForm)
+            .map_err(AppError::into_response_html)
+    }
+}
+
+/// A query string whose rejection is an error page. Checked like every input (`http::input`).
+pub struct WebQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for WebQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Response> {
+        let query = parts.uri.query().unwrap_or_default();
+        input::from_urlencoded(query.as_bytes())
+            .map(WebQuery)
+            .map_err(AppError::into_response_html)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Sign-in, registration and sign-out pages.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use medvault_domain::Role;
@@ -8,7 +8,7 @@ use medvault_store::SessionKind;
 use serde::Deserialize;
 
 use super::views::{Chrome, LoginPage, RegisterPage, notice};
-use super::{WebForm as Form, render};
+use super::{WebForm as Form, WebQuery, render};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::WebCaller;
@@ -43,7 +43,7 @@ pub async fn landing(
     state: State<AppState>,
     headers: HeaderMap,
     csrf: Csrf,
-    query: Query<NoticeQuery>,
+    query: WebQuery<NoticeQuery>,
 ) -> Response {
     sign_in_page(state, headers, csrf, query, true).await
 }
@@ -52,7 +52,7 @@ pub async fn login_page(
     state: State<AppState>,
     headers: HeaderMap,
     csrf: Csrf,
-    query: Query<NoticeQuery>,
+    query: WebQuery<NoticeQuery>,
 ) -> Response {
     sign_in_page(state, headers, csrf, query, false).await
 }
@@ -61,7 +61,7 @@ async fn sign_in_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     csrf: Csrf,
-    Query(query): Query<NoticeQuery>,
+    WebQuery(query): WebQuery<NoticeQuery>,
     hero: bool,
 ) -> Response {
     if let Some(home) = signed_in_home(&state, &headers).await {

@@ -313,3 +313,161 @@ async fn unknown_routes_and_methods_get_the_error_shape() {
         assert_eq!(error_code(&error), "unauthenticated");
     }
 }
+
+#[tokio::test]
+async fn bodies_are_refused_in_plain_words_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let register = "/api/v1/auth/register";
+    let cases = [
+        (
+            json!({"email": "a@example.org", "password": PASSWORD, "name": "A"}),
+            "role",
+            "role is required",
+        ),
+        (
+            json!({"email": 5, "password": PASSWORD, "name": "A", "role": "patient"}),
+            "email",
+            "email must be a string",
+        ),
+        (
+            json!({"email": "a@example.org", "password": PASSWORD, "name": "A", "role": "patient", "admin": true}),
+            "admin",
+            "admin is not a field of this request; the fields are email, password, name, role",
+        ),
+    ];
+    for (body, field, message) in cases {
+        let (status, error) = app.post(register, None, &body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+        assert_eq!(error["error"]["field"], field, "{error}");
+        assert_eq!(error["error"]["message"], message, "{error}");
+        let said = error.to_string();
+        assert!(
+            !said.contains("line") && !said.contains("deserialize"),
+            "{said}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_in_every_input_on_either_backend() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (chart, patient) = app.patient("nul@example.org").await;
+    for path in [
+        "/api/v1/patients?q=a%00b",
+        "/api/v1/users?q=a%00b",
+        "/api/v1/audit?action=a%00b",
+        "/api/v1/audit?actor_id=%1b",
+    ] {
+        let (status, error) = app.get(path, Some(&admin)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {error}");
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.ends_with("must not contain control characters")),
+            "{path}: {error}"
+        );
+    }
+    let bodies = [
+        (
+            "/api/v1/auth/login".to_owned(),
+            json!({"email": "nul@example.org\u{0}", "password": PASSWORD}),
+            "email",
+        ),
+        (
+            format!("/api/v1/patients/{chart}/records"),
+            json!({"title": "T", "notes": "a\u{0}b"}),
+            "notes",
+        ),
+        (
+            format!("/api/v1/patients/{chart}/emergency-access"),
+            json!({"reason": "unconscious patient \u{0} now"}),
+            "reason",
+        ),
+    ];
+    for (path, body, field) in bodies {
+        let (status, error) = app.post(&path, Some(&admin), &body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {error}");
+        assert_eq!(error["error"]["field"], field, "{path}");
+    }
+    // Line breaks and tabs in notes are text, and kept.
+    let (status, record) = app
+        .post(
+            &format!("/api/v1/patients/{chart}/records"),
+            Some(&admin),
+            &json!({"title": "T", "notes": "one\n\ttwo\r\n"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{record}");
+    assert_eq!(record["notes"], "one\n\ttwo");
+    // Web forms and filters alike.
+    let mut web = crate::web::WebSession::new(&app);
+    web.sign_in("nul@example.org", PASSWORD).await;
+    let page = web.get("/audit?action=a%00b").await;
+    assert!(page.status.is_client_error() || page.status.is_redirection());
+    let dashboard = web.get("/patient/dashboard").await;
+    let added = web
+        .post(
+            &format!("/patients/{chart}/care-team"),
+            &[
+                ("csrf", &dashboard.csrf()),
+                ("email", "dr\u{0}@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(added.body().contains("must not contain control characters"));
+    drop(patient);
+}
+
+#[tokio::test]
+async fn the_last_page_has_no_next_and_patients_add_doctors_by_email() {
+    let app = TestApp::spawn().await;
+    let (doctor_id, _) = app.doctor("dr.mail@example.org").await;
+    let (chart, patient) = app.patient("mail@example.org").await;
+    let (status, added) = app
+        .post(
+            &format!("/api/v1/patients/{chart}/care-team"),
+            Some(&patient),
+            &json!({"email": "DR.Mail@example.org"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    assert_eq!(added["doctor_id"], doctor_id.as_str());
+    for body in [
+        json!({}),
+        json!({"email": "dr.mail@example.org", "doctor_id": doctor_id}),
+    ] {
+        let (status, error) = app
+            .post(
+                &format!("/api/v1/patients/{chart}/care-team"),
+                Some(&patient),
+                &body,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    }
+    let (status, error) = app
+        .post(
+            &format!("/api/v1/patients/{chart}/care-team"),
+            Some(&patient),
+            &json!({"email": "nobody@example.org"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["error"]["field"], "email");
+
+    let (_, team) = app
+        .get(
+            &format!("/api/v1/patients/{chart}/care-team"),
+            Some(&patient),
+        )
+        .await;
+    assert_eq!(team["items"].as_array().map(Vec::len), Some(1), "{team}");
+    let (_, page) = app.get("/api/v1/patients?limit=1", Some(&patient)).await;
+    let fields = page.as_object().expect("object");
+    assert!(
+        !fields.contains_key("next"),
+        "no next on the last page: {page}"
+    );
+}
