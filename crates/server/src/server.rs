@@ -14,6 +14,7 @@ use crate::audit::RequestMeta;
 use crate::auth::keys::{Keys, load_secret};
 use crate::auth::password::PasswordHasher;
 use crate::auth::service::create_user;
+use crate::auth::throttle;
 use crate::auth::token::TokenCodec;
 use crate::config::Config;
 use crate::error::AppError;
@@ -88,14 +89,36 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let pruning = tokio::spawn(prune_throttle(state.clone()));
     let router = crate::router::build(state, Metrics::install()?);
-    axum::serve(
+    let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
-    .context("server failed")
+    .context("server failed");
+    pruning.abort();
+    served
+}
+
+/// Every few minutes, forgets sign-in counters that no longer count. Any server may do it; two
+/// doing it at once delete the same rows.
+async fn prune_throttle(state: AppState) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        every.tick().await;
+        let now = state.now();
+        match state
+            .write(move |conn| Ok(throttle::prune(conn, now)?))
+            .await
+        {
+            Ok(pruned) => tracing::debug!(pruned, "pruned sign-in counters"),
+            Err(error) => {
+                tracing::warn!(error = %error.public_message(), "cannot prune sign-in counters")
+            }
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

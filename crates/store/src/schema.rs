@@ -135,6 +135,14 @@ diesel::table! {
         window_start -> Timestamp,
         blocked_until -> Nullable<Timestamp>,
         pending -> BigInt,
+        pending_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_known_places (key) {
+        key -> Text,
+        seen_at -> Timestamp,
     }
 }
 
@@ -158,4 +166,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     intern_grants,
     emergency_accesses,
     login_throttle,
+    login_known_places,
 );

@@ -150,38 +150,65 @@ pub async fn login(
     let account = parsed
         .as_ref()
         .map_or_else(|| email.trim().to_lowercase(), |e| e.key().to_owned());
+    let (task_state, task_meta, password) = (state.clone(), meta.clone(), password.to_owned());
+    throttled(state, meta, &account, move |now| async move {
+        let user = match parsed {
+            Some(email) => {
+                task_state
+                    .read(move |conn| Ok(users::find_by_email(conn, &email)?))
+                    .await?
+            }
+            None => None,
+        };
+        check_and_open(&task_state, &task_meta, &password, user, kind, now).await
+    })
+    .await
+}
+
+/// Runs a password check for `account` under the sign-in throttle: refused before any hashing
+/// while the account or the caller's network is blocked, and counted as a failure when it
+/// answers [`AppError::InvalidCredentials`].
+async fn throttled<T, F, Check>(
+    state: &AppState,
+    meta: &RequestMeta,
+    account: &str,
+    check: Check,
+) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
+    Check: FnOnce(NaiveDateTime) -> F + Send + 'static,
+{
     let keys = throttle::Keys::new(
-        &account,
+        account,
         meta.client_addr.as_deref(),
         state.config.login_limits,
     );
     let now = state.now();
-    let admitted = keys.clone();
-    let (admission, user) = state
-        .write(move |conn| {
-            let admission = throttle::admit(conn, &admitted, now)?;
-            let user = match (&admission, parsed) {
-                (Ok(()), Some(email)) => users::find_by_email(conn, &email)?,
-                _ => None,
-            };
-            Ok((admission, user))
-        })
-        .await?;
-    if let Err(refusal) = admission {
+    let admitting = keys.clone();
+    let admitted = state
+        .write(move |conn| Ok(throttle::admit(conn, &admitting, now)?))
+        .await?
         // Refused before any hashing: a storm costs one short transaction per attempt.
-        return Err(AppError::TooManyAttempts {
+        .map_err(|refusal| AppError::TooManyAttempts {
             retry_after_secs: refusal.retry_after_secs(now),
-        });
-    }
+        })?;
     // The attempt is counted in and must be settled, even if the client hangs up: a task of its
-    // own is not cancelled with the request.
-    let (state, meta, password) = (state.clone(), meta.clone(), password.to_owned());
+    // own is not cancelled with the request. Its count lapses with its lease, so the check must
+    // not outlast it.
+    let (state, meta) = (state.clone(), meta.clone());
     tokio::spawn(async move {
-        let outcome = check_and_open(&state, &meta, &password, user, kind, now).await;
-        let wrong_password = matches!(outcome, Err(AppError::InvalidCredentials));
+        let outcome = tokio::time::timeout(throttle::PENDING_LEASE, check(now))
+            .await
+            .unwrap_or(Err(AppError::Unavailable));
+        let settled = match &outcome {
+            Ok(_) => throttle::Settled::SignedIn,
+            Err(AppError::InvalidCredentials) => throttle::Settled::WrongPassword,
+            Err(_) => throttle::Settled::Neither,
+        };
         state
             .write(move |conn| {
-                if throttle::settle(conn, &keys, now, wrong_password)? {
+                if throttle::settle(conn, &keys, admitted, now, settled)? {
                     let event = Event::anonymous(AuditAction::AuthThrottle, Outcome::Failure);
                     audit::record(conn, &meta, now, event)?;
                 }
@@ -400,13 +427,12 @@ fn actor_of(conn: &mut DbConnection, user_id: UserId, role: Role) -> Result<Acto
 /// Cookie secrets are stored hashed: a leaked sessions table opens no session.
 fn hash_secret(secret: &str) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Changes the caller's own password. Every other session of theirs ends at once; this one stays.
+/// Changes the caller's own password, which takes the current one: a stolen session alone
+/// cannot take the account. Wrong current passwords count against the sign-in throttle of the
+/// account, as wrong sign-ins do. Every other session of theirs ends at once; this one stays.
 pub async fn change_password(
     state: &AppState,
     meta: &RequestMeta,
@@ -414,17 +440,25 @@ pub async fn change_password(
     current: &str,
     new: &str,
 ) -> Result<(), AppError> {
+    let new = Password::parse(new)?;
     let user_id = caller.actor.user_id;
-    let stored = state
-        .read(move |conn| Ok(users::find(conn, user_id)?.map(|user| user.password_hash)))
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    if current.chars().count() > Password::MAX_CHARS * 4
-        || !state.passwords.verify(current, Some(&stored)).await?
-    {
-        return Err(AppError::InvalidCredentials);
-    }
-    let hash = state.passwords.hash(&Password::parse(new)?).await?;
+    let account = Email::parse(&caller.email)
+        .map_or_else(|_| caller.email.to_lowercase(), |e| e.key().to_owned());
+    let (task_state, current) = (state.clone(), current.to_owned());
+    throttled(state, meta, &account, move |_| async move {
+        let stored = task_state
+            .read(move |conn| Ok(users::find(conn, user_id)?.map(|user| user.password_hash)))
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        if current.chars().count() > Password::MAX_CHARS * 4
+            || !task_state.passwords.verify(&current, Some(&stored)).await?
+        {
+            return Err(AppError::InvalidCredentials);
+        }
+        Ok(())
+    })
+    .await?;
+    let hash = state.passwords.hash(&new).await?;
     let now = state.now();
     let meta = meta.clone();
     let (actor, keep) = (caller.actor, caller.session_id);

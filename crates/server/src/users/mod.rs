@@ -145,7 +145,7 @@ pub async fn set_active(
         .await
 }
 
-/// Sets a new password for a user (who forgot theirs); every session of theirs ends.
+/// Sets a new password for another user (who forgot theirs); every session of theirs ends.
 pub async fn reset_password(
     state: &AppState,
     actor: Actor,
@@ -156,6 +156,14 @@ pub async fn reset_password(
     let audited = AuditAction::UserPasswordReset;
     if let Err(denied) = authorize_global(&actor, Action::ManageUsers, audited) {
         return state.run(actor, meta, move |_, _| Err(denied)).await;
+    }
+    // A reset takes no current password: on one's own account it would let a stolen session
+    // keep the account for good.
+    if id == actor.user_id {
+        return Err(AppError::Conflict {
+            code: "own_password",
+            message: "change your own password from your account, with your current one",
+        });
     }
     let hash = state.passwords.hash(&Password::parse(password)?).await?;
     state

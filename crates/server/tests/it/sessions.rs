@@ -185,6 +185,20 @@ async fn deactivation_and_password_resets_end_sessions_everywhere() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(error_code(&error), "cannot_deactivate_self");
+    // Nor reset their own password without the current one: a stolen session cannot keep the
+    // account that way.
+    let (status, error) = first
+        .post(
+            &format!("/api/v1/users/{}/password", me["id"].as_str().expect("id")),
+            Some(&admin),
+            &json!({"password": "taken over by a thief"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(error_code(&error), "own_password");
+    first
+        .login(crate::helpers::ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD)
+        .await;
     let (_, patient) = first.patient("p@example.org").await;
     for path in ["deactivate", "reactivate"] {
         let (status, _) = first

@@ -203,3 +203,166 @@ async fn a_burst_of_right_passwords_waits_a_moment_at_most_and_is_never_blocked(
         .await;
     assert!(blocks.is_empty(), "no block started");
 }
+
+/// Attempts counted in by a server that was then killed: never settled.
+async fn leave_pending(app: &TestApp, account: &str, from: &str, attempts: usize) {
+    let keys =
+        medvault::auth::throttle::Keys::new(account, Some(from), app.state.config.login_limits);
+    for _ in 0..attempts {
+        let now = app.state.now();
+        let keys = keys.clone();
+        let admitted = app
+            .state
+            .write(move |conn| Ok(medvault::auth::throttle::admit(conn, &keys, now)?))
+            .await
+            .expect("admitted");
+        assert!(admitted.is_ok());
+    }
+}
+
+#[tokio::test]
+async fn attempts_left_by_a_killed_server_lapse_within_seconds() {
+    let app = behind_proxy().await;
+    app.register("crash@example.org", "Crash", "patient").await;
+    leave_pending(&app, "crash@example.org", "198.51.100.50", 5).await;
+    // The five unsettled attempts fill the account's limit at that address for a moment...
+    let (status, _) = answer_from(&app, "crash@example.org", PASSWORD, "198.51.100.50").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // ...and no longer than a check may take.
+    app.clock.advance(chrono::Duration::seconds(11));
+    let (status, body) = answer_from(&app, "crash@example.org", PASSWORD, "198.51.100.50").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn an_account_under_attack_from_many_addresses_still_lets_its_owner_in_from_home() {
+    let app = behind_proxy().await;
+    app.register("owner@example.org", "Owner", "patient").await;
+    let (status, _) = answer_from(&app, "owner@example.org", PASSWORD, "198.51.100.60").await;
+    assert_eq!(status, StatusCode::OK, "the owner signs in from home once");
+    // Five wrong passwords from each of eleven addresses: the account-wide limit (50) is reached.
+    for n in 0..11 {
+        let attempts = (0..5)
+            .map(|k| {
+                (
+                    "owner@example.org".to_owned(),
+                    format!("guess {n} {k} wrong"),
+                )
+            })
+            .collect();
+        storm(&app, attempts, &format!("203.0.113.{}", 100 + n)).await;
+    }
+    let (status, _) = answer_from(&app, "owner@example.org", PASSWORD, "192.0.2.200").await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a new place waits out the block"
+    );
+    let (status, body) = answer_from(&app, "owner@example.org", PASSWORD, "198.51.100.60").await;
+    assert_eq!(status, StatusCode::OK, "home is known: {body}");
+    // Guesses from home are still bound by the account-at-address limit.
+    let attempts = (0..20)
+        .map(|k| ("owner@example.org".to_owned(), format!("home guess {k}")))
+        .collect();
+    let (unauthorized, _, _) = storm(&app, attempts, "198.51.100.60").await;
+    assert!(unauthorized <= 5, "{unauthorized}");
+}
+
+#[tokio::test]
+async fn one_ipv6_64_counts_as_one_address() {
+    let app = behind_proxy().await;
+    let mut unauthorized = 0;
+    for n in 0..40 {
+        let (status, _) = answer_from(
+            &app,
+            &format!("sprayed{n}@example.org"),
+            "a wrong password!",
+            &format!("2001:db8:5:6::{:x}", n + 1),
+        )
+        .await;
+        match status {
+            StatusCode::UNAUTHORIZED => unauthorized += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(unauthorized, 20, "the per-address limit, across the /64");
+    let (status, _) = answer_from(
+        &app,
+        "sprayed0@example.org",
+        "a wrong password!",
+        "2001:db8:5:7::1",
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the next /64 is another place"
+    );
+}
+
+#[tokio::test]
+async fn the_throttle_keeps_no_typed_text_and_forgets_old_counters() {
+    let app = behind_proxy().await;
+    let typed = format!("my password is hunter2 {}", "x".repeat(100_000));
+    answer_from(&app, &typed, "whatever it is", "198.51.100.70").await;
+    let keys: Vec<String> = app
+        .state
+        .read(|conn| {
+            use diesel::prelude::*;
+            Ok(medvault_store::schema::login_throttle::table
+                .select(medvault_store::schema::login_throttle::key)
+                .load::<String>(conn)
+                .map_err(medvault_store::StoreError::from)?)
+        })
+        .await
+        .expect("keys");
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert!(
+        keys.iter()
+            .all(|key| !key.contains("hunter2") && key.len() < 100)
+    );
+
+    app.clock.advance(chrono::Duration::minutes(16));
+    let now = app.state.now();
+    let pruned = app
+        .state
+        .write(move |conn| Ok(medvault::auth::throttle::prune(conn, now)?))
+        .await
+        .expect("pruned");
+    assert_eq!(pruned, 3);
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_count_against_the_account() {
+    let app = behind_proxy().await;
+    app.register("changer@example.org", "Changer", "patient")
+        .await;
+    let token = app.login("changer@example.org", PASSWORD).await;
+    let mut statuses = Vec::new();
+    for n in 0..8 {
+        let response = app
+            .http
+            .post(app.url("/api/v1/auth/password"))
+            .bearer_auth(&token)
+            .header("x-forwarded-for", "198.51.100.80")
+            .json(&json!({"current_password": format!("not it {n} at all"), "new_password": "a brand new passphrase"}))
+            .send()
+            .await
+            .expect("sent");
+        statuses.push(response.status());
+    }
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::UNAUTHORIZED)
+            .count(),
+        5,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[5..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS)
+    );
+}

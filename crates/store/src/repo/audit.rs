@@ -138,11 +138,7 @@ fn chain_hash(prev_hash: &str, id: i64, entry: &AuditEntry) -> String {
     field(entry.correlation_id.as_deref());
     field(entry.reason.as_deref());
     field(Some(if entry.emergency { "1" } else { "0" }));
-    hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex::encode(hasher.finalize())
 }
 
 /// Appends an entry to its lane; returns its id. Call inside the transaction of what it records.

@@ -4,7 +4,7 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::schema::login_throttle;
+use crate::schema::{login_known_places, login_throttle};
 use crate::{DbConnection, StoreError};
 
 /// One key's counts in its current window.
@@ -12,8 +12,11 @@ use crate::{DbConnection, StoreError};
 pub struct Counter {
     /// Wrong passwords settled in this window.
     pub failures: i64,
-    /// Attempts under way: counted in, not yet settled.
+    /// Attempts under way: counted in, not yet settled...
     pub pending: i64,
+    /// ...as long as this lease runs. A server that stops half-way leaves its attempts counted
+    /// only until then.
+    pub pending_until: Option<NaiveDateTime>,
     pub window_start: NaiveDateTime,
     pub blocked_until: Option<NaiveDateTime>,
 }
@@ -23,6 +26,7 @@ impl Counter {
         Counter {
             failures: 0,
             pending: 0,
+            pending_until: None,
             window_start: now,
             blocked_until: None,
         }
@@ -35,8 +39,8 @@ impl Counter {
 }
 
 /// Locks `key`'s row until the transaction ends (creating it if need be) and reads it. A window
-/// that has run out starts afresh; so do attempts left pending by a server that stopped
-/// half-way, which would otherwise count against the key for good.
+/// that has run out starts afresh; attempts under way whose lease has run out count no more
+/// (a server that stopped half-way cannot settle them).
 ///
 /// Call inside a write transaction, and lock several keys always in the same order.
 pub fn lock(
@@ -69,18 +73,27 @@ pub fn lock(
                 Err(other) => return Err(other),
             }
         }
-        let (failures, pending, window_start, blocked_until) = login_throttle::table
+        let (failures, pending, pending_until, window_start, blocked_until) = login_throttle::table
             .find(key)
             .select((
                 login_throttle::failures,
                 login_throttle::pending,
+                login_throttle::pending_until,
                 login_throttle::window_start,
                 login_throttle::blocked_until,
             ))
-            .first::<(i64, i64, NaiveDateTime, Option<NaiveDateTime>)>(conn)?;
+            .first::<(
+                i64,
+                i64,
+                Option<NaiveDateTime>,
+                NaiveDateTime,
+                Option<NaiveDateTime>,
+            )>(conn)?;
+        let leased = pending_until.is_some_and(|until| until > now);
         let counter = Counter {
             failures,
-            pending,
+            pending: if leased { pending } else { 0 },
+            pending_until: pending_until.filter(|_| leased),
             window_start,
             blocked_until,
         };
@@ -97,9 +110,84 @@ pub fn save(conn: &mut DbConnection, key: &str, counter: &Counter) -> Result<(),
         .set((
             login_throttle::failures.eq(counter.failures),
             login_throttle::pending.eq(counter.pending),
+            login_throttle::pending_until.eq(counter.pending_until),
             login_throttle::window_start.eq(counter.window_start),
             login_throttle::blocked_until.eq(counter.blocked_until),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Forgets counters with nothing left to say at `now`: window over, no block, no lease. Keys
+/// are chosen by whoever signs in, so without this the table would only grow.
+pub fn prune(
+    conn: &mut DbConnection,
+    window: Duration,
+    now: NaiveDateTime,
+) -> Result<usize, StoreError> {
+    let over = diesel::delete(
+        login_throttle::table
+            .filter(login_throttle::window_start.le(now - window))
+            .filter(
+                login_throttle::blocked_until
+                    .is_null()
+                    .or(login_throttle::blocked_until.le(now)),
+            )
+            .filter(
+                login_throttle::pending_until
+                    .is_null()
+                    .or(login_throttle::pending_until.le(now)),
+            ),
+    )
+    .execute(conn)?;
+    Ok(over)
+}
+
+/// Notes that an account signed in from a place (both hashed into `key`).
+pub fn remember_place(
+    conn: &mut DbConnection,
+    key: &str,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
+    let updated = diesel::update(login_known_places::table.find(key))
+        .set(login_known_places::seen_at.eq(now))
+        .execute(conn)?;
+    if updated == 0 {
+        // Another server may note the same place at the same moment; either note will do.
+        let inserted = conn.transaction(|conn| {
+            diesel::insert_into(login_known_places::table)
+                .values((
+                    login_known_places::key.eq(key),
+                    login_known_places::seen_at.eq(now),
+                ))
+                .execute(conn)
+        });
+        match inserted.map_err(StoreError::from) {
+            Ok(_) | Err(StoreError::Conflict(_)) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(())
+}
+
+/// Whether an account signed in from a place since `since`.
+pub fn knows_place(
+    conn: &mut DbConnection,
+    key: &str,
+    since: NaiveDateTime,
+) -> Result<bool, StoreError> {
+    let seen = login_known_places::table
+        .find(key)
+        .filter(login_known_places::seen_at.ge(since))
+        .count()
+        .get_result::<i64>(conn)?;
+    Ok(seen > 0)
+}
+
+/// Forgets places not signed in from since `since`.
+pub fn prune_places(conn: &mut DbConnection, since: NaiveDateTime) -> Result<usize, StoreError> {
+    Ok(
+        diesel::delete(login_known_places::table.filter(login_known_places::seen_at.lt(since)))
+            .execute(conn)?,
+    )
 }
