@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::auth::throttle::Limits;
+use crate::http::listener::Limits as ConnectionLimits;
 
 /// A value that must never reach a log line.
 #[derive(Clone)]
@@ -66,6 +67,9 @@ pub struct Config {
     pub login_limits: Limits,
     /// `MEDVAULT_LOG_FORMAT`: `json` (default) or `pretty`.
     pub log_format: LogFormat,
+    /// `MEDVAULT_MAX_CONNECTIONS` (client connections open at once; more wait to be accepted)
+    /// and `MEDVAULT_HEADER_TIMEOUT_SECS` (how long a client may take to send its headers).
+    pub connections: ConnectionLimits,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,6 +180,17 @@ impl Config {
                 .collect::<anyhow::Result<_>>()?,
             login_limits: Limits { per_address },
             log_format,
+            connections: ConnectionLimits {
+                max_connections: match lookup("MEDVAULT_MAX_CONNECTIONS") {
+                    None => 4096,
+                    Some(raw) => raw
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|max| *max >= 1)
+                        .context("MEDVAULT_MAX_CONNECTIONS must be a whole number from 1")?,
+                },
+                header_timeout: parse_secs("MEDVAULT_HEADER_TIMEOUT_SECS", 10)?,
+            },
         })
     }
 }

@@ -14,7 +14,7 @@ use tower_http::timeout::TimeoutLayer;
 use crate::app::AppState;
 use crate::auth::csrf::{self, SecureCookies};
 use crate::error::AppError;
-use crate::http::{correlation, observe, security};
+use crate::http::{correlation, edge, observe, security};
 use crate::{api, docs, ops, web};
 
 /// Request bodies larger than this are refused with 413 before they are read whole.
@@ -84,12 +84,14 @@ pub fn build(state: AppState, metrics: ops::Metrics) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
         ))
-        .layer(middleware::from_fn(security::middleware))
+        .layer(middleware::from_fn(edge::middleware))
+        .layer(middleware::from_fn_with_state(secure, security::middleware))
         .layer(middleware::from_fn(observe::middleware))
         .layer(middleware::from_fn(correlation::middleware))
 }
 
-fn wants_json(uri: &Uri) -> bool {
+/// Whether an answer to this address is JSON (the API) or a page (the rest).
+pub fn wants_json(uri: &Uri) -> bool {
     let path = uri.path();
     path.starts_with("/api/") || path.starts_with("/fhir/")
 }

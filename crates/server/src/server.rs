@@ -1,6 +1,5 @@
 //! Building the application from a configuration, and serving it until asked to stop.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -90,16 +89,11 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let pruning = tokio::spawn(prune_throttle(state.clone()));
+    let limits = state.config.connections;
     let router = crate::router::build(state, Metrics::install()?);
-    let served = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .context("server failed");
+    crate::http::listener::serve(listener, router, limits, shutdown).await;
     pruning.abort();
-    served
+    Ok(())
 }
 
 /// Every few minutes, forgets sign-in counters that no longer count. Any server may do it; two

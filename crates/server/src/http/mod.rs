@@ -2,7 +2,9 @@
 //! and the JSON body extractor that answers bad input with the error shape.
 
 pub mod correlation;
+pub mod edge;
 pub mod input;
 pub mod json;
+pub mod listener;
 pub mod observe;
 pub mod security;

@@ -1,10 +1,12 @@
 //! Security headers on every response. Pages may hold PHI, so nothing but static assets may be
 //! cached.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+
+use crate::auth::csrf::SecureCookies;
 
 /// No inline script anywhere; Swagger UI needs inline styles, so only `/docs` allows them.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -13,7 +15,14 @@ const CSP_DOCS: &str = "default-src 'self'; script-src 'self'; style-src 'self' 
                         img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; \
                         base-uri 'none'; object-src 'none'";
 
-pub async fn middleware(request: Request, next: Next) -> Response {
+/// Two years, subdomains included: what browsers' preload lists ask for.
+const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+pub async fn middleware(
+    State(SecureCookies(over_tls)): State<SecureCookies>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path();
     let is_static = path.starts_with("/static/");
     let csp = if path == "/docs" || path.starts_with("/docs/") {
@@ -38,6 +47,11 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         HeaderName::from_static("cross-origin-opener-policy"),
         "same-origin",
     );
+    // Only when served over HTTPS (which is what secure cookies say): over plain HTTP the header
+    // would be ignored, or pin a test host to TLS.
+    if over_tls {
+        set(header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
     if is_static {
         set(header::CACHE_CONTROL, "public, max-age=3600");
     } else {

@@ -9,6 +9,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod cli;
+mod connections;
 mod helpers;
 mod matrix;
 mod multi_server;
