@@ -12,7 +12,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::app::AppState;
-use crate::auth::csrf::{self, SecureCookies};
+use crate::auth::csrf;
 use crate::error::AppError;
 use crate::http::{correlation, edge, observe, security};
 use crate::{api, docs, ops, web};
@@ -61,11 +61,15 @@ pub fn inventory() -> anyhow::Result<Vec<(Method, String)>> {
 pub fn build(state: AppState, metrics: ops::Metrics) -> Router {
     let (api_routes, openapi) = api::router();
     let openapi_json = Arc::new(openapi.to_pretty_json().unwrap_or_default());
-    let secure = SecureCookies(state.config.secure_cookies);
+    let secure = state.config.secure_cookies;
+    // Every web route gets the browser's CSRF cookie; every state-changing one passes the guard.
     let web_routes = web::routes()
         .into_router()
-        .layer(middleware::from_fn(csrf::ensure_cookie))
-        .layer(axum::Extension(secure));
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            csrf::ensure_cookie,
+        ));
     Router::new()
         .merge(api_routes)
         .merge(web_routes)

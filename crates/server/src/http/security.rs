@@ -6,8 +6,6 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::auth::csrf::SecureCookies;
-
 /// No inline script anywhere; Swagger UI needs inline styles, so only `/docs` allows them.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
@@ -18,11 +16,7 @@ const CSP_DOCS: &str = "default-src 'self'; script-src 'self'; style-src 'self' 
 /// Two years, subdomains included: what browsers' preload lists ask for.
 const HSTS: &str = "max-age=63072000; includeSubDomains";
 
-pub async fn middleware(
-    State(SecureCookies(over_tls)): State<SecureCookies>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn middleware(State(over_tls): State<bool>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let is_static = path.starts_with("/static/");
     let csp = if path == "/docs" || path.starts_with("/docs/") {
@@ -38,7 +32,9 @@ pub async fn middleware(
     set(header::CONTENT_SECURITY_POLICY, csp);
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::X_FRAME_OPTIONS, "DENY");
-    set(header::REFERRER_POLICY, "no-referrer");
+    // Not `no-referrer`: under it browsers send `Origin: null` even to this site, and the CSRF
+    // guard needs the real origin. Other sites still learn nothing.
+    set(header::REFERRER_POLICY, "same-origin");
     set(
         HeaderName::from_static("permissions-policy"),
         "camera=(), microphone=(), geolocation=(), interest-cohort=()",

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::session::home_of;
 use super::views::{AdminPage, Chrome, PatientRow, UserRow, UserSearch, notice};
-use super::{CsrfForm, WebForm, WebQuery, render};
+use super::{WebForm, WebQuery, render};
 use crate::api::{path_id, search_text};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
@@ -156,7 +156,6 @@ async fn finish(
 
 #[derive(Deserialize)]
 pub struct NewUserForm {
-    csrf: String,
     name: String,
     email: String,
     password: String,
@@ -170,9 +169,6 @@ pub async fn create_user(
     csrf: Csrf,
     WebForm(form): WebForm<NewUserForm>,
 ) -> Response {
-    if let Err(error) = csrf.check(&form.csrf) {
-        return error.into_response_html();
-    }
     let outcome = users::create(
         &state,
         caller.actor,
@@ -193,11 +189,7 @@ pub async fn approve(
     WebCaller(caller): WebCaller,
     csrf: Csrf,
     Path(id): Path<String>,
-    WebForm(form): WebForm<CsrfForm>,
 ) -> Response {
-    if let Err(error) = csrf.check(&form.csrf) {
-        return error.into_response_html();
-    }
     let outcome = match path_id(&id) {
         Ok(id) => users::approve(&state, caller.actor, &meta, id)
             .await
@@ -209,7 +201,6 @@ pub async fn approve(
 
 #[derive(Deserialize)]
 pub struct AssignForm {
-    csrf: String,
     patient_id: String,
     doctor_id: String,
 }
@@ -221,9 +212,6 @@ pub async fn assign(
     csrf: Csrf,
     WebForm(form): WebForm<AssignForm>,
 ) -> Response {
-    if let Err(error) = csrf.check(&form.csrf) {
-        return error.into_response_html();
-    }
     let outcome = async {
         let patient = path_id(&form.patient_id)?;
         let doctor = form.doctor_id.parse().map_err(|_| {

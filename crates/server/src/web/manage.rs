@@ -15,7 +15,7 @@ use super::views::{
     AccessRow, AccountPage, AuditFilterForm, AuditPage, Chrome, EmergencyRow, GrantRow, PatientRow,
     StaffDashboard, to_the_minute,
 };
-use super::{CsrfForm, WebForm, WebQuery, render};
+use super::{WebForm, WebQuery, render};
 use crate::api::path_id;
 use crate::app::AppState;
 use crate::audit::RequestMeta;
@@ -176,7 +176,6 @@ async fn user_by_email(
 
 #[derive(Deserialize)]
 pub struct EmailForm {
-    csrf: String,
     email: String,
     #[serde(default)]
     hours: String,
@@ -196,12 +195,10 @@ pub async fn link_trainee(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
-    csrf: Csrf,
     Path(id): Path<String>,
     WebForm(form): WebForm<EmailForm>,
 ) -> Response {
     let outcome = async {
-        csrf.check(&form.csrf)?;
         let trainee =
             user_by_email(&state, &form.email, "email", "is not an active trainee").await?;
         access::link_trainee(&state, caller.actor, &meta, path_id(&id)?, trainee)
@@ -215,12 +212,10 @@ pub async fn grant_intern(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
-    csrf: Csrf,
     Path(id): Path<String>,
     WebForm(form): WebForm<EmailForm>,
 ) -> Response {
     let outcome = async {
-        csrf.check(&form.csrf)?;
         let intern = user_by_email(&state, &form.email, "email", "is not an active intern").await?;
         let hours = shift_hours(&form.hours)?;
         access::grant_intern(&state, caller.actor, &meta, path_id(&id)?, intern, hours)
@@ -234,22 +229,18 @@ pub async fn unlink_trainee(
     state: State<AppState>,
     meta: RequestMeta,
     caller: WebCaller,
-    csrf: Csrf,
     ids: Path<(String, String)>,
-    form: WebForm<CsrfForm>,
 ) -> Response {
-    end_tie(state, meta, caller, csrf, ids, form, Tie::TraineeLink).await
+    end_tie(state, meta, caller, ids, Tie::TraineeLink).await
 }
 
 pub async fn remove_care_team_member(
     state: State<AppState>,
     meta: RequestMeta,
     caller: WebCaller,
-    csrf: Csrf,
     ids: Path<(String, String)>,
-    form: WebForm<CsrfForm>,
 ) -> Response {
-    end_tie(state, meta, caller, csrf, ids, form, Tie::CareTeam).await
+    end_tie(state, meta, caller, ids, Tie::CareTeam).await
 }
 
 /// Ends a user's tie to a chart from a button on the chart or the patient's dashboard.
@@ -257,13 +248,10 @@ async fn end_tie(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
-    csrf: Csrf,
     Path((id, user)): Path<(String, String)>,
-    WebForm(form): WebForm<CsrfForm>,
     tie: Tie,
 ) -> Response {
     let outcome = async {
-        csrf.check(&form.csrf)?;
         let (patient, user) = (path_id(&id)?, path_id(&user)?);
         ties::end(&state, caller.actor, &meta, patient, user, tie)
             .await
@@ -289,12 +277,10 @@ pub async fn add_care_team_member(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
-    csrf: Csrf,
     Path(id): Path<String>,
     WebForm(form): WebForm<EmailForm>,
 ) -> Response {
     let outcome = async {
-        csrf.check(&form.csrf)?;
         let patient = path_id(&id)?;
         let email = Email::parse(&form.email)
             .map_err(|_| InvalidValue::new("email", "is not an active doctor"))?;
@@ -313,12 +299,9 @@ pub async fn end_grant(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
-    csrf: Csrf,
     Path(id): Path<String>,
-    WebForm(form): WebForm<CsrfForm>,
 ) -> Response {
     let outcome = async {
-        csrf.check(&form.csrf)?;
         let _: uuid::Uuid = path_id(&id)?;
         access::end_grant(&state, caller.actor, &meta, id)
             .await
@@ -329,7 +312,6 @@ pub async fn end_grant(
 
 #[derive(Deserialize)]
 pub struct EmergencyForm {
-    csrf: String,
     patient: String,
     reason: String,
 }
@@ -338,11 +320,9 @@ pub async fn break_glass(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
-    csrf: Csrf,
     WebForm(form): WebForm<EmergencyForm>,
 ) -> Response {
     let outcome = async {
-        csrf.check(&form.csrf)?;
         let patient = super::dashboards::resolve_patient(&state, &form.patient).await?;
         access::break_glass(&state, caller.actor, &meta, patient, &form.reason).await
     };
@@ -358,7 +338,6 @@ pub async fn break_glass(
 
 #[derive(Deserialize)]
 pub struct AdminGrantForm {
-    csrf: String,
     patient_id: String,
     user_id: String,
     #[serde(default)]
@@ -374,11 +353,9 @@ pub async fn admin_link_trainee(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
-    csrf: Csrf,
     WebForm(form): WebForm<AdminGrantForm>,
 ) -> Response {
     let outcome = async {
-        csrf.check(&form.csrf)?;
         let trainee = user_field(&form.user_id)?;
         access::link_trainee(
             &state,
@@ -397,11 +374,9 @@ pub async fn admin_grant_intern(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
-    csrf: Csrf,
     WebForm(form): WebForm<AdminGrantForm>,
 ) -> Response {
     let outcome = async {
-        csrf.check(&form.csrf)?;
         let intern = user_field(&form.user_id)?;
         let hours = shift_hours(&form.hours)?;
         access::grant_intern(
@@ -422,35 +397,28 @@ pub async fn deactivate(
     state: State<AppState>,
     meta: RequestMeta,
     caller: WebCaller,
-    csrf: Csrf,
     id: Path<String>,
-    form: WebForm<CsrfForm>,
 ) -> Response {
-    set_active(state, meta, caller, csrf, id, form, false).await
+    set_active(state, meta, caller, id, false).await
 }
 
 pub async fn reactivate(
     state: State<AppState>,
     meta: RequestMeta,
     caller: WebCaller,
-    csrf: Csrf,
     id: Path<String>,
-    form: WebForm<CsrfForm>,
 ) -> Response {
-    set_active(state, meta, caller, csrf, id, form, true).await
+    set_active(state, meta, caller, id, true).await
 }
 
 async fn set_active(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
-    csrf: Csrf,
     Path(id): Path<String>,
-    WebForm(form): WebForm<CsrfForm>,
     active: bool,
 ) -> Response {
     let outcome = async {
-        csrf.check(&form.csrf)?;
         users::set_active(&state, caller.actor, &meta, path_id(&id)?, active)
             .await
             .map(|_| ())
@@ -468,7 +436,6 @@ async fn set_active(
 
 #[derive(Deserialize)]
 pub struct ResetForm {
-    csrf: String,
     user_id: String,
     password: String,
 }
@@ -477,11 +444,9 @@ pub async fn reset_password(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
-    csrf: Csrf,
     WebForm(form): WebForm<ResetForm>,
 ) -> Response {
     let outcome = async {
-        csrf.check(&form.csrf)?;
         users::reset_password(
             &state,
             caller.actor,
@@ -553,7 +518,6 @@ pub async fn account_page(
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    csrf: String,
     current_password: String,
     new_password: String,
 }
@@ -566,7 +530,6 @@ pub async fn change_password(
     WebForm(form): WebForm<PasswordForm>,
 ) -> Response {
     let outcome = async {
-        csrf.check(&form.csrf)?;
         service::change_password(
             &state,
             &meta,

@@ -97,12 +97,6 @@ pub fn static_routes() -> Listed {
         )
 }
 
-/// A form whose only field is its CSRF value: a button that posts.
-#[derive(serde::Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 /// A form body whose rejection is an error page, not plain text.
 pub struct WebForm<T>(pub T);
 

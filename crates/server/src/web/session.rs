@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use medvault_domain::Role;
 use medvault_store::SessionKind;
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::WebCaller;
 use crate::auth::cookies::{self, Cookie};
-use crate::auth::csrf::Csrf;
+use crate::auth::csrf::{self, Csrf};
 use crate::auth::service::{self, Registration};
 use crate::error::AppError;
 
@@ -77,7 +77,6 @@ async fn sign_in_page(
 
 #[derive(Deserialize)]
 pub struct LoginForm {
-    csrf: String,
     email: String,
     password: String,
 }
@@ -88,9 +87,6 @@ pub async fn login(
     csrf: Csrf,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    if let Err(error) = csrf.check(&form.csrf) {
-        return error.into_response_html();
-    }
     match service::login(&state, &meta, &form.email, &form.password, SessionKind::Web).await {
         Ok(signed_in) => {
             let max_age = state.config.session_max.as_secs();
@@ -101,7 +97,14 @@ pub async fn login(
                 state.config.secure_cookies,
             );
             let home = home_of(signed_in.caller.actor.role);
-            ([(header::SET_COOKIE, cookie)], Redirect::to(home)).into_response()
+            match csrf::renewed_cookie(state.config.secure_cookies) {
+                Ok(renewed) => (
+                    AppendHeaders([(header::SET_COOKIE, cookie), (header::SET_COOKIE, renewed)]),
+                    Redirect::to(home),
+                )
+                    .into_response(),
+                Err(error) => error.into_response_html(),
+            }
         }
         Err(
             error @ (AppError::InvalidCredentials
@@ -134,7 +137,6 @@ pub async fn register_page(csrf: Csrf) -> Response {
 
 #[derive(Deserialize)]
 pub struct RegisterForm {
-    csrf: String,
     name: String,
     email: String,
     password: String,
@@ -148,9 +150,6 @@ pub async fn register(
     csrf: Csrf,
     Form(form): Form<RegisterForm>,
 ) -> Response {
-    if let Err(error) = csrf.check(&form.csrf) {
-        return error.into_response_html();
-    }
     let input = Registration {
         email: form.email.clone(),
         password: form.password,
@@ -176,28 +175,21 @@ pub async fn register(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 pub async fn logout(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
-    csrf: Csrf,
-    Form(form): Form<CsrfOnly>,
 ) -> Response {
-    if let Err(error) = csrf.check(&form.csrf) {
-        return error.into_response_html();
-    }
     if let Err(error) = service::logout(&state, &meta, &caller).await {
         return error.into_response_html();
     }
     let clear = cookies::set(Cookie::Session, "", 0, state.config.secure_cookies);
-    (
-        [(header::SET_COOKIE, clear)],
-        Redirect::to("/login?notice=signed_out"),
-    )
-        .into_response()
+    match csrf::renewed_cookie(state.config.secure_cookies) {
+        Ok(renewed) => (
+            AppendHeaders([(header::SET_COOKIE, clear), (header::SET_COOKIE, renewed)]),
+            Redirect::to("/login?notice=signed_out"),
+        )
+            .into_response(),
+        Err(error) => error.into_response_html(),
+    }
 }

@@ -6,13 +6,14 @@
 //!   trainee link, intern grants and an open emergency access.
 //! - Where an authenticated caller is refused a patient's data (403 or 404), the body must carry
 //!   none of it and the refusal must be in the audit trail.
+//! - Every web form, posted by every caller without its CSRF token, or with it but from a
+//!   foreign `Origin`, is 403 and changes nothing (no audit entry is written).
 //!
 //! `MEDVAULT_MATRIX_WRITE=path` writes the statuses actually seen, in the file's format, for review.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
-use base64::Engine;
 use chrono::Duration;
 use medvault_domain::{Email, PersonName, Role, UserId, UserStatus};
 use medvault_store::repo::{access, care_team, patients, records, sessions, users};
@@ -257,6 +258,57 @@ fn fill(template: &str, path: &str, world: &World, csrf: &str) -> String {
         .replace("{csrf}", csrf)
 }
 
+/// Posts a web form as `credentials` without its CSRF token, and with it from a foreign origin:
+/// both must be refused with 403 before anything happens. Returns what went wrong.
+async fn forged_forms(
+    app: &TestApp,
+    path: &str,
+    body: &str,
+    credentials: Option<&Credentials>,
+) -> Vec<String> {
+    let without_token: String = body
+        .split('&')
+        .filter(|pair| !pair.starts_with("csrf="))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut cookies = format!("mv_csrf={CSRF_COOKIE}");
+    if let Some(credentials) = credentials {
+        write!(cookies, "; mv_session={}", credentials.cookie).expect("string");
+    }
+    let mut problems = Vec::new();
+    for (what, form, origin) in [
+        ("without a token", without_token.as_str(), None),
+        ("from a foreign origin", body, Some("https://evil.example")),
+    ] {
+        let newest = newest_entry(app).await;
+        let mut request = app
+            .http
+            .post(app.url(path))
+            .header("cookie", &cookies)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_owned());
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let status = request.send().await.expect("sent").status();
+        if status != StatusCode::FORBIDDEN {
+            problems.push(format!("a form {what} answered {status}, not 403"));
+        }
+        if newest_entry(app).await != newest {
+            problems.push(format!("a form {what} changed something"));
+        }
+    }
+    problems
+}
+
+/// The id of the audit trail's newest entry: every change writes one.
+async fn newest_entry(app: &TestApp) -> Option<i64> {
+    app.audit(AuditFilter::default())
+        .await
+        .first()
+        .map(|row| row.id)
+}
+
 async fn denials_by(app: &TestApp, actor: &str) -> usize {
     app.audit(AuditFilter {
         actor_id: Some(actor.to_owned()),
@@ -298,18 +350,39 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
         .hash(&medvault_domain::Password::parse(PASSWORD).expect("valid"))
         .await
         .expect("hash");
-    let csrf = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
-        medvault::auth::keys::hmac_sha256(&app.state.keys.csrf, CSRF_COOKIE.as_bytes()),
-    );
+    let csrf_of = |credentials: Option<&Credentials>| {
+        medvault::auth::csrf::token_for(
+            &app.state.keys.csrf,
+            credentials.map(|c| c.cookie.as_str()),
+            CSRF_COOKIE,
+        )
+    };
     let mut report = String::new();
     let mut failures = Vec::new();
     for (n, row) in rows.iter().enumerate() {
         let world = world(&app, n, &hash).await;
-        let path = fill(&row.path, &row.path, &world, &csrf);
+        let path = fill(&row.path, &row.path, &world, "");
         let api = row.path.starts_with("/api/");
         let mut seen = Vec::new();
         for (caller, expected) in CALLERS.iter().zip(&row.expected) {
             let credentials = world.callers.get(caller);
+            let csrf = csrf_of(credentials);
+            if !api && row.method == Method::POST {
+                let body = fill(
+                    row.body.as_deref().unwrap_or("csrf={csrf}"),
+                    &row.path,
+                    &world,
+                    &csrf,
+                );
+                failures.extend(
+                    forged_forms(&app, &path, &body, credentials)
+                        .await
+                        .into_iter()
+                        .map(|problem| {
+                            format!("{} {} as {caller}: {problem}", row.method, row.path)
+                        }),
+                );
+            }
             let mut request = app.http.request(row.method.clone(), app.url(&path));
             let mut cookies = format!("mv_csrf={CSRF_COOKIE}");
             if let Some(credentials) = credentials {

@@ -69,7 +69,7 @@ impl<'a> WebSession<'a> {
         self.cookies.contains_key("mv_session")
     }
 
-    fn cookie_header(&self) -> String {
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -244,7 +244,7 @@ async fn register_sign_in_write_and_read_through_the_web_forms() {
             && !csp.contains("unsafe-inline")
     );
     assert_eq!(mine.headers["x-content-type-options"], "nosniff");
-    assert_eq!(mine.headers["referrer-policy"], "no-referrer");
+    assert_eq!(mine.headers["referrer-policy"], "same-origin");
 
     // Signing out ends the session: the old cookie no longer opens the dashboard.
     let stolen = patient.cookies.clone();
@@ -294,9 +294,63 @@ async fn forms_without_the_right_csrf_value_are_refused() {
         )
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
-    // A form with fields missing is a 4xx page, not a crash.
-    let page = web.post("/login", &[("email", "csrf@example.org")]).await;
+    // A form with a field missing is a 4xx page, not a crash; one with no token is refused first.
+    let token = web.get("/login").await.csrf();
+    let page = web
+        .post("/login", &[("csrf", &token), ("email", "csrf@example.org")])
+        .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = web.post("/login", &[("email", "csrf@example.org")]).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn tokens_are_bound_to_the_session_and_forms_only_come_from_this_site() {
+    let app = TestApp::spawn().await;
+    app.register("victim@example.org", "V", "patient").await;
+    app.register("attacker@example.org", "A", "patient").await;
+    let mut victim = WebSession::new(&app);
+    let before = victim.get("/login").await.csrf();
+    victim.sign_in("victim@example.org", PASSWORD).await;
+    let signed_in = victim.get("/patient/dashboard").await.csrf();
+    assert_ne!(before, signed_in, "signing in gives new tokens");
+
+    // The attacker's own token, or one the victim's browser had before signing in, will not do:
+    // a planted cookie cannot sign the victim out.
+    let mut attacker = WebSession::new(&app);
+    attacker.sign_in("attacker@example.org", PASSWORD).await;
+    let theirs = attacker.get("/patient/dashboard").await.csrf();
+    for token in [theirs.as_str(), before.as_str()] {
+        let out = victim.post("/logout", &[("csrf", token)]).await;
+        assert_eq!(out.status, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(
+        victim.get("/patient/dashboard").await.status,
+        StatusCode::OK
+    );
+
+    // The right token from another origin is refused; from this one it works.
+    let refused = app
+        .http
+        .post(app.url("/logout"))
+        .header("cookie", victim.cookie_header())
+        .header("origin", "https://evil.example")
+        .form(&[("csrf", signed_in.as_str())])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let ours = app.base.clone();
+    let out = app
+        .http
+        .post(app.url("/logout"))
+        .header("cookie", victim.cookie_header())
+        .header("origin", ours)
+        .form(&[("csrf", signed_in.as_str())])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]
