@@ -10,6 +10,7 @@ use medvault_store::{NewPatient, NewRecord, NewUser};
 
 use crate::app::AppState;
 use crate::audit::{self, Event, RequestMeta};
+use crate::error::AppError;
 use crate::server::anyhow_of;
 
 struct DemoUser {
@@ -17,16 +18,19 @@ struct DemoUser {
     password: &'static str,
     name: &'static str,
     role: Role,
+    /// Everyone is active but one doctor, who waits for an admin's approval.
+    status: UserStatus,
     /// Patients: date of birth and sex.
     born: Option<(i32, u32, u32, Sex)>,
 }
 
-const USERS: [DemoUser; 8] = [
+const USERS: [DemoUser; 9] = [
     DemoUser {
         email: "admin@demo.medvault.test",
         password: "demo-admin-passphrase",
         name: "Avery Admin",
         role: Role::Admin,
+        status: UserStatus::Active,
         born: None,
     },
     DemoUser {
@@ -34,6 +38,7 @@ const USERS: [DemoUser; 8] = [
         password: "demo-doctor-passphrase",
         name: "Dr. Amara Okafor",
         role: Role::Doctor,
+        status: UserStatus::Active,
         born: None,
     },
     DemoUser {
@@ -41,6 +46,7 @@ const USERS: [DemoUser; 8] = [
         password: "demo-doctor-passphrase",
         name: "Dr. Lukas Meyer",
         role: Role::Doctor,
+        status: UserStatus::Active,
         born: None,
     },
     DemoUser {
@@ -48,6 +54,7 @@ const USERS: [DemoUser; 8] = [
         password: "demo-patient-passphrase",
         name: "Sofia Rossi",
         role: Role::Patient,
+        status: UserStatus::Active,
         born: Some((1987, 4, 12, Sex::Female)),
     },
     DemoUser {
@@ -55,6 +62,7 @@ const USERS: [DemoUser; 8] = [
         password: "demo-patient-passphrase",
         name: "Kenji Tanaka",
         role: Role::Patient,
+        status: UserStatus::Active,
         born: Some((1959, 11, 3, Sex::Male)),
     },
     DemoUser {
@@ -62,6 +70,7 @@ const USERS: [DemoUser; 8] = [
         password: "demo-patient-passphrase",
         name: "María García",
         role: Role::Patient,
+        status: UserStatus::Active,
         born: Some((2001, 7, 28, Sex::Female)),
     },
     DemoUser {
@@ -69,6 +78,7 @@ const USERS: [DemoUser; 8] = [
         password: "demo-trainee-passphrase",
         name: "Tomás Trainee",
         role: Role::Trainee,
+        status: UserStatus::Active,
         born: None,
     },
     DemoUser {
@@ -76,6 +86,15 @@ const USERS: [DemoUser; 8] = [
         password: "demo-intern-passphrase",
         name: "Ines Intern",
         role: Role::Intern,
+        status: UserStatus::Active,
+        born: None,
+    },
+    DemoUser {
+        email: "dr.nakamura@demo.medvault.test",
+        password: "demo-pending-passphrase",
+        name: "Dr. Hana Nakamura",
+        role: Role::Doctor,
+        status: UserStatus::Pending,
         born: None,
     },
 ];
@@ -123,7 +142,8 @@ const RECORDS: [(usize, usize, &str, &str); 5] = [
 ];
 
 pub async fn demo(state: &AppState) -> anyhow::Result<()> {
-    let first = Email::parse(USERS[0].email).map_err(|e| anyhow::anyhow!(e))?;
+    let first = USERS.first().map(|user| user.email).unwrap_or_default();
+    let first = Email::parse(first).map_err(|e| anyhow::anyhow!(e))?;
     let present = state
         .read(move |conn| Ok(users::find_by_email(conn, &first)?.is_some()))
         .await
@@ -147,8 +167,7 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
     };
     state
         .write(move |conn| {
-            let mut ids = Vec::new();
-            let mut charts = Vec::new();
+            let mut people = Vec::new();
             for (user, hash) in USERS.iter().zip(&hashes) {
                 let email = Email::parse(user.email)?;
                 let name = PersonName::parse(user.name)?;
@@ -156,7 +175,7 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
                     email: &email,
                     name: &name,
                     role: user.role,
-                    status: UserStatus::Active,
+                    status: user.status,
                     password_hash: hash,
                 };
                 let created = users::insert(conn, new, now)?;
@@ -177,65 +196,73 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
                     }
                     None => None,
                 };
-                ids.push(created.id);
-                charts.push(chart);
+                people.push(Actor {
+                    user_id: created.id,
+                    role: user.role,
+                    patient_id: chart,
+                });
             }
-            let actor = |index: usize| Actor {
-                user_id: ids[index],
-                role: USERS[index].role,
-                patient_id: charts[index],
+            // The tables below name people by their place in `USERS`.
+            let person = |index: usize| {
+                people.get(index).copied().ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("the demo names user {index}, not in it"))
+                })
             };
-            let admin = actor(0);
-            for (index, user) in ids.iter().enumerate() {
-                let mut event = Event::success(&admin, AuditAction::UserCreate).resource(user);
-                if let Some(chart) = charts[index] {
+            let chart_of = |index: usize| person(index).map(|p| p.patient_id);
+            let admin = person(0)?;
+            for created in &people {
+                let mut event =
+                    Event::success(&admin, AuditAction::UserCreate).resource(created.user_id);
+                if let Some(chart) = created.patient_id {
                     event = event.patient(chart);
                 }
                 audit::record(conn, &meta, now, event)?;
             }
             for (doctor, patient) in CARE_TEAMS {
-                if let Some(chart) = charts[patient] {
-                    care_team::add(conn, chart, ids[doctor], admin.user_id, now)?;
+                let doctor = person(doctor)?.user_id;
+                if let Some(chart) = chart_of(patient)? {
+                    care_team::add(conn, chart, doctor, admin.user_id, now)?;
                     let event = Event::success(&admin, AuditAction::CareTeamAssign)
-                        .resource(ids[doctor])
+                        .resource(doctor)
                         .patient(chart);
                     audit::record(conn, &meta, now, event)?;
                 }
             }
             let (trainee, patient) = TRAINEE_LINK;
-            if let Some(chart) = charts[patient] {
-                access::link_trainee(conn, chart, ids[trainee], admin.user_id, now)?;
+            if let Some(chart) = chart_of(patient)? {
+                let trainee = person(trainee)?.user_id;
+                access::link_trainee(conn, chart, trainee, admin.user_id, now)?;
                 let event = Event::success(&admin, AuditAction::TraineeLink)
-                    .resource(ids[trainee])
+                    .resource(trainee)
                     .patient(chart);
                 audit::record(conn, &meta, now, event)?;
             }
             let (intern, patient, issuer) = INTERN_GRANT;
-            if let Some(chart) = charts[patient] {
+            if let Some(chart) = chart_of(patient)? {
+                let issuer = person(issuer)?;
                 let grant = access::issue_grant(
                     conn,
-                    ids[intern],
+                    person(intern)?.user_id,
                     chart,
-                    ids[issuer],
+                    issuer.user_id,
                     now,
                     now + chrono::Duration::hours(8),
                 )?;
-                let issuer = actor(issuer);
                 let event = Event::success(&issuer, AuditAction::InternGrantIssue)
                     .resource(&grant.id)
                     .patient(chart);
                 audit::record(conn, &meta, now, event)?;
             }
             for (author, patient, title, notes) in RECORDS {
-                if let Some(chart) = charts[patient] {
+                if let Some(chart) = chart_of(patient)? {
+                    let author = person(author)?;
                     let record = NewRecord {
                         patient_id: chart,
-                        author_id: ids[author],
+                        author_id: author.user_id,
                         title: RecordTitle::parse(title)?,
                         notes: RecordNotes::parse(notes)?,
                     };
                     let written = records::insert(conn, record, now)?;
-                    let author = actor(author);
                     let event = Event::success(&author, AuditAction::RecordCreate)
                         .resource(written.id)
                         .patient(chart);
@@ -255,8 +282,13 @@ fn print_credentials() {
     println!("\nSign in with any of these (demo only: never use these in production).");
     println!("The intern's grant lasts 8 hours from seeding.");
     for user in &USERS {
+        let waiting = if user.status == UserStatus::Pending {
+            "  (waits for an admin's approval)"
+        } else {
+            ""
+        };
         println!(
-            "  {:<8} {:<32} {}",
+            "  {:<8} {:<32} {}{waiting}",
             user.role.as_str(),
             user.email,
             user.password

@@ -21,7 +21,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::cookies::{self, Cookie};
-use super::keys::{hmac_sha256, random_token, same_secret};
+use super::keys::{hmac_sha256, random_token, verify_hmac};
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::router::MAX_BODY_BYTES;
@@ -61,16 +61,25 @@ pub fn renewed_cookie(secure: bool) -> Result<HeaderValue, AppError> {
     Ok(cookies::set(Cookie::Csrf, &value, 12 * 3600, secure))
 }
 
-/// The token a form must carry: bound to the session once there is one, to the browser before.
-pub fn token_for(key: &[u8], session_cookie: Option<&str>, csrf_cookie: &str) -> String {
-    let binding = match session_cookie {
+/// What a browser's token is the HMAC of: its session once there is one, the browser before.
+fn binding(session_cookie: Option<&str>, csrf_cookie: &str) -> String {
+    match session_cookie {
         Some(session) => format!("session\0{session}"),
         None => format!("browser\0{csrf_cookie}"),
-    };
+    }
+}
+
+/// The token a form must carry.
+pub fn token_for(key: &[u8], session_cookie: Option<&str>, csrf_cookie: &str) -> String {
+    token_of(key, &binding(session_cookie, csrf_cookie))
+}
+
+fn token_of(key: &[u8], binding: &str) -> String {
     URL_SAFE_NO_PAD.encode(hmac_sha256(key, binding.as_bytes()))
 }
 
-fn expected_token(
+/// This request's binding.
+fn binding_of(
     state: &AppState,
     headers: &HeaderMap,
     extensions: &axum::http::Extensions,
@@ -79,7 +88,7 @@ fn expected_token(
         AppError::Internal(anyhow::anyhow!("CSRF cookie layer missing on a web route"))
     })?;
     let session = cookies::read(headers, Cookie::Session, state.config.secure_cookies);
-    Ok(token_for(&state.keys.csrf, session, &cookie.0))
+    Ok(binding(session, &cookie.0))
 }
 
 fn refused() -> AppError {
@@ -123,8 +132,8 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         return refused().into_response_html();
     }
     let (parts, body) = request.into_parts();
-    let expected = match expected_token(&state, &parts.headers, &parts.extensions) {
-        Ok(expected) => expected,
+    let binding = match binding_of(&state, &parts.headers, &parts.extensions) {
+        Ok(binding) => binding,
         Err(error) => return error.into_response_html(),
     };
     let Ok(form) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
@@ -132,9 +141,9 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     };
     let submitted = form_urlencoded::parse(&form)
         .find(|(name, _)| name == "csrf")
-        .map(|(_, value)| value.into_owned());
+        .and_then(|(_, value)| URL_SAFE_NO_PAD.decode(value.as_bytes()).ok());
     match submitted {
-        Some(token) if same_secret(token.as_bytes(), expected.as_bytes()) => {
+        Some(tag) if verify_hmac(&state.keys.csrf, binding.as_bytes(), &tag) => {
             next.run(Request::from_parts(parts, Body::from(form))).await
         }
         _ => refused().into_response_html(),
@@ -156,8 +165,9 @@ impl FromRequestParts<AppState> for Csrf {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let binding = binding_of(state, &parts.headers, &parts.extensions)?;
         Ok(Csrf {
-            expected: expected_token(state, &parts.headers, &parts.extensions)?,
+            expected: token_of(&state.keys.csrf, &binding),
         })
     }
 }

@@ -32,17 +32,21 @@ fn derive(secret: &Secret, purpose: &str) -> [u8; 32] {
     hmac_sha256(secret.expose().as_bytes(), purpose.as_bytes())
 }
 
-pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+fn mac_of(key: &[u8], message: &[u8]) -> HmacSha256 {
     // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
     let mut mac = HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!());
     mac.update(message);
-    mac.finalize().into_bytes().into()
+    mac
 }
 
-/// Whether two byte strings are equal, taking as long whatever their content: a timing
-/// difference must not reveal how much of a guessed secret was right.
-pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    mac_of(key, message).finalize().into_bytes().into()
+}
+
+/// Whether `tag` is the HMAC of `message` under `key`, compared in constant time by the `hmac`
+/// crate: a timing difference must not reveal how much of a forged tag was right.
+pub fn verify_hmac(key: &[u8], message: &[u8], tag: &[u8]) -> bool {
+    mac_of(key, message).verify_slice(tag).is_ok()
 }
 
 /// `n` random bytes from the operating system, as URL-safe base64.

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use medvault_domain::{SessionId, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::keys::{hmac_sha256, same_secret};
+use super::keys::{hmac_sha256, verify_hmac};
 use crate::error::AppError;
 
 const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
@@ -72,7 +72,7 @@ impl TokenCodec {
             return None;
         }
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        if !same_secret(&hmac_sha256(&self.key, signed.as_bytes()), &signature) {
+        if !verify_hmac(&self.key, signed.as_bytes(), &signature) {
             return None;
         }
         let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;

@@ -91,7 +91,17 @@ async fn seed_demo_prints_credentials_and_runs_once() {
             .all(|row| row.entry.actor_role.as_deref() == Some("doctor")
                 && row.entry.patient_id.is_some())
     );
-    assert_eq!(entries("user.create").await.len(), 8);
+    assert_eq!(entries("user.create").await.len(), 9);
+    // One doctor waits for approval, so that the admin page has someone to approve.
+    let (status, error) = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &serde_json::json!({"email": "dr.nakamura@demo.medvault.test", "password": "demo-pending-passphrase"}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+    assert_eq!(error["error"]["code"], "account_pending");
     assert_eq!(entries("intern_grant.issue").await.len(), 1);
     let check = app
         .state

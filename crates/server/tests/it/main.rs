@@ -2,6 +2,14 @@
 //! SQLite by default or PostgreSQL with `MEDVAULT_TEST_DATABASE=postgres`. One binary, to keep
 //! link time low.
 
+// Test code may stop at the first surprise: that is how a test fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod access;
 mod access_report;
 mod audit;
