@@ -25,6 +25,7 @@ use super::keys::{hmac_sha256, random_token, verify_hmac};
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::router::MAX_BODY_BYTES;
+use crate::web::kept::SubmittedForm;
 
 #[derive(Clone)]
 struct CsrfCookie(String);
@@ -144,7 +145,10 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         .and_then(|(_, value)| URL_SAFE_NO_PAD.decode(value.as_bytes()).ok());
     match submitted {
         Some(tag) if verify_hmac(&state.keys.csrf, binding.as_bytes(), &tag) => {
-            next.run(Request::from_parts(parts, Body::from(form))).await
+            let mut request = Request::from_parts(parts, Body::from(form.clone()));
+            // Kept, so that a refused form can be shown again as it was typed.
+            request.extensions_mut().insert(SubmittedForm(form));
+            next.run(request).await
         }
         _ => refused().into_response_html(),
     }

@@ -6,6 +6,8 @@ use medvault_domain::{Role, UserStatus};
 use medvault_store::{User, UserFilter};
 use serde::Deserialize;
 
+use super::kept::Kept;
+use super::refused::{Context, FormPage, after_form};
 use super::session::home_of;
 use super::views::{AdminPage, Chrome, PatientRow, UserRow, UserSearch, notice};
 use super::{WebForm, WebQuery, render};
@@ -50,27 +52,19 @@ pub async fn page(
     if caller.actor.role != Role::Admin {
         return Redirect::to(home_of(caller.actor.role)).into_response();
     }
-    admin_page(
-        &state,
-        &meta,
-        &caller,
-        &csrf,
-        query.search,
-        notice(query.notice.as_deref()),
-        None,
-    )
-    .await
-    .unwrap_or_else(AppError::into_response_html)
+    let chrome = Chrome::signed_in(&caller, csrf.token()).notice(notice(query.notice.as_deref()));
+    admin_page(&state, &meta, &caller, &csrf, query.search, chrome)
+        .await
+        .unwrap_or_else(AppError::into_response_html)
 }
 
-async fn admin_page(
+pub async fn admin_page(
     state: &AppState,
     meta: &RequestMeta,
     caller: &Caller,
     csrf: &Csrf,
     search: UserSearch,
-    notice: Option<String>,
-    error: Option<String>,
+    chrome: Chrome,
 ) -> Result<Response, AppError> {
     let filter = users::filter_from(Some(&search.status), Some(&search.role), Some(&search.q))?;
     let listed = users::list(state, caller.actor, meta, filter, None, LIST_ITEMS).await?;
@@ -104,9 +98,7 @@ async fn admin_page(
     let trainees = rows(&active(Role::Trainee).await?.items);
     let interns = rows(&active(Role::Intern).await?.items);
     Ok(render(&AdminPage {
-        chrome: Chrome::signed_in(caller, csrf.token())
-            .notice(notice)
-            .error(error),
+        chrome,
         csrf: csrf.token().to_owned(),
         me_id: caller.actor.user_id.to_string(),
         users: rows(&listed.items),
@@ -123,35 +115,27 @@ async fn admin_page(
     }))
 }
 
-/// Redirects with a notice on success; shows the admin page with the message on a user error.
+/// Redirects with a notice on success; shows the admin page again, the form as it was typed and
+/// the refusal beside it, when the input was at fault.
 async fn finish(
     state: &AppState,
     meta: &RequestMeta,
     caller: &Caller,
     csrf: &Csrf,
+    kept: Kept,
     outcome: Result<&'static str, AppError>,
 ) -> Response {
-    match outcome {
-        Ok(code) => Redirect::to(&format!("/admin?notice={code}")).into_response(),
-        Err(error @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
-            let status = error.status();
-            match admin_page(
-                state,
-                meta,
-                caller,
-                csrf,
-                UserSearch::default(),
-                None,
-                Some(error.public_message()),
-            )
-            .await
-            {
-                Ok(page) => (status, page).into_response(),
-                Err(error) => error.into_response_html(),
-            }
-        }
-        Err(error) => error.into_response_html(),
-    }
+    let (outcome, notice) = match outcome {
+        Ok(notice) => (Ok(()), notice),
+        Err(error) => (Err(error), ""),
+    };
+    let context = Context {
+        state,
+        meta,
+        caller,
+        csrf,
+    };
+    after_form(context, kept, FormPage::Admin, outcome, "/admin", notice).await
 }
 
 #[derive(Deserialize)]
@@ -167,6 +151,7 @@ pub async fn create_user(
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
     csrf: Csrf,
+    kept: Kept,
     WebForm(form): WebForm<NewUserForm>,
 ) -> Response {
     let outcome = users::create(
@@ -180,7 +165,7 @@ pub async fn create_user(
     )
     .await
     .map(|_| "user_created");
-    finish(&state, &meta, &caller, &csrf, outcome).await
+    finish(&state, &meta, &caller, &csrf, kept, outcome).await
 }
 
 pub async fn approve(
@@ -188,6 +173,7 @@ pub async fn approve(
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
     csrf: Csrf,
+    kept: Kept,
     Path(id): Path<String>,
 ) -> Response {
     let outcome = match path_id(&id) {
@@ -196,7 +182,7 @@ pub async fn approve(
             .map(|_| "user_approved"),
         Err(error) => Err(error),
     };
-    finish(&state, &meta, &caller, &csrf, outcome).await
+    finish(&state, &meta, &caller, &csrf, kept, outcome).await
 }
 
 #[derive(Deserialize)]
@@ -210,6 +196,7 @@ pub async fn assign(
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
     csrf: Csrf,
+    kept: Kept,
     WebForm(form): WebForm<AssignForm>,
 ) -> Response {
     let outcome = async {
@@ -222,5 +209,5 @@ pub async fn assign(
         Ok("assigned")
     }
     .await;
-    finish(&state, &meta, &caller, &csrf, outcome).await
+    finish(&state, &meta, &caller, &csrf, kept, outcome).await
 }

@@ -21,7 +21,6 @@ use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
 use crate::error::AppError;
-use crate::patients::ties::{self, Tie};
 use crate::{api, audit_log, patients, records};
 
 /// How many items a dashboard shows.
@@ -68,23 +67,18 @@ pub async fn doctor(
     if caller.actor.role != Role::Doctor {
         return wrong_role(&caller);
     }
-    doctor_page(
-        &state,
-        &meta,
-        &caller,
-        &csrf,
-        notice(query.notice.as_deref()),
-    )
-    .await
-    .unwrap_or_else(AppError::into_response_html)
+    let chrome = Chrome::signed_in(&caller, csrf.token()).notice(notice(query.notice.as_deref()));
+    doctor_page(&state, &meta, &caller, &csrf, chrome)
+        .await
+        .unwrap_or_else(AppError::into_response_html)
 }
 
-async fn doctor_page(
+pub async fn doctor_page(
     state: &AppState,
     meta: &RequestMeta,
     caller: &Caller,
     csrf: &Csrf,
-    notice: Option<String>,
+    chrome: Chrome,
 ) -> Result<Response, AppError> {
     let charts = visible_patients(state, caller, meta).await?;
     let authored = records::list_authored(state, caller.actor, meta, DASHBOARD_ITEMS).await?;
@@ -93,7 +87,7 @@ async fn doctor_page(
         .map(|chart| (chart.id, chart.name.clone()))
         .collect();
     Ok(render(&DoctorDashboard {
-        chrome: Chrome::signed_in(caller, csrf.token()).notice(notice),
+        chrome,
         csrf: csrf.token().to_owned(),
         me_name: caller.name.clone(),
         me_email: caller.email.clone(),
@@ -114,47 +108,48 @@ pub async fn patient(
     if caller.actor.role != Role::Patient {
         return wrong_role(&caller);
     }
-    let page = async {
-        let (chart, own_records, accesses, care_team) = match caller.actor.patient_id {
-            Some(own) => {
-                let chart = patients::get(&state, caller.actor, &meta, own).await?.chart;
-                let page = records::list_for_patient(
-                    &state,
-                    caller.actor,
-                    &meta,
-                    own,
-                    None,
-                    DASHBOARD_ITEMS,
-                )
-                .await?;
-                let report =
-                    audit_log::access_report(&state, caller.actor, &meta, own, None, 100).await?;
-                let accesses = report.items.iter().map(ReportRow::from).collect();
-                let doctors =
-                    ties::members(&state, caller.actor, &meta, own, Tie::CareTeam).await?;
-                let care_team = doctors.into_iter().map(MemberRow::from).collect();
-                (
-                    Some(PatientRow::from(&chart)),
-                    page.items,
-                    accesses,
-                    care_team,
-                )
-            }
-            None => (None, Vec::new(), Vec::new(), Vec::new()),
-        };
-        Ok::<_, AppError>(render(&PatientDashboard {
-            chrome: Chrome::signed_in(&caller, csrf.token())
-                .notice(notice(query.notice.as_deref())),
-            csrf: csrf.token().to_owned(),
-            me_name: caller.name.clone(),
-            me_email: caller.email.clone(),
-            chart,
-            records: record_rows(&own_records, None),
-            accesses,
-            care_team,
-        }))
+    let chrome = Chrome::signed_in(&caller, csrf.token()).notice(notice(query.notice.as_deref()));
+    patient_page(&state, &meta, &caller, &csrf, chrome)
+        .await
+        .unwrap_or_else(AppError::into_response_html)
+}
+
+/// The patient's own page: their chart as the chart page reads it, and who else looked at it.
+pub async fn patient_page(
+    state: &AppState,
+    meta: &RequestMeta,
+    caller: &Caller,
+    csrf: &Csrf,
+    chrome: Chrome,
+) -> Result<Response, AppError> {
+    let (chart, records, accesses, care_team) = match caller.actor.patient_id {
+        Some(own) => {
+            let view =
+                patients::view::view(state, caller.actor, meta, own, DASHBOARD_ITEMS).await?;
+            let report =
+                audit_log::access_report(state, caller.actor, meta, own, None, 100).await?;
+            (
+                Some(PatientRow::from(&view.granted.chart)),
+                view.records
+                    .as_deref()
+                    .map(|r| record_rows(r, None))
+                    .unwrap_or_default(),
+                report.items.iter().map(ReportRow::from).collect(),
+                view.care_team.into_iter().map(MemberRow::from).collect(),
+            )
+        }
+        None => (None, Vec::new(), Vec::new(), Vec::new()),
     };
-    page.await.unwrap_or_else(AppError::into_response_html)
+    Ok(render(&PatientDashboard {
+        chrome,
+        csrf: csrf.token().to_owned(),
+        me_name: caller.name.clone(),
+        me_email: caller.email.clone(),
+        chart,
+        records,
+        accesses,
+        care_team,
+    }))
 }
 
 pub async fn chart(
@@ -184,7 +179,7 @@ pub async fn chart(
 }
 
 /// The chart page, with the record form as given (empty, or as typed when it was refused).
-async fn chart_page(
+pub async fn chart_page(
     state: &AppState,
     meta: &RequestMeta,
     caller: &Caller,

@@ -5,11 +5,14 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use medvault_domain::policy::{self, Action, Relation};
 use medvault_domain::{Email, InvalidValue, PatientId, Role, UserId};
 use medvault_store::repo::access::{EmergencyAccess, InternGrant};
 use medvault_store::repo::{patients as patient_repo, users as user_repo};
 use serde::Deserialize;
 
+use super::kept::Kept;
+use super::refused::{Context, FormPage, after_form};
 use super::session::home_of;
 use super::views::{
     AccessRow, AccountPage, AuditFilterForm, AuditPage, Chrome, EmergencyRow, GrantRow, PatientRow,
@@ -28,7 +31,17 @@ use crate::patients::UserRef;
 use crate::patients::ties::{self, Tie};
 use crate::{access, audit_log, patients, users};
 
-/// Redirects after a form: to `to` with a notice on success, to an error page otherwise.
+/// Whether the caller's role may break the glass at all (on a chart they have no tie to).
+fn may_break_glass(caller: &Caller) -> bool {
+    policy::decide(&caller.actor, Action::BreakGlass, Relation::Unrelated).is_allowed()
+}
+
+/// The chart page a form on it goes back to (a bad id goes nowhere: the chart's own page says so).
+fn chart_page_of(id: &str) -> FormPage {
+    path_id(id).map_or(FormPage::DoctorDashboard, FormPage::Chart)
+}
+
+/// Redirects after a button: to `to` with a notice on success, to an error page otherwise.
 fn after(outcome: Result<(), AppError>, to: &str, notice: &str) -> Response {
     match outcome {
         Ok(()) => Redirect::to(&format!("{to}?notice={notice}")).into_response(),
@@ -195,6 +208,8 @@ pub async fn link_trainee(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    kept: Kept,
     Path(id): Path<String>,
     WebForm(form): WebForm<EmailForm>,
 ) -> Response {
@@ -205,13 +220,31 @@ pub async fn link_trainee(
             .await
             .map(|_| ())
     };
-    after(outcome.await, &format!("/patients/{id}"), "trainee_linked")
+    let page = chart_page_of(&id);
+    let context = Context {
+        state: &state,
+        meta: &meta,
+        caller: &caller,
+        csrf: &csrf,
+    };
+    let onward = format!("/patients/{id}");
+    after_form(
+        context,
+        kept,
+        page,
+        outcome.await,
+        &onward,
+        "trainee_linked",
+    )
+    .await
 }
 
 pub async fn grant_intern(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    kept: Kept,
     Path(id): Path<String>,
     WebForm(form): WebForm<EmailForm>,
 ) -> Response {
@@ -222,7 +255,23 @@ pub async fn grant_intern(
             .await
             .map(|_| ())
     };
-    after(outcome.await, &format!("/patients/{id}"), "intern_granted")
+    let page = chart_page_of(&id);
+    let context = Context {
+        state: &state,
+        meta: &meta,
+        caller: &caller,
+        csrf: &csrf,
+    };
+    let onward = format!("/patients/{id}");
+    after_form(
+        context,
+        kept,
+        page,
+        outcome.await,
+        &onward,
+        "intern_granted",
+    )
+    .await
 }
 
 pub async fn unlink_trainee(
@@ -277,6 +326,8 @@ pub async fn add_care_team_member(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    kept: Kept,
     Path(id): Path<String>,
     WebForm(form): WebForm<EmailForm>,
 ) -> Response {
@@ -288,11 +339,27 @@ pub async fn add_care_team_member(
             .await
             .map(|_| ())
     };
-    after(
+    let page = if caller.actor.role == Role::Patient {
+        FormPage::PatientDashboard
+    } else {
+        chart_page_of(&id)
+    };
+    let onward = back_to_chart(&caller, &id);
+    let context = Context {
+        state: &state,
+        meta: &meta,
+        caller: &caller,
+        csrf: &csrf,
+    };
+    after_form(
+        context,
+        kept,
+        page,
         outcome.await,
-        &back_to_chart(&caller, &id),
+        &onward,
         "care_team_added",
     )
+    .await
 }
 
 pub async fn end_grant(
@@ -320,20 +387,32 @@ pub async fn break_glass(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    kept: Kept,
     WebForm(form): WebForm<EmergencyForm>,
 ) -> Response {
     let outcome = async {
         let patient = super::dashboards::resolve_patient(&state, &form.patient).await?;
         access::break_glass(&state, caller.actor, &meta, patient, &form.reason).await
     };
-    match outcome.await {
-        Ok(opened) => Redirect::to(&format!(
-            "/patients/{}?notice=emergency_opened",
-            opened.patient_id
-        ))
-        .into_response(),
-        Err(error) => error.into_response_html(),
-    }
+    let (outcome, onward) = match outcome.await {
+        Ok(opened) => (Ok(()), format!("/patients/{}", opened.patient_id)),
+        // To a doctor, who may break the glass, said on the form where they can correct what
+        // they typed (the denial is audited all the same); to anyone else, "not found".
+        Err(AppError::NotFound | AppError::Denied(_)) if may_break_glass(&caller) => {
+            let unknown = InvalidValue::new("patient", "is no patient's email or chart id here");
+            (Err(unknown.into()), String::new())
+        }
+        Err(error) => (Err(error), String::new()),
+    };
+    let context = Context {
+        state: &state,
+        meta: &meta,
+        caller: &caller,
+        csrf: &csrf,
+    };
+    let page = FormPage::DoctorDashboard;
+    after_form(context, kept, page, outcome, &onward, "emergency_opened").await
 }
 
 #[derive(Deserialize)]
@@ -353,6 +432,8 @@ pub async fn admin_link_trainee(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    kept: Kept,
     WebForm(form): WebForm<AdminGrantForm>,
 ) -> Response {
     let outcome = async {
@@ -367,13 +448,29 @@ pub async fn admin_link_trainee(
         .await
         .map(|_| ())
     };
-    after(outcome.await, "/admin", "trainee_linked")
+    let context = Context {
+        state: &state,
+        meta: &meta,
+        caller: &caller,
+        csrf: &csrf,
+    };
+    after_form(
+        context,
+        kept,
+        FormPage::Admin,
+        outcome.await,
+        "/admin",
+        "trainee_linked",
+    )
+    .await
 }
 
 pub async fn admin_grant_intern(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    kept: Kept,
     WebForm(form): WebForm<AdminGrantForm>,
 ) -> Response {
     let outcome = async {
@@ -390,7 +487,21 @@ pub async fn admin_grant_intern(
         .await
         .map(|_| ())
     };
-    after(outcome.await, "/admin", "intern_granted")
+    let context = Context {
+        state: &state,
+        meta: &meta,
+        caller: &caller,
+        csrf: &csrf,
+    };
+    after_form(
+        context,
+        kept,
+        FormPage::Admin,
+        outcome.await,
+        "/admin",
+        "intern_granted",
+    )
+    .await
 }
 
 pub async fn deactivate(
@@ -444,6 +555,8 @@ pub async fn reset_password(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    kept: Kept,
     WebForm(form): WebForm<ResetForm>,
 ) -> Response {
     let outcome = async {
@@ -456,7 +569,21 @@ pub async fn reset_password(
         )
         .await
     };
-    after(outcome.await, "/admin", "password_reset")
+    let context = Context {
+        state: &state,
+        meta: &meta,
+        caller: &caller,
+        csrf: &csrf,
+    };
+    after_form(
+        context,
+        kept,
+        FormPage::Admin,
+        outcome.await,
+        "/admin",
+        "password_reset",
+    )
+    .await
 }
 
 pub async fn audit_page(

@@ -2,7 +2,9 @@
 
 mod admin;
 mod dashboards;
+pub mod kept;
 mod manage;
+mod refused;
 mod session;
 mod views;
 

@@ -3,16 +3,19 @@
 use askama::Template;
 use medvault_store::{Patient, Record};
 
+use super::kept::Kept;
 use crate::audit_log::AuditQuery;
 use crate::auth::Caller;
 use crate::patients::ties::Member;
 
-/// What every page shows around its content: the signed-in bar and one notice or error.
+/// What every page shows around its content: the signed-in bar, one notice or error, and a
+/// form that was refused, to show again as it was typed.
 #[derive(Default)]
 pub struct Chrome {
     pub nav: Option<Nav>,
     pub notice: Option<String>,
     pub error: Option<String>,
+    pub kept: Kept,
 }
 
 impl Chrome {
@@ -30,6 +33,12 @@ impl Chrome {
 
     pub fn error(mut self, error: Option<String>) -> Self {
         self.error = error;
+        self
+    }
+
+    /// A refused form: shown again with its input, the refusal beside it.
+    pub fn kept(mut self, kept: Kept) -> Self {
+        self.kept = kept;
         self
     }
 }

@@ -23,6 +23,7 @@ mod matrix;
 mod multi_server;
 mod ops;
 mod records;
+mod refused_forms;
 mod roles;
 mod sessions;
 mod throttle;

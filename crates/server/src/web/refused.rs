@@ -1,0 +1,86 @@
+//! What follows a submitted form: onward with a notice when it worked; back to the page the form
+//! lives on, with what was typed and the refusal beside the form, when the input was at fault;
+//! an error page (with the navigation) otherwise.
+
+use axum::response::{IntoResponse, Redirect, Response};
+use medvault_domain::PatientId;
+
+use super::kept::Kept;
+use super::views::{Chrome, RecordForm, UserSearch};
+use super::{admin, dashboards};
+use crate::app::AppState;
+use crate::audit::RequestMeta;
+use crate::auth::Caller;
+use crate::auth::csrf::Csrf;
+use crate::error::AppError;
+
+/// The page a form lives on, to show it again there.
+#[derive(Clone, Copy, Debug)]
+pub enum FormPage {
+    DoctorDashboard,
+    PatientDashboard,
+    Chart(PatientId),
+    Admin,
+}
+
+/// A request's context, as the page it goes back to needs it.
+pub struct Context<'a> {
+    pub state: &'a AppState,
+    pub meta: &'a RequestMeta,
+    pub caller: &'a Caller,
+    pub csrf: &'a Csrf,
+}
+
+/// Whether the refusal is about what was typed, and so belongs beside the form.
+fn about_the_input(error: &AppError) -> bool {
+    matches!(
+        error,
+        AppError::Invalid(_)
+            | AppError::InvalidField { .. }
+            | AppError::Conflict { .. }
+            | AppError::InvalidCredentials
+            | AppError::TooManyAttempts { .. }
+    )
+}
+
+pub async fn after_form(
+    context: Context<'_>,
+    kept: Kept,
+    page: FormPage,
+    outcome: Result<(), AppError>,
+    onward: &str,
+    notice: &str,
+) -> Response {
+    let error = match outcome {
+        Ok(()) => return Redirect::to(&format!("{onward}?notice={notice}")).into_response(),
+        Err(error) if about_the_input(&error) => error,
+        Err(error) => return error.into_response_html(),
+    };
+    let status = error.status();
+    let chrome = Chrome::signed_in(context.caller, context.csrf.token()).kept(kept.refused(&error));
+    let Context {
+        state,
+        meta,
+        caller,
+        csrf,
+    } = context;
+    let shown = match page {
+        FormPage::DoctorDashboard => {
+            dashboards::doctor_page(state, meta, caller, csrf, chrome).await
+        }
+        FormPage::PatientDashboard => {
+            dashboards::patient_page(state, meta, caller, csrf, chrome).await
+        }
+        FormPage::Chart(id) => {
+            let form = RecordForm::default();
+            dashboards::chart_page(state, meta, caller, csrf, id, chrome, form).await
+        }
+        FormPage::Admin => {
+            admin::admin_page(state, meta, caller, csrf, UserSearch::default(), chrome).await
+        }
+    };
+    match shown {
+        Ok(page) => (status, page).into_response(),
+        Err(error) => error.into_response_html(),
+    }
+}
