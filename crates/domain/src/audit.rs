@@ -1,6 +1,13 @@
 //! What the audit trail records: one [`AuditAction`] per use case, named the same whether it was
 //! allowed, denied or failed, and said in plain words for the people whose chart it concerns.
 
+/// Who reads about an act: the patient whose chart it concerns, or staff reading the trail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    Patient,
+    Staff,
+}
+
 /// One act the trail records. The stored code (`as_str`) never changes once written, since
 /// entries are hash-chained; the words may.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -35,11 +42,12 @@ pub enum AuditAction {
     EmergencyOpen,
     EmergencyList,
     AuditRead,
+    AuditExport,
     AccessReportRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 31] = [
         AuditAction::AuthLogin,
         AuditAction::AuthLogout,
         AuditAction::AuthThrottle,
@@ -69,6 +77,7 @@ impl AuditAction {
         AuditAction::EmergencyOpen,
         AuditAction::EmergencyList,
         AuditAction::AuditRead,
+        AuditAction::AuditExport,
         AuditAction::AccessReportRead,
     ];
 
@@ -85,6 +94,15 @@ impl AuditAction {
     /// What the actor did, as a patient reads it after the actor's name: "viewed your chart".
     pub fn in_words(self) -> &'static str {
         self.describe().2
+    }
+
+    /// What the actor did, for `reader`: "viewed your chart" to the patient, "viewed the
+    /// patient's chart" to staff.
+    pub fn said_to(self, reader: Reader) -> String {
+        match reader {
+            Reader::Patient => self.in_words().to_owned(),
+            Reader::Staff => self.in_words().replace("your ", "the patient's "),
+        }
     }
 
     pub fn parse(code: &str) -> Option<Self> {
@@ -243,6 +261,12 @@ impl AuditAction {
                 "emergency_access",
                 "listed emergency accesses",
                 "list emergency accesses",
+            ),
+            AuditExport => (
+                "audit.export",
+                "audit",
+                "exported the audit trail",
+                "export the audit trail",
             ),
             AuditRead => (
                 "audit.read",

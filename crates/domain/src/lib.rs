@@ -9,7 +9,7 @@ pub mod policy;
 pub mod role;
 pub mod values;
 
-pub use audit::AuditAction;
+pub use audit::{AuditAction, Reader};
 pub use ids::{PatientId, RecordId, SessionId, UserId};
 pub use policy::{Action, Actor, Decision, Relation, Ties};
 pub use role::{Role, UserStatus};

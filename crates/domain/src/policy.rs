@@ -183,6 +183,24 @@ pub fn patient_scope(actor: &Actor) -> PatientScope {
     }
 }
 
+/// Which part of the audit trail an actor may search: admins all of it, a doctor the entries
+/// about the patients on their care team, anyone else none (a patient reads their own chart's
+/// access report instead).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditScope {
+    All,
+    CareTeamOf(UserId),
+    Nothing,
+}
+
+pub fn audit_scope(actor: &Actor) -> AuditScope {
+    match actor.role {
+        Role::Admin => AuditScope::All,
+        Role::Doctor => AuditScope::CareTeamOf(actor.user_id),
+        Role::Trainee | Role::Intern | Role::Patient => AuditScope::Nothing,
+    }
+}
+
 /// Which access ties (intern grants, emergency accesses) an actor may list: admins oversee
 /// all, a doctor those they issued or opened, anyone else none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,20 +3,23 @@
 //! itself audited.
 
 pub mod api;
+pub mod web;
+
+pub use medvault_domain::Reader;
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use medvault_domain::AuditAction;
-use medvault_domain::policy::Action;
+use medvault_domain::policy::{self, Action, AuditScope};
 use medvault_domain::{Actor, InvalidValue, PatientId, Role};
 use medvault_store::repo::audit::Outcome;
 use medvault_store::repo::{audit, care_team, users};
-use medvault_store::{AuditFilter, AuditRow, Page};
+use medvault_store::{AuditFilter, AuditRow, DbConnection, Page};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::api::{given, page_limit};
+use crate::api::{given, page_limit, search_text};
 use crate::app::AppState;
 use crate::audit::{Denial, Event, RequestMeta};
 use crate::error::AppError;
@@ -27,15 +30,21 @@ use crate::patients::{Subject, authorize};
 #[derive(Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// The acting user's id.
     pub actor_id: Option<String>,
+    /// Part of the acting user's name or email, in any case.
+    pub user: Option<String>,
+    /// The chart's id.
     pub patient_id: Option<String>,
-    /// E.g. `record.read`, `auth.login`, `emergency.open`.
+    /// Part of the patient's name, in any case.
+    pub patient: Option<String>,
+    /// One action, or several separated by commas: `chart.view`, `record.create,record.read`.
     pub action: Option<String>,
     /// `success`, `denied` or `failure`.
     pub outcome: Option<String>,
-    /// RFC 3339, inclusive.
+    /// From this time (RFC 3339) or day (`2026-11-23`, from its start, UTC), inclusive.
     pub since: Option<String>,
-    /// RFC 3339, exclusive.
+    /// Before this time (RFC 3339), or to the end of this day (`2026-11-23`, UTC).
     pub until: Option<String>,
     /// The `next` of the previous page.
     pub cursor: Option<String>,
@@ -49,20 +58,56 @@ fn text(value: &Option<String>) -> Option<String> {
     given(value.as_deref()).map(str::to_owned)
 }
 
-fn time(value: &Option<String>, field: &'static str) -> Result<Option<NaiveDateTime>, AppError> {
+/// Where a bare day falls in a time range: its start, or (for an inclusive end) the next day's.
+#[derive(Clone, Copy)]
+enum Day {
+    Start,
+    End,
+}
+
+fn time(
+    value: &Option<String>,
+    field: &'static str,
+    day: Day,
+) -> Result<Option<NaiveDateTime>, AppError> {
+    let invalid = || {
+        InvalidValue::new(
+            field,
+            "must be a day such as 2026-01-31 or a time such as 2026-01-31T08:00:00Z",
+        )
+    };
     given(value.as_deref())
         .map(|raw| {
-            DateTime::parse_from_rfc3339(raw)
-                .map(|at| at.naive_utc())
-                .map_err(|_| {
-                    InvalidValue::new(
-                        field,
-                        "must be an RFC 3339 time such as 2026-01-31T08:00:00Z",
-                    )
-                    .into()
-                })
+            if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
+                return Ok(at.naive_utc());
+            }
+            let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| invalid())?;
+            let date = match day {
+                Day::Start => Some(date),
+                Day::End => date.succ_opt(),
+            };
+            date.and_then(|date| date.and_hms_opt(0, 0, 0))
+                .ok_or_else(|| invalid().into())
         })
         .transpose()
+}
+
+/// The actions named, each checked against the ones MedVault records.
+fn actions(value: &Option<String>) -> Result<Vec<String>, AppError> {
+    let Some(list) = given(value.as_deref()) else {
+        return Ok(Vec::new());
+    };
+    list.split(',')
+        .map(str::trim)
+        .filter(|code| !code.is_empty())
+        .map(|code| {
+            AuditAction::parse(code)
+                .map(|action| action.as_str().to_owned())
+                .ok_or_else(|| {
+                    InvalidValue::new("action", "is not an action the audit trail records").into()
+                })
+        })
+        .collect()
 }
 
 impl AuditQuery {
@@ -75,11 +120,13 @@ impl AuditQuery {
         }
         Ok(AuditFilter {
             actor_id: text(&self.actor_id),
+            actor_text: search_text(self.user.as_deref(), "user")?,
             patient_id: text(&self.patient_id),
-            action: text(&self.action),
+            patient_text: search_text(self.patient.as_deref(), "patient")?,
+            actions: actions(&self.action)?,
             outcome,
-            since: time(&self.since, "since")?,
-            until: time(&self.until, "until")?,
+            since: time(&self.since, "since", Day::Start)?,
+            until: time(&self.until, "until", Day::End)?,
             ..AuditFilter::default()
         })
     }
@@ -105,44 +152,83 @@ pub fn paging(
     Ok((cursor, limit))
 }
 
+/// Narrows `filter` to the part of the trail `actor` may read, as the policy says, or refuses.
+fn scoped(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    mut filter: AuditFilter,
+    audited: AuditAction,
+    now: NaiveDateTime,
+) -> Result<AuditFilter, AppError> {
+    match policy::audit_scope(actor) {
+        AuditScope::All => {}
+        AuditScope::CareTeamOf(doctor) => match &filter.patient_id {
+            Some(patient) => {
+                let patient: PatientId = patient.parse().map_err(|_| AppError::NotFound)?;
+                let subject = Subject::new(audited);
+                authorize(conn, actor, patient, Action::ReadChartAudit, subject, now)?;
+            }
+            None => filter.patient_ids = Some(care_team::charts_of(conn, doctor)?),
+        },
+        AuditScope::Nothing => {
+            return Err(AppError::Denied(Denial {
+                action: audited,
+                resource_id: None,
+                patient_id: None,
+            }));
+        }
+    }
+    Ok(filter)
+}
+
+/// Whether the actor may open the audit viewer at all.
+pub fn may_open_viewer(actor: &Actor) -> bool {
+    policy::audit_scope(actor) != AuditScope::Nothing
+}
+
 /// Entries matching `filter`, newest first, as far as the actor may see them.
 pub async fn search(
     state: &AppState,
     actor: Actor,
     meta: &RequestMeta,
-    mut filter: AuditFilter,
+    filter: AuditFilter,
     before: Option<i64>,
     limit: usize,
 ) -> Result<Page<AuditRow>, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
-            match actor.role {
-                Role::Admin => {}
-                Role::Doctor => match &filter.patient_id {
-                    Some(patient) => {
-                        let patient: PatientId = patient.parse().map_err(|_| AppError::NotFound)?;
-                        authorize(
-                            conn,
-                            &actor,
-                            patient,
-                            Action::ReadChartAudit,
-                            Subject::new(AuditAction::AuditRead),
-                            uc.now,
-                        )?;
-                    }
-                    None => filter.patient_ids = Some(care_team::charts_of(conn, actor.user_id)?),
-                },
-                _ => {
-                    return Err(AppError::Denied(Denial {
-                        action: AuditAction::AuditRead,
-                        resource_id: None,
-                        patient_id: None,
-                    }));
-                }
-            }
+            let filter = scoped(conn, &actor, filter, AuditAction::AuditRead, uc.now)?;
             let page = audit::list(conn, &filter, before, limit)?;
             uc.record(conn, Event::success(&actor, AuditAction::AuditRead))?;
             Ok(page)
+        })
+        .await
+}
+
+/// Up to `most` entries matching `filter`, newest first, for a file: one act, one entry.
+pub async fn export(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    filter: AuditFilter,
+    most: usize,
+) -> Result<Vec<AuditRow>, AppError> {
+    state
+        .run(actor, meta, move |conn, uc| {
+            let filter = scoped(conn, &actor, filter, AuditAction::AuditExport, uc.now)?;
+            let mut rows: Vec<AuditRow> = Vec::new();
+            let mut before = None;
+            while rows.len() < most {
+                let page = audit::list(conn, &filter, before, 200.min(most - rows.len()))?;
+                before = page.items.last().map(|row| row.id);
+                let more = page.next.is_some();
+                rows.extend(page.items);
+                if !more {
+                    break;
+                }
+            }
+            uc.record(conn, Event::success(&actor, AuditAction::AuditExport))?;
+            Ok(rows)
         })
         .await
 }

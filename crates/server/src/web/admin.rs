@@ -85,22 +85,25 @@ pub async fn admin_page(
         ),
     };
     // The forms choose among active staff of each role, whatever the search shows.
-    let active = |role: Role| {
+    let with = |status: UserStatus, role: Option<Role>| {
         let filter = UserFilter {
-            status: Some(UserStatus::Active),
-            role: Some(role),
+            status: Some(status),
+            role,
             text: None,
         };
         users::list(state, caller.actor, meta, filter, None, LIST_ITEMS)
     };
+    let active = |role: Role| with(UserStatus::Active, Some(role));
     let rows = |users: &[User]| users.iter().map(user_row).collect::<Vec<_>>();
     let doctors = rows(&active(Role::Doctor).await?.items);
     let trainees = rows(&active(Role::Trainee).await?.items);
     let interns = rows(&active(Role::Intern).await?.items);
+    let waiting = rows(&with(UserStatus::Pending, None).await?.items);
     Ok(render(&AdminPage {
         chrome,
         csrf: csrf.token().to_owned(),
         me_id: caller.actor.user_id.to_string(),
+        waiting,
         users: rows(&listed.items),
         more_users: listed.next.is_some(),
         search,

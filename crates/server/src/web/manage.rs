@@ -8,28 +8,25 @@ use axum::response::{IntoResponse, Redirect, Response};
 use medvault_domain::policy::{self, Action, Relation};
 use medvault_domain::{Email, InvalidValue, PatientId, Role, UserId};
 use medvault_store::repo::access::{EmergencyAccess, InternGrant};
-use medvault_store::repo::{patients as patient_repo, users as user_repo};
+use medvault_store::repo::users as user_repo;
 use serde::Deserialize;
 
 use super::kept::Kept;
 use super::refused::{Context, FormPage, after_form};
 use super::session::home_of;
 use super::views::{
-    AccessRow, AccountPage, AuditFilterForm, AuditPage, Chrome, EmergencyRow, GrantRow, PatientRow,
-    StaffDashboard, to_the_minute,
+    AccountPage, Chrome, EmergencyRow, GrantRow, PatientRow, StaffDashboard, to_the_minute,
 };
 use super::{WebForm, WebQuery, render};
 use crate::api::path_id;
 use crate::app::AppState;
 use crate::audit::RequestMeta;
-use crate::audit_log::AuditQuery;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller, service};
 use crate::error::AppError;
-use crate::http::json::ApiQuery;
 use crate::patients::UserRef;
 use crate::patients::ties::{self, Tie};
-use crate::{access, audit_log, patients, users};
+use crate::{access, patients, users};
 
 /// Whether the caller's role may break the glass at all (on a chart they have no tie to).
 fn may_break_glass(caller: &Caller) -> bool {
@@ -49,22 +46,6 @@ fn after(outcome: Result<(), AppError>, to: &str, notice: &str) -> Response {
     }
 }
 
-/// Names of users and charts, for tables that list ids.
-pub async fn names(
-    state: &AppState,
-    user_ids: Vec<String>,
-    chart_ids: Vec<String>,
-) -> Result<HashMap<String, String>, AppError> {
-    state
-        .read(move |conn| {
-            let mut names: HashMap<String, String> =
-                user_repo::names(conn, &user_ids)?.into_iter().collect();
-            names.extend(patient_repo::names(conn, &chart_ids)?);
-            Ok(names)
-        })
-        .await
-}
-
 /// The names behind the user and chart each item names.
 async fn names_of<T>(
     state: &AppState,
@@ -78,7 +59,7 @@ async fn names_of<T>(
             (user.to_string(), chart.to_string())
         })
         .unzip();
-    names(state, users, charts).await
+    super::names(state, users, charts).await
 }
 
 fn named(names: &HashMap<String, String>, id: String) -> String {
@@ -584,51 +565,6 @@ pub async fn reset_password(
         "password_reset",
     )
     .await
-}
-
-pub async fn audit_page(
-    State(state): State<AppState>,
-    meta: RequestMeta,
-    WebCaller(caller): WebCaller,
-    csrf: Csrf,
-    query: Result<ApiQuery<AuditQuery>, AppError>,
-) -> Response {
-    if !matches!(caller.actor.role, Role::Admin | Role::Doctor) {
-        return Redirect::to(home_of(caller.actor.role)).into_response();
-    }
-    let page = async {
-        let ApiQuery(query) = query?;
-        let (cursor, limit) = query.page()?;
-        let filter = query.filter()?;
-        let found = audit_log::search(&state, caller.actor, &meta, filter, cursor, limit).await?;
-        let actors = found
-            .items
-            .iter()
-            .filter_map(|row| row.entry.actor_id.clone())
-            .collect();
-        let names = names(&state, actors, Vec::new()).await?;
-        let entries = found
-            .items
-            .iter()
-            .map(|row| {
-                AccessRow::new(
-                    row,
-                    row.entry
-                        .actor_id
-                        .as_ref()
-                        .and_then(|id| names.get(id))
-                        .map(String::as_str),
-                )
-            })
-            .collect();
-        Ok::<_, AppError>(render(&AuditPage {
-            chrome: Chrome::signed_in(&caller, csrf.token()),
-            entries,
-            filter: AuditFilterForm::from(&query),
-            next: found.next,
-        }))
-    };
-    page.await.unwrap_or_else(AppError::into_response_html)
 }
 
 pub async fn account_page(

@@ -5,15 +5,20 @@ mod dashboards;
 pub mod kept;
 mod manage;
 mod refused;
-mod session;
-mod views;
+pub(crate) mod session;
+pub(crate) mod views;
 
 use askama::Template;
 use axum::handler::Handler;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use std::collections::HashMap;
+
+use medvault_store::repo::{patients as patient_repo, users as user_repo};
+
 use crate::app::AppState;
+use crate::audit_log;
 use crate::error::AppError;
 use crate::http::json::read_body;
 use crate::http::{correlation, input};
@@ -54,7 +59,8 @@ pub fn routes() -> Listed {
         .post("/patients/{id}/intern-grants", manage::grant_intern)
         .post("/intern-grants/{id}/end", manage::end_grant)
         .post("/emergency", manage::break_glass)
-        .get("/audit", manage::audit_page)
+        .get("/audit", audit_log::web::viewer)
+        .get("/audit.csv", audit_log::web::export)
         .get("/account/password", manage::account_page)
         .post("/account/password", manage::change_password)
 }
@@ -75,6 +81,10 @@ pub fn static_routes() -> Listed {
                 "text/javascript",
                 include_bytes!("../../static/local-time.js"),
             ),
+        )
+        .get(
+            "/static/confirm.js",
+            asset("text/javascript", include_bytes!("../../static/confirm.js")),
         )
         .get(
             "/static/swagger-ui/swagger-ui.css",
@@ -138,6 +148,22 @@ where
             .map(WebQuery)
             .map_err(AppError::into_response_html)
     }
+}
+
+/// Names of users and charts, for tables that list ids.
+pub(crate) async fn names(
+    state: &AppState,
+    user_ids: Vec<String>,
+    chart_ids: Vec<String>,
+) -> Result<HashMap<String, String>, AppError> {
+    state
+        .read(move |conn| {
+            let mut names: HashMap<String, String> =
+                user_repo::names(conn, &user_ids)?.into_iter().collect();
+            names.extend(patient_repo::names(conn, &chart_ids)?);
+            Ok(names)
+        })
+        .await
 }
 
 /// Renders a page, or an error page if the template fails.

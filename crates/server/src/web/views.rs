@@ -4,7 +4,6 @@ use askama::Template;
 use medvault_store::{Patient, Record};
 
 use super::kept::Kept;
-use crate::audit_log::AuditQuery;
 use crate::auth::Caller;
 use crate::patients::ties::Member;
 
@@ -253,39 +252,6 @@ impl From<chrono::NaiveDateTime> for Moment {
     }
 }
 
-/// One audit entry in the audit viewer.
-pub struct AccessRow {
-    pub at: String,
-    pub who: String,
-    pub role: String,
-    pub action: String,
-    pub outcome: String,
-    pub emergency: bool,
-    pub reason: String,
-    pub patient_id: String,
-    pub correlation_id: String,
-}
-
-impl AccessRow {
-    pub fn new(row: &medvault_store::AuditRow, who: Option<&str>) -> Self {
-        let entry = &row.entry;
-        AccessRow {
-            at: entry.at.format("%-d %b %Y, %H:%M:%S UTC").to_string(),
-            who: who
-                .map(str::to_owned)
-                .or_else(|| entry.actor_id.clone())
-                .unwrap_or_else(|| "—".to_owned()),
-            role: entry.actor_role.clone().unwrap_or_default(),
-            action: entry.action.clone(),
-            outcome: entry.outcome.clone(),
-            emergency: entry.emergency,
-            reason: entry.reason.clone().unwrap_or_default(),
-            patient_id: entry.patient_id.clone().unwrap_or_default(),
-            correlation_id: entry.correlation_id.clone().unwrap_or_default(),
-        }
-    }
-}
-
 pub struct GrantRow {
     pub id: String,
     pub intern: String,
@@ -304,39 +270,6 @@ pub struct EmergencyRow {
 }
 
 #[derive(Template)]
-#[template(path = "audit.html")]
-pub struct AuditPage {
-    pub chrome: Chrome,
-    pub entries: Vec<AccessRow>,
-    pub filter: AuditFilterForm,
-    pub next: Option<String>,
-}
-
-/// The audit viewer's filters as typed, to show them again in the form.
-pub struct AuditFilterForm {
-    pub actor_id: String,
-    pub patient_id: String,
-    pub action: String,
-    pub outcome: String,
-    pub since: String,
-    pub until: String,
-}
-
-impl From<&AuditQuery> for AuditFilterForm {
-    fn from(query: &AuditQuery) -> Self {
-        let shown = |value: &Option<String>| value.clone().unwrap_or_default();
-        AuditFilterForm {
-            actor_id: shown(&query.actor_id),
-            patient_id: shown(&query.patient_id),
-            action: shown(&query.action),
-            outcome: shown(&query.outcome),
-            since: shown(&query.since),
-            until: shown(&query.until),
-        }
-    }
-}
-
-#[derive(Template)]
 #[template(path = "account.html")]
 pub struct AccountPage {
     pub chrome: Chrome,
@@ -350,6 +283,8 @@ pub struct AdminPage {
     pub csrf: String,
     /// The signed-in admin, who cannot deactivate themselves.
     pub me_id: String,
+    /// Accounts waiting for approval, whatever the search: they stand out at the top.
+    pub waiting: Vec<UserRow>,
     /// The users the search found (all, without one), the first 200 of them.
     pub users: Vec<UserRow>,
     /// More users matched than are shown.

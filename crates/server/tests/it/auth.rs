@@ -65,7 +65,7 @@ async fn wrong_password_and_unknown_user_answer_alike_and_are_audited() {
     assert_eq!(wrong.1["error"]["message"], unknown.1["error"]["message"]);
     let failures = app
         .audit(medvault_store::AuditFilter {
-            action: Some("auth.login".into()),
+            actions: vec!["auth.login".into()],
             outcome: Some("failure".into()),
             ..Default::default()
         })
@@ -92,7 +92,7 @@ async fn a_pending_doctor_cannot_sign_in_until_approved() {
     assert_eq!(error_code(&error), "account_pending");
     let refused = app
         .audit(medvault_store::AuditFilter {
-            action: Some("auth.login".into()),
+            actions: vec!["auth.login".into()],
             outcome: Some("failure".into()),
             ..Default::default()
         })
@@ -164,7 +164,7 @@ async fn only_admins_create_admins() {
     let denied = app
         .audit(medvault_store::AuditFilter {
             outcome: Some("denied".into()),
-            action: Some("user.create".into()),
+            actions: vec!["user.create".into()],
             ..Default::default()
         })
         .await;

@@ -219,7 +219,7 @@ async fn markup_in_charts_reasons_and_filters_is_shown_as_text() {
         admin.get(&format!("/patients/{chart_id}")).await,
         admin
             .get(&format!(
-                "/audit?action={}",
+                "/audit?user={}",
                 filter.replace('<', "%3C").replace('>', "%3E")
             ))
             .await,

@@ -79,7 +79,7 @@ async fn seed_demo_prints_credentials_and_runs_once() {
     // What the demo made is in the audit trail, by whom the demo says made it, and the chain holds.
     let entries = |action: &'static str| {
         app.audit(medvault_store::AuditFilter {
-            action: Some(action.into()),
+            actions: vec![action.into()],
             ..Default::default()
         })
     };

@@ -13,6 +13,7 @@
 mod access;
 mod access_report;
 mod audit;
+mod audit_viewer;
 mod auth;
 mod bad_input;
 mod browser;

@@ -428,7 +428,7 @@ async fn unlinking_a_trainee_or_leaving_a_care_team_ends_access_at_once_on_every
     for action in ["trainee.unlink", "care_team.remove"] {
         let entries = app
             .audit(medvault_store::AuditFilter {
-                action: Some(action.into()),
+                actions: vec![action.into()],
                 patient_id: Some(patient_id.clone()),
                 ..Default::default()
             })

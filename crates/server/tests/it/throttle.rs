@@ -89,7 +89,7 @@ async fn ten_thousand_wrong_passwords_are_throttled_and_the_owner_still_gets_in(
     // Each real failure is audited, with the address; no password is anywhere in the trail.
     let failures = app
         .audit(medvault_store::AuditFilter {
-            action: Some("auth.login".into()),
+            actions: vec!["auth.login".into()],
             outcome: Some("failure".into()),
             ..Default::default()
         })
@@ -125,7 +125,7 @@ async fn a_spray_across_a_thousand_accounts_from_one_address_is_throttled() {
     assert_eq!(status, StatusCode::OK, "other addresses are unaffected");
     let started = app
         .audit(medvault_store::AuditFilter {
-            action: Some("auth.throttle".into()),
+            actions: vec!["auth.throttle".into()],
             ..Default::default()
         })
         .await;
@@ -197,7 +197,7 @@ async fn a_burst_of_right_passwords_waits_a_moment_at_most_and_is_never_blocked(
     assert_eq!(status, StatusCode::OK, "{body}");
     let blocks = app
         .audit(medvault_store::AuditFilter {
-            action: Some("auth.throttle".into()),
+            actions: vec!["auth.throttle".into()],
             ..Default::default()
         })
         .await;

@@ -11,7 +11,7 @@ use chrono::{NaiveDateTime, SubsecRound};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::schema::{audit_chain, audit_log};
+use crate::schema::{audit_chain, audit_log, patients, users};
 use crate::{DbConnection, Page, StoreError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -261,7 +261,12 @@ pub struct AuditFilter {
     pub patient_id: Option<String>,
     /// Several patients at once (a doctor's view of their care team's charts).
     pub patient_ids: Option<Vec<String>>,
-    pub action: Option<String>,
+    /// Entries by users whose name or email holds this text, in any case.
+    pub actor_text: Option<String>,
+    /// Entries about charts whose patient's name holds this text, in any case.
+    pub patient_text: Option<String>,
+    /// Any of these actions; none is no filter.
+    pub actions: Vec<String>,
     pub outcome: Option<String>,
     pub since: Option<NaiveDateTime>,
     pub until: Option<NaiveDateTime>,
@@ -293,8 +298,27 @@ pub fn list(
     if let Some(patients) = &filter.patient_ids {
         query = query.filter(audit_log::patient_id.eq_any(patients.clone()));
     }
-    if let Some(action) = &filter.action {
-        query = query.filter(audit_log::action.eq(action.clone()));
+    if !filter.actions.is_empty() {
+        query = query.filter(audit_log::action.eq_any(filter.actions.clone()));
+    }
+    if let Some(text) = &filter.actor_text {
+        let pattern = super::containing(&text.to_lowercase());
+        let named = users::table
+            .filter(
+                users::email_key
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(super::lower(users::name).like(pattern).escape('\\')),
+            )
+            .select(users::id);
+        query = query.filter(audit_log::actor_id.eq_any(named.nullable()));
+    }
+    if let Some(text) = &filter.patient_text {
+        let pattern = super::containing(&text.to_lowercase());
+        let named = patients::table
+            .filter(super::lower(patients::name).like(pattern).escape('\\'))
+            .select(patients::id);
+        query = query.filter(audit_log::patient_id.eq_any(named.nullable()));
     }
     if let Some(outcome) = &filter.outcome {
         query = query.filter(audit_log::outcome.eq(outcome.clone()));
