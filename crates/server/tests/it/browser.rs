@@ -206,6 +206,38 @@ impl Browser {
         self.wait_for_text("Sign out").await;
     }
 
+    async fn set_width(&self, width: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": 900})),
+        )
+        .await;
+    }
+
+    /// Runs axe-core on the page and returns its serious and critical violations, as text.
+    async fn accessibility_problems(&self, axe: &str) -> Vec<String> {
+        let script = format!(
+            "{axe}\nconst done = arguments[arguments.length - 1];\n\
+             axe.run(document).then(r => done(r.violations.filter(v => \
+             v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ': ' + \
+             v.help + ' (' + v.nodes.map(n => n.target.join(' ')).join(', ') + ')')));"
+        );
+        let found = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/async",
+                Some(json!({"script": script, "args": []})),
+            )
+            .await;
+        found
+            .as_array()
+            .unwrap_or_else(|| panic!("axe did not run: {found}"))
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    }
+
     async fn sign_out(&self) {
         self.click("form[action='/logout'] button").await;
         self.wait_for_text("You are signed out.").await;
@@ -299,4 +331,131 @@ async fn register_sign_in_write_a_record_and_the_patient_sees_it_in_a_browser() 
     browser
         .wait_for_text("128/82 mmHg, seated. Recheck in three months.")
         .await;
+}
+
+/// axe-core's script, from `npm install --prefix target/axe axe-core@4` (as `.ci/run` does), or
+/// `MEDVAULT_AXE`; the test is skipped without it unless `MEDVAULT_E2E=required`.
+fn axe_script() -> Option<String> {
+    let path = std::env::var("MEDVAULT_AXE").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../target/axe/node_modules/axe-core/axe.min.js"
+        )
+        .to_owned()
+    });
+    match std::fs::read_to_string(&path) {
+        Ok(script) => Some(script),
+        Err(_) => {
+            assert!(
+                std::env::var("MEDVAULT_E2E").as_deref() != Ok("required"),
+                "MEDVAULT_E2E=required but axe-core is missing at {path}"
+            );
+            eprintln!("skipping the accessibility test: no axe-core at {path}");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_page_has_no_serious_accessibility_problem_on_a_phone_or_a_laptop() {
+    let Some(axe) = axe_script() else {
+        return;
+    };
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    // A world with something on every page: a care team, a record, a trainee link, an intern
+    // grant, an emergency access, a doctor waiting for approval, and a refused look.
+    let (doctor_id, doctor) = app.doctor("dr.axe@example.org").await;
+    let (chart, patient) = app.patient("axe@example.org").await;
+    app.join_care_team(&chart, &patient, &doctor_id).await;
+    let chart_path = format!("/api/v1/patients/{chart}");
+    app.post(
+        &format!("{chart_path}/records"),
+        Some(&doctor),
+        &json!({"title": "Visit", "notes": "Well.\nReview in a year."}),
+    )
+    .await;
+    let trainee = app.staff("trainee.axe@example.org", "trainee").await;
+    app.post(
+        &format!("{chart_path}/trainees"),
+        Some(&doctor),
+        &json!({"trainee_id": trainee}),
+    )
+    .await;
+    let intern = app.staff("intern.axe@example.org", "intern").await;
+    app.post(
+        &format!("{chart_path}/intern-grants"),
+        Some(&doctor),
+        &json!({"intern_id": intern, "hours": 4}),
+    )
+    .await;
+    let (_, outsider) = app.doctor("dr.outside.axe@example.org").await;
+    app.post(
+        &format!("{chart_path}/emergency-access"),
+        Some(&outsider),
+        &json!({"reason": "Unconscious on arrival, no relatives"}),
+    )
+    .await;
+    app.register("dr.waiting.axe@example.org", "Dr. Waiting", "doctor")
+        .await;
+
+    let roles: [(&str, &str, Vec<String>); 5] = [
+        (
+            "",
+            "",
+            vec!["/".into(), "/login".into(), "/register".into()],
+        ),
+        (
+            ADMIN_EMAIL,
+            ADMIN_PASSWORD,
+            vec![
+                "/admin".into(),
+                "/audit".into(),
+                format!("/patients/{chart}"),
+                "/account/password".into(),
+            ],
+        ),
+        (
+            "dr.axe@example.org",
+            PASSWORD,
+            vec![
+                "/doctor/dashboard".into(),
+                format!("/patients/{chart}"),
+                "/audit".into(),
+            ],
+        ),
+        (
+            "axe@example.org",
+            PASSWORD,
+            vec!["/patient/dashboard".into()],
+        ),
+        (
+            "intern.axe@example.org",
+            PASSWORD,
+            vec!["/staff/dashboard".into(), format!("/patients/{chart}")],
+        ),
+    ];
+    let mut problems = Vec::new();
+    for (email, password, pages) in roles {
+        if !email.is_empty() {
+            browser.sign_in(&app, email, password).await;
+        }
+        for page in pages {
+            for width in [390, 1280] {
+                browser.set_width(width).await;
+                browser.open(&app.url(&page)).await;
+                browser.find("footer").await;
+                for problem in browser.accessibility_problems(&axe).await {
+                    problems.push(format!("{page} at {width} px: {problem}"));
+                }
+            }
+        }
+        if !email.is_empty() {
+            browser.set_width(1280).await;
+            browser.sign_out().await;
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
