@@ -6,7 +6,7 @@
 //! answer a denial about a patient's data with 404, so that a chart's existence is not revealed.
 
 use crate::ids::{PatientId, UserId};
-use crate::role::Role;
+use crate::role::{Role, UserStatus};
 
 /// Who is asking: the signed-in user behind a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,6 +181,82 @@ pub fn patient_scope(actor: &Actor) -> PatientScope {
         (Role::Patient, Some(own)) => PatientScope::Only(own),
         (Role::Patient, None) => PatientScope::Nothing,
     }
+}
+
+/// A tie a user can be given to a chart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TieKind {
+    CareTeam,
+    TraineeLink,
+    InternGrant,
+}
+
+/// Whether an active user of `role` may be given a tie of this kind: doctors join care teams,
+/// trainees are linked, interns are granted.
+pub fn may_hold(role: Role, tie: TieKind) -> bool {
+    matches!(
+        (tie, role),
+        (TieKind::CareTeam, Role::Doctor)
+            | (TieKind::TraineeLink, Role::Trainee)
+            | (TieKind::InternGrant, Role::Intern)
+    )
+}
+
+/// The status of an account someone registers for themselves with `role`: a doctor waits for an
+/// admin's approval unless registration is open.
+pub fn registered_status(role: Role, open_registration: bool) -> UserStatus {
+    match role {
+        Role::Doctor if !open_registration => UserStatus::Pending,
+        _ => UserStatus::Active,
+    }
+}
+
+/// Whether an account of this role comes with a chart of its own: patients', whose dashboard is
+/// where they manage it.
+pub fn has_own_chart(role: Role) -> bool {
+    role == Role::Patient
+}
+
+/// Whether access of this role comes only from grants: an intern is signed in only while they
+/// hold an active one, and loses them all when their account is deactivated.
+pub fn access_is_by_grant(role: Role) -> bool {
+    role == Role::Intern
+}
+
+/// A doctor who opens a chart looks after that patient: they join its care team.
+pub fn joins_care_team_of_new_chart(actor: &Actor) -> bool {
+    actor.role == Role::Doctor
+}
+
+/// Whose authored records an actor's dashboard lists: a doctor their own, no one else any.
+pub fn authored_records_of(actor: &Actor) -> Option<UserId> {
+    (actor.role == Role::Doctor).then_some(actor.user_id)
+}
+
+/// Whether a chart's access report may name someone of this role: staff yes; another patient
+/// never, since that would tell one patient who else is a patient here.
+pub fn named_in_access_reports(role: Role) -> bool {
+    role != Role::Patient
+}
+
+/// The web pages that belong to some roles only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    Admin,
+    DoctorDashboard,
+    PatientDashboard,
+    /// Trainees' and interns' list of the charts they may read.
+    StaffDashboard,
+}
+
+pub fn may_open(actor: &Actor, page: Page) -> bool {
+    matches!(
+        (page, actor.role),
+        (Page::Admin, Role::Admin)
+            | (Page::DoctorDashboard, Role::Doctor)
+            | (Page::PatientDashboard, Role::Patient)
+            | (Page::StaffDashboard, Role::Trainee | Role::Intern)
+    )
 }
 
 /// Which part of the audit trail an actor may search: admins all of it, a doctor the entries
@@ -358,5 +434,39 @@ mod tests {
             ..patient
         };
         assert_eq!(patient_scope(&unlinked), PatientScope::Nothing);
+    }
+
+    #[test]
+    fn pages_ties_and_accounts_by_role() {
+        let pages = [
+            (Page::Admin, Role::Admin),
+            (Page::DoctorDashboard, Role::Doctor),
+            (Page::PatientDashboard, Role::Patient),
+            (Page::StaffDashboard, Role::Trainee),
+            (Page::StaffDashboard, Role::Intern),
+        ];
+        for page in [
+            Page::Admin,
+            Page::DoctorDashboard,
+            Page::PatientDashboard,
+            Page::StaffDashboard,
+        ] {
+            for role in Role::ALL {
+                assert_eq!(
+                    may_open(&actor(role), page),
+                    pages.contains(&(page, role)),
+                    "{role:?} on {page:?}"
+                );
+            }
+        }
+        for role in Role::ALL {
+            assert_eq!(may_hold(role, TieKind::CareTeam), role == Role::Doctor);
+            assert_eq!(may_hold(role, TieKind::TraineeLink), role == Role::Trainee);
+            assert_eq!(may_hold(role, TieKind::InternGrant), role == Role::Intern);
+            assert_eq!(named_in_access_reports(role), role != Role::Patient);
+        }
+        assert_eq!(registered_status(Role::Doctor, false), UserStatus::Pending);
+        assert_eq!(registered_status(Role::Doctor, true), UserStatus::Active);
+        assert_eq!(registered_status(Role::Patient, false), UserStatus::Active);
     }
 }

@@ -5,14 +5,14 @@ pub mod api;
 
 use chrono::{Duration, NaiveDateTime};
 use medvault_domain::AuditAction;
-use medvault_domain::policy::{self, Action, OversightScope, Relation};
-use medvault_domain::{Actor, InvalidValue, PatientId, Role, UserId};
+use medvault_domain::policy::{self, Action, OversightScope, Relation, TieKind};
+use medvault_domain::{Actor, InvalidValue, PatientId, UserId};
 use medvault_store::repo::access::{self, EmergencyAccess, InternGrant};
 
 use crate::app::AppState;
 use crate::audit::{Denial, Event, RequestMeta};
 use crate::error::AppError;
-use crate::patients::{Subject, active_user_with_role, authorize};
+use crate::patients::{Subject, authorize, may_be_tied};
 
 fn duration(std: std::time::Duration) -> Result<Duration, AppError> {
     Duration::from_std(std).map_err(|e| AppError::Internal(e.into()))
@@ -36,10 +36,10 @@ pub async fn link_trainee(
                 Subject::new(AuditAction::TraineeLink),
                 uc.now,
             )?;
-            active_user_with_role(
+            may_be_tied(
                 conn,
                 trainee,
-                Role::Trainee,
+                TieKind::TraineeLink,
                 "trainee_id",
                 "is not an active trainee",
             )?;
@@ -83,10 +83,10 @@ pub async fn grant_intern(
                 Subject::new(AuditAction::InternGrantIssue),
                 uc.now,
             )?;
-            active_user_with_role(
+            may_be_tied(
                 conn,
                 intern,
-                Role::Intern,
+                TieKind::InternGrant,
                 "intern_id",
                 "is not an active intern",
             )?;
@@ -184,7 +184,7 @@ pub async fn break_glass(
             let granted = authorize(conn, &actor, patient, Action::BreakGlass, subject, uc.now);
             if let Err(AppError::Denied(_)) = &granted {
                 // Refused because the chart is already theirs to see? Say so rather than "not found".
-                let ties = access::ties(conn, &actor, patient, uc.now)?;
+                let ties = access::ties(conn, actor.user_id, patient, uc.now)?;
                 if Relation::of(&actor, patient, ties) == Relation::CareTeam {
                     return Err(AppError::Conflict {
                         code: "already_in_care",

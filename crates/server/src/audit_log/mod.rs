@@ -304,7 +304,7 @@ pub async fn access_report(
             let staff: Vec<String> = page
                 .items
                 .iter()
-                .filter(|row| !is_patient(&row.entry))
+                .filter(|row| may_be_named(&row.entry))
                 .filter_map(|row| row.entry.actor_id.clone())
                 .collect();
             let names: HashMap<String, String> = users::names(conn, &staff)?.into_iter().collect();
@@ -315,7 +315,7 @@ pub async fn access_report(
                 .into_iter()
                 .map(|row| {
                     let who = match &row.entry.actor_id {
-                        Some(id) if !is_patient(&row.entry) => Who::Staff {
+                        Some(id) if may_be_named(&row.entry) => Who::Staff {
                             id: id.clone(),
                             name: names.get(id).cloned().unwrap_or_default(),
                         },
@@ -336,6 +336,11 @@ pub async fn access_report(
         .await
 }
 
-fn is_patient(entry: &medvault_store::AuditEntry) -> bool {
-    entry.actor_role.as_deref() == Some(Role::Patient.as_str())
+/// Whether the policy lets the actor of `entry` be named in an access report.
+fn may_be_named(entry: &medvault_store::AuditEntry) -> bool {
+    let role = entry
+        .actor_role
+        .as_deref()
+        .and_then(|role| role.parse::<Role>().ok());
+    role.is_some_and(policy::named_in_access_reports)
 }

@@ -3,6 +3,7 @@
 
 use chrono::{Duration, NaiveDateTime};
 use medvault_domain::AuditAction;
+use medvault_domain::policy;
 use medvault_domain::{Actor, Email, Password, PersonName, Role, SessionId, UserId, UserStatus};
 use medvault_store::repo::sessions::{self, SessionKey};
 use medvault_store::repo::{patients, users};
@@ -45,11 +46,7 @@ pub async fn register(
             "must be doctor or patient",
         )));
     }
-    let status = if role == Role::Doctor && !state.config.open_registration {
-        UserStatus::Pending
-    } else {
-        UserStatus::Active
-    };
+    let status = policy::registered_status(role, state.config.open_registration);
     create_user(
         state,
         meta,
@@ -97,7 +94,7 @@ pub async fn create_user(
                 },
                 other => other.into(),
             })?;
-            let chart = if role == Role::Patient {
+            let chart = if policy::has_own_chart(role) {
                 let chart = NewPatient {
                     name,
                     birth_date: None,
@@ -273,7 +270,7 @@ async fn check_and_open(
         SessionKind::Web => state.config.session_max,
     };
     let mut expires_at = now + Duration::from_std(ttl).map_err(|e| AppError::Internal(e.into()))?;
-    if user.role == Role::Intern {
+    if policy::access_is_by_grant(user.role) {
         // An intern's session lives no longer than their shift: the end of their latest grant.
         let intern = user.id;
         let shift_end = state
@@ -400,7 +397,9 @@ fn caller_for(
         }
     }
     // An intern is signed in only while a grant is active: ending it ends their access at once.
-    if user.role == Role::Intern && access::intern_session_end(conn, user.id, now)?.is_none() {
+    if policy::access_is_by_grant(user.role)
+        && access::intern_session_end(conn, user.id, now)?.is_none()
+    {
         return Ok(None);
     }
     let actor = actor_of(conn, user.id, user.role)?;
@@ -413,9 +412,10 @@ fn caller_for(
 }
 
 fn actor_of(conn: &mut DbConnection, user_id: UserId, role: Role) -> Result<Actor, StoreError> {
-    let patient_id = match role {
-        Role::Patient => patients::find_by_user(conn, user_id)?.map(|chart| chart.id),
-        _ => None,
+    let patient_id = if policy::has_own_chart(role) {
+        patients::find_by_user(conn, user_id)?.map(|chart| chart.id)
+    } else {
+        None
     };
     Ok(Actor {
         user_id,

@@ -6,10 +6,9 @@ pub mod view;
 
 use chrono::NaiveDateTime;
 use medvault_domain::AuditAction;
-use medvault_domain::policy::{self, Action, Decision, Relation};
+use medvault_domain::policy::{self, Action, Decision, Relation, TieKind};
 use medvault_domain::{
-    Actor, BirthDate, Email, InvalidValue, PatientId, PersonName, Phone, Role, Sex, UserId,
-    UserStatus,
+    Actor, BirthDate, Email, InvalidValue, PatientId, PersonName, Phone, Sex, UserId, UserStatus,
 };
 use medvault_store::repo::{access, care_team, patients, users};
 use medvault_store::{DbConnection, NewPatient, Page, Patient};
@@ -65,7 +64,11 @@ pub fn authorize(
     now: NaiveDateTime,
 ) -> Result<Authorized, AppError> {
     let chart = patients::find(conn, patient)?.ok_or(AppError::NotFound)?;
-    let relation = Relation::of(actor, patient, access::ties(conn, actor, patient, now)?);
+    let relation = Relation::of(
+        actor,
+        patient,
+        access::ties(conn, actor.user_id, patient, now)?,
+    );
     match policy::decide(actor, action, relation) {
         Decision::Allow => Ok(Authorized { chart, relation }),
         Decision::Deny => Err(AppError::Denied(Denial {
@@ -155,7 +158,7 @@ pub async fn create(
             authorize_global(&actor, Action::CreatePatient, AuditAction::PatientCreate)?;
             let chart = patients::insert(conn, new, uc.now)?;
             // A doctor who opens a chart looks after that patient.
-            if actor.role == Role::Doctor {
+            if policy::joins_care_team_of_new_chart(&actor) {
                 care_team::add(conn, chart.id, actor.user_id, actor.user_id, uc.now)?;
             }
             let event = Event::success(&actor, AuditAction::PatientCreate)
@@ -193,16 +196,16 @@ pub async fn get(
         .await
 }
 
-/// Loads a user and checks they hold `role` and are active, or names the field at fault.
-pub fn active_user_with_role(
+/// Loads a user and checks they are active and may be given `tie`, or names the field at fault.
+pub fn may_be_tied(
     conn: &mut DbConnection,
     id: UserId,
-    role: Role,
+    tie: TieKind,
     field: &'static str,
     message: &'static str,
 ) -> Result<(), AppError> {
     let fits = users::find(conn, id)?
-        .is_some_and(|user| user.role == role && user.status == UserStatus::Active);
+        .is_some_and(|user| user.status == UserStatus::Active && policy::may_hold(user.role, tie));
     if fits {
         Ok(())
     } else {
@@ -256,7 +259,7 @@ pub async fn add_to_care_team(
             )?;
             let field = doctor.field("doctor_id");
             let doctor = doctor.resolve(conn, NOT_A_DOCTOR)?;
-            active_user_with_role(conn, doctor, Role::Doctor, field, NOT_A_DOCTOR)?;
+            may_be_tied(conn, doctor, TieKind::CareTeam, field, NOT_A_DOCTOR)?;
             care_team::add(conn, patient, doctor, actor.user_id, uc.now)?;
             let event = Event::success(&actor, AuditAction::CareTeamAssign)
                 .resource(doctor)

@@ -3,8 +3,8 @@
 pub mod api;
 
 use medvault_domain::AuditAction;
-use medvault_domain::policy::Action;
-use medvault_domain::{Actor, PatientId, RecordId, RecordNotes, RecordTitle, Role};
+use medvault_domain::policy::{self, Action};
+use medvault_domain::{Actor, PatientId, RecordId, RecordNotes, RecordTitle};
 use medvault_store::repo::care_team;
 use medvault_store::repo::records::{self, RecordsOf};
 use medvault_store::{NewRecord, Page, Record};
@@ -113,16 +113,14 @@ pub async fn list_authored(
     meta: &RequestMeta,
     limit: usize,
 ) -> Result<Vec<Record>, AppError> {
-    if actor.role != Role::Doctor {
+    let Some(author) = policy::authored_records_of(&actor) else {
         return Ok(Vec::new());
-    }
+    };
     state
         .run(actor, meta, move |conn, uc| {
-            let page = records::list(conn, RecordsOf::Author(actor.user_id), None, limit)?;
+            let page = records::list(conn, RecordsOf::Author(author), None, limit)?;
             let in_care: std::collections::HashSet<String> =
-                care_team::charts_of(conn, actor.user_id)?
-                    .into_iter()
-                    .collect();
+                care_team::charts_of(conn, author)?.into_iter().collect();
             let visible = page
                 .items
                 .into_iter()

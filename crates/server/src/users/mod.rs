@@ -2,7 +2,7 @@
 
 pub mod api;
 
-use medvault_domain::policy::Action;
+use medvault_domain::policy::{self, Action};
 use medvault_domain::{Actor, AuditAction, Password, Role, UserId, UserStatus};
 use medvault_store::repo::{access, sessions, users};
 use medvault_store::{Page, User, UserFilter};
@@ -135,7 +135,7 @@ pub async fn set_active(
             users::set_status(conn, id, status, uc.now)?;
             if !active {
                 sessions::revoke_all_for_user(conn, id, None, uc.now)?;
-                if user.role == Role::Intern {
+                if policy::access_is_by_grant(user.role) {
                     access::end_grants_of(conn, id, actor.user_id, uc.now)?;
                 }
             }

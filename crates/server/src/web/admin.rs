@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use medvault_domain::policy::{self, Page};
 use medvault_domain::{Role, UserStatus};
 use medvault_store::{User, UserFilter};
 use serde::Deserialize;
@@ -49,7 +50,7 @@ pub async fn page(
     csrf: Csrf,
     WebQuery(query): WebQuery<AdminQuery>,
 ) -> Response {
-    if caller.actor.role != Role::Admin {
+    if !policy::may_open(&caller.actor, Page::Admin) {
         return Redirect::to(home_of(caller.actor.role)).into_response();
     }
     let chrome = Chrome::signed_in(&caller, csrf.token()).notice(notice(query.notice.as_deref()));

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use medvault_domain::policy::Action;
-use medvault_domain::{Email, PatientId, Role};
+use medvault_domain::policy::{self, Action, Page};
+use medvault_domain::{Email, PatientId};
 use medvault_store::repo::{patients as patient_repo, users};
 use medvault_store::{Patient, Record};
 use serde::Deserialize;
@@ -64,7 +64,7 @@ pub async fn doctor(
     csrf: Csrf,
     WebQuery(query): WebQuery<NoticeQuery>,
 ) -> Response {
-    if caller.actor.role != Role::Doctor {
+    if !policy::may_open(&caller.actor, Page::DoctorDashboard) {
         return wrong_role(&caller);
     }
     let chrome = Chrome::signed_in(&caller, csrf.token()).notice(notice(query.notice.as_deref()));
@@ -105,7 +105,7 @@ pub async fn patient(
     csrf: Csrf,
     WebQuery(query): WebQuery<NoticeQuery>,
 ) -> Response {
-    if caller.actor.role != Role::Patient {
+    if !policy::may_open(&caller.actor, Page::PatientDashboard) {
         return wrong_role(&caller);
     }
     let chrome = Chrome::signed_in(&caller, csrf.token()).notice(notice(query.notice.as_deref()));

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use medvault_domain::policy::{self, Action, Relation};
-use medvault_domain::{Email, InvalidValue, PatientId, Role, UserId};
+use medvault_domain::policy::{self, Action, Page, Relation};
+use medvault_domain::{Email, InvalidValue, PatientId, UserId};
 use medvault_store::repo::access::{EmergencyAccess, InternGrant};
 use medvault_store::repo::users as user_repo;
 use serde::Deserialize;
@@ -129,12 +129,12 @@ pub async fn staff_dashboard(
     WebCaller(caller): WebCaller,
     csrf: Csrf,
 ) -> Response {
-    if !matches!(caller.actor.role, Role::Trainee | Role::Intern) {
+    if !policy::may_open(&caller.actor, Page::StaffDashboard) {
         return Redirect::to(home_of(caller.actor.role)).into_response();
     }
     let page = async {
         let charts = patients::list(&state, caller.actor, &meta, None, None, 200).await?;
-        let shift_ends = if caller.actor.role == Role::Intern {
+        let shift_ends = if policy::access_is_by_grant(caller.actor.role) {
             let (intern, now) = (caller.actor.user_id, state.now());
             state
                 .read(move |conn| access::intern_session_end(conn, intern, now))
@@ -296,7 +296,7 @@ async fn end_tie(
 
 /// Where a change to a chart's ties leads back to: the patient's own dashboard, or the chart.
 fn back_to_chart(caller: &Caller, patient: &str) -> String {
-    if caller.actor.role == Role::Patient {
+    if policy::has_own_chart(caller.actor.role) {
         "/patient/dashboard".to_owned()
     } else {
         format!("/patients/{patient}")
@@ -320,7 +320,7 @@ pub async fn add_care_team_member(
             .await
             .map(|_| ())
     };
-    let page = if caller.actor.role == Role::Patient {
+    let page = if policy::has_own_chart(caller.actor.role) {
         FormPage::PatientDashboard
     } else {
         chart_page_of(&id)

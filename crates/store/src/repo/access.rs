@@ -3,35 +3,48 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use medvault_domain::{Actor, PatientId, Role, Ties, UserId};
+use medvault_domain::{PatientId, Ties, UserId};
 
-use crate::repo::care_team;
 use crate::rows::{parse, parse_opt};
-use crate::schema::{emergency_accesses, intern_grants, trainee_links};
+use crate::schema::{care_team, emergency_accesses, intern_grants, trainee_links};
 use crate::{DbConnection, StoreError};
 
-/// What ties `actor` to `patient` at `now`. Only the ties that can matter for the actor's role
-/// are looked up.
+/// Every tie `user` has to `patient` at `now`, whatever their role: which ties count for whom
+/// is the policy's to say (`Relation::of`). One round trip.
 pub fn ties(
     conn: &mut DbConnection,
-    actor: &Actor,
+    user: UserId,
     patient: PatientId,
     now: NaiveDateTime,
 ) -> Result<Ties, StoreError> {
-    let mut ties = Ties::default();
-    match actor.role {
-        Role::Doctor => {
-            ties.care_team = care_team::is_member(conn, patient, actor.user_id)?;
-            ties.emergency =
-                !ties.care_team && open_emergency(conn, actor.user_id, patient, now)?.is_some();
-        }
-        Role::Trainee => ties.trainee_link = is_linked_trainee(conn, patient, actor.user_id)?,
-        Role::Intern => {
-            ties.intern_grant = has_active_grant(conn, actor.user_id, Some(patient), now)?
-        }
-        Role::Admin | Role::Patient => {}
-    }
-    Ok(ties)
+    use diesel::dsl::exists;
+    let (user, patient) = (user.to_string(), patient.to_string());
+    let care_team = care_team::table.find((patient.clone(), user.clone()));
+    let trainee_link = trainee_links::table.find((patient.clone(), user.clone()));
+    let intern_grant = intern_grants::table
+        .filter(intern_grants::intern_id.eq(user.clone()))
+        .filter(intern_grants::patient_id.eq(patient.clone()))
+        .filter(intern_grants::ended_at.is_null())
+        .filter(intern_grants::starts_at.le(now))
+        .filter(intern_grants::ends_at.gt(now));
+    let emergency = emergency_accesses::table
+        .filter(emergency_accesses::doctor_id.eq(user))
+        .filter(emergency_accesses::patient_id.eq(patient))
+        .filter(emergency_accesses::ended_at.is_null())
+        .filter(emergency_accesses::ends_at.gt(now));
+    let (care_team, trainee_link, intern_grant, emergency) = diesel::select((
+        exists(care_team),
+        exists(trainee_link),
+        exists(intern_grant),
+        exists(emergency),
+    ))
+    .get_result::<(bool, bool, bool, bool)>(conn)?;
+    Ok(Ties {
+        care_team,
+        trainee_link,
+        intern_grant,
+        emergency,
+    })
 }
 
 // Trainee links.
