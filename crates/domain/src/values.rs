@@ -21,7 +21,9 @@ impl InvalidValue {
     }
 }
 
-/// Trims, refuses control characters, and bounds the length counted in characters.
+/// Trims, refuses control characters, and bounds the length counted in characters: at least
+/// `min` once trimmed, at most `max` as sent (which is what a client, or a form's `maxlength`,
+/// counts).
 fn bounded_text(
     field: &'static str,
     raw: &str,
@@ -29,13 +31,12 @@ fn bounded_text(
     max: usize,
     allow_newlines: bool,
 ) -> Result<String, InvalidValue> {
-    let text = raw.trim();
-    let length = text.chars().count();
-    if length < min {
-        return Err(InvalidValue::new(field, "is required"));
-    }
-    if length > max {
+    if raw.chars().count() > max {
         return Err(InvalidValue::new(field, "is too long"));
+    }
+    let text = raw.trim();
+    if text.chars().count() < min {
+        return Err(InvalidValue::new(field, "is required"));
     }
     let forbidden =
         |c: char| c.is_control() && !(allow_newlines && matches!(c, '\n' | '\r' | '\t'));

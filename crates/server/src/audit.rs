@@ -18,8 +18,19 @@ pub struct RequestMeta {
 pub struct Denial {
     /// The use case that was refused, named as it would have been had it been allowed.
     pub action: AuditAction,
+    /// The caller may see the chart this is about, so its existence is no secret to them: the
+    /// refusal is "forbidden", not "not found".
+    pub chart_visible: bool,
     pub resource_id: Option<String>,
     pub patient_id: Option<PatientId>,
+}
+
+impl Denial {
+    /// Whether the refusal may say so (403): it is about a function, or about a chart the
+    /// caller may see anyway. Otherwise it answers "not found", like a chart that does not exist.
+    pub fn is_forbidden(&self) -> bool {
+        self.patient_id.is_none() || self.chart_visible
+    }
 }
 
 /// The subject of one audit entry.

@@ -111,7 +111,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             // A denial about a patient's data is hidden as "not found"; one about a function
             // (creating users, say) reveals nothing and is plainly forbidden.
-            AppError::Denied(denial) if denial.patient_id.is_none() => StatusCode::FORBIDDEN,
+            AppError::Denied(denial) if denial.is_forbidden() => StatusCode::FORBIDDEN,
             AppError::Denied(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -130,7 +130,7 @@ impl AppError {
             | AppError::Conflict { code, .. } => code,
             AppError::Unauthenticated => "unauthenticated",
             AppError::InvalidCredentials => "invalid_credentials",
-            AppError::Denied(denial) if denial.patient_id.is_none() => "forbidden",
+            AppError::Denied(denial) if denial.is_forbidden() => "forbidden",
             AppError::NotFound | AppError::Denied(_) => "not_found",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
@@ -143,7 +143,7 @@ impl AppError {
     pub fn public_message(&self) -> String {
         match self {
             AppError::Invalid(invalid) => format!("{} {}", invalid.field, invalid.message),
-            AppError::Denied(denial) if denial.patient_id.is_none() => {
+            AppError::Denied(denial) if denial.is_forbidden() => {
                 "your role does not allow this".to_owned()
             }
             AppError::Denied(_) | AppError::NotFound => "not found".to_owned(),

@@ -60,7 +60,8 @@ pub fn inventory() -> anyhow::Result<Vec<(Method, String)>> {
 
 pub fn build(state: AppState, metrics: ops::Metrics) -> Router {
     let (api_routes, openapi) = api::router();
-    let openapi_json = Arc::new(openapi.to_pretty_json().unwrap_or_default());
+    let document = api::spec::document(&openapi);
+    let openapi_json = Arc::new(serde_json::to_string_pretty(&document).unwrap_or_default());
     let secure = state.config.secure_cookies;
     // Every web route gets the browser's CSRF cookie; every state-changing one passes the guard.
     let web_routes = web::routes()

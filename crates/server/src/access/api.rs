@@ -241,7 +241,8 @@ impl From<EmergencyAccess> for EmergencyView {
 /// time (default 1 hour); every access under it is flagged in the audit trail. Doctors.
 #[utoipa::path(post, path = "/patients/{id}/emergency-access", tag = "access", request_body = BreakGlassBody,
     security(("bearer" = [])), params(("id" = String, Path, description = "Patient id")),
-    responses((status = 201, body = EmergencyView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = EmergencyView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, description = "`already_in_care`: the patient is in the doctor's care already", body = ErrorBody)))]
 async fn break_glass(
     State(state): State<AppState>,
     meta: RequestMeta,

@@ -159,6 +159,7 @@ fn listing_scope(actor: &Actor, audited: AuditAction) -> Result<Option<UserId>, 
         OversightScope::MadeBy(maker) => Ok(Some(maker)),
         OversightScope::Nothing => Err(AppError::Denied(Denial {
             action: audited,
+            chart_visible: false,
             resource_id: None,
             patient_id: None,
         })),
@@ -183,12 +184,14 @@ pub async fn break_glass(
             let subject = Subject::new(AuditAction::EmergencyOpen);
             let granted = authorize(conn, &actor, patient, Action::BreakGlass, subject, uc.now);
             if let Err(AppError::Denied(_)) = &granted {
-                // Refused because the chart is already theirs to see? Say so rather than "not found".
+                // Refused because the chart is open to them already (a care-team doctor, an
+                // admin)? Say so rather than "not found": its existence is no secret to them.
                 let ties = access::ties(conn, actor.user_id, patient, uc.now)?;
-                if Relation::of(&actor, patient, ties) == Relation::CareTeam {
+                let relation = Relation::of(&actor, patient, ties);
+                if policy::decide(&actor, Action::ReadChart, relation).is_allowed() {
                     return Err(AppError::Conflict {
                         code: "already_in_care",
-                        message: "this patient is in your care: open their chart directly",
+                        message: "this chart is open to you already: read it directly",
                     });
                 }
             }

@@ -10,6 +10,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
+pub mod spec;
+
 use crate::app::AppState;
 use crate::error::{AppError, ErrorBody};
 use crate::http::json::ApiQuery;
@@ -90,15 +92,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let ApiQuery(params) = ApiQuery::<PageParams>::from_request_parts(parts, state).await?;
         let limit = page_limit(params.limit)?;
-        if let Some(cursor) = &params.cursor {
+        let cursor = given(params.cursor.as_deref()).map(str::to_owned);
+        if let Some(cursor) = &cursor {
             uuid::Uuid::parse_str(cursor).map_err(|_| {
                 medvault_domain::InvalidValue::new("cursor", "is not a cursor from this API")
             })?;
         }
-        Ok(Paging {
-            limit,
-            cursor: params.cursor,
-        })
+        Ok(Paging { limit, cursor })
     }
 }
 

@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{Access, AuditQuery, Who, paging};
-use crate::api::{ListBody, PageParams, path_id, timestamp};
+use crate::api::{ListBody, PageParams, given, path_id, timestamp};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::ApiCaller;
@@ -65,7 +65,8 @@ impl From<AuditRow> for AuditView {
 /// Search the audit trail, newest first. Admins see everything; a doctor sees the entries about
 /// the patients on their care team.
 #[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery), security(("bearer" = [])),
-    responses((status = 200, body = ListBody<AuditView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ListBody<AuditView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 404, description = "`patient_id` names a chart the caller may not see", body = ErrorBody)))]
 async fn search(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -128,7 +129,7 @@ async fn access_report(
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<PageParams>,
 ) -> AppResult<Json<ListBody<AccessView>>> {
-    let (before, limit) = paging(query.cursor.as_deref(), query.limit)?;
+    let (before, limit) = paging(given(query.cursor.as_deref()), query.limit)?;
     let page =
         super::access_report(&state, caller.actor, &meta, path_id(&id)?, before, limit).await?;
     Ok(ListBody::from_page(page, AccessView::from))

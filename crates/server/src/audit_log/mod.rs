@@ -173,6 +173,7 @@ fn scoped(
         AuditScope::Nothing => {
             return Err(AppError::Denied(Denial {
                 action: audited,
+                chart_visible: false,
                 resource_id: None,
                 patient_id: None,
             }));

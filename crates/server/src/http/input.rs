@@ -31,7 +31,7 @@ fn check_json(path: &str, value: &serde_json::Value) -> Result<(), AppError> {
             .enumerate()
             .try_for_each(|(i, item)| check_json(&format!("{path}[{i}]"), item)),
         Value::Object(fields) => fields.iter().try_for_each(|(name, item)| {
-            check_text(path, name)?;
+            check_text("a field's name", name)?;
             let inner = if path.is_empty() {
                 name.clone()
             } else {
@@ -65,7 +65,8 @@ pub fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
 /// A query string or form body (`application/x-www-form-urlencoded`).
 pub fn from_urlencoded<T: DeserializeOwned>(encoded: &[u8]) -> Result<T, AppError> {
     for (name, value) in form_urlencoded::parse(encoded) {
-        check_text(&name, &name)?;
+        // A name with control characters is not echoed back as the field at fault.
+        check_text("a field's name", &name)?;
         check_text(&name, &value)?;
     }
     let fields = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded));

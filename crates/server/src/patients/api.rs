@@ -138,11 +138,13 @@ async fn get(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1, max_properties = 1)]
 pub struct CareTeamBody {
     /// The doctor's user id; or give `email` instead.
+    #[schema(nullable = false)]
     pub doctor_id: Option<String>,
     /// The doctor's email, as a patient knows it.
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, nullable = false)]
     pub email: Option<String>,
 }
 

@@ -73,6 +73,7 @@ pub fn authorize(
         Decision::Allow => Ok(Authorized { chart, relation }),
         Decision::Deny => Err(AppError::Denied(Denial {
             action: subject.action,
+            chart_visible: policy::decide(actor, Action::ReadChart, relation).is_allowed(),
             resource_id: subject.resource_id,
             patient_id: Some(patient),
         })),
@@ -89,6 +90,7 @@ pub fn authorize_global(
         Decision::Allow => Ok(()),
         Decision::Deny => Err(AppError::Denied(Denial {
             action: audited,
+            chart_visible: false,
             resource_id: None,
             patient_id: None,
         })),

@@ -109,7 +109,8 @@ async fn list(
 /// Approve a pending account (a self-registered doctor). Admins only.
 #[utoipa::path(post, path = "/users/{id}/approve", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path, description = "User id")),
-    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`user_deactivated`: a deactivated account is reactivated, not approved", body = ErrorBody)))]
 async fn approve(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -124,7 +125,8 @@ async fn approve(
 /// intern's grants end too. Admins only.
 #[utoipa::path(post, path = "/users/{id}/deactivate", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path, description = "User id")),
-    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`cannot_deactivate_self`", body = ErrorBody)))]
 async fn deactivate(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -160,7 +162,8 @@ pub struct PasswordBody {
 /// Set a new password for a user; every session of theirs ends. Admins only.
 #[utoipa::path(post, path = "/users/{id}/password", tag = "users", request_body = PasswordBody,
     security(("bearer" = [])), params(("id" = String, Path, description = "User id")),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, description = "`own_password`: an admin changes their own password with the current one", body = ErrorBody)))]
 async fn reset_password(
     State(state): State<AppState>,
     meta: RequestMeta,

@@ -4,6 +4,7 @@
 
 use axum::response::{IntoResponse, Redirect, Response};
 use medvault_domain::PatientId;
+use medvault_domain::policy::{self, Page};
 
 use super::kept::Kept;
 use super::views::{Chrome, RecordForm, UserSearch};
@@ -21,6 +22,20 @@ pub enum FormPage {
     PatientDashboard,
     Chart(PatientId),
     Admin,
+}
+
+impl FormPage {
+    /// Whether the caller may see this page, and so the form shown again on it.
+    fn is_open_to(self, caller: &Caller) -> bool {
+        let page = match self {
+            FormPage::DoctorDashboard => Page::DoctorDashboard,
+            FormPage::PatientDashboard => Page::PatientDashboard,
+            FormPage::Admin => Page::Admin,
+            // The chart page asks the policy itself.
+            FormPage::Chart(_) => return true,
+        };
+        policy::may_open(&caller.actor, page)
+    }
 }
 
 /// A request's context, as the page it goes back to needs it.
@@ -53,7 +68,7 @@ pub async fn after_form(
 ) -> Response {
     let error = match outcome {
         Ok(()) => return Redirect::to(&format!("{onward}?notice={notice}")).into_response(),
-        Err(error) if about_the_input(&error) => error,
+        Err(error) if about_the_input(&error) && page.is_open_to(context.caller) => error,
         Err(error) => return error.into_response_html(),
     };
     let status = error.status();

@@ -94,7 +94,8 @@ async fn strangers_get_404_for_a_chart_and_its_records_and_each_denial_is_audite
             .all(|entry| !format!("{entry:?}").contains(secret))
     );
 
-    // The patient may not add themselves a doctor's record, nor may a doctor manage care teams.
+    // The patient may not add themselves a doctor's record (their own chart, so 403), nor may a
+    // doctor manage care teams.
     let (status, _) = app
         .post(
             &records_path,
@@ -102,7 +103,7 @@ async fn strangers_get_404_for_a_chart_and_its_records_and_each_denial_is_audite
             &json!({"title": "x", "notes": "y"}),
         )
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = app
         .post(
             &format!("{chart_path}/care-team"),

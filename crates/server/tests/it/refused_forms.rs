@@ -27,7 +27,7 @@ async fn a_refused_emergency_access_keeps_the_patient_and_the_reason() {
         (
             "kept@example.org",
             "Unconscious in the emergency room",
-            "this patient is in your care",
+            "this chart is open to you already",
         ),
     ];
     for (patient, reason, said) in cases {

@@ -58,7 +58,11 @@ async fn a_linked_trainee_reads_the_chart_and_writes_nothing() {
             &json!({"title": "t", "notes": "n"}),
         )
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "trainees write nothing");
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "trainees write nothing (the chart is theirs to read, so 403)"
+    );
     assert_eq!(
         app.get(&format!("/api/v1/patients/{other_id}"), Some(&trainee))
             .await
@@ -132,7 +136,7 @@ async fn an_intern_grant_works_until_its_end_and_not_one_second_after() {
     assert_eq!(shown["id"], patient_id.as_str());
     // Demographics only: never the clinical notes.
     let (status, body) = app.get(&format!("{chart}/records"), Some(&intern)).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(!body.to_string().contains("Clinical detail"));
 
     let ends_at = chrono::DateTime::parse_from_rfc3339(grant["ends_at"].as_str().expect("end"))
@@ -314,11 +318,21 @@ async fn emergency_access_opens_a_chart_for_a_while_and_is_flagged_everywhere() 
         StatusCode::NOT_FOUND
     );
     let patient = app.login("cared@example.org", PASSWORD).await;
-    // Patients, trainees and admins cannot break the glass.
+    // Patients, trainees and admins cannot break the glass: on their own chart a patient is told
+    // it is open to them already, on another's that there is no such chart.
     let (status, _) = app
         .post(
             &format!("{chart}/emergency-access"),
             Some(&patient),
+            &json!({"reason": reason}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (_, stranger) = app.patient("stranger.glass@example.org").await;
+    let (status, _) = app
+        .post(
+            &format!("{chart}/emergency-access"),
+            Some(&stranger),
             &json!({"reason": reason}),
         )
         .await;
@@ -368,7 +382,7 @@ async fn unlinking_a_trainee_or_leaving_a_care_team_ends_access_at_once_on_every
     let unlink = format!("{chart}/trainees/{trainee_id}");
     assert_eq!(
         app.delete(&unlink, Some(&trainee)).await,
-        StatusCode::NOT_FOUND
+        StatusCode::FORBIDDEN
     );
     assert_eq!(
         app.delete(&unlink, Some(&doctor)).await,
@@ -402,7 +416,7 @@ async fn unlinking_a_trainee_or_leaving_a_care_team_ends_access_at_once_on_every
     let leave = format!("{chart}/care-team/{doctor_id}");
     assert_eq!(
         app.delete(&leave, Some(&doctor)).await,
-        StatusCode::NOT_FOUND,
+        StatusCode::FORBIDDEN,
         "a doctor does not decide who treats the patient"
     );
     assert_eq!(
