@@ -27,6 +27,8 @@ pub enum AuditAction {
     PatientRead,
     /// The chart page: demographics, records and ties, shown as one.
     ChartView,
+    /// A landing page: a doctor's dashboard, a trainee's or intern's list, the admin page.
+    DashboardView,
     CareTeamList,
     CareTeamAssign,
     CareTeamRemove,
@@ -47,7 +49,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 32] = [
         AuditAction::AuthLogin,
         AuditAction::AuthLogout,
         AuditAction::AuthThrottle,
@@ -62,6 +64,7 @@ impl AuditAction {
         AuditAction::PatientList,
         AuditAction::PatientRead,
         AuditAction::ChartView,
+        AuditAction::DashboardView,
         AuditAction::CareTeamList,
         AuditAction::CareTeamAssign,
         AuditAction::CareTeamRemove,
@@ -187,6 +190,12 @@ impl AuditAction {
                 "patient",
                 "viewed your chart",
                 "view your chart",
+            ),
+            DashboardView => (
+                "dashboard.view",
+                "dashboard",
+                "opened their dashboard",
+                "open a dashboard",
             ),
             CareTeamList => (
                 "care_team.list",

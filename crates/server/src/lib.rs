@@ -9,6 +9,7 @@ pub mod audit_log;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod dashboards;
 pub mod docs;
 pub mod error;
 pub mod http;

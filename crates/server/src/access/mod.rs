@@ -9,6 +9,8 @@ use medvault_domain::policy::{self, Action, OversightScope, Relation, TieKind};
 use medvault_domain::{Actor, InvalidValue, PatientId, UserId};
 use medvault_store::repo::access::{self, EmergencyAccess, InternGrant};
 
+use medvault_store::DbConnection;
+
 use crate::app::AppState;
 use crate::audit::{Denial, Event, RequestMeta};
 use crate::error::AppError;
@@ -144,12 +146,32 @@ pub async fn list_grants(
 ) -> Result<Vec<InternGrant>, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
-            let issuer = listing_scope(&actor, AuditAction::InternGrantList)?;
-            let grants = access::list_grants(conn, issuer, 200)?;
+            let grants = grants_in(conn, &actor, AuditAction::InternGrantList)?;
             uc.record(conn, Event::success(&actor, AuditAction::InternGrantList))?;
             Ok(grants)
         })
         .await
+}
+
+/// The grants `actor` oversees, newest first, inside the use case `audited` (which a refusal
+/// names).
+pub fn grants_in(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    audited: AuditAction,
+) -> Result<Vec<InternGrant>, AppError> {
+    let issuer = listing_scope(actor, audited)?;
+    Ok(access::list_grants(conn, issuer, 200)?)
+}
+
+/// The emergency accesses `actor` oversees, newest first, inside the use case `audited`.
+pub fn emergencies_in(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    audited: AuditAction,
+) -> Result<Vec<EmergencyAccess>, AppError> {
+    let doctor = listing_scope(actor, audited)?;
+    Ok(access::list_emergency(conn, doctor, 200)?)
 }
 
 /// The maker whose ties the actor may list (`None`: everyone's), as the policy says, or a denial.
@@ -226,8 +248,7 @@ pub async fn list_emergency(
 ) -> Result<Vec<EmergencyAccess>, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
-            let doctor = listing_scope(&actor, AuditAction::EmergencyList)?;
-            let accesses = access::list_emergency(conn, doctor, 200)?;
+            let accesses = emergencies_in(conn, &actor, AuditAction::EmergencyList)?;
             uc.record(conn, Event::success(&actor, AuditAction::EmergencyList))?;
             Ok(accesses)
         })

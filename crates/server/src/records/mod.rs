@@ -7,7 +7,7 @@ use medvault_domain::policy::{self, Action};
 use medvault_domain::{Actor, PatientId, RecordId, RecordNotes, RecordTitle};
 use medvault_store::repo::care_team;
 use medvault_store::repo::records::{self, RecordsOf};
-use medvault_store::{NewRecord, Page, Record};
+use medvault_store::{DbConnection, NewRecord, Page, Record};
 
 use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
@@ -106,28 +106,22 @@ pub async fn get(
         .await
 }
 
-/// The records a doctor wrote, newest first, for patients still in their care.
-pub async fn list_authored(
-    state: &AppState,
-    actor: Actor,
-    meta: &RequestMeta,
+/// The records `actor` wrote, newest first, for patients still in their care: a doctor's, as
+/// the policy says; nobody else's. Read inside the use case of the page that shows them.
+pub fn authored_in(
+    conn: &mut DbConnection,
+    actor: &Actor,
     limit: usize,
 ) -> Result<Vec<Record>, AppError> {
-    let Some(author) = policy::authored_records_of(&actor) else {
+    let Some(author) = policy::authored_records_of(actor) else {
         return Ok(Vec::new());
     };
-    state
-        .run(actor, meta, move |conn, uc| {
-            let page = records::list(conn, RecordsOf::Author(author), None, limit)?;
-            let in_care: std::collections::HashSet<String> =
-                care_team::charts_of(conn, author)?.into_iter().collect();
-            let visible = page
-                .items
-                .into_iter()
-                .filter(|record| in_care.contains(&record.patient_id.to_string()))
-                .collect();
-            uc.record(conn, Event::success(&actor, AuditAction::RecordList))?;
-            Ok(visible)
-        })
-        .await
+    let page = records::list(conn, RecordsOf::Author(author), None, limit)?;
+    let in_care: std::collections::HashSet<String> =
+        care_team::charts_of(conn, author)?.into_iter().collect();
+    Ok(page
+        .items
+        .into_iter()
+        .filter(|record| in_care.contains(&record.patient_id.to_string()))
+        .collect())
 }

@@ -3,8 +3,7 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use medvault_domain::policy::{self, Page};
-use medvault_domain::{Role, UserStatus};
-use medvault_store::{User, UserFilter};
+use medvault_store::User;
 use serde::Deserialize;
 
 use super::kept::Kept;
@@ -17,11 +16,11 @@ use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
+use crate::dashboards::AdminSearch;
 use crate::error::AppError;
 use crate::patients::UserRef;
 use crate::{patients, users};
 
-const LIST_ITEMS: usize = 200;
 /// Charts listed on the page; a search finds the others.
 const CHARTS_SHOWN: usize = 50;
 
@@ -67,55 +66,30 @@ pub async fn admin_page(
     search: UserSearch,
     chrome: Chrome,
 ) -> Result<Response, AppError> {
-    let filter = users::filter_from(Some(&search.status), Some(&search.role), Some(&search.q))?;
-    let listed = users::list(state, caller.actor, meta, filter, None, LIST_ITEMS).await?;
-    let charts = patients::list(state, caller.actor, meta, None, None, LIST_ITEMS)
-        .await?
-        .items;
-    // Without a search, the charts shown are the first of those already loaded for the forms.
-    let (found, more_charts) = match search_text(Some(&search.patient), "patient")? {
-        Some(name) => {
-            let page =
-                patients::list(state, caller.actor, meta, Some(name), None, CHARTS_SHOWN).await?;
-            let more = page.next.is_some();
-            (page.items, more)
-        }
-        None => (
-            charts.iter().take(CHARTS_SHOWN).cloned().collect(),
-            charts.len() > CHARTS_SHOWN,
-        ),
+    let searched = AdminSearch {
+        users: users::filter_from(Some(&search.status), Some(&search.role), Some(&search.q))?,
+        chart_name: search_text(Some(&search.patient), "patient")?,
+        charts_shown: CHARTS_SHOWN,
     };
-    // The forms choose among active staff of each role, whatever the search shows.
-    let with = |status: UserStatus, role: Option<Role>| {
-        let filter = UserFilter {
-            status: Some(status),
-            role,
-            text: None,
-        };
-        users::list(state, caller.actor, meta, filter, None, LIST_ITEMS)
-    };
-    let active = |role: Role| with(UserStatus::Active, Some(role));
+    let home = crate::dashboards::admin(state, caller.actor, meta, searched).await?;
     let rows = |users: &[User]| users.iter().map(user_row).collect::<Vec<_>>();
-    let doctors = rows(&active(Role::Doctor).await?.items);
-    let trainees = rows(&active(Role::Trainee).await?.items);
-    let interns = rows(&active(Role::Intern).await?.items);
-    let waiting = rows(&with(UserStatus::Pending, None).await?.items);
+    let now = state.now();
     Ok(render(&AdminPage {
         chrome,
         csrf: csrf.token().to_owned(),
         me_id: caller.actor.user_id.to_string(),
-        waiting,
-        users: rows(&listed.items),
-        more_users: listed.next.is_some(),
+        waiting: rows(&home.waiting),
+        users: rows(&home.found),
+        more_users: home.more_users,
         search,
-        patients: charts.iter().map(PatientRow::from).collect(),
-        charts_found: found.iter().map(PatientRow::from).collect(),
-        more_charts,
-        doctors,
-        trainees,
-        interns,
-        grants: super::manage::grants_for(state, caller, meta).await?,
-        emergencies: super::manage::emergencies_for(state, caller, meta).await?,
+        patients: home.charts.iter().map(PatientRow::from).collect(),
+        charts_found: home.charts_found.iter().map(PatientRow::from).collect(),
+        more_charts: home.more_charts,
+        doctors: rows(&home.doctors),
+        trainees: rows(&home.trainees),
+        interns: rows(&home.interns),
+        grants: super::manage::grant_rows(home.grants, &home.names, now),
+        emergencies: super::manage::emergency_rows(home.emergencies, &home.names, now),
     }))
 }
 

@@ -6,8 +6,8 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use medvault_domain::policy::{self, Action, Page};
 use medvault_domain::{Email, PatientId};
+use medvault_store::Record;
 use medvault_store::repo::{patients as patient_repo, users};
-use medvault_store::{Patient, Record};
 use serde::Deserialize;
 
 use super::session::{NoticeQuery, home_of};
@@ -28,19 +28,6 @@ const DASHBOARD_ITEMS: usize = 200;
 
 fn wrong_role(caller: &Caller) -> Response {
     Redirect::to(home_of(caller.actor.role)).into_response()
-}
-
-/// Every chart the caller may see (one page, enough for a dashboard).
-async fn visible_patients(
-    state: &AppState,
-    caller: &Caller,
-    meta: &RequestMeta,
-) -> Result<Vec<Patient>, AppError> {
-    Ok(
-        patients::list(state, caller.actor, meta, None, None, DASHBOARD_ITEMS)
-            .await?
-            .items,
-    )
 }
 
 fn record_rows(records: &[Record], names: Option<&HashMap<PatientId, String>>) -> Vec<RecordRow> {
@@ -80,9 +67,9 @@ pub async fn doctor_page(
     csrf: &Csrf,
     chrome: Chrome,
 ) -> Result<Response, AppError> {
-    let charts = visible_patients(state, caller, meta).await?;
-    let authored = records::list_authored(state, caller.actor, meta, DASHBOARD_ITEMS).await?;
-    let names: HashMap<PatientId, String> = charts
+    let home = crate::dashboards::doctor(state, caller.actor, meta).await?;
+    let names: HashMap<PatientId, String> = home
+        .charts
         .iter()
         .map(|chart| (chart.id, chart.name.clone()))
         .collect();
@@ -91,9 +78,9 @@ pub async fn doctor_page(
         csrf: csrf.token().to_owned(),
         me_name: caller.name.clone(),
         me_email: caller.email.clone(),
-        patients: charts.iter().map(PatientRow::from).collect(),
-        records: record_rows(&authored, Some(&names)),
-        grants: super::manage::grants_for(state, caller, meta).await?,
+        patients: home.charts.iter().map(PatientRow::from).collect(),
+        records: record_rows(&home.authored, Some(&names)),
+        grants: super::manage::grant_rows(home.grants, &home.names, state.now()),
         emergency_lasts: span_in_words(state.config.emergency_access),
     }))
 }

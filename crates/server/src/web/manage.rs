@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use medvault_domain::policy::{self, Action, Page, Relation};
-use medvault_domain::{Email, InvalidValue, PatientId, UserId};
+use medvault_domain::{Email, InvalidValue, UserId};
 use medvault_store::repo::access::{EmergencyAccess, InternGrant};
 use medvault_store::repo::users as user_repo;
 use serde::Deserialize;
@@ -46,22 +46,6 @@ fn after(outcome: Result<(), AppError>, to: &str, notice: &str) -> Response {
     }
 }
 
-/// The names behind the user and chart each item names.
-async fn names_of<T>(
-    state: &AppState,
-    items: &[T],
-    ids: impl Fn(&T) -> (UserId, PatientId),
-) -> Result<HashMap<String, String>, AppError> {
-    let (users, charts) = items
-        .iter()
-        .map(|item| {
-            let (user, chart) = ids(item);
-            (user.to_string(), chart.to_string())
-        })
-        .unzip();
-    super::names(state, users, charts).await
-}
-
 fn named(names: &HashMap<String, String>, id: String) -> String {
     names.get(&id).cloned().unwrap_or(id)
 }
@@ -83,7 +67,7 @@ pub fn grant_rows(
         .collect()
 }
 
-fn emergency_rows(
+pub fn emergency_rows(
     accesses: Vec<EmergencyAccess>,
     names: &HashMap<String, String>,
     now: chrono::NaiveDateTime,
@@ -101,28 +85,6 @@ fn emergency_rows(
         .collect()
 }
 
-/// Grants with the names of their interns and patients.
-pub async fn grants_for(
-    state: &AppState,
-    caller: &Caller,
-    meta: &RequestMeta,
-) -> Result<Vec<GrantRow>, AppError> {
-    let grants = access::list_grants(state, caller.actor, meta).await?;
-    let names = names_of(state, &grants, |g| (g.intern_id, g.patient_id)).await?;
-    Ok(grant_rows(grants, &names, state.now()))
-}
-
-/// Emergency accesses, open and past, with the names of their doctors and patients.
-pub async fn emergencies_for(
-    state: &AppState,
-    caller: &Caller,
-    meta: &RequestMeta,
-) -> Result<Vec<EmergencyRow>, AppError> {
-    let accesses = access::list_emergency(state, caller.actor, meta).await?;
-    let names = names_of(state, &accesses, |a| (a.doctor_id, a.patient_id)).await?;
-    Ok(emergency_rows(accesses, &names, state.now()))
-}
-
 pub async fn staff_dashboard(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -133,22 +95,13 @@ pub async fn staff_dashboard(
         return Redirect::to(home_of(caller.actor.role)).into_response();
     }
     let page = async {
-        let charts = patients::list(&state, caller.actor, &meta, None, None, 200).await?;
-        let shift_ends = if policy::access_is_by_grant(caller.actor.role) {
-            let (intern, now) = (caller.actor.user_id, state.now());
-            state
-                .read(move |conn| access::intern_session_end(conn, intern, now))
-                .await?
-                .map(to_the_minute)
-        } else {
-            None
-        };
+        let home = crate::dashboards::staff(&state, caller.actor, &meta).await?;
         Ok::<_, AppError>(render(&StaffDashboard {
             chrome: Chrome::signed_in(&caller, csrf.token()),
             me_name: caller.name.clone(),
             role: caller.actor.role.as_str(),
-            patients: charts.items.iter().map(PatientRow::from).collect(),
-            shift_ends,
+            patients: home.charts.iter().map(PatientRow::from).collect(),
+            shift_ends: home.shift_ends.map(to_the_minute),
         }))
     };
     page.await.unwrap_or_else(AppError::into_response_html)

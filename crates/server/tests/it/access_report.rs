@@ -143,3 +143,43 @@ async fn report_pages_are_full_while_more_entries_remain() {
     // The patient's own acts (adding the doctor, reading) are left out: the doctor's three remain.
     assert_eq!(seen, 3);
 }
+
+#[tokio::test]
+async fn every_landing_page_is_one_audited_act() {
+    let app = TestApp::spawn().await;
+    let (doctor_id, _) = app.doctor("dr.landing@example.org").await;
+    let (chart, patient) = app.patient("landing@example.org").await;
+    app.join_care_team(&chart, &patient, &doctor_id).await;
+    app.staff("trainee.landing@example.org", "trainee").await;
+    let pages = [
+        (
+            crate::helpers::ADMIN_EMAIL,
+            crate::helpers::ADMIN_PASSWORD,
+            "/admin",
+            "dashboard.view",
+        ),
+        (
+            "dr.landing@example.org",
+            PASSWORD,
+            "/doctor/dashboard",
+            "dashboard.view",
+        ),
+        (
+            "trainee.landing@example.org",
+            PASSWORD,
+            "/staff/dashboard",
+            "dashboard.view",
+        ),
+    ];
+    for (email, password, page, action) in pages {
+        let mut web = WebSession::new(&app);
+        web.sign_in(email, password).await;
+        let before = app.audit(medvault_store::AuditFilter::default()).await;
+        let newest = before.first().map(|row| row.id);
+        assert_eq!(web.get(page).await.status, StatusCode::OK);
+        let after = app.audit(medvault_store::AuditFilter::default()).await;
+        let new: Vec<_> = after.iter().filter(|row| Some(row.id) > newest).collect();
+        assert_eq!(new.len(), 1, "{page}: {new:?}");
+        assert_eq!(new[0].entry.action, action, "{page}");
+    }
+}

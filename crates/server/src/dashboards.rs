@@ -1,0 +1,196 @@
+//! The pages people land on, each read in one transaction and audited as one act: a doctor's
+//! dashboard, a trainee's or intern's list, and the administration page.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use medvault_domain::policy::{self, Action};
+use medvault_domain::{Actor, AuditAction, Role, UserStatus};
+use medvault_store::repo::access::{EmergencyAccess, InternGrant};
+use medvault_store::repo::{patients, users};
+use medvault_store::{DbConnection, Patient, Record, User, UserFilter};
+
+use crate::app::AppState;
+use crate::audit::{Event, RequestMeta};
+use crate::error::AppError;
+use crate::patients::authorize_global;
+use crate::{access, records};
+
+/// How many items a landing page lists.
+pub const ITEMS: usize = 200;
+
+/// The names of the users and charts that ties name.
+pub type Names = HashMap<String, String>;
+
+fn names_of<'a>(
+    conn: &mut DbConnection,
+    ids: impl Iterator<Item = (String, String)> + 'a,
+) -> Result<Names, AppError> {
+    let (users, charts): (Vec<String>, Vec<String>) = ids.unzip();
+    let mut names: Names = users::names(conn, &users)?.into_iter().collect();
+    names.extend(patients::names(conn, &charts)?);
+    Ok(names)
+}
+
+fn charts_of(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<Vec<Patient>, AppError> {
+    let scope = policy::patient_scope(actor);
+    Ok(patients::list(conn, scope, None, now, None, ITEMS)?.items)
+}
+
+/// A doctor's dashboard: their patients, the records they wrote, the grants they issued.
+pub struct DoctorHome {
+    pub charts: Vec<Patient>,
+    pub authored: Vec<Record>,
+    pub grants: Vec<InternGrant>,
+    pub names: Names,
+}
+
+pub async fn doctor(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+) -> Result<DoctorHome, AppError> {
+    state
+        .run(actor, meta, move |conn, uc| {
+            let charts = charts_of(conn, &actor, uc.now)?;
+            let authored = records::authored_in(conn, &actor, ITEMS)?;
+            let grants = access::grants_in(conn, &actor, AuditAction::DashboardView)?;
+            let names = names_of(
+                conn,
+                grants
+                    .iter()
+                    .map(|g| (g.intern_id.to_string(), g.patient_id.to_string())),
+            )?;
+            uc.record(conn, Event::success(&actor, AuditAction::DashboardView))?;
+            Ok(DoctorHome {
+                charts,
+                authored,
+                grants,
+                names,
+            })
+        })
+        .await
+}
+
+/// A trainee's or intern's list of the charts they may read, and when an intern's access ends.
+pub struct StaffHome {
+    pub charts: Vec<Patient>,
+    pub shift_ends: Option<NaiveDateTime>,
+}
+
+pub async fn staff(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+) -> Result<StaffHome, AppError> {
+    state
+        .run(actor, meta, move |conn, uc| {
+            let charts = charts_of(conn, &actor, uc.now)?;
+            let shift_ends = if policy::access_is_by_grant(actor.role) {
+                access::intern_session_end(conn, actor.user_id, uc.now)?
+            } else {
+                None
+            };
+            uc.record(conn, Event::success(&actor, AuditAction::DashboardView))?;
+            Ok(StaffHome { charts, shift_ends })
+        })
+        .await
+}
+
+/// What the administration page shows.
+pub struct AdminHome {
+    /// The users the search found, and whether there are more.
+    pub found: Vec<User>,
+    pub more_users: bool,
+    /// Accounts waiting for approval, whatever the search.
+    pub waiting: Vec<User>,
+    /// Active staff to choose among in the forms.
+    pub doctors: Vec<User>,
+    pub trainees: Vec<User>,
+    pub interns: Vec<User>,
+    pub charts: Vec<Patient>,
+    /// The charts the chart search found, and whether there are more.
+    pub charts_found: Vec<Patient>,
+    pub more_charts: bool,
+    pub grants: Vec<InternGrant>,
+    pub emergencies: Vec<EmergencyAccess>,
+    pub names: Names,
+}
+
+/// The administration page's searches.
+pub struct AdminSearch {
+    pub users: UserFilter,
+    pub chart_name: Option<String>,
+    pub charts_shown: usize,
+}
+
+pub async fn admin(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    search: AdminSearch,
+) -> Result<AdminHome, AppError> {
+    state
+        .run(actor, meta, move |conn, uc| {
+            authorize_global(&actor, Action::ManageUsers, AuditAction::DashboardView)?;
+            let found = users::list(conn, &search.users, None, ITEMS)?;
+            let mut with = |status: UserStatus, role: Option<Role>| {
+                let filter = UserFilter {
+                    status: Some(status),
+                    role,
+                    text: None,
+                };
+                Ok::<_, AppError>(users::list(conn, &filter, None, ITEMS)?.items)
+            };
+            let waiting = with(UserStatus::Pending, None)?;
+            let doctors = with(UserStatus::Active, Some(Role::Doctor))?;
+            let trainees = with(UserStatus::Active, Some(Role::Trainee))?;
+            let interns = with(UserStatus::Active, Some(Role::Intern))?;
+            let charts = charts_of(conn, &actor, uc.now)?;
+            let scope = policy::patient_scope(&actor);
+            let shown = search.charts_shown;
+            let (charts_found, more_charts) = match &search.chart_name {
+                Some(name) => {
+                    let page = patients::list(conn, scope, Some(name), uc.now, None, shown)?;
+                    let more = page.next.is_some();
+                    (page.items, more)
+                }
+                None => (
+                    charts.iter().take(shown).cloned().collect(),
+                    charts.len() > shown,
+                ),
+            };
+            let grants = access::grants_in(conn, &actor, AuditAction::DashboardView)?;
+            let emergencies = access::emergencies_in(conn, &actor, AuditAction::DashboardView)?;
+            let ids = grants
+                .iter()
+                .map(|g| (g.intern_id.to_string(), g.patient_id.to_string()))
+                .chain(
+                    emergencies
+                        .iter()
+                        .map(|e| (e.doctor_id.to_string(), e.patient_id.to_string())),
+                )
+                .collect::<Vec<_>>();
+            let names = names_of(conn, ids.into_iter())?;
+            uc.record(conn, Event::success(&actor, AuditAction::DashboardView))?;
+            Ok(AdminHome {
+                more_users: found.next.is_some(),
+                found: found.items,
+                waiting,
+                doctors,
+                trainees,
+                interns,
+                charts,
+                charts_found,
+                more_charts,
+                grants,
+                emergencies,
+                names,
+            })
+        })
+        .await
+}
