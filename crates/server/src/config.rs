@@ -1,35 +1,18 @@
 //! Typed configuration from the environment. Every variable is listed in `docs/configuration.md`;
 //! secrets are redacted from `Debug`, so a config can be logged safely.
 
-use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use secrecy::ExposeSecret;
 
 use crate::auth::throttle::Limits;
 use crate::http::listener::Limits as ConnectionLimits;
 
-/// A value that must never reach a log line.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+/// A value that must never reach a log line: redacted in `Debug`, wiped from memory when dropped.
+pub type Secret = secrecy::SecretString;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -41,6 +24,9 @@ pub struct Config {
     pub database_url: String,
     /// `MEDVAULT_SECRET`: signs tokens and CSRF values; servers sharing a database share it.
     pub secret: Option<Secret>,
+    /// `MEDVAULT_PREVIOUS_SECRETS`: earlier secrets, comma-separated, that still verify what they
+    /// signed (for rotating `MEDVAULT_SECRET`).
+    pub previous_secrets: Vec<Secret>,
     /// `ADMIN_EMAIL` and `ADMIN_PASSWORD`: the first admin, created if no admin exists.
     pub bootstrap_admin: Option<(String, Secret)>,
     /// `MEDVAULT_OPEN_REGISTRATION`: self-registered doctors are active at once.
@@ -112,15 +98,28 @@ impl Config {
             PathBuf::from(lookup("MEDVAULT_DATA_DIR").unwrap_or_else(|| "./data".into()));
         let database_url = lookup("DATABASE_URL")
             .unwrap_or_else(|| data_dir.join("medvault.db").to_string_lossy().into_owned());
-        let secret = lookup("MEDVAULT_SECRET").map(Secret::new);
+        let secret = lookup("MEDVAULT_SECRET").map(Secret::from);
         if secret
             .as_ref()
-            .is_some_and(|secret| secret.expose().len() < 32)
+            .is_some_and(|secret| secret.expose_secret().len() < 32)
         {
             bail!("MEDVAULT_SECRET must be at least 32 characters");
         }
+        let previous_secrets: Vec<Secret> = lookup("MEDVAULT_PREVIOUS_SECRETS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| Secret::from(part.to_owned()))
+            .collect();
+        if previous_secrets
+            .iter()
+            .any(|secret| secret.expose_secret().len() < 32)
+        {
+            bail!("each of MEDVAULT_PREVIOUS_SECRETS must be at least 32 characters");
+        }
         let bootstrap_admin = match (lookup("ADMIN_EMAIL"), lookup("ADMIN_PASSWORD")) {
-            (Some(email), Some(password)) => Some((email, Secret::new(password))),
+            (Some(email), Some(password)) => Some((email, Secret::from(password))),
             (None, None) => None,
             _ => bail!("ADMIN_EMAIL and ADMIN_PASSWORD must be set together"),
         };
@@ -146,6 +145,7 @@ impl Config {
             data_dir,
             database_url,
             secret,
+            previous_secrets,
             bootstrap_admin,
             open_registration: flag("MEDVAULT_OPEN_REGISTRATION")?,
             token_ttl: parse_secs("MEDVAULT_TOKEN_TTL_SECS", 3600)?,

@@ -1,5 +1,6 @@
 //! Building the application from a configuration, and serving it until asked to stop.
 
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -27,7 +28,7 @@ pub fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
         options.max_connections = max;
     }
     let store = Store::open(&config.database_url, &options).context("cannot open the database")?;
-    let keys = Keys::derive(&secret);
+    let keys = Keys::derive(&secret, &config.previous_secrets)?;
     Ok(AppState {
         tokens: Arc::new(TokenCodec::new(&keys.token)),
         keys: Arc::new(keys),
@@ -66,7 +67,7 @@ pub async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
         &meta,
         None,
         &email,
-        password.expose(),
+        password.expose_secret(),
         "Administrator",
         Role::Admin,
         UserStatus::Active,

@@ -144,7 +144,14 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         .find(|(name, _)| name == "csrf")
         .and_then(|(_, value)| URL_SAFE_NO_PAD.decode(value.as_bytes()).ok());
     match submitted {
-        Some(tag) if verify_hmac(&state.keys.csrf, binding.as_bytes(), &tag) => {
+        // The current key, or a previous one: a form rendered before a rotation still posts.
+        Some(tag)
+            if state
+                .keys
+                .csrf
+                .all()
+                .any(|key| verify_hmac(&key.bytes, binding.as_bytes(), &tag)) =>
+        {
             let mut request = Request::from_parts(parts, Body::from(form.clone()));
             // Kept, so that a refused form can be shown again as it was typed.
             request.extensions_mut().insert(SubmittedForm(form));
@@ -171,7 +178,7 @@ impl FromRequestParts<AppState> for Csrf {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let binding = binding_of(state, &parts.headers, &parts.extensions)?;
         Ok(Csrf {
-            expected: token_of(&state.keys.csrf, &binding),
+            expected: token_of(&state.keys.csrf.current.bytes, &binding),
         })
     }
 }

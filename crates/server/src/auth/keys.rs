@@ -1,35 +1,83 @@
-//! Keys derived from `MEDVAULT_SECRET`: one for API tokens, one for CSRF values, each bound to
-//! its purpose so that a value made for one cannot pass as the other.
+//! Keys derived from `MEDVAULT_SECRET` with HKDF-SHA256: one for API tokens, one for CSRF
+//! values, each bound to its purpose so that a value made for one cannot pass as the other.
+//!
+//! Each key has an id, derived from the secret too, which tokens carry. Secrets listed in
+//! `MEDVAULT_PREVIOUS_SECRETS` still verify what was signed under them, so `MEDVAULT_SECRET` can
+//! be rotated without signing anyone out: set the new one, move the old one to the previous
+//! list, and drop it once the longest-lived token it signed has expired.
 
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use medvault_store::Backend;
+use secrecy::ExposeSecret;
 use sha2::Sha256;
 
 use crate::config::{Config, Secret};
 
 type HmacSha256 = Hmac<Sha256>;
 
-pub struct Keys {
-    pub token: [u8; 32],
-    pub csrf: [u8; 32],
+/// One derived key and the id that names it.
+#[derive(Clone)]
+pub struct Key {
+    pub id: String,
+    pub bytes: [u8; 32],
 }
 
-impl Keys {
-    pub fn derive(secret: &Secret) -> Self {
-        Keys {
-            token: derive(secret, "medvault/token/v1"),
-            csrf: derive(secret, "medvault/csrf/v1"),
-        }
+/// The key for one purpose: the current secret's, which signs, and the previous secrets', which
+/// only verify.
+#[derive(Clone)]
+pub struct KeyRing {
+    pub current: Key,
+    pub previous: Vec<Key>,
+}
+
+impl KeyRing {
+    /// Every key, the current one first.
+    pub fn all(&self) -> impl Iterator<Item = &Key> {
+        std::iter::once(&self.current).chain(&self.previous)
     }
 }
 
-fn derive(secret: &Secret, purpose: &str) -> [u8; 32] {
-    hmac_sha256(secret.expose().as_bytes(), purpose.as_bytes())
+pub struct Keys {
+    pub token: KeyRing,
+    pub csrf: KeyRing,
+}
+
+impl Keys {
+    pub fn derive(current: &Secret, previous: &[Secret]) -> anyhow::Result<Self> {
+        let ring = |purpose: &str| -> anyhow::Result<KeyRing> {
+            Ok(KeyRing {
+                current: derive(current, purpose)?,
+                previous: previous
+                    .iter()
+                    .map(|secret| derive(secret, purpose))
+                    .collect::<anyhow::Result<_>>()?,
+            })
+        };
+        Ok(Keys {
+            token: ring("medvault/token/v2")?,
+            csrf: ring("medvault/csrf/v2")?,
+        })
+    }
+}
+
+fn derive(secret: &Secret, purpose: &str) -> anyhow::Result<Key> {
+    let hkdf = Hkdf::<Sha256>::new(None, secret.expose_secret().as_bytes());
+    let mut bytes = [0u8; 32];
+    hkdf.expand(purpose.as_bytes(), &mut bytes)
+        .map_err(|_| anyhow::anyhow!("cannot derive the {purpose} key"))?;
+    let mut id = [0u8; 6];
+    hkdf.expand(format!("{purpose}/id").as_bytes(), &mut id)
+        .map_err(|_| anyhow::anyhow!("cannot derive the {purpose} key id"))?;
+    Ok(Key {
+        id: URL_SAFE_NO_PAD.encode(id),
+        bytes,
+    })
 }
 
 fn mac_of(key: &[u8], message: &[u8]) -> HmacSha256 {
@@ -69,12 +117,12 @@ pub fn load_secret(config: &Config) -> anyhow::Result<Secret> {
     }
     let path = config.data_dir.join("secret.key");
     if let Ok(existing) = std::fs::read_to_string(&path) {
-        return Ok(Secret::new(existing.trim()));
+        return Ok(Secret::from(existing.trim().to_owned()));
     }
     std::fs::create_dir_all(&config.data_dir).context("cannot create the data folder")?;
     let secret = random_token(48)?;
     write_private(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(Secret::new(secret))
+    Ok(Secret::from(secret))
 }
 
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {

@@ -2,20 +2,20 @@
 //! is never enough: the session it names must be live in the database, so logout and
 //! deactivation take effect at once.
 //!
-//! MedVault signs and checks one algorithm with one key, which takes a few lines over HMAC. A
-//! general JWT library would bring every other algorithm into the build (RSA among them, under an
-//! open timing advisory) and a header whose `alg` must be distrusted; here the header must be
-//! exactly the one MedVault writes.
+//! MedVault signs and checks one algorithm, which takes a few lines over HMAC. A general JWT
+//! library would bring every other algorithm into the build (RSA among them, under an open timing
+//! advisory) and a header whose `alg` must be distrusted; here the header must be exactly one
+//! that MedVault writes: HS256 and the id of a key it holds (the current one, or a previous one
+//! during a rotation of `MEDVAULT_SECRET`).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use medvault_domain::{SessionId, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::keys::{hmac_sha256, verify_hmac};
+use super::keys::{Key, KeyRing, hmac_sha256, verify_hmac};
 use crate::error::AppError;
 
-const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 const ISSUER: &str = "medvault";
 
 #[derive(Serialize, Deserialize)]
@@ -27,17 +27,31 @@ struct Claims {
     exp: i64,
 }
 
-pub struct TokenCodec {
+/// A key and the encoded header of the tokens it signs.
+struct Signer {
     key: [u8; 32],
-    /// The encoded header, the same in every token.
     header: String,
 }
 
+impl Signer {
+    fn new(key: &Key) -> Self {
+        let header = format!(r#"{{"alg":"HS256","typ":"JWT","kid":"{}"}}"#, key.id);
+        Signer {
+            key: key.bytes,
+            header: URL_SAFE_NO_PAD.encode(header),
+        }
+    }
+}
+
+pub struct TokenCodec {
+    /// The current key first: it signs; the others only verify.
+    signers: Vec<Signer>,
+}
+
 impl TokenCodec {
-    pub fn new(key: &[u8; 32]) -> Self {
+    pub fn new(keys: &KeyRing) -> Self {
         TokenCodec {
-            key: *key,
-            header: URL_SAFE_NO_PAD.encode(HEADER),
+            signers: keys.all().map(Signer::new).collect(),
         }
     }
 
@@ -58,8 +72,12 @@ impl TokenCodec {
         };
         let payload = serde_json::to_vec(&claims)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("token encoding failed: {e}")))?;
-        let signed = format!("{}.{}", self.header, URL_SAFE_NO_PAD.encode(payload));
-        let signature = hmac_sha256(&self.key, signed.as_bytes());
+        let signer = self
+            .signers
+            .first()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no key to sign tokens with")))?;
+        let signed = format!("{}.{}", signer.header, URL_SAFE_NO_PAD.encode(payload));
+        let signature = hmac_sha256(&signer.key, signed.as_bytes());
         Ok(format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature)))
     }
 
@@ -68,11 +86,9 @@ impl TokenCodec {
     pub fn session_of(&self, token: &str, now: i64) -> Option<SessionId> {
         let (signed, signature) = token.rsplit_once('.')?;
         let (header, payload) = signed.split_once('.')?;
-        if header != self.header {
-            return None;
-        }
+        let signer = self.signers.iter().find(|signer| signer.header == header)?;
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        if !verify_hmac(&self.key, signed.as_bytes(), &signature) {
+        if !verify_hmac(&signer.key, signed.as_bytes(), &signature) {
             return None;
         }
         let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
@@ -89,8 +105,41 @@ mod tests {
 
     const NOW: i64 = 1_800_000_000;
 
-    fn codec(key: u8) -> TokenCodec {
-        TokenCodec::new(&[key; 32])
+    fn key(byte: u8) -> Key {
+        Key {
+            id: format!("k{byte}"),
+            bytes: [byte; 32],
+        }
+    }
+
+    fn codec(byte: u8) -> TokenCodec {
+        TokenCodec::new(&KeyRing {
+            current: key(byte),
+            previous: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn a_previous_key_still_verifies_and_signs_nothing() {
+        let old = codec(7);
+        let session = SessionId::new();
+        let token = old
+            .issue(UserId::new(), session, NOW, NOW + 60)
+            .expect("signed");
+        let rotated = TokenCodec::new(&KeyRing {
+            current: key(9),
+            previous: vec![key(7)],
+        });
+        assert_eq!(rotated.session_of(&token, NOW), Some(session));
+        let fresh = rotated
+            .issue(UserId::new(), session, NOW, NOW + 60)
+            .expect("signed");
+        assert_eq!(old.session_of(&fresh, NOW), None, "signed with the new key");
+        assert_eq!(
+            codec(9).session_of(&token, NOW),
+            None,
+            "once the old key is dropped"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 pub const ADMIN_EMAIL: &str = "root@medvault.test";
 pub const ADMIN_PASSWORD: &str = "root-admin-passphrase";
 pub const PASSWORD: &str = "a fine long passphrase";
-const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
 /// A database that lives as long as the test: a SQLite file in a temporary folder, or a
 /// PostgreSQL database dropped at the end.

@@ -352,7 +352,7 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
         .expect("hash");
     let csrf_of = |credentials: Option<&Credentials>| {
         medvault::auth::csrf::token_for(
-            &app.state.keys.csrf,
+            &app.state.keys.csrf.current.bytes,
             credentials.map(|c| c.cookie.as_str()),
             CSRF_COOKIE,
         )

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{TestApp, error_code};
+use crate::helpers::{PASSWORD, TestApp, error_code};
 
 #[tokio::test]
 async fn two_servers_share_one_database() {
@@ -84,5 +84,44 @@ async fn concurrent_writes_through_two_servers_all_land() {
     assert!(
         matches!(check, medvault_store::ChainCheck::Intact { entries } if entries > 20),
         "{check:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_secret_is_rotated_without_signing_anyone_out() {
+    let first = TestApp::spawn().await;
+    first
+        .register("rotate@example.org", "Rota", "patient")
+        .await;
+    let token = first.login("rotate@example.org", PASSWORD).await;
+    let (old, new) = (
+        crate::helpers::SECRET,
+        "a brand new secret of at least thirty-two characters",
+    );
+    let rotated = TestApp::spawn_with(
+        first.db.clone(),
+        &[("MEDVAULT_SECRET", new), ("MEDVAULT_PREVIOUS_SECRETS", old)],
+    )
+    .await;
+    let (status, me) = rotated.get("/api/v1/auth/me", Some(&token)).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a token signed before the rotation: {me}"
+    );
+    let fresh = rotated.login("rotate@example.org", PASSWORD).await;
+    assert_eq!(
+        rotated.get("/api/v1/auth/me", Some(&fresh)).await.0,
+        StatusCode::OK
+    );
+    // Once the old secret is dropped, what it signed is no longer accepted.
+    let dropped = TestApp::spawn_with(first.db.clone(), &[("MEDVAULT_SECRET", new)]).await;
+    assert_eq!(
+        dropped.get("/api/v1/auth/me", Some(&token)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        dropped.get("/api/v1/auth/me", Some(&fresh)).await.0,
+        StatusCode::OK
     );
 }
