@@ -71,6 +71,14 @@ typed_id!(
     /// A server-side session (web cookie or API token).
     SessionId
 );
+typed_id!(
+    /// An intern's grant of access to one chart for a shift.
+    GrantId
+);
+typed_id!(
+    /// A doctor's emergency (break-the-glass) access to one chart.
+    EmergencyAccessId
+);
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,7 @@ pub mod role;
 pub mod values;
 
 pub use audit::{AuditAction, Reader};
-pub use ids::{PatientId, RecordId, SessionId, UserId};
+pub use ids::{EmergencyAccessId, GrantId, PatientId, RecordId, SessionId, UserId};
 pub use policy::{Action, Actor, Decision, Relation, Ties};
 pub use role::{Role, UserStatus};
 pub use values::{

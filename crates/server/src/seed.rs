@@ -249,7 +249,7 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
                     now + chrono::Duration::hours(8),
                 )?;
                 let event = Event::success(&issuer, AuditAction::InternGrantIssue)
-                    .resource(&grant.id)
+                    .resource(grant.id)
                     .patient(chart);
                 audit::record(conn, &meta, now, event)?;
             }

@@ -136,7 +136,7 @@ pub struct GrantView {
 impl From<InternGrant> for GrantView {
     fn from(grant: InternGrant) -> Self {
         GrantView {
-            id: grant.id,
+            id: grant.id.to_string(),
             intern_id: grant.intern_id.to_string(),
             patient_id: grant.patient_id.to_string(),
             issued_by: grant.issued_by.to_string(),
@@ -197,7 +197,7 @@ async fn end_grant(
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
 ) -> AppResult<Json<GrantView>> {
-    let _: uuid::Uuid = path_id(&id)?;
+    let id = path_id(&id)?;
     Ok(Json(
         super::end_grant(&state, caller.actor, &meta, id)
             .await?
@@ -227,7 +227,7 @@ pub struct EmergencyView {
 impl From<EmergencyAccess> for EmergencyView {
     fn from(access: EmergencyAccess) -> Self {
         EmergencyView {
-            id: access.id,
+            id: access.id.to_string(),
             doctor_id: access.doctor_id.to_string(),
             patient_id: access.patient_id.to_string(),
             reason: access.reason,

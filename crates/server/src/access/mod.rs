@@ -6,7 +6,7 @@ pub mod api;
 use chrono::{Duration, NaiveDateTime};
 use medvault_domain::AuditAction;
 use medvault_domain::policy::{self, Action, OversightScope, Relation, TieKind};
-use medvault_domain::{Actor, InvalidValue, PatientId, UserId};
+use medvault_domain::{Actor, GrantId, InvalidValue, PatientId, UserId};
 use medvault_store::repo::access::{self, EmergencyAccess, InternGrant};
 
 use medvault_store::DbConnection;
@@ -95,7 +95,7 @@ pub async fn grant_intern(
             let grant =
                 access::issue_grant(conn, intern, patient, actor.user_id, uc.now, uc.now + shift)?;
             let event = Event::success(&actor, AuditAction::InternGrantIssue)
-                .resource(&grant.id)
+                .resource(grant.id)
                 .patient(patient);
             uc.record(conn, event)?;
             Ok(grant)
@@ -108,13 +108,13 @@ pub async fn end_grant(
     state: &AppState,
     actor: Actor,
     meta: &RequestMeta,
-    id: String,
+    id: GrantId,
 ) -> Result<InternGrant, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
-            let grant = access::find_grant(conn, &id)?.ok_or(AppError::NotFound)?;
+            let grant = access::find_grant(conn, id)?.ok_or(AppError::NotFound)?;
             if grant.issued_by != actor.user_id {
-                let subject = Subject::id(AuditAction::InternGrantEnd, &id);
+                let subject = Subject::id(AuditAction::InternGrantEnd, id);
                 authorize(
                     conn,
                     &actor,
@@ -124,9 +124,9 @@ pub async fn end_grant(
                     uc.now,
                 )?;
             }
-            access::end_grant(conn, &id, actor.user_id, uc.now)?;
+            access::end_grant(conn, id, actor.user_id, uc.now)?;
             let event = Event::success(&actor, AuditAction::InternGrantEnd)
-                .resource(&id)
+                .resource(id)
                 .patient(grant.patient_id);
             uc.record(conn, event)?;
             Ok(InternGrant {
@@ -230,7 +230,7 @@ pub async fn break_glass(
                 )?,
             };
             let event = Event::success(&actor, AuditAction::EmergencyOpen)
-                .resource(&opened.id)
+                .resource(opened.id)
                 .patient(patient)
                 .reason(reason)
                 .emergency(true);

@@ -59,7 +59,7 @@ pub fn grant_rows(
         .into_iter()
         .map(|grant| GrantRow {
             active: grant.is_active(now),
-            id: grant.id,
+            id: grant.id.to_string(),
             intern: named(names, grant.intern_id.to_string()),
             patient: named(names, grant.patient_id.to_string()),
             ends_at: to_the_minute(grant.ends_at),
@@ -303,8 +303,7 @@ pub async fn end_grant(
     Path(id): Path<String>,
 ) -> Response {
     let outcome = async {
-        let _: uuid::Uuid = path_id(&id)?;
-        access::end_grant(&state, caller.actor, &meta, id)
+        access::end_grant(&state, caller.actor, &meta, path_id(&id)?)
             .await
             .map(|_| ())
     };

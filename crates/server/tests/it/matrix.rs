@@ -217,7 +217,7 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
                 ("patient", target.to_string()),
                 ("other_patient", other.to_string()),
                 ("record", record.to_string()),
-                ("grant", grant.id),
+                ("grant", grant.id.to_string()),
                 ("spare", spare.to_string()),
                 ("doctor_id", ids["doctor:care_team"].to_string()),
                 ("trainee_id", ids["trainee:linked"].to_string()),

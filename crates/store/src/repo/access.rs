@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use medvault_domain::{PatientId, Ties, UserId};
+use medvault_domain::{EmergencyAccessId, GrantId, PatientId, Ties, UserId};
 
 use crate::rows::{parse, parse_opt};
 use crate::schema::{care_team, emergency_accesses, intern_grants, trainee_links};
@@ -112,7 +112,7 @@ pub fn is_linked_trainee(
 
 #[derive(Clone, Debug)]
 pub struct InternGrant {
-    pub id: String,
+    pub id: GrantId,
     pub intern_id: UserId,
     pub patient_id: PatientId,
     pub issued_by: UserId,
@@ -150,7 +150,7 @@ impl TryFrom<GrantRow> for InternGrant {
             patient_id: parse("intern_grants", &row.patient_id)?,
             issued_by: parse("intern_grants", &row.issued_by)?,
             ended_by: parse_opt("intern_grants", row.ended_by.as_deref())?,
-            id: row.id,
+            id: parse("intern_grants", &row.id)?,
             starts_at: row.starts_at,
             ends_at: row.ends_at,
             ended_at: row.ended_at,
@@ -166,10 +166,10 @@ pub fn issue_grant(
     starts_at: NaiveDateTime,
     ends_at: NaiveDateTime,
 ) -> Result<InternGrant, StoreError> {
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = GrantId::new();
     diesel::insert_into(intern_grants::table)
         .values((
-            intern_grants::id.eq(&id),
+            intern_grants::id.eq(id.to_string()),
             intern_grants::intern_id.eq(intern.to_string()),
             intern_grants::patient_id.eq(patient.to_string()),
             intern_grants::issued_by.eq(by.to_string()),
@@ -189,9 +189,9 @@ pub fn issue_grant(
     })
 }
 
-pub fn find_grant(conn: &mut DbConnection, id: &str) -> Result<Option<InternGrant>, StoreError> {
+pub fn find_grant(conn: &mut DbConnection, id: GrantId) -> Result<Option<InternGrant>, StoreError> {
     intern_grants::table
-        .find(id)
+        .find(id.to_string())
         .select(GrantRow::as_select())
         .first(conn)
         .optional()?
@@ -202,13 +202,13 @@ pub fn find_grant(conn: &mut DbConnection, id: &str) -> Result<Option<InternGran
 /// Ends a grant at `now`; `false` if it had ended already.
 pub fn end_grant(
     conn: &mut DbConnection,
-    id: &str,
+    id: GrantId,
     by: UserId,
     now: NaiveDateTime,
 ) -> Result<bool, StoreError> {
     let changed = diesel::update(
         intern_grants::table
-            .find(id)
+            .find(id.to_string())
             .filter(intern_grants::ended_at.is_null()),
     )
     .set((
@@ -300,7 +300,7 @@ pub fn list_grants(
 
 #[derive(Clone, Debug)]
 pub struct EmergencyAccess {
-    pub id: String,
+    pub id: EmergencyAccessId,
     pub doctor_id: UserId,
     pub patient_id: PatientId,
     pub reason: String,
@@ -334,7 +334,7 @@ impl TryFrom<EmergencyRow> for EmergencyAccess {
         Ok(EmergencyAccess {
             doctor_id: parse("emergency_accesses", &row.doctor_id)?,
             patient_id: parse("emergency_accesses", &row.patient_id)?,
-            id: row.id,
+            id: parse("emergency_accesses", &row.id)?,
             reason: row.reason,
             started_at: row.started_at,
             ends_at: row.ends_at,
@@ -351,10 +351,10 @@ pub fn open_emergency_access(
     now: NaiveDateTime,
     ends_at: NaiveDateTime,
 ) -> Result<EmergencyAccess, StoreError> {
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = EmergencyAccessId::new();
     diesel::insert_into(emergency_accesses::table)
         .values((
-            emergency_accesses::id.eq(&id),
+            emergency_accesses::id.eq(id.to_string()),
             emergency_accesses::doctor_id.eq(doctor.to_string()),
             emergency_accesses::patient_id.eq(patient.to_string()),
             emergency_accesses::reason.eq(reason),
