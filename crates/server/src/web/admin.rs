@@ -107,12 +107,7 @@ async fn finish(
         Ok(notice) => (Ok(()), notice),
         Err(error) => (Err(error), ""),
     };
-    let context = Context {
-        state,
-        meta,
-        caller,
-        csrf,
-    };
+    let context = Context::new(state, meta, caller, csrf);
     after_form(context, kept, FormPage::Admin, outcome, "/admin", notice).await
 }
 

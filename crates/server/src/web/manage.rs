@@ -38,6 +38,18 @@ fn chart_page_of(id: &str) -> FormPage {
     path_id(id).map_or(FormPage::DoctorDashboard, FormPage::Chart)
 }
 
+/// After a form on a chart's page: back to that chart.
+async fn after_chart_form(
+    context: Context<'_>,
+    kept: Kept,
+    id: &str,
+    outcome: Result<(), AppError>,
+    notice: &str,
+) -> Response {
+    let onward = format!("/patients/{id}");
+    after_form(context, kept, chart_page_of(id), outcome, &onward, notice).await
+}
+
 /// Redirects after a button: to `to` with a notice on success, to an error page otherwise.
 fn after(outcome: Result<(), AppError>, to: &str, notice: &str) -> Response {
     match outcome {
@@ -154,23 +166,8 @@ pub async fn link_trainee(
             .await
             .map(|_| ())
     };
-    let page = chart_page_of(&id);
-    let context = Context {
-        state: &state,
-        meta: &meta,
-        caller: &caller,
-        csrf: &csrf,
-    };
-    let onward = format!("/patients/{id}");
-    after_form(
-        context,
-        kept,
-        page,
-        outcome.await,
-        &onward,
-        "trainee_linked",
-    )
-    .await
+    let context = Context::new(&state, &meta, &caller, &csrf);
+    after_chart_form(context, kept, &id, outcome.await, "trainee_linked").await
 }
 
 pub async fn grant_intern(
@@ -189,23 +186,8 @@ pub async fn grant_intern(
             .await
             .map(|_| ())
     };
-    let page = chart_page_of(&id);
-    let context = Context {
-        state: &state,
-        meta: &meta,
-        caller: &caller,
-        csrf: &csrf,
-    };
-    let onward = format!("/patients/{id}");
-    after_form(
-        context,
-        kept,
-        page,
-        outcome.await,
-        &onward,
-        "intern_granted",
-    )
-    .await
+    let context = Context::new(&state, &meta, &caller, &csrf);
+    after_chart_form(context, kept, &id, outcome.await, "intern_granted").await
 }
 
 pub async fn unlink_trainee(
@@ -279,12 +261,7 @@ pub async fn add_care_team_member(
         chart_page_of(&id)
     };
     let onward = back_to_chart(&caller, &id);
-    let context = Context {
-        state: &state,
-        meta: &meta,
-        caller: &caller,
-        csrf: &csrf,
-    };
+    let context = Context::new(&state, &meta, &caller, &csrf);
     after_form(
         context,
         kept,
@@ -338,12 +315,7 @@ pub async fn break_glass(
         }
         Err(error) => (Err(error), String::new()),
     };
-    let context = Context {
-        state: &state,
-        meta: &meta,
-        caller: &caller,
-        csrf: &csrf,
-    };
+    let context = Context::new(&state, &meta, &caller, &csrf);
     let page = FormPage::DoctorDashboard;
     after_form(context, kept, page, outcome, &onward, "emergency_opened").await
 }
@@ -381,12 +353,7 @@ pub async fn admin_link_trainee(
         .await
         .map(|_| ())
     };
-    let context = Context {
-        state: &state,
-        meta: &meta,
-        caller: &caller,
-        csrf: &csrf,
-    };
+    let context = Context::new(&state, &meta, &caller, &csrf);
     after_form(
         context,
         kept,
@@ -420,12 +387,7 @@ pub async fn admin_grant_intern(
         .await
         .map(|_| ())
     };
-    let context = Context {
-        state: &state,
-        meta: &meta,
-        caller: &caller,
-        csrf: &csrf,
-    };
+    let context = Context::new(&state, &meta, &caller, &csrf);
     after_form(
         context,
         kept,
@@ -502,12 +464,7 @@ pub async fn reset_password(
         )
         .await
     };
-    let context = Context {
-        state: &state,
-        meta: &meta,
-        caller: &caller,
-        csrf: &csrf,
-    };
+    let context = Context::new(&state, &meta, &caller, &csrf);
     after_form(
         context,
         kept,

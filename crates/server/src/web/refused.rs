@@ -46,6 +46,22 @@ pub struct Context<'a> {
     pub csrf: &'a Csrf,
 }
 
+impl<'a> Context<'a> {
+    pub fn new(
+        state: &'a AppState,
+        meta: &'a RequestMeta,
+        caller: &'a Caller,
+        csrf: &'a Csrf,
+    ) -> Self {
+        Context {
+            state,
+            meta,
+            caller,
+            csrf,
+        }
+    }
+}
+
 /// Whether the refusal is about what was typed, and so belongs beside the form.
 fn about_the_input(error: &AppError) -> bool {
     matches!(
