@@ -1,5 +1,5 @@
 //! The pages people land on, each read in one transaction and audited as one act: a doctor's
-//! dashboard, a trainee's or intern's list, and the administration page.
+//! dashboard, a patient's own page, a trainee's or intern's list, and the administration page.
 
 use std::collections::HashMap;
 
@@ -12,8 +12,10 @@ use medvault_store::{DbConnection, Patient, Record, User, UserFilter};
 
 use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
+use crate::audit_log::{self, Access};
 use crate::error::AppError;
 use crate::patients::authorize_global;
+use crate::patients::view::{self, ChartView};
 use crate::{access, records};
 
 /// How many items a landing page lists.
@@ -72,6 +74,32 @@ pub async fn doctor(
                 grants,
                 names,
             })
+        })
+        .await
+}
+
+/// A patient's own page: their chart, and who else touched it.
+pub struct PatientHome {
+    pub chart: ChartView,
+    pub accesses: Vec<Access>,
+}
+
+/// The patient's own page, audited as a view of their chart (their own acts are not in their
+/// access report, so it does not list itself). `None` for an account with no chart.
+pub async fn patient(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+) -> Result<Option<PatientHome>, AppError> {
+    let Some(own) = actor.patient_id else {
+        return Ok(None);
+    };
+    state
+        .run(actor, meta, move |conn, uc| {
+            let chart = view::read(conn, &actor, own, uc.now, ITEMS)?;
+            let accesses = audit_log::report_in(conn, &actor, own, uc.now, None, 100)?.items;
+            uc.record(conn, view::viewed(&actor, &chart))?;
+            Ok(Some(PatientHome { chart, accesses }))
         })
         .await
 }

@@ -285,56 +285,63 @@ pub async fn access_report(
 ) -> Result<Page<Access>, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
-            let granted = authorize(
-                conn,
-                &actor,
-                patient,
-                Action::ReadChartAudit,
-                Subject::new(AuditAction::AccessReportRead),
-                uc.now,
-            )?;
-            // Filtered in the query, not after it, so that no page comes back short while
-            // more entries remain.
-            let filter = AuditFilter {
-                patient_id: Some(patient.to_string()),
-                signed_in: true,
-                excluded_actor: granted.chart.user_id.map(|id| id.to_string()),
-                ..AuditFilter::default()
-            };
-            let page = audit::list(conn, &filter, before, limit)?;
-            let staff: Vec<String> = page
-                .items
-                .iter()
-                .filter(|row| may_be_named(&row.entry))
-                .filter_map(|row| row.entry.actor_id.clone())
-                .collect();
-            let names: HashMap<String, String> = users::names(conn, &staff)?.into_iter().collect();
+            let report = report_in(conn, &actor, patient, uc.now, before, limit)?;
             let event = Event::success(&actor, AuditAction::AccessReportRead).patient(patient);
             uc.record(conn, event)?;
-            let items = page
-                .items
-                .into_iter()
-                .map(|row| {
-                    let who = match &row.entry.actor_id {
-                        Some(id) if may_be_named(&row.entry) => Who::Staff {
-                            id: id.clone(),
-                            name: names.get(id).cloned().unwrap_or_default(),
-                        },
-                        _ => Who::AnotherPatient,
-                    };
-                    Access {
-                        action: AuditAction::parse(&row.entry.action),
-                        who,
-                        row,
-                    }
-                })
-                .collect();
-            Ok(Page {
-                items,
-                next: page.next,
-            })
+            Ok(report)
         })
         .await
+}
+
+/// A chart's access report, inside the use case of a page (which audits it).
+pub fn report_in(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    patient: PatientId,
+    now: NaiveDateTime,
+    before: Option<i64>,
+    limit: usize,
+) -> Result<Page<Access>, AppError> {
+    let subject = Subject::new(AuditAction::AccessReportRead);
+    let granted = authorize(conn, actor, patient, Action::ReadChartAudit, subject, now)?;
+    // Filtered in the query, not after it, so that no page comes back short while more
+    // entries remain.
+    let filter = AuditFilter {
+        patient_id: Some(patient.to_string()),
+        signed_in: true,
+        excluded_actor: granted.chart.user_id.map(|id| id.to_string()),
+        ..AuditFilter::default()
+    };
+    let page = audit::list(conn, &filter, before, limit)?;
+    let staff: Vec<String> = page
+        .items
+        .iter()
+        .filter(|row| may_be_named(&row.entry))
+        .filter_map(|row| row.entry.actor_id.clone())
+        .collect();
+    let names: HashMap<String, String> = users::names(conn, &staff)?.into_iter().collect();
+    let items = page
+        .items
+        .into_iter()
+        .map(|row| {
+            let who = match &row.entry.actor_id {
+                Some(id) if may_be_named(&row.entry) => Who::Staff {
+                    id: id.clone(),
+                    name: names.get(id).cloned().unwrap_or_default(),
+                },
+                _ => Who::AnotherPatient,
+            };
+            Access {
+                action: AuditAction::parse(&row.entry.action),
+                who,
+                row,
+            }
+        })
+        .collect();
+    Ok(Page {
+        items,
+        next: page.next,
+    })
 }
 
 /// Whether the policy lets the actor of `entry` be named in an access report.

@@ -1,10 +1,11 @@
 //! The chart page's use case: everything the page shows, read in one transaction, decided by the
 //! policy once per part, and audited as one act, "viewed the chart".
 
+use chrono::NaiveDateTime;
 use medvault_domain::policy::{self, Action};
 use medvault_domain::{Actor, AuditAction, PatientId};
-use medvault_store::Record;
 use medvault_store::repo::records::{self, RecordsOf};
+use medvault_store::{DbConnection, Record};
 
 use super::ties::{Member, Tie};
 use super::{Authorized, Subject, authorize};
@@ -38,32 +39,49 @@ pub async fn view(
 ) -> Result<ChartView, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
-            let subject = Subject::id(AuditAction::ChartView, patient);
-            let granted = authorize(conn, &actor, patient, Action::ReadChart, subject, uc.now)?;
-            let may = |action| policy::decide(&actor, action, granted.relation).is_allowed();
-            let records = if may(Action::ReadRecords) {
-                let page = records::list(conn, RecordsOf::Patient(patient), None, records_shown)?;
-                Some(page.items)
-            } else {
-                None
-            };
-            let care_team = Tie::CareTeam.named_members(conn, patient)?;
-            let trainees = if may(Action::LinkTrainee) {
-                Some(Tie::TraineeLink.named_members(conn, patient)?)
-            } else {
-                None
-            };
-            let event = Event::success(&actor, AuditAction::ChartView)
-                .resource(patient)
-                .patient(patient)
-                .emergency(granted.emergency());
-            uc.record(conn, event)?;
-            Ok(ChartView {
-                granted,
-                records,
-                care_team,
-                trainees,
-            })
+            let view = read(conn, &actor, patient, uc.now, records_shown)?;
+            uc.record(conn, viewed(&actor, &view))?;
+            Ok(view)
         })
         .await
+}
+
+/// The audit entry of a chart view.
+pub fn viewed<'a>(actor: &'a Actor, view: &ChartView) -> Event<'a> {
+    let patient = view.granted.chart.id;
+    Event::success(actor, AuditAction::ChartView)
+        .resource(patient)
+        .patient(patient)
+        .emergency(view.granted.emergency())
+}
+
+/// Reads a chart as its page shows it, inside the use case of a page (which audits it).
+pub fn read(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    patient: PatientId,
+    now: NaiveDateTime,
+    records_shown: usize,
+) -> Result<ChartView, AppError> {
+    let subject = Subject::id(AuditAction::ChartView, patient);
+    let granted = authorize(conn, actor, patient, Action::ReadChart, subject, now)?;
+    let may = |action| policy::decide(actor, action, granted.relation).is_allowed();
+    let records = if may(Action::ReadRecords) {
+        let page = records::list(conn, RecordsOf::Patient(patient), None, records_shown)?;
+        Some(page.items)
+    } else {
+        None
+    };
+    let care_team = Tie::CareTeam.named_members(conn, patient)?;
+    let trainees = if may(Action::LinkTrainee) {
+        Some(Tie::TraineeLink.named_members(conn, patient)?)
+    } else {
+        None
+    };
+    Ok(ChartView {
+        granted,
+        records,
+        care_team,
+        trainees,
+    })
 }

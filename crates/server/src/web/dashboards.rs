@@ -21,7 +21,7 @@ use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
 use crate::error::AppError;
-use crate::{api, audit_log, patients, records};
+use crate::{api, patients, records};
 
 /// How many items a dashboard shows.
 const DASHBOARD_ITEMS: usize = 200;
@@ -109,22 +109,22 @@ pub async fn patient_page(
     csrf: &Csrf,
     chrome: Chrome,
 ) -> Result<Response, AppError> {
-    let (chart, records, accesses, care_team) = match caller.actor.patient_id {
-        Some(own) => {
-            let view =
-                patients::view::view(state, caller.actor, meta, own, DASHBOARD_ITEMS).await?;
-            let report =
-                audit_log::access_report(state, caller.actor, meta, own, None, 100).await?;
-            (
-                Some(PatientRow::from(&view.granted.chart)),
-                view.records
-                    .as_deref()
-                    .map(|r| record_rows(r, None))
-                    .unwrap_or_default(),
-                report.items.iter().map(ReportRow::from).collect(),
-                view.care_team.into_iter().map(MemberRow::from).collect(),
-            )
-        }
+    let home = crate::dashboards::patient(state, caller.actor, meta).await?;
+    let (chart, records, accesses, care_team) = match home {
+        Some(home) => (
+            Some(PatientRow::from(&home.chart.granted.chart)),
+            home.chart
+                .records
+                .as_deref()
+                .map(|r| record_rows(r, None))
+                .unwrap_or_default(),
+            home.accesses.iter().map(ReportRow::from).collect(),
+            home.chart
+                .care_team
+                .into_iter()
+                .map(MemberRow::from)
+                .collect(),
+        ),
         None => (None, Vec::new(), Vec::new(), Vec::new()),
     };
     Ok(render(&PatientDashboard {

@@ -170,6 +170,12 @@ async fn every_landing_page_is_one_audited_act() {
             "/staff/dashboard",
             "dashboard.view",
         ),
+        (
+            "landing@example.org",
+            PASSWORD,
+            "/patient/dashboard",
+            "chart.view",
+        ),
     ];
     for (email, password, page, action) in pages {
         let mut web = WebSession::new(&app);
