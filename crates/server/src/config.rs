@@ -24,6 +24,9 @@ pub struct Config {
     pub database_url: String,
     /// `MEDVAULT_SECRET`: signs tokens and CSRF values; servers sharing a database share it.
     pub secret: Option<Secret>,
+    /// `MEDVAULT_METRICS_TOKEN`: when set, `/metrics` answers only a scraper that sends it as a
+    /// bearer token.
+    pub metrics_token: Option<Secret>,
     /// `MEDVAULT_PREVIOUS_SECRETS`: earlier secrets, comma-separated, that still verify what they
     /// signed (for rotating `MEDVAULT_SECRET`).
     pub previous_secrets: Vec<Secret>,
@@ -145,6 +148,7 @@ impl Config {
             data_dir,
             database_url,
             secret,
+            metrics_token: lookup("MEDVAULT_METRICS_TOKEN").map(Secret::from),
             previous_secrets,
             bootstrap_admin,
             open_registration: flag("MEDVAULT_OPEN_REGISTRATION")?,

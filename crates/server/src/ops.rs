@@ -3,11 +3,14 @@
 use std::sync::Mutex;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use secrecy::ExposeSecret;
 
 use crate::app::AppState;
+use crate::auth::keys::{hmac_sha256, verify_hmac};
+use crate::error::AppError;
 use crate::routes::Listed;
 
 /// The process-wide metrics registry (the `metrics` facade has one global recorder).
@@ -42,16 +45,41 @@ pub fn routes(metrics: Metrics) -> Listed {
     Listed::new()
         .get("/healthz", || async { "ok" })
         .get("/readyz", ready)
-        .get("/metrics", move || {
-            let metrics = metrics.clone();
-            async move {
-                metrics.0.run_upkeep();
-                (
-                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-                    metrics.0.render(),
-                )
-            }
-        })
+        .get(
+            "/metrics",
+            move |State(state): State<AppState>, headers: HeaderMap| {
+                let metrics = metrics.clone();
+                async move {
+                    if !may_scrape(&state, &headers) {
+                        return AppError::Unauthenticated.into_response();
+                    }
+                    metrics.0.run_upkeep();
+                    (
+                        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                        metrics.0.render(),
+                    )
+                        .into_response()
+                }
+            },
+        )
+}
+
+/// Whether a request may read the metrics: anyone, unless `MEDVAULT_METRICS_TOKEN` is set, then
+/// only a scraper that sends it as a bearer token (compared in constant time).
+fn may_scrape(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(token) = &state.config.metrics_token else {
+        return true;
+    };
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let key = &state.keys.csrf.current.bytes;
+    // Equal MACs of the two, rather than the two themselves, so the comparison takes as long
+    // whatever was sent.
+    let expected = hmac_sha256(key, token.expose_secret().as_bytes());
+    verify_hmac(key, sent.as_bytes(), &expected)
 }
 
 /// Ready when the database answers.

@@ -123,3 +123,38 @@ async fn the_openapi_document_describes_the_stable_core() {
         .expect("sent");
     assert_eq!(bundle.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn metrics_can_be_kept_to_a_scraper_with_a_token() {
+    let app = TestApp::spawn_with(
+        crate::helpers::TestDb::new(),
+        &[("MEDVAULT_METRICS_TOKEN", "a scraper's token of some length")],
+    )
+    .await;
+    let scrape = |token: Option<&'static str>| {
+        let mut request = app.http.get(app.url("/metrics"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(
+        scrape(None).await.expect("sent").status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        scrape(Some("a guess")).await.expect("sent").status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let answer = scrape(Some("a scraper's token of some length"))
+        .await
+        .expect("sent");
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert!(
+        answer
+            .text()
+            .await
+            .expect("text")
+            .contains("http_requests_total")
+    );
+}
