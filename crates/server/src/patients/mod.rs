@@ -3,6 +3,7 @@
 pub mod api;
 pub mod ties;
 pub mod view;
+pub mod web;
 
 use chrono::NaiveDateTime;
 use medvault_domain::AuditAction;

@@ -302,7 +302,7 @@ pub async fn break_glass(
     WebForm(form): WebForm<EmergencyForm>,
 ) -> Response {
     let outcome = async {
-        let patient = super::dashboards::resolve_patient(&state, &form.patient).await?;
+        let patient = crate::patients::web::resolve_patient(&state, &form.patient).await?;
         access::break_glass(&state, caller.actor, &meta, patient, &form.reason).await
     };
     let (outcome, onward) = match outcome.await {

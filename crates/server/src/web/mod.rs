@@ -1,7 +1,7 @@
 //! The server-rendered web UI: pages, forms, static assets and the HTML error presenter.
 
 mod admin;
-mod dashboards;
+pub(crate) mod dashboards;
 pub mod kept;
 mod manage;
 mod refused;
@@ -18,11 +18,11 @@ use std::collections::HashMap;
 use medvault_store::repo::{patients as patient_repo, users as user_repo};
 
 use crate::app::AppState;
-use crate::audit_log;
 use crate::error::AppError;
 use crate::http::json::read_body;
 use crate::http::{correlation, input};
 use crate::routes::Listed;
+use crate::{audit_log, patients};
 
 pub fn routes() -> Listed {
     Listed::new()
@@ -34,7 +34,7 @@ pub fn routes() -> Listed {
         .post("/logout", session::logout)
         .get("/doctor/dashboard", dashboards::doctor)
         .get("/patient/dashboard", dashboards::patient)
-        .get("/patients/{id}", dashboards::chart)
+        .get("/patients/{id}", patients::web::chart)
         .get("/admin", admin::page)
         .post("/admin/users", admin::create_user)
         .post("/admin/users/{id}/approve", admin::approve)
@@ -45,7 +45,7 @@ pub fn routes() -> Listed {
         .post("/admin/trainee-links", manage::admin_link_trainee)
         .post("/admin/intern-grants", manage::admin_grant_intern)
         .get("/staff/dashboard", manage::staff_dashboard)
-        .post("/patients/{id}/records", dashboards::create_record)
+        .post("/patients/{id}/records", patients::web::create_record)
         .post("/patients/{id}/trainees", manage::link_trainee)
         .post(
             "/patients/{id}/trainees/{trainee_id}/remove",

@@ -14,6 +14,7 @@ use crate::audit::RequestMeta;
 use crate::auth::Caller;
 use crate::auth::csrf::Csrf;
 use crate::error::AppError;
+use crate::patients;
 
 /// The page a form lives on, to show it again there.
 #[derive(Clone, Copy, Debug)]
@@ -104,7 +105,7 @@ pub async fn after_form(
         }
         FormPage::Chart(id) => {
             let form = RecordForm::default();
-            dashboards::chart_page(state, meta, caller, csrf, id, chrome, form).await
+            patients::web::chart_page(state, meta, caller, csrf, id, chrome, form).await
         }
         FormPage::Admin => {
             admin::admin_page(state, meta, caller, csrf, UserSearch::default(), chrome).await

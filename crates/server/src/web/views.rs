@@ -167,7 +167,7 @@ pub struct PatientDashboard {
 }
 
 #[derive(Template)]
-#[template(path = "patient_chart.html")]
+#[template(path = "patients/chart.html")]
 pub struct ChartPage {
     pub chrome: Chrome,
     pub csrf: String,

@@ -1,0 +1,144 @@
+//! The chart page and the record form on it: pages of the patients feature.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use medvault_domain::policy::Action;
+use medvault_domain::{Email, PatientId};
+use medvault_store::repo::{patients as patient_repo, users};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::audit::RequestMeta;
+use crate::auth::Caller;
+use crate::auth::WebCaller;
+use crate::auth::csrf::Csrf;
+use crate::error::AppError;
+use crate::web::dashboards::record_rows;
+use crate::web::session::NoticeQuery;
+use crate::web::views::{ChartPage, Chrome, MemberRow, PatientRow, RecordForm, notice};
+use crate::web::{WebForm, WebQuery, render};
+use crate::{api, records};
+
+/// How many records the chart page shows.
+const RECORDS_SHOWN: usize = 200;
+
+pub async fn chart(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    Path(id): Path<String>,
+    WebQuery(query): WebQuery<NoticeQuery>,
+) -> Response {
+    let page = async {
+        let id: PatientId = api::path_id(&id)?;
+        let chrome =
+            Chrome::signed_in(&caller, csrf.token()).notice(notice(query.notice.as_deref()));
+        chart_page(
+            &state,
+            &meta,
+            &caller,
+            &csrf,
+            id,
+            chrome,
+            RecordForm::default(),
+        )
+        .await
+    };
+    page.await.unwrap_or_else(AppError::into_response_html)
+}
+
+/// The chart page, with the record form as given (empty, or as typed when it was refused).
+pub async fn chart_page(
+    state: &AppState,
+    meta: &RequestMeta,
+    caller: &Caller,
+    csrf: &Csrf,
+    id: PatientId,
+    chrome: Chrome,
+    form: RecordForm,
+) -> Result<Response, AppError> {
+    let view = super::view::view(state, caller.actor, meta, id, RECORDS_SHOWN).await?;
+    let may = |action| view.may(&caller.actor, action);
+    Ok(render(&ChartPage {
+        chrome,
+        csrf: csrf.token().to_owned(),
+        chart: PatientRow::from(&view.granted.chart),
+        records: view
+            .records
+            .as_deref()
+            .map(|records| record_rows(records, None)),
+        record_form: may(Action::WriteRecord).then_some(form),
+        emergency: view.granted.emergency(),
+        can_change_care_team: may(Action::AssignCareTeam),
+        care_team: view.care_team.into_iter().map(MemberRow::from).collect(),
+        trainees: view
+            .trainees
+            .map(|members| members.into_iter().map(MemberRow::from).collect()),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct NewRecordForm {
+    title: String,
+    notes: String,
+}
+
+/// A record is written from the chart it goes into: the path names the one patient, and the
+/// form names them beside its button, so it cannot land in another chart.
+pub async fn create_record(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    Path(id): Path<String>,
+    WebForm(form): WebForm<NewRecordForm>,
+) -> Response {
+    let page = async {
+        let id: PatientId = api::path_id(&id)?;
+        let written =
+            records::create(&state, caller.actor, &meta, id, &form.title, &form.notes).await;
+        let refusal = match written {
+            Ok(_) => {
+                let to = format!("/patients/{id}?notice=record_created#records");
+                return Ok(Redirect::to(&to).into_response());
+            }
+            Err(error @ AppError::Invalid(_)) => error,
+            Err(error) => return Err(error),
+        };
+        let chrome = Chrome::signed_in(&caller, csrf.token()).error(Some(refusal.public_message()));
+        let kept = RecordForm {
+            title: form.title,
+            notes: form.notes,
+        };
+        let mut response = chart_page(&state, &meta, &caller, &csrf, id, chrome, kept).await?;
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        Ok(response)
+    };
+    page.await.unwrap_or_else(AppError::into_response_html)
+}
+
+/// The chart a form names by a patient's email or chart id. An unknown one is simply "no such
+/// patient in your care", like one the caller may not see.
+pub async fn resolve_patient(state: &AppState, typed: &str) -> Result<PatientId, AppError> {
+    let chosen = typed.trim();
+    if chosen.is_empty() {
+        return Err(medvault_domain::InvalidValue::new("patient", "choose a patient").into());
+    }
+    if let Ok(id) = chosen.parse::<PatientId>() {
+        return Ok(id);
+    }
+    let email = Email::parse(chosen).map_err(|_| {
+        medvault_domain::InvalidValue::new("patient", "is not a patient id or email")
+    })?;
+    state
+        .read(move |conn| {
+            let Some(user) = users::find_by_email(conn, &email)? else {
+                return Err(AppError::NotFound);
+            };
+            Ok(patient_repo::find_by_user(conn, user.id)?
+                .ok_or(AppError::NotFound)?
+                .id)
+        })
+        .await
+}
