@@ -7,7 +7,7 @@ use medvault_store::User;
 use serde::Deserialize;
 
 use super::kept::Kept;
-use super::refused::{Context, FormPage, after_form};
+use super::refused::{Context, after_admin_form};
 use super::session::home_of;
 use super::views::{AdminPage, Chrome, PatientRow, UserRow, UserSearch, notice};
 use super::{WebForm, WebQuery, render};
@@ -108,7 +108,7 @@ async fn finish(
         Err(error) => (Err(error), ""),
     };
     let context = Context::new(state, meta, caller, csrf);
-    after_form(context, kept, FormPage::Admin, outcome, "/admin", notice).await
+    after_admin_form(context, kept, outcome, notice).await
 }
 
 #[derive(Deserialize)]

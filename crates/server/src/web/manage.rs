@@ -12,7 +12,7 @@ use medvault_store::repo::users as user_repo;
 use serde::Deserialize;
 
 use super::kept::Kept;
-use super::refused::{Context, FormPage, after_form};
+use super::refused::{Context, FormPage, after_admin_form, after_form};
 use super::session::home_of;
 use super::views::{
     AccountPage, Chrome, EmergencyRow, GrantRow, PatientRow, StaffDashboard, to_the_minute,
@@ -354,15 +354,7 @@ pub async fn admin_link_trainee(
         .map(|_| ())
     };
     let context = Context::new(&state, &meta, &caller, &csrf);
-    after_form(
-        context,
-        kept,
-        FormPage::Admin,
-        outcome.await,
-        "/admin",
-        "trainee_linked",
-    )
-    .await
+    after_admin_form(context, kept, outcome.await, "trainee_linked").await
 }
 
 pub async fn admin_grant_intern(
@@ -388,15 +380,7 @@ pub async fn admin_grant_intern(
         .map(|_| ())
     };
     let context = Context::new(&state, &meta, &caller, &csrf);
-    after_form(
-        context,
-        kept,
-        FormPage::Admin,
-        outcome.await,
-        "/admin",
-        "intern_granted",
-    )
-    .await
+    after_admin_form(context, kept, outcome.await, "intern_granted").await
 }
 
 pub async fn deactivate(
@@ -465,15 +449,7 @@ pub async fn reset_password(
         .await
     };
     let context = Context::new(&state, &meta, &caller, &csrf);
-    after_form(
-        context,
-        kept,
-        FormPage::Admin,
-        outcome.await,
-        "/admin",
-        "password_reset",
-    )
-    .await
+    after_admin_form(context, kept, outcome.await, "password_reset").await
 }
 
 pub async fn account_page(

@@ -116,3 +116,13 @@ pub async fn after_form(
         Err(error) => error.into_response_html(),
     }
 }
+
+/// After a form on the admin page: back to it.
+pub async fn after_admin_form(
+    context: Context<'_>,
+    kept: Kept,
+    outcome: Result<(), AppError>,
+    notice: &str,
+) -> Response {
+    after_form(context, kept, FormPage::Admin, outcome, "/admin", notice).await
+}
