@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use medvault_domain::policy::{self, Action, Page, Relation};
+use medvault_domain::policy::{self, Action, Relation};
 use medvault_domain::{Email, InvalidValue, UserId};
 use medvault_store::repo::access::{EmergencyAccess, InternGrant};
 use medvault_store::repo::users as user_repo;
@@ -14,9 +14,7 @@ use serde::Deserialize;
 use super::kept::Kept;
 use super::refused::{Context, FormPage, after_admin_form, after_form};
 use super::session::home_of;
-use super::views::{
-    AccountPage, Chrome, EmergencyRow, GrantRow, PatientRow, StaffDashboard, to_the_minute,
-};
+use super::views::{AccountPage, Chrome, EmergencyRow, GrantRow, to_the_minute};
 use super::{WebForm, WebQuery, render};
 use crate::api::path_id;
 use crate::app::AppState;
@@ -95,28 +93,6 @@ pub fn emergency_rows(
             ends_at: to_the_minute(access.ends_at),
         })
         .collect()
-}
-
-pub async fn staff_dashboard(
-    State(state): State<AppState>,
-    meta: RequestMeta,
-    WebCaller(caller): WebCaller,
-    csrf: Csrf,
-) -> Response {
-    if !policy::may_open(&caller.actor, Page::StaffDashboard) {
-        return Redirect::to(home_of(caller.actor.role)).into_response();
-    }
-    let page = async {
-        let home = crate::dashboards::staff(&state, caller.actor, &meta).await?;
-        Ok::<_, AppError>(render(&StaffDashboard {
-            chrome: Chrome::signed_in(&caller, csrf.token()),
-            me_name: caller.name.clone(),
-            role: caller.actor.role.as_str(),
-            patients: home.charts.iter().map(PatientRow::from).collect(),
-            shift_ends: home.shift_ends.map(to_the_minute),
-        }))
-    };
-    page.await.unwrap_or_else(AppError::into_response_html)
 }
 
 /// The id of the user with this email, or the field's message if there is none.

@@ -1,10 +1,8 @@
 //! The server-rendered web UI: pages, forms, static assets and the HTML error presenter.
 
-mod admin;
-pub(crate) mod dashboards;
 pub mod kept;
-mod manage;
-mod refused;
+pub(crate) mod manage;
+pub(crate) mod refused;
 pub(crate) mod session;
 pub(crate) mod views;
 
@@ -22,7 +20,7 @@ use crate::error::AppError;
 use crate::http::json::read_body;
 use crate::http::{correlation, input};
 use crate::routes::Listed;
-use crate::{audit_log, patients};
+use crate::{audit_log, dashboards, patients};
 
 pub fn routes() -> Listed {
     Listed::new()
@@ -32,19 +30,19 @@ pub fn routes() -> Listed {
         .get("/register", session::register_page)
         .post("/register", session::register)
         .post("/logout", session::logout)
-        .get("/doctor/dashboard", dashboards::doctor)
-        .get("/patient/dashboard", dashboards::patient)
+        .get("/doctor/dashboard", dashboards::web::doctor)
+        .get("/patient/dashboard", dashboards::web::patient)
         .get("/patients/{id}", patients::web::chart)
-        .get("/admin", admin::page)
-        .post("/admin/users", admin::create_user)
-        .post("/admin/users/{id}/approve", admin::approve)
-        .post("/admin/care-team", admin::assign)
+        .get("/admin", dashboards::admin::page)
+        .post("/admin/users", dashboards::admin::create_user)
+        .post("/admin/users/{id}/approve", dashboards::admin::approve)
+        .post("/admin/care-team", dashboards::admin::assign)
         .post("/admin/users/{id}/deactivate", manage::deactivate)
         .post("/admin/users/{id}/reactivate", manage::reactivate)
         .post("/admin/password-reset", manage::reset_password)
         .post("/admin/trainee-links", manage::admin_link_trainee)
         .post("/admin/intern-grants", manage::admin_grant_intern)
-        .get("/staff/dashboard", manage::staff_dashboard)
+        .get("/staff/dashboard", dashboards::web::staff)
         .post("/patients/{id}/records", patients::web::create_record)
         .post("/patients/{id}/trainees", manage::link_trainee)
         .post(

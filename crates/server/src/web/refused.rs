@@ -8,11 +8,11 @@ use medvault_domain::policy::{self, Page};
 
 use super::kept::Kept;
 use super::views::{Chrome, RecordForm, UserSearch};
-use super::{admin, dashboards};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::Caller;
 use crate::auth::csrf::Csrf;
+use crate::dashboards::{self, admin};
 use crate::error::AppError;
 use crate::patients;
 
@@ -98,10 +98,10 @@ pub async fn after_form(
     } = context;
     let shown = match page {
         FormPage::DoctorDashboard => {
-            dashboards::doctor_page(state, meta, caller, csrf, chrome).await
+            dashboards::web::doctor_page(state, meta, caller, csrf, chrome).await
         }
         FormPage::PatientDashboard => {
-            dashboards::patient_page(state, meta, caller, csrf, chrome).await
+            dashboards::web::patient_page(state, meta, caller, csrf, chrome).await
         }
         FormPage::Chart(id) => {
             let form = RecordForm::default();

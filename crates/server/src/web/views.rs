@@ -139,7 +139,7 @@ pub struct RegisterPage {
 }
 
 #[derive(Template)]
-#[template(path = "doctor_dashboard.html")]
+#[template(path = "dashboards/doctor_dashboard.html")]
 pub struct DoctorDashboard {
     pub chrome: Chrome,
     pub csrf: String,
@@ -153,7 +153,7 @@ pub struct DoctorDashboard {
 }
 
 #[derive(Template)]
-#[template(path = "patient_dashboard.html")]
+#[template(path = "dashboards/patient_dashboard.html")]
 pub struct PatientDashboard {
     pub chrome: Chrome,
     pub csrf: String,
@@ -203,7 +203,7 @@ impl From<Member> for MemberRow {
 }
 
 #[derive(Template)]
-#[template(path = "staff_dashboard.html")]
+#[template(path = "dashboards/staff_dashboard.html")]
 pub struct StaffDashboard {
     pub chrome: Chrome,
     pub me_name: String,
@@ -277,7 +277,7 @@ pub struct AccountPage {
 }
 
 #[derive(Template)]
-#[template(path = "admin.html")]
+#[template(path = "dashboards/admin.html")]
 pub struct AdminPage {
     pub chrome: Chrome,
     pub csrf: String,

@@ -1,4 +1,4 @@
-//! The doctor's and the patient's dashboards.
+//! The landing pages of doctors, patients, trainees and interns.
 
 use std::collections::HashMap;
 
@@ -8,17 +8,17 @@ use medvault_domain::PatientId;
 use medvault_domain::policy::{self, Page};
 use medvault_store::Record;
 
-use super::session::{NoticeQuery, home_of};
-use super::views::{
-    Chrome, DoctorDashboard, MemberRow, PatientDashboard, PatientRow, RecordRow, ReportRow, notice,
-    span_in_words,
-};
-use super::{WebQuery, render};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
 use crate::error::AppError;
+use crate::web::session::{NoticeQuery, home_of};
+use crate::web::views::{
+    Chrome, DoctorDashboard, MemberRow, PatientDashboard, PatientRow, RecordRow, ReportRow,
+    StaffDashboard, notice, span_in_words, to_the_minute,
+};
+use crate::web::{WebQuery, render};
 
 fn wrong_role(caller: &Caller) -> Response {
     Redirect::to(home_of(caller.actor.role)).into_response()
@@ -64,7 +64,7 @@ pub async fn doctor_page(
     csrf: &Csrf,
     chrome: Chrome,
 ) -> Result<Response, AppError> {
-    let home = crate::dashboards::doctor(state, caller.actor, meta).await?;
+    let home = super::doctor(state, caller.actor, meta).await?;
     let names: HashMap<PatientId, String> = home
         .charts
         .iter()
@@ -77,7 +77,7 @@ pub async fn doctor_page(
         me_email: caller.email.clone(),
         patients: home.charts.iter().map(PatientRow::from).collect(),
         records: record_rows(&home.authored, Some(&names)),
-        grants: super::manage::grant_rows(home.grants, &home.names, state.now()),
+        grants: crate::web::manage::grant_rows(home.grants, &home.names, state.now()),
         emergency_lasts: span_in_words(state.config.emergency_access),
     }))
 }
@@ -106,7 +106,7 @@ pub async fn patient_page(
     csrf: &Csrf,
     chrome: Chrome,
 ) -> Result<Response, AppError> {
-    let home = crate::dashboards::patient(state, caller.actor, meta).await?;
+    let home = super::patient(state, caller.actor, meta).await?;
     let (chart, records, accesses, care_team) = match home {
         Some(home) => (
             Some(PatientRow::from(&home.chart.granted.chart)),
@@ -134,4 +134,27 @@ pub async fn patient_page(
         accesses,
         care_team,
     }))
+}
+
+/// A trainee's or intern's list of the charts they may read.
+pub async fn staff(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+) -> Response {
+    if !policy::may_open(&caller.actor, Page::StaffDashboard) {
+        return Redirect::to(home_of(caller.actor.role)).into_response();
+    }
+    let page = async {
+        let home = super::staff(&state, caller.actor, &meta).await?;
+        Ok::<_, AppError>(render(&StaffDashboard {
+            chrome: Chrome::signed_in(&caller, csrf.token()),
+            me_name: caller.name.clone(),
+            role: caller.actor.role.as_str(),
+            patients: home.charts.iter().map(PatientRow::from).collect(),
+            shift_ends: home.shift_ends.map(to_the_minute),
+        }))
+    };
+    page.await.unwrap_or_else(AppError::into_response_html)
 }

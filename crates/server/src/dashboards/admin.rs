@@ -6,19 +6,19 @@ use medvault_domain::policy::{self, Page};
 use medvault_store::User;
 use serde::Deserialize;
 
-use super::kept::Kept;
-use super::refused::{Context, after_admin_form};
-use super::session::home_of;
-use super::views::{AdminPage, Chrome, PatientRow, UserRow, UserSearch, notice};
-use super::{WebForm, WebQuery, render};
+use super::AdminSearch;
 use crate::api::{path_id, search_text};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
-use crate::dashboards::AdminSearch;
 use crate::error::AppError;
 use crate::patients::UserRef;
+use crate::web::kept::Kept;
+use crate::web::refused::{Context, after_admin_form};
+use crate::web::session::home_of;
+use crate::web::views::{AdminPage, Chrome, PatientRow, UserRow, UserSearch, notice};
+use crate::web::{WebForm, WebQuery, render};
 use crate::{patients, users};
 
 /// Charts listed on the page; a search finds the others.
@@ -71,7 +71,7 @@ pub async fn admin_page(
         chart_name: search_text(Some(&search.patient), "patient")?,
         charts_shown: CHARTS_SHOWN,
     };
-    let home = crate::dashboards::admin(state, caller.actor, meta, searched).await?;
+    let home = super::admin(state, caller.actor, meta, searched).await?;
     let rows = |users: &[User]| users.iter().map(user_row).collect::<Vec<_>>();
     let now = state.now();
     Ok(render(&AdminPage {
@@ -88,8 +88,8 @@ pub async fn admin_page(
         doctors: rows(&home.doctors),
         trainees: rows(&home.trainees),
         interns: rows(&home.interns),
-        grants: super::manage::grant_rows(home.grants, &home.names, now),
-        emergencies: super::manage::emergency_rows(home.emergencies, &home.names, now),
+        grants: crate::web::manage::grant_rows(home.grants, &home.names, now),
+        emergencies: crate::web::manage::emergency_rows(home.emergencies, &home.names, now),
     }))
 }
 

@@ -1,6 +1,9 @@
 //! The pages people land on, each read in one transaction and audited as one act: a doctor's
 //! dashboard, a patient's own page, a trainee's or intern's list, and the administration page.
 
+pub mod admin;
+pub mod web;
+
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
