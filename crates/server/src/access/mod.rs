@@ -2,6 +2,7 @@
 //! access. The use cases; the policy decides who may issue each.
 
 pub mod api;
+pub mod web;
 
 use chrono::{Duration, NaiveDateTime};
 use medvault_domain::AuditAction;

@@ -10,5 +10,6 @@ pub mod password;
 pub mod service;
 pub mod throttle;
 pub mod token;
+pub mod web;
 
 pub use extract::{ApiCaller, Caller, WebCaller};

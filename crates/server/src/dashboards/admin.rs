@@ -88,8 +88,8 @@ pub async fn admin_page(
         doctors: rows(&home.doctors),
         trainees: rows(&home.trainees),
         interns: rows(&home.interns),
-        grants: crate::web::manage::grant_rows(home.grants, &home.names, now),
-        emergencies: crate::web::manage::emergency_rows(home.emergencies, &home.names, now),
+        grants: crate::access::web::grant_rows(home.grants, &home.names, now),
+        emergencies: crate::access::web::emergency_rows(home.emergencies, &home.names, now),
     }))
 }
 

@@ -77,7 +77,7 @@ pub async fn doctor_page(
         me_email: caller.email.clone(),
         patients: home.charts.iter().map(PatientRow::from).collect(),
         records: record_rows(&home.authored, Some(&names)),
-        grants: crate::web::manage::grant_rows(home.grants, &home.names, state.now()),
+        grants: crate::access::web::grant_rows(home.grants, &home.names, state.now()),
         emergency_lasts: span_in_words(state.config.emergency_access),
     }))
 }

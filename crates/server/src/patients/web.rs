@@ -1,12 +1,17 @@
-//! The chart page and the record form on it: pages of the patients feature.
+//! The chart page with its record form, and the forms that change a chart's care team and
+//! trainee links: pages of the patients feature.
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use medvault_domain::policy::Action;
-use medvault_domain::{Email, PatientId};
+use medvault_domain::policy::{self, Action};
+use medvault_domain::{Email, InvalidValue, PatientId};
 use medvault_store::repo::{patients as patient_repo, users};
 use serde::Deserialize;
 
+use super::UserRef;
+use super::ties::{self, Tie};
+use crate::access::web::EmailForm;
+use crate::api::path_id;
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::Caller;
@@ -14,6 +19,8 @@ use crate::auth::WebCaller;
 use crate::auth::csrf::Csrf;
 use crate::dashboards::web::record_rows;
 use crate::error::AppError;
+use crate::web::kept::Kept;
+use crate::web::refused::{Context, FormPage, after, after_form, chart_page_of};
 use crate::web::session::NoticeQuery;
 use crate::web::views::{ChartPage, Chrome, MemberRow, PatientRow, RecordForm, notice};
 use crate::web::{WebForm, WebQuery, render};
@@ -141,4 +148,87 @@ pub async fn resolve_patient(state: &AppState, typed: &str) -> Result<PatientId,
                 .id)
         })
         .await
+}
+
+pub async fn unlink_trainee(
+    state: State<AppState>,
+    meta: RequestMeta,
+    caller: WebCaller,
+    ids: Path<(String, String)>,
+) -> Response {
+    end_tie(state, meta, caller, ids, Tie::TraineeLink).await
+}
+
+pub async fn remove_care_team_member(
+    state: State<AppState>,
+    meta: RequestMeta,
+    caller: WebCaller,
+    ids: Path<(String, String)>,
+) -> Response {
+    end_tie(state, meta, caller, ids, Tie::CareTeam).await
+}
+
+/// Ends a user's tie to a chart from a button on the chart or the patient's dashboard.
+async fn end_tie(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    Path((id, user)): Path<(String, String)>,
+    tie: Tie,
+) -> Response {
+    let outcome = async {
+        let (patient, user) = (path_id(&id)?, path_id(&user)?);
+        ties::end(&state, caller.actor, &meta, patient, user, tie)
+            .await
+            .map(|_| ())
+    };
+    let notice = match tie {
+        Tie::CareTeam => "care_team_removed",
+        Tie::TraineeLink => "trainee_unlinked",
+    };
+    after(outcome.await, &back_to_chart(&caller, &id), notice)
+}
+
+/// Where a change to a chart's ties leads back to: the patient's own dashboard, or the chart.
+fn back_to_chart(caller: &Caller, patient: &str) -> String {
+    if policy::has_own_chart(caller.actor.role) {
+        "/patient/dashboard".to_owned()
+    } else {
+        format!("/patients/{patient}")
+    }
+}
+
+pub async fn add_care_team_member(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    kept: Kept,
+    Path(id): Path<String>,
+    WebForm(form): WebForm<EmailForm>,
+) -> Response {
+    let outcome = async {
+        let patient = path_id(&id)?;
+        let email = Email::parse(&form.email)
+            .map_err(|_| InvalidValue::new("email", "is not an active doctor"))?;
+        super::add_to_care_team(&state, caller.actor, &meta, patient, UserRef::Email(email))
+            .await
+            .map(|_| ())
+    };
+    let page = if policy::has_own_chart(caller.actor.role) {
+        FormPage::PatientDashboard
+    } else {
+        chart_page_of(&id)
+    };
+    let onward = back_to_chart(&caller, &id);
+    let context = Context::new(&state, &meta, &caller, &csrf);
+    after_form(
+        context,
+        kept,
+        page,
+        outcome.await,
+        &onward,
+        "care_team_added",
+    )
+    .await
 }

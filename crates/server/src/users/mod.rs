@@ -1,6 +1,7 @@
 //! User administration: the use cases. Admins only.
 
 pub mod api;
+pub mod web;
 
 use medvault_domain::policy::{self, Action};
 use medvault_domain::{Actor, AuditAction, Password, Role, UserId, UserStatus};

@@ -1,7 +1,6 @@
 //! The server-rendered web UI: pages, forms, static assets and the HTML error presenter.
 
 pub mod kept;
-pub(crate) mod manage;
 pub(crate) mod refused;
 pub(crate) mod session;
 pub(crate) mod views;
@@ -20,7 +19,7 @@ use crate::error::AppError;
 use crate::http::json::read_body;
 use crate::http::{correlation, input};
 use crate::routes::Listed;
-use crate::{audit_log, dashboards, patients};
+use crate::{access, audit_log, auth, dashboards, patients, users};
 
 pub fn routes() -> Listed {
     Listed::new()
@@ -37,30 +36,33 @@ pub fn routes() -> Listed {
         .post("/admin/users", dashboards::admin::create_user)
         .post("/admin/users/{id}/approve", dashboards::admin::approve)
         .post("/admin/care-team", dashboards::admin::assign)
-        .post("/admin/users/{id}/deactivate", manage::deactivate)
-        .post("/admin/users/{id}/reactivate", manage::reactivate)
-        .post("/admin/password-reset", manage::reset_password)
-        .post("/admin/trainee-links", manage::admin_link_trainee)
-        .post("/admin/intern-grants", manage::admin_grant_intern)
+        .post("/admin/users/{id}/deactivate", users::web::deactivate)
+        .post("/admin/users/{id}/reactivate", users::web::reactivate)
+        .post("/admin/password-reset", users::web::reset_password)
+        .post("/admin/trainee-links", access::web::admin_link_trainee)
+        .post("/admin/intern-grants", access::web::admin_grant_intern)
         .get("/staff/dashboard", dashboards::web::staff)
         .post("/patients/{id}/records", patients::web::create_record)
-        .post("/patients/{id}/trainees", manage::link_trainee)
+        .post("/patients/{id}/trainees", access::web::link_trainee)
         .post(
             "/patients/{id}/trainees/{trainee_id}/remove",
-            manage::unlink_trainee,
+            patients::web::unlink_trainee,
         )
-        .post("/patients/{id}/care-team", manage::add_care_team_member)
+        .post(
+            "/patients/{id}/care-team",
+            patients::web::add_care_team_member,
+        )
         .post(
             "/patients/{id}/care-team/{doctor_id}/remove",
-            manage::remove_care_team_member,
+            patients::web::remove_care_team_member,
         )
-        .post("/patients/{id}/intern-grants", manage::grant_intern)
-        .post("/intern-grants/{id}/end", manage::end_grant)
-        .post("/emergency", manage::break_glass)
+        .post("/patients/{id}/intern-grants", access::web::grant_intern)
+        .post("/intern-grants/{id}/end", access::web::end_grant)
+        .post("/emergency", access::web::break_glass)
         .get("/audit", audit_log::web::viewer)
         .get("/audit.csv", audit_log::web::export)
-        .get("/account/password", manage::account_page)
-        .post("/account/password", manage::change_password)
+        .get("/account/password", auth::web::account_page)
+        .post("/account/password", auth::web::change_password)
 }
 
 /// Assets compiled into the binary, so that a server is one file.

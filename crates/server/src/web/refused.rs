@@ -8,6 +8,7 @@ use medvault_domain::policy::{self, Page};
 
 use super::kept::Kept;
 use super::views::{Chrome, RecordForm, UserSearch};
+use crate::api::path_id;
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::Caller;
@@ -125,4 +126,29 @@ pub async fn after_admin_form(
     notice: &str,
 ) -> Response {
     after_form(context, kept, FormPage::Admin, outcome, "/admin", notice).await
+}
+
+/// The chart page a form on it goes back to (a bad id goes nowhere: the chart's own page says so).
+pub fn chart_page_of(id: &str) -> FormPage {
+    path_id(id).map_or(FormPage::DoctorDashboard, FormPage::Chart)
+}
+
+/// After a form on a chart's page: back to that chart.
+pub async fn after_chart_form(
+    context: Context<'_>,
+    kept: Kept,
+    id: &str,
+    outcome: Result<(), AppError>,
+    notice: &str,
+) -> Response {
+    let onward = format!("/patients/{id}");
+    after_form(context, kept, chart_page_of(id), outcome, &onward, notice).await
+}
+
+/// Redirects after a button: to `to` with a notice on success, to an error page otherwise.
+pub fn after(outcome: Result<(), AppError>, to: &str, notice: &str) -> Response {
+    match outcome {
+        Ok(()) => Redirect::to(&format!("{to}?notice={notice}")).into_response(),
+        Err(error) => error.into_response_html(),
+    }
 }
