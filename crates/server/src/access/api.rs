@@ -16,6 +16,7 @@ use crate::audit::RequestMeta;
 use crate::auth::ApiCaller;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::json::ApiJson;
+use crate::patients::UserRef;
 use crate::patients::api::MemberView;
 use crate::patients::ties::{self, Tie};
 
@@ -62,7 +63,11 @@ async fn link_trainee(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<TraineeBody>,
 ) -> AppResult<(StatusCode, Json<TraineeLinkView>)> {
-    let trainee = field_id(&body.trainee_id, "trainee_id", "is not an active trainee")?;
+    let trainee = UserRef::Id(field_id(
+        &body.trainee_id,
+        "trainee_id",
+        "is not an active trainee",
+    )?);
     super::link_trainee(&state, caller.actor, &meta, path_id(&id)?, trainee).await?;
     Ok((
         StatusCode::CREATED,
@@ -159,7 +164,11 @@ async fn grant_intern(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<GrantBody>,
 ) -> AppResult<(StatusCode, Json<GrantView>)> {
-    let intern = field_id(&body.intern_id, "intern_id", "is not an active intern")?;
+    let intern = UserRef::Id(field_id(
+        &body.intern_id,
+        "intern_id",
+        "is not an active intern",
+    )?);
     let grant = super::grant_intern(
         &state,
         caller.actor,

@@ -15,7 +15,7 @@ use medvault_store::DbConnection;
 use crate::app::AppState;
 use crate::audit::{Denial, Event, RequestMeta};
 use crate::error::AppError;
-use crate::patients::{Subject, authorize, may_be_tied};
+use crate::patients::{Subject, UserRef, authorize};
 
 fn duration(std: std::time::Duration) -> Result<Duration, AppError> {
     Duration::from_std(std).map_err(|e| AppError::Internal(e.into()))
@@ -27,7 +27,7 @@ pub async fn link_trainee(
     actor: Actor,
     meta: &RequestMeta,
     patient: PatientId,
-    trainee: UserId,
+    trainee: UserRef,
 ) -> Result<bool, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
@@ -39,9 +39,8 @@ pub async fn link_trainee(
                 Subject::new(AuditAction::TraineeLink),
                 uc.now,
             )?;
-            may_be_tied(
+            let trainee = trainee.tieable(
                 conn,
-                trainee,
                 TieKind::TraineeLink,
                 "trainee_id",
                 "is not an active trainee",
@@ -63,7 +62,7 @@ pub async fn grant_intern(
     actor: Actor,
     meta: &RequestMeta,
     patient: PatientId,
-    intern: UserId,
+    intern: UserRef,
     shift_hours: Option<f64>,
 ) -> Result<InternGrant, AppError> {
     let max = duration(state.config.intern_max_shift)?;
@@ -86,9 +85,8 @@ pub async fn grant_intern(
                 Subject::new(AuditAction::InternGrantIssue),
                 uc.now,
             )?;
-            may_be_tied(
+            let intern = intern.tieable(
                 conn,
-                intern,
                 TieKind::InternGrant,
                 "intern_id",
                 "is not an active intern",

@@ -6,9 +6,8 @@ use std::collections::HashMap;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use medvault_domain::policy::{self, Action, Relation};
-use medvault_domain::{Email, InvalidValue, UserId};
+use medvault_domain::{InvalidValue, UserId};
 use medvault_store::repo::access::{EmergencyAccess, InternGrant};
-use medvault_store::repo::users as user_repo;
 use serde::Deserialize;
 
 use crate::api::path_id;
@@ -17,6 +16,7 @@ use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
 use crate::error::AppError;
+use crate::patients::UserRef;
 use crate::web::WebForm;
 use crate::web::kept::Kept;
 use crate::web::refused::{
@@ -69,20 +69,6 @@ pub fn emergency_rows(
         .collect()
 }
 
-/// The id of the user with this email, or the field's message if there is none.
-async fn user_by_email(
-    state: &AppState,
-    email: &str,
-    field: &'static str,
-    message: &'static str,
-) -> Result<UserId, AppError> {
-    let email = Email::parse(email).map_err(|_| InvalidValue::new(field, message))?;
-    state
-        .read(move |conn| Ok(user_repo::find_by_email(conn, &email)?.map(|user| user.id)))
-        .await?
-        .ok_or_else(|| InvalidValue::new(field, message).into())
-}
-
 #[derive(Deserialize)]
 /// A form that names a user by email (and, for an intern's grant, the shift's length).
 pub struct EmailForm {
@@ -111,8 +97,7 @@ pub async fn link_trainee(
     WebForm(form): WebForm<EmailForm>,
 ) -> Response {
     let outcome = async {
-        let trainee =
-            user_by_email(&state, &form.email, "email", "is not an active trainee").await?;
+        let trainee = UserRef::email(&form.email, "is not an active trainee")?;
         super::link_trainee(&state, caller.actor, &meta, path_id(&id)?, trainee)
             .await
             .map(|_| ())
@@ -131,7 +116,7 @@ pub async fn grant_intern(
     WebForm(form): WebForm<EmailForm>,
 ) -> Response {
     let outcome = async {
-        let intern = user_by_email(&state, &form.email, "email", "is not an active intern").await?;
+        let intern = UserRef::email(&form.email, "is not an active intern")?;
         let hours = shift_hours(&form.hours)?;
         super::grant_intern(&state, caller.actor, &meta, path_id(&id)?, intern, hours)
             .await
@@ -210,7 +195,7 @@ pub async fn admin_link_trainee(
     WebForm(form): WebForm<AdminGrantForm>,
 ) -> Response {
     let outcome = async {
-        let trainee = user_field(&form.user_id)?;
+        let trainee = UserRef::Id(user_field(&form.user_id)?);
         super::link_trainee(
             &state,
             caller.actor,
@@ -234,7 +219,7 @@ pub async fn admin_grant_intern(
     WebForm(form): WebForm<AdminGrantForm>,
 ) -> Response {
     let outcome = async {
-        let intern = user_field(&form.user_id)?;
+        let intern = UserRef::Id(user_field(&form.user_id)?);
         let hours = shift_hours(&form.hours)?;
         super::grant_intern(
             &state,

@@ -200,7 +200,7 @@ pub async fn get(
 }
 
 /// Loads a user and checks they are active and may be given `tie`, or names the field at fault.
-pub fn may_be_tied(
+fn may_be_tied(
     conn: &mut DbConnection,
     id: UserId,
     tie: TieKind,
@@ -223,21 +223,33 @@ pub enum UserRef {
 }
 
 impl UserRef {
-    /// The user's id, if there is such a user; the field at fault otherwise.
-    fn resolve(&self, conn: &mut DbConnection, message: &'static str) -> Result<UserId, AppError> {
-        match self {
-            UserRef::Id(id) => Ok(*id),
-            UserRef::Email(email) => users::find_by_email(conn, email)?
-                .map(|user| user.id)
-                .ok_or_else(|| InvalidValue::new("email", message).into()),
-        }
+    /// A user named by the email typed into `field`; `message` says what they must be.
+    pub fn email(typed: &str, message: &'static str) -> Result<Self, AppError> {
+        Email::parse(typed)
+            .map(UserRef::Email)
+            .map_err(|_| InvalidValue::new("email", message).into())
     }
 
-    fn field(&self, id_field: &'static str) -> &'static str {
-        match self {
-            UserRef::Id(_) => id_field,
-            UserRef::Email(_) => "email",
-        }
+    /// The id of an active user who may be given `tie`, or the field at fault (`id_field` for
+    /// an id, `email` for an email) with `message`.
+    pub fn tieable(
+        &self,
+        conn: &mut DbConnection,
+        tie: TieKind,
+        id_field: &'static str,
+        message: &'static str,
+    ) -> Result<UserId, AppError> {
+        let (found, field) = match self {
+            UserRef::Id(id) => (Some(*id), id_field),
+            UserRef::Email(email) => (
+                users::find_by_email(conn, email)?.map(|user| user.id),
+                "email",
+            ),
+        };
+        let unfit = || AppError::from(InvalidValue::new(field, message));
+        let id = found.ok_or_else(unfit)?;
+        may_be_tied(conn, id, tie, field, message)?;
+        Ok(id)
     }
 }
 
@@ -260,9 +272,7 @@ pub async fn add_to_care_team(
                 Subject::new(AuditAction::CareTeamAssign),
                 uc.now,
             )?;
-            let field = doctor.field("doctor_id");
-            let doctor = doctor.resolve(conn, NOT_A_DOCTOR)?;
-            may_be_tied(conn, doctor, TieKind::CareTeam, field, NOT_A_DOCTOR)?;
+            let doctor = doctor.tieable(conn, TieKind::CareTeam, "doctor_id", NOT_A_DOCTOR)?;
             care_team::add(conn, patient, doctor, actor.user_id, uc.now)?;
             let event = Event::success(&actor, AuditAction::CareTeamAssign)
                 .resource(doctor)

@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use medvault_domain::policy::{self, Action};
-use medvault_domain::{Email, InvalidValue, PatientId};
+use medvault_domain::{Email, PatientId};
 use medvault_store::repo::{patients as patient_repo, users};
 use serde::Deserialize;
 
@@ -209,9 +209,8 @@ pub async fn add_care_team_member(
 ) -> Response {
     let outcome = async {
         let patient = path_id(&id)?;
-        let email = Email::parse(&form.email)
-            .map_err(|_| InvalidValue::new("email", "is not an active doctor"))?;
-        super::add_to_care_team(&state, caller.actor, &meta, patient, UserRef::Email(email))
+        let doctor = UserRef::email(&form.email, "is not an active doctor")?;
+        super::add_to_care_team(&state, caller.actor, &meta, patient, doctor)
             .await
             .map(|_| ())
     };
