@@ -13,16 +13,13 @@ use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
 use crate::error::AppError;
+use crate::web::refused::{Context, FormPage, landing};
 use crate::web::session::{NoticeQuery, home_of};
 use crate::web::views::{
     Chrome, DoctorDashboard, MemberRow, PatientDashboard, PatientRow, RecordRow, ReportRow,
-    StaffDashboard, notice, span_in_words, to_the_minute,
+    StaffDashboard, span_in_words, to_the_minute,
 };
 use crate::web::{WebQuery, render};
-
-fn wrong_role(caller: &Caller) -> Response {
-    Redirect::to(home_of(caller.actor.role)).into_response()
-}
 
 pub(crate) fn record_rows(
     records: &[Record],
@@ -48,13 +45,8 @@ pub async fn doctor(
     csrf: Csrf,
     WebQuery(query): WebQuery<NoticeQuery>,
 ) -> Response {
-    if !policy::may_open(&caller.actor, Page::DoctorDashboard) {
-        return wrong_role(&caller);
-    }
-    let chrome = Chrome::signed_in(&caller, csrf.token()).notice(notice(query.notice.as_deref()));
-    doctor_page(&state, &meta, &caller, &csrf, chrome)
-        .await
-        .unwrap_or_else(AppError::into_response_html)
+    let context = Context::new(&state, &meta, &caller, &csrf);
+    landing(context, FormPage::DoctorDashboard, query.notice.as_deref()).await
 }
 
 pub async fn doctor_page(
@@ -89,13 +81,8 @@ pub async fn patient(
     csrf: Csrf,
     WebQuery(query): WebQuery<NoticeQuery>,
 ) -> Response {
-    if !policy::may_open(&caller.actor, Page::PatientDashboard) {
-        return wrong_role(&caller);
-    }
-    let chrome = Chrome::signed_in(&caller, csrf.token()).notice(notice(query.notice.as_deref()));
-    patient_page(&state, &meta, &caller, &csrf, chrome)
-        .await
-        .unwrap_or_else(AppError::into_response_html)
+    let context = Context::new(&state, &meta, &caller, &csrf);
+    landing(context, FormPage::PatientDashboard, query.notice.as_deref()).await
 }
 
 /// The patient's own page: their chart as the chart page reads it, and who else looked at it.

@@ -7,7 +7,8 @@ use medvault_domain::PatientId;
 use medvault_domain::policy::{self, Page};
 
 use super::kept::Kept;
-use super::views::{Chrome, RecordForm, UserSearch};
+use super::session::home_of;
+use super::views::{Chrome, RecordForm, UserSearch, notice};
 use crate::api::path_id;
 use crate::app::AppState;
 use crate::audit::RequestMeta;
@@ -91,13 +92,33 @@ pub async fn after_form(
     };
     let status = error.status();
     let chrome = Chrome::signed_in(context.caller, context.csrf.token()).kept(kept.refused(&error));
+    match show(context, page, chrome).await {
+        Ok(page) => (status, page).into_response(),
+        Err(error) => error.into_response_html(),
+    }
+}
+
+/// A page of a role's own (a dashboard), or that role's home for anyone else.
+pub async fn landing(context: Context<'_>, page: FormPage, notice_code: Option<&str>) -> Response {
+    if !page.is_open_to(context.caller) {
+        return Redirect::to(home_of(context.caller.actor.role)).into_response();
+    }
+    let chrome =
+        Chrome::signed_in(context.caller, context.csrf.token()).notice(notice(notice_code));
+    show(context, page, chrome)
+        .await
+        .unwrap_or_else(AppError::into_response_html)
+}
+
+/// Renders the page a form lives on, around `chrome`.
+async fn show(context: Context<'_>, page: FormPage, chrome: Chrome) -> Result<Response, AppError> {
     let Context {
         state,
         meta,
         caller,
         csrf,
     } = context;
-    let shown = match page {
+    match page {
         FormPage::DoctorDashboard => {
             dashboards::web::doctor_page(state, meta, caller, csrf, chrome).await
         }
@@ -111,10 +132,6 @@ pub async fn after_form(
         FormPage::Admin => {
             admin::admin_page(state, meta, caller, csrf, UserSearch::default(), chrome).await
         }
-    };
-    match shown {
-        Ok(page) => (status, page).into_response(),
-        Err(error) => error.into_response_html(),
     }
 }
 
