@@ -13,6 +13,7 @@ pub mod dashboards;
 pub mod docs;
 pub mod error;
 pub mod http;
+pub mod names;
 pub mod ops;
 pub mod patients;
 pub mod records;

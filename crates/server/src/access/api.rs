@@ -16,9 +16,9 @@ use crate::audit::RequestMeta;
 use crate::auth::ApiCaller;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::json::ApiJson;
-use crate::patients::UserRef;
 use crate::patients::api::MemberView;
 use crate::patients::ties::{self, Tie};
+use crate::patients::{PatientRef, UserRef};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -259,8 +259,14 @@ async fn break_glass(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<BreakGlassBody>,
 ) -> AppResult<(StatusCode, Json<EmergencyView>)> {
-    let opened =
-        super::break_glass(&state, caller.actor, &meta, path_id(&id)?, &body.reason).await?;
+    let opened = super::break_glass(
+        &state,
+        caller.actor,
+        &meta,
+        PatientRef::Id(path_id(&id)?),
+        &body.reason,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(opened.into())))
 }
 

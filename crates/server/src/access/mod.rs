@@ -15,7 +15,7 @@ use medvault_store::DbConnection;
 use crate::app::AppState;
 use crate::audit::{Denial, Event, RequestMeta};
 use crate::error::AppError;
-use crate::patients::{Subject, UserRef, authorize};
+use crate::patients::{PatientRef, Subject, UserRef, authorize};
 
 fn duration(std: std::time::Duration) -> Result<Duration, AppError> {
     Duration::from_std(std).map_err(|e| AppError::Internal(e.into()))
@@ -192,7 +192,7 @@ pub async fn break_glass(
     state: &AppState,
     actor: Actor,
     meta: &RequestMeta,
-    patient: PatientId,
+    patient: PatientRef,
     reason: &str,
 ) -> Result<EmergencyAccess, AppError> {
     let reason = reason.trim().to_owned();
@@ -202,6 +202,7 @@ pub async fn break_glass(
     let lasts = duration(state.config.emergency_access)?;
     state
         .run(actor, meta, move |conn, uc| {
+            let patient = patient.resolve(conn)?;
             let subject = Subject::new(AuditAction::EmergencyOpen);
             let granted = authorize(conn, &actor, patient, Action::BreakGlass, subject, uc.now);
             if let Err(AppError::Denied(_)) = &granted {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use medvault_domain::policy::{self, Action, Relation};
-use medvault_domain::{InvalidValue, UserId};
+use medvault_domain::{InvalidValue, PatientId, UserId};
 use medvault_store::repo::access::{EmergencyAccess, InternGrant};
 use serde::Deserialize;
 
@@ -15,14 +15,14 @@ use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
+use crate::dashboards::home_of;
 use crate::error::AppError;
-use crate::patients::UserRef;
+use crate::patients::{PatientRef, UserRef};
 use crate::web::WebForm;
 use crate::web::kept::Kept;
 use crate::web::refused::{
     Context, FormPage, after, after_admin_form, after_chart_form, after_form,
 };
-use crate::web::session::home_of;
 use crate::web::views::{EmergencyRow, GrantRow, to_the_minute};
 
 /// Whether the caller's role may break the glass at all (on a chart they have no tie to).
@@ -87,6 +87,76 @@ fn shift_hours(raw: &str) -> Result<Option<f64>, AppError> {
         .map_err(|_| InvalidValue::new("hours", "must be a number of hours").into())
 }
 
+/// What a form ties a user to a chart as: a trainee, or an intern for a shift.
+#[derive(Clone, Copy)]
+enum Tie {
+    Trainee,
+    Intern,
+}
+
+impl Tie {
+    /// What the user named must be, said on the form when they are not.
+    fn must_be(self) -> &'static str {
+        match self {
+            Tie::Trainee => "is not an active trainee",
+            Tie::Intern => "is not an active intern",
+        }
+    }
+
+    /// The notice shown once the tie is made.
+    fn made(self) -> &'static str {
+        match self {
+            Tie::Trainee => "trainee_linked",
+            Tie::Intern => "intern_granted",
+        }
+    }
+
+    /// Ties `user` to `patient`; `hours` is an intern's shift as typed (blank for the default).
+    async fn make(
+        self,
+        state: &AppState,
+        caller: &Caller,
+        meta: &RequestMeta,
+        patient: PatientId,
+        user: UserRef,
+        hours: &str,
+    ) -> Result<(), AppError> {
+        match self {
+            Tie::Trainee => super::link_trainee(state, caller.actor, meta, patient, user)
+                .await
+                .map(|_| ()),
+            Tie::Intern => {
+                let hours = shift_hours(hours)?;
+                super::grant_intern(state, caller.actor, meta, patient, user, hours)
+                    .await
+                    .map(|_| ())
+            }
+        }
+    }
+}
+
+/// A tie made from the chart page, naming the user by email.
+async fn chart_tie(
+    context: Context<'_>,
+    kept: Kept,
+    id: String,
+    form: EmailForm,
+    tie: Tie,
+) -> Response {
+    let Context {
+        state,
+        meta,
+        caller,
+        ..
+    } = context;
+    let outcome = async {
+        let user = UserRef::email(&form.email, tie.must_be())?;
+        tie.make(state, caller, meta, path_id(&id)?, user, &form.hours)
+            .await
+    };
+    after_chart_form(context, kept, &id, outcome.await, tie.made()).await
+}
+
 pub async fn link_trainee(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -96,14 +166,8 @@ pub async fn link_trainee(
     Path(id): Path<String>,
     WebForm(form): WebForm<EmailForm>,
 ) -> Response {
-    let outcome = async {
-        let trainee = UserRef::email(&form.email, "is not an active trainee")?;
-        super::link_trainee(&state, caller.actor, &meta, path_id(&id)?, trainee)
-            .await
-            .map(|_| ())
-    };
     let context = Context::new(&state, &meta, &caller, &csrf);
-    after_chart_form(context, kept, &id, outcome.await, "trainee_linked").await
+    chart_tie(context, kept, id, form, Tie::Trainee).await
 }
 
 pub async fn grant_intern(
@@ -115,15 +179,8 @@ pub async fn grant_intern(
     Path(id): Path<String>,
     WebForm(form): WebForm<EmailForm>,
 ) -> Response {
-    let outcome = async {
-        let intern = UserRef::email(&form.email, "is not an active intern")?;
-        let hours = shift_hours(&form.hours)?;
-        super::grant_intern(&state, caller.actor, &meta, path_id(&id)?, intern, hours)
-            .await
-            .map(|_| ())
-    };
     let context = Context::new(&state, &meta, &caller, &csrf);
-    after_chart_form(context, kept, &id, outcome.await, "intern_granted").await
+    chart_tie(context, kept, id, form, Tie::Intern).await
 }
 
 pub async fn end_grant(
@@ -155,7 +212,7 @@ pub async fn break_glass(
     WebForm(form): WebForm<EmergencyForm>,
 ) -> Response {
     let outcome = async {
-        let patient = crate::patients::web::resolve_patient(&state, &form.patient).await?;
+        let patient = PatientRef::typed(&form.patient)?;
         super::break_glass(&state, caller.actor, &meta, patient, &form.reason).await
     };
     let (outcome, onward) = match outcome.await {
@@ -186,6 +243,23 @@ pub(crate) fn user_field(raw: &str) -> Result<UserId, AppError> {
         .map_err(|_| InvalidValue::new("user_id", "choose a user").into())
 }
 
+/// A tie made from the administration page, choosing the user and the chart from lists.
+async fn admin_tie(context: Context<'_>, kept: Kept, form: AdminGrantForm, tie: Tie) -> Response {
+    let Context {
+        state,
+        meta,
+        caller,
+        ..
+    } = context;
+    let outcome = async {
+        let user = UserRef::Id(user_field(&form.user_id)?);
+        let patient = path_id(&form.patient_id)?;
+        tie.make(state, caller, meta, patient, user, &form.hours)
+            .await
+    };
+    after_admin_form(context, kept, outcome.await, tie.made()).await
+}
+
 pub async fn admin_link_trainee(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -194,20 +268,8 @@ pub async fn admin_link_trainee(
     kept: Kept,
     WebForm(form): WebForm<AdminGrantForm>,
 ) -> Response {
-    let outcome = async {
-        let trainee = UserRef::Id(user_field(&form.user_id)?);
-        super::link_trainee(
-            &state,
-            caller.actor,
-            &meta,
-            path_id(&form.patient_id)?,
-            trainee,
-        )
-        .await
-        .map(|_| ())
-    };
     let context = Context::new(&state, &meta, &caller, &csrf);
-    after_admin_form(context, kept, outcome.await, "trainee_linked").await
+    admin_tie(context, kept, form, Tie::Trainee).await
 }
 
 pub async fn admin_grant_intern(
@@ -218,20 +280,6 @@ pub async fn admin_grant_intern(
     kept: Kept,
     WebForm(form): WebForm<AdminGrantForm>,
 ) -> Response {
-    let outcome = async {
-        let intern = UserRef::Id(user_field(&form.user_id)?);
-        let hours = shift_hours(&form.hours)?;
-        super::grant_intern(
-            &state,
-            caller.actor,
-            &meta,
-            path_id(&form.patient_id)?,
-            intern,
-            hours,
-        )
-        .await
-        .map(|_| ())
-    };
     let context = Context::new(&state, &meta, &caller, &csrf);
-    after_admin_form(context, kept, outcome.await, "intern_granted").await
+    admin_tie(context, kept, form, Tie::Intern).await
 }

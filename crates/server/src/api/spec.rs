@@ -71,7 +71,9 @@ fn refinement(owner: &str, field: &str) -> Option<Value> {
             "pattern": "^((18[5-9][0-9]|19[0-9]{2}|20[0-2][0-5])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]))?$"
         }),
         ("audit", "outcome") => json!({"enum": ["", "success", "denied", "failure"]}),
-        (_, "cursor") => json!({ "pattern": UUID_OR_BLANK }),
+        (_, "cursor") | ("audit", "actor_id" | "patient_id") => {
+            json!({ "pattern": UUID_OR_BLANK })
+        }
         (_, "email") if owner.ends_with("Body") => json!({"format": "email"}),
         (_, "doctor_id" | "trainee_id" | "intern_id") => json!({"format": "uuid"}),
         _ => return None,

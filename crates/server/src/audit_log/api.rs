@@ -74,7 +74,9 @@ async fn search(
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> AppResult<Json<ListBody<AuditView>>> {
     let (before, limit) = query.page()?;
-    let page = super::search(&state, caller.actor, &meta, query.filter()?, before, limit).await?;
+    let page = super::search(&state, caller.actor, &meta, query.filter()?, before, limit)
+        .await?
+        .entries;
     Ok(ListBody::from_page(page, AuditView::from))
 }
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use medvault_domain::AuditAction;
 use medvault_domain::policy::{self, Action, AuditScope};
-use medvault_domain::{Actor, InvalidValue, PatientId, Role};
+use medvault_domain::{Actor, InvalidValue, PatientId, Role, UserId};
 use medvault_store::repo::audit::Outcome;
 use medvault_store::repo::{audit, care_team, users};
 use medvault_store::{AuditFilter, AuditRow, DbConnection, Page};
@@ -23,6 +23,7 @@ use crate::api::{given, page_limit, search_text};
 use crate::app::AppState;
 use crate::audit::{Denial, Event, RequestMeta};
 use crate::error::AppError;
+use crate::names::{self, Names};
 use crate::patients::{Subject, authorize};
 
 /// The viewer's filters as the caller typed them, in the API's query string or the web page's
@@ -56,6 +57,19 @@ pub struct AuditQuery {
 /// A filter's value as typed, trimmed; blank is no filter.
 fn text(value: &Option<String>) -> Option<String> {
     given(value.as_deref()).map(str::to_owned)
+}
+
+/// An id typed into the filter `field`; blank is no filter, anything else must be an id.
+fn id<T: std::str::FromStr>(
+    value: &Option<String>,
+    field: &'static str,
+) -> Result<Option<T>, AppError> {
+    given(value.as_deref())
+        .map(|raw| {
+            raw.parse()
+                .map_err(|_| InvalidValue::new(field, "is not an id from this API").into())
+        })
+        .transpose()
 }
 
 /// Where a bare day falls in a time range: its start, or (for an inclusive end) the next day's.
@@ -119,9 +133,9 @@ impl AuditQuery {
             return Err(InvalidValue::new("outcome", "must be success, denied or failure").into());
         }
         Ok(AuditFilter {
-            actor_id: text(&self.actor_id),
+            actor_id: id(&self.actor_id, "actor_id")?,
             actor_text: search_text(self.user.as_deref(), "user")?,
-            patient_id: text(&self.patient_id),
+            patient_id: id(&self.patient_id, "patient_id")?,
             patient_text: search_text(self.patient.as_deref(), "patient")?,
             actions: actions(&self.action)?,
             outcome,
@@ -162,9 +176,8 @@ fn scoped(
 ) -> Result<AuditFilter, AppError> {
     match policy::audit_scope(actor) {
         AuditScope::All => {}
-        AuditScope::CareTeamOf(doctor) => match &filter.patient_id {
+        AuditScope::CareTeamOf(doctor) => match filter.patient_id {
             Some(patient) => {
-                let patient: PatientId = patient.parse().map_err(|_| AppError::NotFound)?;
                 let subject = Subject::new(audited);
                 authorize(conn, actor, patient, Action::ReadChartAudit, subject, now)?;
             }
@@ -187,6 +200,19 @@ pub fn may_open_viewer(actor: &Actor) -> bool {
     policy::audit_scope(actor) != AuditScope::Nothing
 }
 
+/// Entries found in the trail, with the names of the users and charts they name.
+pub struct Found<T> {
+    pub entries: T,
+    pub names: Names,
+}
+
+fn names_in(conn: &mut DbConnection, rows: &[AuditRow]) -> Result<Names, AppError> {
+    let ids = rows
+        .iter()
+        .map(|row| (row.entry.actor_id.clone(), row.entry.patient_id.clone()));
+    names::of(conn, ids)
+}
+
 /// Entries matching `filter`, newest first, as far as the actor may see them.
 pub async fn search(
     state: &AppState,
@@ -195,13 +221,17 @@ pub async fn search(
     filter: AuditFilter,
     before: Option<i64>,
     limit: usize,
-) -> Result<Page<AuditRow>, AppError> {
+) -> Result<Found<Page<AuditRow>>, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
             let filter = scoped(conn, &actor, filter, AuditAction::AuditRead, uc.now)?;
             let page = audit::list(conn, &filter, before, limit)?;
             uc.record(conn, Event::success(&actor, AuditAction::AuditRead))?;
-            Ok(page)
+            let names = names_in(conn, &page.items)?;
+            Ok(Found {
+                entries: page,
+                names,
+            })
         })
         .await
 }
@@ -213,7 +243,7 @@ pub async fn export(
     meta: &RequestMeta,
     filter: AuditFilter,
     most: usize,
-) -> Result<Vec<AuditRow>, AppError> {
+) -> Result<Found<Vec<AuditRow>>, AppError> {
     state
         .run(actor, meta, move |conn, uc| {
             let filter = scoped(conn, &actor, filter, AuditAction::AuditExport, uc.now)?;
@@ -229,7 +259,11 @@ pub async fn export(
                 }
             }
             uc.record(conn, Event::success(&actor, AuditAction::AuditExport))?;
-            Ok(rows)
+            let names = names_in(conn, &rows)?;
+            Ok(Found {
+                entries: rows,
+                names,
+            })
         })
         .await
 }
@@ -307,17 +341,17 @@ pub fn report_in(
     // Filtered in the query, not after it, so that no page comes back short while more
     // entries remain.
     let filter = AuditFilter {
-        patient_id: Some(patient.to_string()),
+        patient_id: Some(patient),
         signed_in: true,
-        excluded_actor: granted.chart.user_id.map(|id| id.to_string()),
+        excluded_actor: granted.chart.user_id,
         ..AuditFilter::default()
     };
     let page = audit::list(conn, &filter, before, limit)?;
-    let staff: Vec<String> = page
+    let staff: Vec<UserId> = page
         .items
         .iter()
         .filter(|row| may_be_named(&row.entry))
-        .filter_map(|row| row.entry.actor_id.clone())
+        .filter_map(|row| row.entry.actor_id.as_deref()?.parse().ok())
         .collect();
     let names: HashMap<String, String> = users::names(conn, &staff)?.into_iter().collect();
     let items = page

@@ -14,10 +14,11 @@ use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
+use crate::dashboards::home_of;
 use crate::error::AppError;
 use crate::http::json::ApiQuery;
+use crate::web::render;
 use crate::web::views::{Chrome, Moment};
-use crate::web::{names, render, session::home_of};
 
 /// How many entries one CSV export holds at most, newest first.
 const EXPORT_ROWS: usize = 10_000;
@@ -94,22 +95,6 @@ impl FilterForm {
     }
 }
 
-/// The names of the users and charts that entries name.
-async fn names_in(
-    state: &AppState,
-    rows: &[AuditRow],
-) -> Result<HashMap<String, String>, AppError> {
-    let users = rows
-        .iter()
-        .filter_map(|r| r.entry.actor_id.clone())
-        .collect();
-    let charts = rows
-        .iter()
-        .filter_map(|r| r.entry.patient_id.clone())
-        .collect();
-    names(state, users, charts).await
-}
-
 fn entry_row(row: &AuditRow, names: &HashMap<String, String>) -> EntryRow {
     let entry = &row.entry;
     let named = |id: &Option<String>| {
@@ -157,9 +142,10 @@ pub async fn viewer(
     let page = async {
         let ApiQuery(query) = query?;
         let (cursor, limit) = query.page()?;
-        let found =
-            super::search(&state, caller.actor, &meta, query.filter()?, cursor, limit).await?;
-        let names = names_in(&state, &found.items).await?;
+        let super::Found {
+            entries: found,
+            names,
+        } = super::search(&state, caller.actor, &meta, query.filter()?, cursor, limit).await?;
         let filter = FilterForm::from(&query);
         Ok::<_, AppError>(render(&ViewerPage {
             chrome: Chrome::signed_in(&caller, csrf.token()),
@@ -189,9 +175,9 @@ pub async fn export(
     }
     let file = async {
         let ApiQuery(query) = query?;
-        let rows = super::export(&state, caller.actor, &meta, query.filter()?, EXPORT_ROWS).await?;
-        let names = names_in(&state, &rows).await?;
-        Ok::<_, AppError>(csv(&rows, &names))
+        let found =
+            super::export(&state, caller.actor, &meta, query.filter()?, EXPORT_ROWS).await?;
+        Ok::<_, AppError>(csv(&found.entries, &found.names))
     };
     match file.await {
         Ok(body) => (

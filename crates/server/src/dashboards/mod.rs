@@ -4,8 +4,6 @@
 pub mod admin;
 pub mod web;
 
-use std::collections::HashMap;
-
 use chrono::NaiveDateTime;
 use medvault_domain::policy::{self, Action};
 use medvault_domain::{Actor, AuditAction, Role, UserStatus};
@@ -17,25 +15,23 @@ use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
 use crate::audit_log::{self, Access};
 use crate::error::AppError;
+use crate::names::{self, Names};
 use crate::patients::authorize_global;
 use crate::patients::view::{self, ChartView};
 use crate::{access, records};
 
+/// Where each role lands after signing in.
+pub fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "/admin",
+        Role::Doctor => "/doctor/dashboard",
+        Role::Patient => "/patient/dashboard",
+        Role::Trainee | Role::Intern => "/staff/dashboard",
+    }
+}
+
 /// How many items a landing page lists.
 pub const ITEMS: usize = 200;
-
-/// The names of the users and charts that ties name.
-pub type Names = HashMap<String, String>;
-
-fn names_of<'a>(
-    conn: &mut DbConnection,
-    ids: impl Iterator<Item = (String, String)> + 'a,
-) -> Result<Names, AppError> {
-    let (users, charts): (Vec<String>, Vec<String>) = ids.unzip();
-    let mut names: Names = users::names(conn, &users)?.into_iter().collect();
-    names.extend(patients::names(conn, &charts)?);
-    Ok(names)
-}
 
 fn charts_of(
     conn: &mut DbConnection,
@@ -64,11 +60,14 @@ pub async fn doctor(
             let charts = charts_of(conn, &actor, uc.now)?;
             let authored = records::authored_in(conn, &actor, ITEMS)?;
             let grants = access::grants_in(conn, &actor, AuditAction::DashboardView)?;
-            let names = names_of(
+            let names = names::of(
                 conn,
-                grants
-                    .iter()
-                    .map(|g| (g.intern_id.to_string(), g.patient_id.to_string())),
+                grants.iter().map(|g| {
+                    (
+                        Some(g.intern_id.to_string()),
+                        Some(g.patient_id.to_string()),
+                    )
+                }),
             )?;
             uc.record(conn, Event::success(&actor, AuditAction::DashboardView))?;
             Ok(DoctorHome {
@@ -205,8 +204,8 @@ pub async fn admin(
                         .iter()
                         .map(|e| (e.doctor_id.to_string(), e.patient_id.to_string())),
                 )
-                .collect::<Vec<_>>();
-            let names = names_of(conn, ids.into_iter())?;
+                .map(|(user, chart)| (Some(user), Some(chart)));
+            let names = names::of(conn, ids)?;
             uc.record(conn, Event::success(&actor, AuditAction::DashboardView))?;
             Ok(AdminHome {
                 more_users: found.next.is_some(),

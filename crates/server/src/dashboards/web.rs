@@ -12,9 +12,10 @@ use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
+use crate::dashboards::home_of;
 use crate::error::AppError;
+use crate::web::NoticeQuery;
 use crate::web::refused::{Context, FormPage, landing};
-use crate::web::session::{NoticeQuery, home_of};
 use crate::web::views::{
     Chrome, DoctorDashboard, MemberRow, PatientDashboard, PatientRow, RecordRow, ReportRow,
     StaffDashboard, span_in_words, to_the_minute,

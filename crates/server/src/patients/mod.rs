@@ -216,6 +216,42 @@ fn may_be_tied(
     }
 }
 
+/// A chart named in a request: by its id, or (in a form) by the email its patient signs in with.
+pub enum PatientRef {
+    Id(PatientId),
+    Email(Email),
+}
+
+impl PatientRef {
+    /// A chart as typed into the form field `patient`: a chart id or a patient's email.
+    pub fn typed(typed: &str) -> Result<Self, AppError> {
+        let chosen = typed.trim();
+        if chosen.is_empty() {
+            return Err(InvalidValue::new("patient", "choose a patient").into());
+        }
+        if let Ok(id) = chosen.parse::<PatientId>() {
+            return Ok(PatientRef::Id(id));
+        }
+        Email::parse(chosen)
+            .map(PatientRef::Email)
+            .map_err(|_| InvalidValue::new("patient", "is not a patient id or email").into())
+    }
+
+    /// The chart's id. An email no patient signs in with is "not found", like a chart id that
+    /// names nothing.
+    pub fn resolve(&self, conn: &mut DbConnection) -> Result<PatientId, AppError> {
+        match self {
+            PatientRef::Id(id) => Ok(*id),
+            PatientRef::Email(email) => {
+                let user = users::find_by_email(conn, email)?.ok_or(AppError::NotFound)?;
+                Ok(patients::find_by_user(conn, user.id)?
+                    .ok_or(AppError::NotFound)?
+                    .id)
+            }
+        }
+    }
+}
+
 /// A user named in a request: by id (the API), or by the email people know them by.
 pub enum UserRef {
     Id(UserId),

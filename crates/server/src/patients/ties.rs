@@ -90,14 +90,12 @@ pub struct Member {
 
 /// Names the users in `ids`, keeping their order.
 fn named(conn: &mut DbConnection, ids: Vec<UserId>) -> Result<Vec<Member>, AppError> {
-    let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    let names: HashMap<String, String> = users::names(conn, &keys)?.into_iter().collect();
+    let names: HashMap<String, String> = users::names(conn, &ids)?.into_iter().collect();
     Ok(ids
         .into_iter()
-        .zip(keys)
-        .map(|(user_id, key)| Member {
+        .map(|user_id| Member {
             user_id,
-            name: names.get(&key).cloned().unwrap_or_default(),
+            name: names.get(&user_id.to_string()).cloned().unwrap_or_default(),
         })
         .collect())
 }

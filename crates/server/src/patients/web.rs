@@ -3,9 +3,8 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use medvault_domain::PatientId;
 use medvault_domain::policy::{self, Action};
-use medvault_domain::{Email, PatientId};
-use medvault_store::repo::{patients as patient_repo, users};
 use serde::Deserialize;
 
 use super::UserRef;
@@ -19,9 +18,9 @@ use crate::auth::WebCaller;
 use crate::auth::csrf::Csrf;
 use crate::dashboards::web::record_rows;
 use crate::error::AppError;
+use crate::web::NoticeQuery;
 use crate::web::kept::Kept;
 use crate::web::refused::{Context, FormPage, after, after_form, chart_page_of};
-use crate::web::session::NoticeQuery;
 use crate::web::views::{ChartPage, Chrome, MemberRow, PatientRow, RecordForm, notice};
 use crate::web::{WebForm, WebQuery, render};
 use crate::{api, records};
@@ -123,31 +122,6 @@ pub async fn create_record(
         Ok(response)
     };
     page.await.unwrap_or_else(AppError::into_response_html)
-}
-
-/// The chart a form names by a patient's email or chart id. An unknown one is simply "no such
-/// patient in your care", like one the caller may not see.
-pub async fn resolve_patient(state: &AppState, typed: &str) -> Result<PatientId, AppError> {
-    let chosen = typed.trim();
-    if chosen.is_empty() {
-        return Err(medvault_domain::InvalidValue::new("patient", "choose a patient").into());
-    }
-    if let Ok(id) = chosen.parse::<PatientId>() {
-        return Ok(id);
-    }
-    let email = Email::parse(chosen).map_err(|_| {
-        medvault_domain::InvalidValue::new("patient", "is not a patient id or email")
-    })?;
-    state
-        .read(move |conn| {
-            let Some(user) = users::find_by_email(conn, &email)? else {
-                return Err(AppError::NotFound);
-            };
-            Ok(patient_repo::find_by_user(conn, user.id)?
-                .ok_or(AppError::NotFound)?
-                .id)
-        })
-        .await
 }
 
 pub async fn unlink_trainee(

@@ -117,11 +117,11 @@ pub fn authored_in(
         return Ok(Vec::new());
     };
     let page = records::list(conn, RecordsOf::Author(author), None, limit)?;
-    let in_care: std::collections::HashSet<String> =
+    let in_care: std::collections::HashSet<PatientId> =
         care_team::charts_of(conn, author)?.into_iter().collect();
     Ok(page
         .items
         .into_iter()
-        .filter(|record| in_care.contains(&record.patient_id.to_string()))
+        .filter(|record| in_care.contains(&record.patient_id))
         .collect())
 }

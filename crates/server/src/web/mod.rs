@@ -2,17 +2,12 @@
 
 pub mod kept;
 pub(crate) mod refused;
-pub(crate) mod session;
 pub(crate) mod views;
 
 use askama::Template;
 use axum::handler::Handler;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-
-use std::collections::HashMap;
-
-use medvault_store::repo::{patients as patient_repo, users as user_repo};
 
 use crate::app::AppState;
 use crate::error::AppError;
@@ -23,12 +18,12 @@ use crate::{access, audit_log, auth, dashboards, patients, users};
 
 pub fn routes() -> Listed {
     Listed::new()
-        .get("/", session::landing)
-        .get("/login", session::login_page)
-        .post("/login", session::login)
-        .get("/register", session::register_page)
-        .post("/register", session::register)
-        .post("/logout", session::logout)
+        .get("/", auth::web::landing)
+        .get("/login", auth::web::login_page)
+        .post("/login", auth::web::login)
+        .get("/register", auth::web::register_page)
+        .post("/register", auth::web::register)
+        .post("/logout", auth::web::logout)
         .get("/doctor/dashboard", dashboards::web::doctor)
         .get("/patient/dashboard", dashboards::web::patient)
         .get("/patients/{id}", patients::web::chart)
@@ -109,6 +104,12 @@ pub fn static_routes() -> Listed {
         )
 }
 
+/// The notice a page shows after a redirect, e.g. `?notice=signed_out`.
+#[derive(serde::Deserialize)]
+pub struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
 /// A form body whose rejection is an error page, not plain text.
 pub struct WebForm<T>(pub T);
 
@@ -148,22 +149,6 @@ where
             .map(WebQuery)
             .map_err(AppError::into_response_html)
     }
-}
-
-/// Names of users and charts, for tables that list ids.
-pub(crate) async fn names(
-    state: &AppState,
-    user_ids: Vec<String>,
-    chart_ids: Vec<String>,
-) -> Result<HashMap<String, String>, AppError> {
-    state
-        .read(move |conn| {
-            let mut names: HashMap<String, String> =
-                user_repo::names(conn, &user_ids)?.into_iter().collect();
-            names.extend(patient_repo::names(conn, &chart_ids)?);
-            Ok(names)
-        })
-        .await
 }
 
 /// Renders a page, or an error page if the template fails.

@@ -7,13 +7,13 @@ use medvault_domain::PatientId;
 use medvault_domain::policy::{self, Page};
 
 use super::kept::Kept;
-use super::session::home_of;
 use super::views::{Chrome, RecordForm, UserSearch, notice};
 use crate::api::path_id;
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::Caller;
 use crate::auth::csrf::Csrf;
+use crate::dashboards::home_of;
 use crate::dashboards::{self, admin};
 use crate::error::AppError;
 use crate::patients;

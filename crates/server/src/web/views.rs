@@ -119,7 +119,7 @@ pub struct RecordForm {
 }
 
 #[derive(Template)]
-#[template(path = "login.html")]
+#[template(path = "auth/login.html")]
 pub struct LoginPage {
     pub chrome: Chrome,
     pub csrf: String,
@@ -129,7 +129,7 @@ pub struct LoginPage {
 }
 
 #[derive(Template)]
-#[template(path = "register.html")]
+#[template(path = "auth/register.html")]
 pub struct RegisterPage {
     pub chrome: Chrome,
     pub csrf: String,
@@ -270,7 +270,7 @@ pub struct EmergencyRow {
 }
 
 #[derive(Template)]
-#[template(path = "account.html")]
+#[template(path = "auth/account.html")]
 pub struct AccountPage {
     pub chrome: Chrome,
     pub csrf: String,

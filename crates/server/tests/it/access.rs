@@ -67,7 +67,7 @@ async fn strangers_get_404_for_a_chart_and_its_records_and_each_denial_is_audite
 
     let denials = app
         .audit(medvault_store::AuditFilter {
-            patient_id: Some(patient_id.clone()),
+            patient_id: Some(patient_id.parse().unwrap()),
             outcome: Some("denied".into()),
             ..Default::default()
         })

@@ -124,6 +124,23 @@ async fn invalid_values_name_their_field() {
 }
 
 #[tokio::test]
+async fn an_audit_filter_by_id_refuses_what_is_no_id() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    for field in ["actor_id", "patient_id"] {
+        let (status, error) = app
+            .get(&format!("/api/v1/audit?{field}=not-an-id"), Some(&admin))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {error}");
+        assert_eq!(error["error"]["field"], field);
+        let (status, _) = app
+            .get(&format!("/api/v1/audit?{field}=%20"), Some(&admin))
+            .await;
+        assert_eq!(status, StatusCode::OK, "a blank {field} is no filter");
+    }
+}
+
+#[tokio::test]
 async fn sql_and_html_are_stored_verbatim_and_shown_escaped() {
     let app = TestApp::spawn().await;
     let (doctor_id, doctor) = app.doctor("dr.sql@example.org").await;

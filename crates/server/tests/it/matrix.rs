@@ -311,7 +311,7 @@ async fn newest_entry(app: &TestApp) -> Option<i64> {
 
 async fn denials_by(app: &TestApp, actor: &str) -> usize {
     app.audit(AuditFilter {
-        actor_id: Some(actor.to_owned()),
+        actor_id: Some(actor.parse().unwrap()),
         outcome: Some("denied".into()),
         ..Default::default()
     })

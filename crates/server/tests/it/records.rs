@@ -48,7 +48,7 @@ async fn a_doctor_writes_a_record_and_the_patient_reads_it() {
     // The write and both reads are in the audit trail, by id.
     let entries = app
         .audit(medvault_store::AuditFilter {
-            patient_id: Some(patient_id.clone()),
+            patient_id: Some(patient_id.parse().unwrap()),
             ..Default::default()
         })
         .await;

@@ -266,7 +266,7 @@ async fn emergency_access_opens_a_chart_for_a_while_and_is_flagged_everywhere() 
     // Flagged in the trail, with the reason where it was given.
     let flagged = app
         .audit(medvault_store::AuditFilter {
-            actor_id: Some(er_doctor_id.clone()),
+            actor_id: Some(er_doctor_id.parse().unwrap()),
             outcome: Some("success".into()),
             ..Default::default()
         })
@@ -443,7 +443,7 @@ async fn unlinking_a_trainee_or_leaving_a_care_team_ends_access_at_once_on_every
         let entries = app
             .audit(medvault_store::AuditFilter {
                 actions: vec![action.into()],
-                patient_id: Some(patient_id.clone()),
+                patient_id: Some(patient_id.parse().unwrap()),
                 ..Default::default()
             })
             .await;

@@ -9,6 +9,7 @@
 
 use chrono::{NaiveDateTime, SubsecRound};
 use diesel::prelude::*;
+use medvault_domain::{PatientId, UserId};
 use sha2::{Digest, Sha256};
 
 use crate::schema::{audit_chain, audit_log, patients, users};
@@ -253,14 +254,14 @@ fn verify_lane(
 
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {
-    pub actor_id: Option<String>,
+    pub actor_id: Option<UserId>,
     /// Only entries by someone signed in (not failed sign-ins, say)...
     pub signed_in: bool,
     /// ...other than this user (a patient's report leaves out their own acts).
-    pub excluded_actor: Option<String>,
-    pub patient_id: Option<String>,
+    pub excluded_actor: Option<UserId>,
+    pub patient_id: Option<PatientId>,
     /// Several patients at once (a doctor's view of their care team's charts).
-    pub patient_ids: Option<Vec<String>>,
+    pub patient_ids: Option<Vec<PatientId>>,
     /// Entries by users whose name or email holds this text, in any case.
     pub actor_text: Option<String>,
     /// Entries about charts whose patient's name holds this text, in any case.
@@ -284,19 +285,20 @@ pub fn list(
         .order(audit_log::id.desc())
         .into_boxed();
     if let Some(actor) = &filter.actor_id {
-        query = query.filter(audit_log::actor_id.eq(actor.clone()));
+        query = query.filter(audit_log::actor_id.eq(actor.to_string()));
     }
     if filter.signed_in {
         query = query.filter(audit_log::actor_id.is_not_null());
     }
     if let Some(excluded) = &filter.excluded_actor {
-        query = query.filter(audit_log::actor_id.ne(excluded.clone()));
+        query = query.filter(audit_log::actor_id.ne(excluded.to_string()));
     }
     if let Some(patient) = &filter.patient_id {
-        query = query.filter(audit_log::patient_id.eq(patient.clone()));
+        query = query.filter(audit_log::patient_id.eq(patient.to_string()));
     }
     if let Some(patients) = &filter.patient_ids {
-        query = query.filter(audit_log::patient_id.eq_any(patients.clone()));
+        let patients: Vec<String> = patients.iter().map(PatientId::to_string).collect();
+        query = query.filter(audit_log::patient_id.eq_any(patients));
     }
     if !filter.actions.is_empty() {
         query = query.filter(audit_log::action.eq_any(filter.actions.clone()));

@@ -53,11 +53,14 @@ pub fn is_member(
 }
 
 /// The charts a doctor looks after.
-pub fn charts_of(conn: &mut DbConnection, doctor: UserId) -> Result<Vec<String>, StoreError> {
-    Ok(care_team::table
+pub fn charts_of(conn: &mut DbConnection, doctor: UserId) -> Result<Vec<PatientId>, StoreError> {
+    care_team::table
         .filter(care_team::doctor_id.eq(doctor.to_string()))
         .select(care_team::patient_id)
-        .load(conn)?)
+        .load::<String>(conn)?
+        .iter()
+        .map(|id| parse("care_team", id))
+        .collect()
 }
 
 /// The doctors on a patient's care team.

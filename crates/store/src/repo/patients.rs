@@ -91,7 +91,11 @@ pub fn find(conn: &mut DbConnection, id: PatientId) -> Result<Option<Patient>, S
 }
 
 /// Names of the given charts, by id (unknown ids are left out).
-pub fn names(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+pub fn names(
+    conn: &mut DbConnection,
+    ids: &[PatientId],
+) -> Result<Vec<(String, String)>, StoreError> {
+    let ids: Vec<String> = ids.iter().map(PatientId::to_string).collect();
     Ok(patients::table
         .filter(patients::id.eq_any(ids))
         .select((patients::id, patients::name))

@@ -160,7 +160,8 @@ pub fn set_status(
 }
 
 /// Names of the given users, by id (unknown ids are left out).
-pub fn names(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+pub fn names(conn: &mut DbConnection, ids: &[UserId]) -> Result<Vec<(String, String)>, StoreError> {
+    let ids: Vec<String> = ids.iter().map(UserId::to_string).collect();
     Ok(users::table
         .filter(users::id.eq_any(ids))
         .select((users::id, users::name))
