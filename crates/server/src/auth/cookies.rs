@@ -5,6 +5,7 @@
 //! subdomain can then neither set nor overwrite them.
 
 use axum::http::{HeaderMap, HeaderValue, header};
+use cookie::SameSite;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Cookie {
@@ -30,23 +31,26 @@ pub fn read(headers: &HeaderMap, cookie: Cookie, secure: bool) -> Option<&str> {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|found| found.name() == name)
+        .and_then(|found| found.value_raw())
         .filter(|value| !value.is_empty())
 }
 
 /// A `Set-Cookie` value: HttpOnly, path `/`, `SameSite=Lax` (so that following a link into
 /// MedVault keeps the session, while cross-site POSTs carry no cookie). `max_age` of zero deletes.
 pub fn set(cookie: Cookie, value: &str, max_age_secs: u64, secure: bool) -> HeaderValue {
-    let flags = if secure { "; Secure" } else { "" };
-    let text = format!(
-        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{flags}",
-        cookie.name(secure)
-    );
+    let max_age = i64::try_from(max_age_secs).unwrap_or(i64::MAX);
+    let built = cookie::Cookie::build((cookie.name(secure), value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .secure(secure)
+        .build();
     // Names are constants and values are base64url, so the header is always valid.
-    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+    HeaderValue::from_str(&built.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 #[cfg(test)]
@@ -81,5 +85,6 @@ mod tests {
             secure.contains("; Secure") && secure.contains("Path=/") && !secure.contains("Domain")
         );
         assert!(secure.contains("HttpOnly") && secure.contains("Max-Age=60"));
+        assert!(secure.contains("SameSite=Lax"));
     }
 }
