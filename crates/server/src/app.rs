@@ -1,11 +1,14 @@
 //! The application: shared state, and the blocking-pool bridge through which every use case
 //! reaches the store.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use medvault_domain::Actor;
-use medvault_store::{DbConnection, Store, StoreError};
+use medvault_store::group::Done;
+use medvault_store::{AuditEntry, DbConnection, Store, WorkError};
+use tokio::sync::oneshot;
 
 use crate::audit::{self, RequestMeta};
 use crate::auth::keys::Keys;
@@ -36,11 +39,12 @@ impl AppState {
         (self.clock)()
     }
 
-    /// Runs `f` on the blocking pool with a connection, outside any transaction.
+    /// Runs `f` on the blocking pool with a connection, outside any transaction. `f` runs once
+    /// more, on another connection, if its connection turned out broken.
     pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Clone + Send + 'static,
     {
         let store = self.store.clone();
         blocking(move || store.read(f)).await
@@ -56,51 +60,111 @@ impl AppState {
         blocking(move || store.write(f)).await
     }
 
-    /// Runs a use case for `actor` in one transaction, at one instant. If the policy denied it,
-    /// the use case's work is rolled back, the denial is audited in a transaction of its own, and
-    /// the caller is told "not found" (or "forbidden").
+    /// Runs a use case that changes something, for `actor`, at one instant: in the next group
+    /// commit, in a savepoint of its own, its audit entries with it. If the policy denied it,
+    /// its work is undone and the denial is audited in the same group; the caller is told "not
+    /// found" (or "forbidden"). It answers once the group has committed.
     pub async fn run<T, F>(&self, actor: Actor, meta: &RequestMeta, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection, &UseCase) -> Result<T, AppError> + Send + 'static,
     {
-        let case = UseCase {
-            now: self.now(),
-            actor,
-            meta: meta.clone(),
-        };
-        match self.write(move |conn| f(conn, &case)).await {
-            Err(AppError::Denied(denial)) => {
-                let meta = meta.clone();
-                let at = self.now();
-                let recorded = denial.clone();
-                self.write(move |conn| {
-                    audit::record_denial(conn, &meta, at, &actor, &recorded)?;
-                    Ok(())
-                })
-                .await?;
-                Err(AppError::Denied(denial))
+        let case = UseCase::new(self.now(), actor, meta.clone());
+        let (answer, answered) = oneshot::channel::<Result<T, AppError>>();
+        self.store.run_in_group(Box::new(move |conn| {
+            let done = f(conn, &case);
+            Done {
+                keep: done.is_ok(),
+                entries: case.entries_for(&done),
+                answer: Box::new(move |committed| {
+                    let _ = answer.send(committed.map_err(AppError::from).and(done));
+                }),
             }
-            other => other,
+        }));
+        answered.await.unwrap_or(Err(AppError::Unavailable))
+    }
+
+    /// Runs a use case that only reads, for `actor`, at one instant: on a reader connection,
+    /// with no write transaction of its own. Its audit entries (or its denial's) go to the next
+    /// group commit, and it answers only once they are durable.
+    pub async fn view<T, F>(&self, actor: Actor, meta: &RequestMeta, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, &UseCase) -> Result<T, AppError> + Clone + Send + 'static,
+    {
+        let now = self.now();
+        let reading = meta.clone();
+        let (done, entries) = self
+            .read(move |conn| {
+                let case = UseCase::new(now, actor, reading);
+                match f(conn, &case) {
+                    // Worth a second try on a fresh connection, as a whole.
+                    Err(error) if error.connection_lost() => Err(error),
+                    done => {
+                        let entries = case.entries_for(&done);
+                        Ok((done, entries))
+                    }
+                }
+            })
+            .await?;
+        if !entries.is_empty() {
+            let (answer, answered) = oneshot::channel();
+            self.store.append_audit(
+                entries,
+                Box::new(move |committed| {
+                    let _ = answer.send(committed);
+                }),
+            );
+            answered
+                .await
+                .map_err(|_| AppError::Unavailable)?
+                .map_err(AppError::from)?;
         }
+        done
     }
 }
 
-/// What a use case knows besides its connection: when it happens, who asks, from where.
+/// What a use case knows besides its connection: when it happens, who asks, from where; and
+/// the audit entries it records, which go to the group commit with it.
 pub struct UseCase {
     pub now: NaiveDateTime,
     pub actor: Actor,
     meta: RequestMeta,
+    entries: RefCell<Vec<AuditEntry>>,
 }
 
 impl UseCase {
-    /// Appends the audit entry of this use case, in its transaction.
-    pub fn record(
-        &self,
-        conn: &mut DbConnection,
-        event: audit::Event<'_>,
-    ) -> Result<(), StoreError> {
-        audit::record(conn, &self.meta, self.now, event)
+    fn new(now: NaiveDateTime, actor: Actor, meta: RequestMeta) -> Self {
+        UseCase {
+            now,
+            actor,
+            meta,
+            entries: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Records the audit entry of this use case, to be committed with it.
+    pub fn record(&self, event: audit::Event<'_>) {
+        let entry = audit::entry(&self.meta, self.now, event);
+        self.entries.borrow_mut().push(entry);
+    }
+
+    /// The entries to append once the use case ended with `done`: its own if it succeeded, the
+    /// denial's if the policy refused, none if it failed otherwise (as a rolled-back
+    /// transaction would leave none).
+    fn entries_for<T>(self, done: &Result<T, AppError>) -> Vec<AuditEntry> {
+        match done {
+            Ok(_) => self.entries.into_inner(),
+            Err(AppError::Denied(denial)) => {
+                vec![audit::denial_entry(
+                    &self.meta,
+                    self.now,
+                    &self.actor,
+                    denial,
+                )]
+            }
+            Err(_) => Vec::new(),
+        }
     }
 }
 

@@ -1,6 +1,6 @@
-//! Building audit entries. Use cases append an entry in the same transaction as the change or
-//! read it records; a denial is recorded in a transaction of its own after the use case rolled
-//! back (see `AppState::run`).
+//! Building audit entries. A use case's entries are committed with its changes in the group
+//! commit, or, for a read, in the group commit before its answer; a denial's entry likewise,
+//! after the use case's work was undone (see `AppState::run` and `AppState::view`).
 
 use medvault_domain::{Actor, AuditAction, PatientId};
 use medvault_store::repo::audit;
@@ -93,14 +93,9 @@ impl<'a> Event<'a> {
     }
 }
 
-/// Appends one entry, stamped with the request's time, origin and correlation id.
-pub fn record(
-    conn: &mut DbConnection,
-    meta: &RequestMeta,
-    at: chrono::NaiveDateTime,
-    event: Event<'_>,
-) -> Result<(), StoreError> {
-    let entry = AuditEntry {
+/// The entry for `event`, stamped with the request's time, origin and correlation id.
+pub fn entry(meta: &RequestMeta, at: chrono::NaiveDateTime, event: Event<'_>) -> AuditEntry {
+    AuditEntry {
         at,
         actor_id: event.actor.map(|actor| actor.user_id.to_string()),
         actor_role: event.actor.map(|actor| actor.role.as_str().to_owned()),
@@ -116,23 +111,32 @@ pub fn record(
         correlation_id: Some(meta.correlation_id.clone()),
         reason: event.reason,
         emergency: event.emergency,
-    };
-    audit::append(conn, &entry).map(|_| ())
+    }
 }
 
-/// Appends the entry for a denial.
-pub fn record_denial(
+/// Appends one entry in the caller's transaction, for the acts that are not use cases (signing
+/// in and out, say); use cases record theirs through [`crate::app::UseCase::record`].
+pub fn record(
     conn: &mut DbConnection,
+    meta: &RequestMeta,
+    at: chrono::NaiveDateTime,
+    event: Event<'_>,
+) -> Result<(), StoreError> {
+    audit::append(conn, &entry(meta, at, event)).map(|_| ())
+}
+
+/// The entry for a denial.
+pub fn denial_entry(
     meta: &RequestMeta,
     at: chrono::NaiveDateTime,
     actor: &Actor,
     denial: &Denial,
-) -> Result<(), StoreError> {
+) -> AuditEntry {
     let event = Event {
         resource_id: denial.resource_id.clone(),
         patient_id: denial.patient_id,
         actor: Some(actor),
         ..Event::anonymous(denial.action, Outcome::Denied)
     };
-    record(conn, meta, at, event)
+    entry(meta, at, event)
 }

@@ -79,6 +79,18 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl medvault_store::WorkError for AppError {
+    fn connection_lost(&self) -> bool {
+        match self {
+            AppError::Unavailable => true,
+            AppError::Internal(error) => error
+                .downcast_ref::<StoreError>()
+                .is_some_and(StoreError::is_connection_lost),
+            _ => false,
+        }
+    }
+}
+
 /// The one error shape of the API.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {

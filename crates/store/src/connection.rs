@@ -1,18 +1,23 @@
 //! The connection type over both backends, the pool, migrations and transactions.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{ConnectionManager, ManageConnection, Pool, PooledConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::error::StoreError;
+use crate::error::{StoreError, WorkError};
+use crate::group::{Answer, Group, Opener, Work};
+use crate::repo::audit::AuditEntry;
 
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// How long a starting server waits for its first connection.
+const STARTUP_WAIT: Duration = Duration::from_secs(30);
 
 /// Serialises schema migrations between servers that start at the same moment.
 const MIGRATION_LOCK_KEY: i64 = 0x6d65_6476_6175_6c74; // "medvault"
@@ -50,6 +55,8 @@ impl Backend {
 pub struct StoreOptions {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// Writer threads of the group commit, each with a connection (and a lane) of its own.
+    pub audit_writers: usize,
 }
 
 impl Default for StoreOptions {
@@ -59,38 +66,66 @@ impl Default for StoreOptions {
             // Enough to keep every core busy while others wait on I/O, small enough that several
             // servers sharing one PostgreSQL stay well under its connection limit.
             max_connections: (cores * 4).clamp(4, 32),
-            acquire_timeout: Duration::from_secs(10),
+            // Readers hold a connection for a millisecond or two and writers need none from the
+            // pool, so a longer wait means the database is gone: say so (503) within a second,
+            // before load balancers give up on us.
+            acquire_timeout: Duration::from_millis(800),
+            audit_writers: (cores as usize).clamp(1, 4),
         }
     }
 }
 
-/// Per-connection settings, applied whenever the pool opens a connection.
-#[derive(Debug)]
-struct ConnectionSetup;
+/// Per-connection settings, for the pool's connections and the writers' alike.
+fn set_up(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    let sql = match conn {
+        // WAL lets readers run beside the writer; FULL makes every commit durable on power
+        // loss; the busy timeout makes a second process wait for the write lock, not fail.
+        DbConnection::Sqlite(_) => {
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;"
+        }
+        DbConnection::Postgres(_) => "SET TIME ZONE 'UTC'; SET statement_timeout = '30s';",
+    };
+    conn.batch_execute(sql)
+}
 
-impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup {
-    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        let sql = match conn {
-            // WAL lets readers run beside the writer; FULL makes every commit durable on power
-            // loss; the busy timeout makes a second process wait for the write lock, not fail.
-            DbConnection::Sqlite(_) => {
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;"
-            }
-            DbConnection::Postgres(_) => "SET TIME ZONE 'UTC'; SET statement_timeout = '30s';",
-        };
-        conn.batch_execute(sql)
-            .map_err(diesel::r2d2::Error::QueryError)
+/// A pooled connection, and whether it was found broken and must not go back into the pool.
+pub struct Pooled {
+    conn: DbConnection,
+    lost: bool,
+}
+
+/// The pool's connection manager: diesel's, except that connections are not tested on every
+/// checkout (a round trip per request); one that fails is marked and dropped instead.
+struct Manager(ConnectionManager<DbConnection>);
+
+impl ManageConnection for Manager {
+    type Connection = Pooled;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Pooled, Self::Error> {
+        let mut conn = self.0.connect()?;
+        set_up(&mut conn).map_err(diesel::r2d2::Error::QueryError)?;
+        Ok(Pooled { conn, lost: false })
+    }
+
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
+        self.0.is_valid(&mut pooled.conn)
+    }
+
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.lost || self.0.has_broken(&mut pooled.conn)
     }
 }
 
-/// The database: a pool of connections to one backend.
+/// The database: a pool of connections to one backend, and the group-commit writers.
 pub struct Store {
-    pool: Pool<ConnectionManager<DbConnection>>,
+    pool: Pool<Manager>,
     backend: Backend,
     /// SQLite allows one writer at a time. Queueing writers here, in the process, is cheaper
     /// and fairer than letting them spin on SQLite's busy handler.
-    sqlite_writer: Option<Mutex<()>>,
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+    group: Group,
 }
 
 impl Store {
@@ -109,17 +144,30 @@ impl Store {
                 })?;
             }
         }
-        let url = url.strip_prefix("sqlite://").unwrap_or(url);
+        let url = url.strip_prefix("sqlite://").unwrap_or(url).to_owned();
         let pool = Pool::builder()
             .max_size(options.max_connections)
             .connection_timeout(options.acquire_timeout)
-            .connection_customizer(Box::new(ConnectionSetup))
-            .build(ConnectionManager::<DbConnection>::new(url))
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            .test_on_check_out(false)
+            // Connections are opened in the background; the first wait is the migrations'.
+            .build_unchecked(Manager(ConnectionManager::<DbConnection>::new(url.clone())));
+        let sqlite_writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let open: Opener = Arc::new(move || {
+            let mut conn = DbConnection::establish(&url)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            set_up(&mut conn)?;
+            Ok(conn)
+        });
+        // SQLite has one writer at a time: one writer thread gathers everything.
+        let writers = match backend {
+            Backend::Postgres => options.audit_writers,
+            Backend::Sqlite => 1,
+        };
         let store = Store {
             pool,
             backend,
-            sqlite_writer: (backend == Backend::Sqlite).then(|| Mutex::new(())),
+            group: Group::start(open, writers, sqlite_writer.clone()),
+            sqlite_writer,
         };
         store.migrate()?;
         Ok(store)
@@ -129,21 +177,25 @@ impl Store {
         self.backend
     }
 
-    fn connection(&self) -> Result<PooledConnection<ConnectionManager<DbConnection>>, StoreError> {
+    fn connection(&self) -> Result<PooledConnection<Manager>, StoreError> {
         self.pool
             .get()
             .map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
-    /// Runs pending migrations, one server at a time.
+    /// Runs pending migrations, one server at a time. It waits longer for its connection than a
+    /// request does: a server starting beside others, or beside its database, may well wait.
     pub fn migrate(&self) -> Result<(), StoreError> {
-        let mut conn = self.connection()?;
+        let mut conn = self
+            .pool
+            .get_timeout(STARTUP_WAIT)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let run = |result: Result<_, Box<dyn std::error::Error + Send + Sync>>| {
             result
                 .map(|_| ())
                 .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))
         };
-        match &mut *conn {
+        match &mut conn.conn {
             DbConnection::Postgres(pg) => {
                 pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
                 let outcome = run(pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()));
@@ -157,12 +209,38 @@ impl Store {
     }
 
     /// Runs `f` in a read-only unit of work (no transaction: each statement sees committed data).
-    pub fn read<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    /// If the connection turns out broken, it is dropped and `f` runs once more on another.
+    pub fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        E: From<StoreError>,
+        E: WorkError,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Clone,
     {
-        let mut conn = self.connection()?;
-        f(&mut conn)
+        match self.read_once(f.clone()) {
+            Err(error) if error.connection_lost() => self.read_once(f),
+            done => done,
+        }
+    }
+
+    fn read_once<T, E: WorkError>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut pooled = self.connection()?;
+        let done = f(&mut pooled.conn);
+        if done.as_ref().is_err_and(WorkError::connection_lost) {
+            pooled.lost = true;
+        }
+        done
+    }
+
+    /// Appends `entries` with the next group commit; `answer` is told once they are durable.
+    pub fn append_audit(&self, entries: Vec<AuditEntry>, answer: Answer) {
+        self.group.append(entries, answer);
+    }
+
+    /// Runs `work` in the next group commit, in a savepoint of its own.
+    pub fn run_in_group(&self, work: Work) {
+        self.group.run(work);
     }
 
     /// Runs `f` in one transaction: committed if it returns `Ok`, rolled back otherwise. On SQLite
@@ -176,30 +254,41 @@ impl Store {
             .sqlite_writer
             .as_ref()
             .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-        let mut conn = self.connection()?;
-        begin(&mut conn).map_err(StoreError::from)?;
-        match f(&mut conn) {
-            Ok(value) => {
-                finish(&mut conn, true).map_err(StoreError::from)?;
-                Ok(value)
-            }
-            Err(error) => {
-                // The error that made us roll back is the one worth reporting.
-                let _ = finish(&mut conn, false);
-                Err(error)
-            }
+        let mut pooled = self.connection()?;
+        let conn = &mut pooled.conn;
+        let done = begin(conn).map_err(StoreError::from);
+        let done = match done {
+            Ok(()) => match f(conn) {
+                Ok(value) => finish(conn, true).map(|()| value).map_err(StoreError::from),
+                Err(error) => {
+                    // The error that made us roll back is the one worth reporting.
+                    let _ = finish(conn, false);
+                    return Err(error);
+                }
+            },
+            Err(error) => Err(error),
+        };
+        if done.as_ref().is_err_and(StoreError::is_connection_lost) {
+            pooled.lost = true;
         }
+        Ok(done?)
     }
 
     /// Whether the database answers a trivial query.
     pub fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.connection()?;
-        conn.batch_execute("SELECT 1")?;
-        Ok(())
+        let mut pooled = self.connection()?;
+        let pinged = pooled
+            .conn
+            .batch_execute("SELECT 1")
+            .map_err(StoreError::from);
+        if pinged.as_ref().is_err_and(StoreError::is_connection_lost) {
+            pooled.lost = true;
+        }
+        pinged
     }
 }
 
-fn begin(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+pub(crate) fn begin(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     match conn {
         DbConnection::Postgres(pg) => AnsiTransactionManager::begin_transaction(pg),
         DbConnection::Sqlite(sqlite) => {
@@ -208,7 +297,7 @@ fn begin(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     }
 }
 
-fn finish(conn: &mut DbConnection, commit: bool) -> diesel::QueryResult<()> {
+pub(crate) fn finish(conn: &mut DbConnection, commit: bool) -> diesel::QueryResult<()> {
     fn end<C>(conn: &mut C, commit: bool) -> diesel::QueryResult<()>
     where
         C: Connection<TransactionManager = AnsiTransactionManager>,

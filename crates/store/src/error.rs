@@ -31,3 +31,30 @@ impl From<DieselError> for StoreError {
         }
     }
 }
+
+impl StoreError {
+    /// Whether the connection itself failed (the database went away, or the link to it broke):
+    /// worth one retry on a fresh connection, and a sign to let this one go.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unavailable(_)
+                | StoreError::Database(DieselError::DatabaseError(
+                    DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
+                    _
+                ))
+        )
+    }
+}
+
+/// What a unit of work may fail with: the store's own errors, or errors that can carry them.
+pub trait WorkError: From<StoreError> {
+    /// Whether the failure was the connection's (see [`StoreError::is_connection_lost`]).
+    fn connection_lost(&self) -> bool;
+}
+
+impl WorkError for StoreError {
+    fn connection_lost(&self) -> bool {
+        self.is_connection_lost()
+    }
+}

@@ -4,12 +4,13 @@
 
 mod connection;
 mod error;
+pub mod group;
 pub mod repo;
 mod rows;
 pub mod schema;
 
 pub use connection::{Backend, DbConnection, Store, StoreOptions};
-pub use error::StoreError;
+pub use error::{StoreError, WorkError};
 pub use repo::audit::{AuditEntry, AuditFilter, AuditRow, ChainCheck, Outcome};
 pub use repo::patients::{NewPatient, Patient};
 pub use repo::records::{NewRecord, Record};

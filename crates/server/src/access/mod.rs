@@ -49,7 +49,7 @@ pub async fn link_trainee(
             let event = Event::success(&actor, AuditAction::TraineeLink)
                 .resource(trainee)
                 .patient(patient);
-            uc.record(conn, event)?;
+            uc.record(event);
             Ok(linked)
         })
         .await
@@ -96,7 +96,7 @@ pub async fn grant_intern(
             let event = Event::success(&actor, AuditAction::InternGrantIssue)
                 .resource(grant.id)
                 .patient(patient);
-            uc.record(conn, event)?;
+            uc.record(event);
             Ok(grant)
         })
         .await
@@ -127,7 +127,7 @@ pub async fn end_grant(
             let event = Event::success(&actor, AuditAction::InternGrantEnd)
                 .resource(id)
                 .patient(grant.patient_id);
-            uc.record(conn, event)?;
+            uc.record(event);
             Ok(InternGrant {
                 ended_at: grant.ended_at.or(Some(uc.now)),
                 ended_by: grant.ended_by.or(Some(actor.user_id)),
@@ -144,9 +144,9 @@ pub async fn list_grants(
     meta: &RequestMeta,
 ) -> Result<Vec<InternGrant>, AppError> {
     state
-        .run(actor, meta, move |conn, uc| {
+        .view(actor, meta, move |conn, uc| {
             let grants = grants_in(conn, &actor, AuditAction::InternGrantList)?;
-            uc.record(conn, Event::success(&actor, AuditAction::InternGrantList))?;
+            uc.record(Event::success(&actor, AuditAction::InternGrantList));
             Ok(grants)
         })
         .await
@@ -234,7 +234,7 @@ pub async fn break_glass(
                 .patient(patient)
                 .reason(reason)
                 .emergency(true);
-            uc.record(conn, event)?;
+            uc.record(event);
             Ok(opened)
         })
         .await
@@ -247,9 +247,9 @@ pub async fn list_emergency(
     meta: &RequestMeta,
 ) -> Result<Vec<EmergencyAccess>, AppError> {
     state
-        .run(actor, meta, move |conn, uc| {
+        .view(actor, meta, move |conn, uc| {
             let accesses = emergencies_in(conn, &actor, AuditAction::EmergencyList)?;
-            uc.record(conn, Event::success(&actor, AuditAction::EmergencyList))?;
+            uc.record(Event::success(&actor, AuditAction::EmergencyList));
             Ok(accesses)
         })
         .await

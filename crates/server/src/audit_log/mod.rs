@@ -223,10 +223,10 @@ pub async fn search(
     limit: usize,
 ) -> Result<Found<Page<AuditRow>>, AppError> {
     state
-        .run(actor, meta, move |conn, uc| {
+        .view(actor, meta, move |conn, uc| {
             let filter = scoped(conn, &actor, filter, AuditAction::AuditRead, uc.now)?;
             let page = audit::list(conn, &filter, before, limit)?;
-            uc.record(conn, Event::success(&actor, AuditAction::AuditRead))?;
+            uc.record(Event::success(&actor, AuditAction::AuditRead));
             let names = names_in(conn, &page.items)?;
             Ok(Found {
                 entries: page,
@@ -245,7 +245,7 @@ pub async fn export(
     most: usize,
 ) -> Result<Found<Vec<AuditRow>>, AppError> {
     state
-        .run(actor, meta, move |conn, uc| {
+        .view(actor, meta, move |conn, uc| {
             let filter = scoped(conn, &actor, filter, AuditAction::AuditExport, uc.now)?;
             let mut rows: Vec<AuditRow> = Vec::new();
             let mut before = None;
@@ -258,7 +258,7 @@ pub async fn export(
                     break;
                 }
             }
-            uc.record(conn, Event::success(&actor, AuditAction::AuditExport))?;
+            uc.record(Event::success(&actor, AuditAction::AuditExport));
             let names = names_in(conn, &rows)?;
             Ok(Found {
                 entries: rows,
@@ -318,10 +318,10 @@ pub async fn access_report(
     limit: usize,
 ) -> Result<Page<Access>, AppError> {
     state
-        .run(actor, meta, move |conn, uc| {
+        .view(actor, meta, move |conn, uc| {
             let report = report_in(conn, &actor, patient, uc.now, before, limit)?;
             let event = Event::success(&actor, AuditAction::AccessReportRead).patient(patient);
-            uc.record(conn, event)?;
+            uc.record(event);
             Ok(report)
         })
         .await

@@ -373,6 +373,7 @@ pub async fn resolve_cookie(
 }
 
 /// The idle rule of web sessions.
+#[derive(Clone, Copy)]
 struct Idle {
     limit: Duration,
     /// The request was made by a page in the background (polling): it does not count as activity.

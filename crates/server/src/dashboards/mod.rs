@@ -56,7 +56,7 @@ pub async fn doctor(
     meta: &RequestMeta,
 ) -> Result<DoctorHome, AppError> {
     state
-        .run(actor, meta, move |conn, uc| {
+        .view(actor, meta, move |conn, uc| {
             let charts = charts_of(conn, &actor, uc.now)?;
             let authored = records::authored_in(conn, &actor, ITEMS)?;
             let grants = access::grants_in(conn, &actor, AuditAction::DashboardView)?;
@@ -69,7 +69,7 @@ pub async fn doctor(
                     )
                 }),
             )?;
-            uc.record(conn, Event::success(&actor, AuditAction::DashboardView))?;
+            uc.record(Event::success(&actor, AuditAction::DashboardView));
             Ok(DoctorHome {
                 charts,
                 authored,
@@ -97,10 +97,10 @@ pub async fn patient(
         return Ok(None);
     };
     state
-        .run(actor, meta, move |conn, uc| {
+        .view(actor, meta, move |conn, uc| {
             let chart = view::read(conn, &actor, own, uc.now, ITEMS)?;
             let accesses = audit_log::report_in(conn, &actor, own, uc.now, None, 100)?.items;
-            uc.record(conn, view::viewed(&actor, &chart))?;
+            uc.record(view::viewed(&actor, &chart));
             Ok(Some(PatientHome { chart, accesses }))
         })
         .await
@@ -118,14 +118,14 @@ pub async fn staff(
     meta: &RequestMeta,
 ) -> Result<StaffHome, AppError> {
     state
-        .run(actor, meta, move |conn, uc| {
+        .view(actor, meta, move |conn, uc| {
             let charts = charts_of(conn, &actor, uc.now)?;
             let shift_ends = if policy::access_is_by_grant(actor.role) {
                 access::intern_session_end(conn, actor.user_id, uc.now)?
             } else {
                 None
             };
-            uc.record(conn, Event::success(&actor, AuditAction::DashboardView))?;
+            uc.record(Event::success(&actor, AuditAction::DashboardView));
             Ok(StaffHome { charts, shift_ends })
         })
         .await
@@ -165,7 +165,7 @@ pub async fn admin(
     search: AdminSearch,
 ) -> Result<AdminHome, AppError> {
     state
-        .run(actor, meta, move |conn, uc| {
+        .view(actor, meta, move |conn, uc| {
             authorize_global(&actor, Action::ManageUsers, AuditAction::DashboardView)?;
             let found = users::list(conn, &search.users, None, ITEMS)?;
             let mut with = |status: UserStatus, role: Option<Role>| {
@@ -206,7 +206,7 @@ pub async fn admin(
                 )
                 .map(|(user, chart)| (Some(user), Some(chart)));
             let names = names::of(conn, ids)?;
-            uc.record(conn, Event::success(&actor, AuditAction::DashboardView))?;
+            uc.record(Event::success(&actor, AuditAction::DashboardView));
             Ok(AdminHome {
                 more_users: found.next.is_some(),
                 found: found.items,

@@ -107,7 +107,7 @@ pub async fn list(
     limit: usize,
 ) -> Result<Page<Patient>, AppError> {
     state
-        .run(actor, meta, move |conn, uc| {
+        .view(actor, meta, move |conn, uc| {
             let page = patients::list(
                 conn,
                 policy::patient_scope(&actor),
@@ -116,7 +116,7 @@ pub async fn list(
                 cursor.as_deref(),
                 limit,
             )?;
-            uc.record(conn, Event::success(&actor, AuditAction::PatientList))?;
+            uc.record(Event::success(&actor, AuditAction::PatientList));
             Ok(page)
         })
         .await
@@ -167,7 +167,7 @@ pub async fn create(
             let event = Event::success(&actor, AuditAction::PatientCreate)
                 .resource(chart.id)
                 .patient(chart.id);
-            uc.record(conn, event)?;
+            uc.record(event);
             Ok(chart)
         })
         .await
@@ -180,7 +180,7 @@ pub async fn get(
     id: PatientId,
 ) -> Result<Authorized, AppError> {
     state
-        .run(actor, meta, move |conn, uc| {
+        .view(actor, meta, move |conn, uc| {
             let granted = authorize(
                 conn,
                 &actor,
@@ -193,7 +193,7 @@ pub async fn get(
                 .resource(id)
                 .patient(id)
                 .emergency(granted.emergency());
-            uc.record(conn, event)?;
+            uc.record(event);
             Ok(granted)
         })
         .await
@@ -313,7 +313,7 @@ pub async fn add_to_care_team(
             let event = Event::success(&actor, AuditAction::CareTeamAssign)
                 .resource(doctor)
                 .patient(patient);
-            uc.record(conn, event)?;
+            uc.record(event);
             Ok(doctor)
         })
         .await

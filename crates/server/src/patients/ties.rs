@@ -109,14 +109,14 @@ pub async fn members(
     tie: Tie,
 ) -> Result<Vec<Member>, AppError> {
     state
-        .run(actor, meta, move |conn, uc| {
+        .view(actor, meta, move |conn, uc| {
             let subject = Subject::new(tie.audited_as().0);
             let granted = authorize(conn, &actor, patient, tie.list_action(), subject, uc.now)?;
             let members = tie.named_members(conn, patient)?;
             let event = Event::success(&actor, tie.audited_as().0)
                 .patient(patient)
                 .emergency(granted.emergency());
-            uc.record(conn, event)?;
+            uc.record(event);
             Ok(members)
         })
         .await
@@ -139,7 +139,7 @@ pub async fn end(
             let event = Event::success(&actor, tie.audited_as().1)
                 .resource(user)
                 .patient(patient);
-            uc.record(conn, event)?;
+            uc.record(event);
             Ok(ended)
         })
         .await

@@ -38,9 +38,9 @@ pub async fn view(
     records_shown: usize,
 ) -> Result<ChartView, AppError> {
     state
-        .run(actor, meta, move |conn, uc| {
+        .view(actor, meta, move |conn, uc| {
             let view = read(conn, &actor, patient, uc.now, records_shown)?;
-            uc.record(conn, viewed(&actor, &view))?;
+            uc.record(viewed(&actor, &view));
             Ok(view)
         })
         .await

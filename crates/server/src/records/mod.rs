@@ -44,7 +44,7 @@ pub async fn create(
             let event = Event::success(&actor, AuditAction::RecordCreate)
                 .resource(record.id)
                 .patient(patient);
-            uc.record(conn, event)?;
+            uc.record(event);
             Ok(record)
         })
         .await
@@ -59,7 +59,7 @@ pub async fn list_for_patient(
     limit: usize,
 ) -> Result<Page<Record>, AppError> {
     state
-        .run(actor, meta, move |conn, uc| {
+        .view(actor, meta, move |conn, uc| {
             let granted = authorize(
                 conn,
                 &actor,
@@ -72,7 +72,7 @@ pub async fn list_for_patient(
             let event = Event::success(&actor, AuditAction::RecordList)
                 .patient(patient)
                 .emergency(granted.emergency());
-            uc.record(conn, event)?;
+            uc.record(event);
             Ok(page)
         })
         .await
@@ -85,7 +85,7 @@ pub async fn get(
     id: RecordId,
 ) -> Result<Record, AppError> {
     state
-        .run(actor, meta, move |conn, uc| {
+        .view(actor, meta, move |conn, uc| {
             let record = records::find(conn, id)?.ok_or(AppError::NotFound)?;
             let subject = Subject::id(AuditAction::RecordRead, id);
             let granted = authorize(
@@ -100,7 +100,7 @@ pub async fn get(
                 .resource(id)
                 .patient(record.patient_id)
                 .emergency(granted.emergency());
-            uc.record(conn, event)?;
+            uc.record(event);
             Ok(record)
         })
         .await

@@ -60,10 +60,7 @@ pub async fn approve(
                 });
             }
             users::set_status(conn, id, UserStatus::Active, uc.now)?;
-            uc.record(
-                conn,
-                Event::success(&actor, AuditAction::UserApprove).resource(id),
-            )?;
+            uc.record(Event::success(&actor, AuditAction::UserApprove).resource(id));
             Ok(User {
                 status: UserStatus::Active,
                 ..user
@@ -95,10 +92,10 @@ pub async fn list(
     limit: usize,
 ) -> Result<Page<User>, AppError> {
     state
-        .run(actor, meta, move |conn, uc| {
+        .view(actor, meta, move |conn, uc| {
             authorize_global(&actor, Action::ManageUsers, AuditAction::UserList)?;
             let page = users::list(conn, &filter, cursor.as_deref(), limit)?;
-            uc.record(conn, Event::success(&actor, AuditAction::UserList))?;
+            uc.record(Event::success(&actor, AuditAction::UserList));
             Ok(page)
         })
         .await
@@ -140,7 +137,7 @@ pub async fn set_active(
                     access::end_grants_of(conn, id, actor.user_id, uc.now)?;
                 }
             }
-            uc.record(conn, Event::success(&actor, action).resource(id))?;
+            uc.record(Event::success(&actor, action).resource(id));
             Ok(User { status, ..user })
         })
         .await
@@ -173,10 +170,7 @@ pub async fn reset_password(
                 return Err(AppError::NotFound);
             }
             sessions::revoke_all_for_user(conn, id, None, uc.now)?;
-            uc.record(
-                conn,
-                Event::success(&actor, AuditAction::UserPasswordReset).resource(id),
-            )?;
+            uc.record(Event::success(&actor, AuditAction::UserPasswordReset).resource(id));
             Ok(())
         })
         .await

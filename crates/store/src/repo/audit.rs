@@ -176,6 +176,123 @@ pub fn append(conn: &mut DbConnection, entry: &AuditEntry) -> Result<i64, StoreE
     Ok(id)
 }
 
+/// The end of a lane, locked until the transaction ends: where its next entry follows.
+pub struct LaneEnd {
+    lane: i32,
+    last_id: i64,
+    last_hash: String,
+}
+
+/// Locks the end of `lane` for this transaction and reads it. Call first in a group's
+/// transaction, before any entry id is taken, so that a lane's ids rise along its chain.
+pub fn lock_lane(conn: &mut DbConnection, lane: i32) -> Result<LaneEnd, StoreError> {
+    let query = audit_chain::table
+        .find(lane)
+        .select((audit_chain::last_id, audit_chain::last_hash));
+    let (last_id, last_hash) = match conn {
+        DbConnection::Postgres(pg) => query.for_update().first::<(i64, String)>(pg)?,
+        // The group's transaction holds SQLite's one write lock already.
+        DbConnection::Sqlite(sqlite) => query.first::<(i64, String)>(sqlite)?,
+    };
+    Ok(LaneEnd {
+        lane,
+        last_id,
+        last_hash,
+    })
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_log)]
+struct NewRow {
+    id: i64,
+    #[diesel(embed)]
+    entry: AuditEntry,
+    prev_hash: String,
+    hash: String,
+    lane: i32,
+}
+
+/// Fresh entry ids, rising. PostgreSQL takes them from the sequence in one round trip; SQLite
+/// has one writer at a time, so those after the largest are free.
+fn next_ids(conn: &mut DbConnection, count: usize) -> Result<Vec<i64>, StoreError> {
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    let mut ids: Vec<i64> = match conn {
+        DbConnection::Postgres(pg) => diesel::sql_query(
+            "SELECT nextval('audit_log_id_seq') AS id FROM generate_series(1, $1)",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(count)
+        .load::<NextId>(pg)?
+        .into_iter()
+        .map(|next| next.id)
+        .collect(),
+        DbConnection::Sqlite(_) => {
+            let largest: Option<i64> = audit_log::table
+                .select(diesel::dsl::max(audit_log::id))
+                .first(conn)?;
+            let first = largest.unwrap_or(0) + 1;
+            (first..first + count).collect()
+        }
+    };
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// How many entries one INSERT carries: well inside both backends' limits on bound values.
+const ROWS_PER_INSERT: usize = 1000;
+
+/// Appends `entries`, in order, to the lane whose end `end` holds, extending its chain, and
+/// moves the lane's end past them. Call inside the transaction that locked the end.
+pub fn append_group(
+    conn: &mut DbConnection,
+    end: &mut LaneEnd,
+    entries: Vec<AuditEntry>,
+) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let ids = next_ids(conn, entries.len())?;
+    let mut rows = Vec::with_capacity(entries.len());
+    for (id, mut entry) in ids.into_iter().zip(entries) {
+        // Both backends keep microseconds; hashing more would not survive the round trip.
+        entry.at = entry.at.trunc_subsecs(6);
+        let hash = chain_hash(&end.last_hash, id, &entry);
+        let prev_hash = std::mem::replace(&mut end.last_hash, hash.clone());
+        end.last_id = id;
+        rows.push(NewRow {
+            id,
+            entry,
+            prev_hash,
+            hash,
+            lane: end.lane,
+        });
+    }
+    match conn {
+        DbConnection::Postgres(pg) => {
+            for chunk in rows.chunks(ROWS_PER_INSERT) {
+                diesel::insert_into(audit_log::table)
+                    .values(chunk)
+                    .execute(pg)?;
+            }
+        }
+        // SQLite takes one row per statement here (optional values rule out its batch form);
+        // it is in-process, so that costs no round trips.
+        DbConnection::Sqlite(sqlite) => {
+            for row in &rows {
+                diesel::insert_into(audit_log::table)
+                    .values(row)
+                    .execute(sqlite)?;
+            }
+        }
+    }
+    diesel::update(audit_chain::table.find(end.lane))
+        .set((
+            audit_chain::last_id.eq(end.last_id),
+            audit_chain::last_hash.eq(&end.last_hash),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// What [`verify`] found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChainCheck {

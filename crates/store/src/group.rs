@@ -1,0 +1,317 @@
+//! Group commit: a few writer threads per server gather the audit entries of many requests (and
+//! the units of work of the ones that write) and commit them in one transaction, with one flush.
+//!
+//! Each writer owns a connection of its own and, on PostgreSQL, claims a lane of the hash chain
+//! for as long as that connection lives (a session-level advisory lock, which the database drops
+//! with the connection when a server dies), so that servers sharing a database do not wait on
+//! each other's chains. Ownership only spares the waiting: every group still locks its lane's end
+//! (`FOR UPDATE`) and reads the last hash in its own transaction, so the chain stays whole even
+//! when two writers do share a lane. A unit of work runs in a savepoint of its own: when it fails,
+//! only its changes are undone, and its entries (a denial's, say) are still appended. Nobody is
+//! answered before the group that holds their entries has committed.
+
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+
+use crate::connection::{begin, finish};
+use crate::repo::audit::{self, AuditEntry};
+use crate::{DbConnection, StoreError};
+
+/// How many units one group holds at most: enough to share a flush among every request of a
+/// busy server, few enough that one group's transaction stays short.
+const MOST_PER_GROUP: usize = 512;
+
+/// What a unit of work did in its savepoint.
+pub struct Done {
+    /// Its audit entries, appended even when its changes are undone (a denial's entry, say).
+    pub entries: Vec<AuditEntry>,
+    /// Whether its changes stay; `false` rolls back to its savepoint.
+    pub keep: bool,
+    /// Told whether the group committed; it answers the request.
+    pub answer: Answer,
+}
+
+/// Told whether the group that held a unit committed.
+pub type Answer = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+/// A unit of work: runs on a writer's connection, inside the group's transaction.
+pub type Work = Box<dyn FnOnce(&mut DbConnection) -> Done + Send>;
+
+enum Unit {
+    /// The entries of a read, which has no changes of its own.
+    Entries(Vec<AuditEntry>, Answer),
+    Work(Work),
+}
+
+/// Opens a writer's connection, with the per-connection settings applied.
+pub type Opener = Arc<dyn Fn() -> Result<DbConnection, StoreError> + Send + Sync>;
+
+#[derive(Default)]
+struct Queue {
+    state: Mutex<Waiting>,
+    arrived: Condvar,
+}
+
+#[derive(Default)]
+struct Waiting {
+    units: VecDeque<Unit>,
+    closed: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, Waiting> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn push(&self, unit: Unit) -> Result<(), Unit> {
+        let mut waiting = self.lock();
+        if waiting.closed {
+            return Err(unit);
+        }
+        waiting.units.push_back(unit);
+        drop(waiting);
+        self.arrived.notify_one();
+        Ok(())
+    }
+
+    /// The next group: every unit waiting, up to the most a group holds. `None` once closed and
+    /// drained.
+    fn next_group(&self) -> Option<Vec<Unit>> {
+        let mut waiting = self.lock();
+        while waiting.units.is_empty() {
+            if waiting.closed {
+                return None;
+            }
+            waiting = self
+                .arrived
+                .wait(waiting)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        let take = waiting.units.len().min(MOST_PER_GROUP);
+        Some(waiting.units.drain(..take).collect())
+    }
+}
+
+/// The writers of one server.
+pub struct Group {
+    queue: Arc<Queue>,
+    writers: Vec<JoinHandle<()>>,
+}
+
+impl Group {
+    /// Starts `writers` writer threads. `exclusive` is held around each group's transaction
+    /// (SQLite's one-writer-at-a-time lock, shared with the store's other writers).
+    pub fn start(open: Opener, writers: usize, exclusive: Option<Arc<Mutex<()>>>) -> Group {
+        let queue = Arc::new(Queue::default());
+        let writers = (0..writers.max(1))
+            .map(|index| {
+                let writer = Writer {
+                    queue: queue.clone(),
+                    open: open.clone(),
+                    exclusive: exclusive.clone(),
+                    fallback_lane: 1 + (index as i32 % audit::LANES),
+                };
+                std::thread::Builder::new()
+                    .name(format!("medvault-audit-{index}"))
+                    .spawn(move || writer.run())
+            })
+            .filter_map(Result::ok)
+            .collect();
+        Group { queue, writers }
+    }
+
+    /// Appends `entries` with the next group; `answer` is told once it committed (or failed).
+    pub fn append(&self, entries: Vec<AuditEntry>, answer: Answer) {
+        if let Err(Unit::Entries(_, answer)) = self.queue.push(Unit::Entries(entries, answer)) {
+            answer(Err(stopped()));
+        }
+    }
+
+    /// Runs `work` in the next group. If the writers have stopped, `work` is dropped unrun,
+    /// which its caller sees as a closed answer.
+    pub fn run(&self, work: Work) {
+        let _ = self.queue.push(Unit::Work(work));
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.queue.lock().closed = true;
+        self.queue.arrived.notify_all();
+        for writer in self.writers.drain(..) {
+            let _ = writer.join();
+        }
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Unavailable("the audit writer has stopped".to_owned())
+}
+
+struct Writer {
+    queue: Arc<Queue>,
+    open: Opener,
+    exclusive: Option<Arc<Mutex<()>>>,
+    /// The lane written when every lane is claimed by other writers.
+    fallback_lane: i32,
+}
+
+/// A writer's connection and the lane it writes.
+struct Lane {
+    conn: DbConnection,
+    lane: i32,
+}
+
+impl Writer {
+    fn run(self) {
+        let mut lane: Option<Lane> = None;
+        while let Some(units) = self.queue.next_group() {
+            let current = match lane.take() {
+                Some(current) => Ok(current),
+                None => self.claim(),
+            };
+            let mut current = match current {
+                Ok(current) => current,
+                Err(error) => {
+                    // No database: say so at once, so that requests fail fast instead of queueing.
+                    fail_all(units, &error);
+                    continue;
+                }
+            };
+            let _exclusive = self
+                .exclusive
+                .as_ref()
+                .map(|lock| lock.lock().unwrap_or_else(PoisonError::into_inner));
+            let (answers, outcome) = commit_group(&mut current, units);
+            let lost = matches!(&outcome, Err(error) if error.is_connection_lost());
+            for answer in answers {
+                answer(match &outcome {
+                    Ok(()) => Ok(()),
+                    Err(error) => Err(StoreError::Unavailable(format!(
+                        "the audit trail could not be written: {error}"
+                    ))),
+                });
+            }
+            if !lost {
+                lane = Some(current);
+            }
+        }
+    }
+
+    /// Opens a connection and claims a lane no other writer holds, or shares one if all are held.
+    fn claim(&self) -> Result<Lane, StoreError> {
+        let mut conn = (self.open)()?;
+        let lane = match &mut conn {
+            DbConnection::Postgres(_) => {
+                let mut claimed = None;
+                for lane in 1..=audit::LANES {
+                    if try_claim(&mut conn, lane)? {
+                        claimed = Some(lane);
+                        break;
+                    }
+                }
+                claimed.unwrap_or(self.fallback_lane)
+            }
+            DbConnection::Sqlite(_) => self.fallback_lane,
+        };
+        Ok(Lane { conn, lane })
+    }
+}
+
+/// The advisory-lock space of lane claims: "mvlane".
+const LANE_LOCKS: i32 = 0x6d76_6c61;
+
+#[derive(QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    claimed: bool,
+}
+
+fn try_claim(conn: &mut DbConnection, lane: i32) -> Result<bool, StoreError> {
+    let found = diesel::sql_query("SELECT pg_try_advisory_lock($1, $2) AS claimed")
+        .bind::<diesel::sql_types::Integer, _>(LANE_LOCKS)
+        .bind::<diesel::sql_types::Integer, _>(lane)
+        .get_result::<Claimed>(conn)?;
+    Ok(found.claimed)
+}
+
+fn fail_all(units: Vec<Unit>, error: &StoreError) {
+    for unit in units {
+        if let Unit::Entries(_, answer) = unit {
+            answer(Err(StoreError::Unavailable(error.to_string())));
+        }
+        // A unit of work dropped unrun closes its answer, which its caller takes for a failure.
+    }
+}
+
+/// Runs one group in one transaction; the answers to give, and whether it committed.
+fn commit_group(lane: &mut Lane, units: Vec<Unit>) -> (Vec<Answer>, Result<(), StoreError>) {
+    let mut answers = Vec::with_capacity(units.len());
+    let outcome = (|| {
+        let conn = &mut lane.conn;
+        begin(conn)?;
+        let head = audit::lock_lane(conn, lane.lane);
+        let mut head = match head {
+            Ok(head) => head,
+            Err(error) => {
+                let _ = finish(conn, false);
+                return Err(error);
+            }
+        };
+        let mut entries = Vec::new();
+        let ran = (|| {
+            for unit in units {
+                match unit {
+                    Unit::Entries(mine, answer) => {
+                        entries.extend(mine);
+                        answers.push(answer);
+                    }
+                    Unit::Work(work) => {
+                        let done = in_savepoint(conn, work)?;
+                        entries.extend(done.entries);
+                        answers.push(done.answer);
+                    }
+                }
+            }
+            audit::append_group(conn, &mut head, entries)
+        })();
+        match ran {
+            Ok(()) => finish(conn, true).map_err(StoreError::from),
+            Err(error) => {
+                let _ = finish(conn, false);
+                Err(error)
+            }
+        }
+    })();
+    (answers, outcome)
+}
+
+/// Runs one unit of work in a savepoint, undoing its changes when it failed or panicked.
+fn in_savepoint(conn: &mut DbConnection, work: Work) -> Result<Done, StoreError> {
+    conn.batch_execute("SAVEPOINT unit")?;
+    match catch_unwind(AssertUnwindSafe(|| work(conn))) {
+        Ok(done) if done.keep => {
+            conn.batch_execute("RELEASE SAVEPOINT unit")?;
+            Ok(done)
+        }
+        Ok(done) => {
+            conn.batch_execute("ROLLBACK TO SAVEPOINT unit")?;
+            Ok(done)
+        }
+        Err(_) => {
+            // Its answer went with it: the caller sees a closed answer.
+            conn.batch_execute("ROLLBACK TO SAVEPOINT unit")?;
+            tracing::error!("a unit of work panicked; its changes were undone");
+            Ok(Done {
+                entries: Vec::new(),
+                keep: false,
+                answer: Box::new(|_| {}),
+            })
+        }
+    }
+}
