@@ -5,7 +5,7 @@ use chrono::{Duration, NaiveDateTime};
 use medvault_domain::AuditAction;
 use medvault_domain::policy;
 use medvault_domain::{Actor, Email, Password, PersonName, Role, SessionId, UserId, UserStatus};
-use medvault_store::repo::sessions::{self, SessionKey};
+use medvault_store::repo::sessions::{self, LiveSession, SessionKey};
 use medvault_store::repo::{patients, users};
 use medvault_store::{DbConnection, NewPatient, NewUser, Outcome, SessionKind, StoreError, User};
 
@@ -386,7 +386,12 @@ fn caller_for(
     now: NaiveDateTime,
     idle: Option<Idle>,
 ) -> Result<Option<Caller>, AppError> {
-    let Some((session, user)) = sessions::find_live(conn, key, now)? else {
+    let Some(LiveSession {
+        session,
+        user,
+        own_chart,
+    }) = sessions::find_live(conn, key, now)?
+    else {
         return Ok(None);
     };
     if let Some(idle) = &idle {
@@ -403,7 +408,11 @@ fn caller_for(
     {
         return Ok(None);
     }
-    let actor = actor_of(conn, user.id, user.role)?;
+    let actor = Actor {
+        user_id: user.id,
+        role: user.role,
+        patient_id: own_chart.filter(|_| policy::has_own_chart(user.role)),
+    };
     Ok(Some(Caller {
         actor,
         session_id: session.id,

@@ -1,10 +1,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use medvault_domain::{SessionId, UserId, UserStatus};
+use medvault_domain::{PatientId, SessionId, UserId, UserStatus};
 
-use crate::repo::users::User;
+use crate::repo::users::{User, UserRow};
 use crate::rows::parse;
-use crate::schema::{sessions, users};
+use crate::schema::{patients, sessions, users};
 use crate::{DbConnection, StoreError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,15 +70,24 @@ pub enum SessionKey<'a> {
     SecretHash(&'a str),
 }
 
+/// A live session, its user, and the chart that user signs in to, if any.
+pub struct LiveSession {
+    pub session: Session,
+    pub user: User,
+    pub own_chart: Option<PatientId>,
+}
+
 /// The live session behind a key, with its user: not revoked, not past its end, and the user
-/// still active. Anything else is `None`, whatever the reason.
+/// still active. Anything else is `None`, whatever the reason. One round trip: this runs on
+/// every request.
 pub fn find_live(
     conn: &mut DbConnection,
     key: SessionKey<'_>,
     now: NaiveDateTime,
-) -> Result<Option<(Session, User)>, StoreError> {
+) -> Result<Option<LiveSession>, StoreError> {
     let mut query = sessions::table
         .inner_join(users::table)
+        .left_join(patients::table.on(patients::user_id.eq(users::id.nullable())))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
         .filter(users::status.eq(UserStatus::Active.as_str()))
@@ -86,7 +95,8 @@ pub fn find_live(
             sessions::id,
             sessions::last_seen_at,
             sessions::expires_at,
-            users::id,
+            UserRow::as_select(),
+            patients::id.nullable(),
         ))
         .into_boxed();
     query = match key {
@@ -97,23 +107,23 @@ pub fn find_live(
             .filter(sessions::secret_hash.eq(hash.to_owned()))
             .filter(sessions::kind.eq(SessionKind::Web.as_str())),
     };
-    let Some((id, last_seen_at, expires_at, user_id)) = query
-        .first::<(String, NaiveDateTime, NaiveDateTime, String)>(conn)
+    let Some((id, last_seen_at, expires_at, user, own_chart)) = query
+        .first::<(String, NaiveDateTime, NaiveDateTime, UserRow, Option<String>)>(conn)
         .optional()?
     else {
         return Ok(None);
     };
-    let user_id: UserId = parse("sessions", &user_id)?;
-    let Some(user) = crate::repo::users::find(conn, user_id)? else {
-        return Ok(None);
-    };
-    let session = Session {
-        id: parse("sessions", &id)?,
-        user_id,
-        last_seen_at,
-        expires_at,
-    };
-    Ok(Some((session, user)))
+    let user = User::try_from(user)?;
+    Ok(Some(LiveSession {
+        session: Session {
+            id: parse("sessions", &id)?,
+            user_id: user.id,
+            last_seen_at,
+            expires_at,
+        },
+        user,
+        own_chart: own_chart.map(|id| parse("patients", &id)).transpose()?,
+    }))
 }
 
 /// Records activity on a session (for the idle timeout).

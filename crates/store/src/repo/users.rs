@@ -19,7 +19,7 @@ pub struct User {
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: String,
     email: String,
     email_key: String,
