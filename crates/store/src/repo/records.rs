@@ -104,18 +104,26 @@ pub fn list(
     before: Option<&str>,
     limit: usize,
 ) -> Result<Page<Record>, StoreError> {
-    let mut query = records::table
-        .select(RecordRow::as_select())
-        .order(records::id.desc())
-        .into_boxed();
-    query = match of {
-        RecordsOf::Patient(patient) => query.filter(records::patient_id.eq(patient.to_string())),
-        RecordsOf::Author(author) => query.filter(records::author_id.eq(author.to_string())),
-    };
-    if let Some(before) = before {
-        query = query.filter(records::id.lt(before.to_owned()));
+    // Record ids are lowercase hex: every one sorts before "~", so no cursor is a cursor past
+    // the end. One query shape per owner keeps the statement prepared once per connection
+    // (a query built at run time is prepared again on every call, a round trip more).
+    let before = before.unwrap_or("~").to_owned();
+    let fetched = super::clamp_limit(limit);
+    macro_rules! newest_of {
+        ($owner:expr) => {
+            records::table
+                .select(RecordRow::as_select())
+                .filter($owner)
+                .filter(records::id.lt(before))
+                .order(records::id.desc())
+                .limit(fetched)
+                .load(conn)?
+        };
     }
-    let rows = query.limit(super::clamp_limit(limit)).load(conn)?;
+    let rows: Vec<RecordRow> = match of {
+        RecordsOf::Patient(patient) => newest_of!(records::patient_id.eq(patient.to_string())),
+        RecordsOf::Author(author) => newest_of!(records::author_id.eq(author.to_string())),
+    };
     let items = rows
         .into_iter()
         .map(Record::try_from)

@@ -85,32 +85,35 @@ pub fn find_live(
     key: SessionKey<'_>,
     now: NaiveDateTime,
 ) -> Result<Option<LiveSession>, StoreError> {
-    let mut query = sessions::table
-        .inner_join(users::table)
-        .left_join(patients::table.on(patients::user_id.eq(users::id.nullable())))
-        .filter(sessions::revoked_at.is_null())
-        .filter(sessions::expires_at.gt(now))
-        .filter(users::status.eq(UserStatus::Active.as_str()))
-        .select((
-            sessions::id,
-            sessions::last_seen_at,
-            sessions::expires_at,
-            UserRow::as_select(),
-            patients::id.nullable(),
-        ))
-        .into_boxed();
-    query = match key {
-        SessionKey::Id(id) => query
-            .filter(sessions::id.eq(id.to_string()))
-            .filter(sessions::kind.eq(SessionKind::Api.as_str())),
-        SessionKey::SecretHash(hash) => query
-            .filter(sessions::secret_hash.eq(hash.to_owned()))
-            .filter(sessions::kind.eq(SessionKind::Web.as_str())),
+    // One query shape per key, so that each is prepared once per connection.
+    macro_rules! live_by {
+        ($key:expr, $kind:expr) => {
+            sessions::table
+                .inner_join(users::table)
+                .left_join(patients::table.on(patients::user_id.eq(users::id.nullable())))
+                .filter($key)
+                .filter(sessions::kind.eq($kind.as_str()))
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::expires_at.gt(now))
+                .filter(users::status.eq(UserStatus::Active.as_str()))
+                .select((
+                    sessions::id,
+                    sessions::last_seen_at,
+                    sessions::expires_at,
+                    UserRow::as_select(),
+                    patients::id.nullable(),
+                ))
+                .first::<(String, NaiveDateTime, NaiveDateTime, UserRow, Option<String>)>(conn)
+                .optional()?
+        };
+    }
+    let found = match key {
+        SessionKey::Id(id) => live_by!(sessions::id.eq(id.to_string()), SessionKind::Api),
+        SessionKey::SecretHash(hash) => {
+            live_by!(sessions::secret_hash.eq(hash.to_owned()), SessionKind::Web)
+        }
     };
-    let Some((id, last_seen_at, expires_at, user, own_chart)) = query
-        .first::<(String, NaiveDateTime, NaiveDateTime, UserRow, Option<String>)>(conn)
-        .optional()?
-    else {
+    let Some((id, last_seen_at, expires_at, user, own_chart)) = found else {
         return Ok(None);
     };
     let user = User::try_from(user)?;
