@@ -160,3 +160,53 @@ async fn requests_spread_over_lanes_and_every_lane_holds_together() {
         matches!(verify(&app).await, ChainCheck::Intact { entries } if entries as usize == trail.len())
     );
 }
+
+#[tokio::test]
+async fn concurrent_reads_and_writes_on_two_servers_each_leave_one_entry_and_a_whole_chain() {
+    let app = TestApp::spawn().await;
+    let twin = app.twin().await;
+    let (doctor_id, doctor) = app.doctor("group-dr@example.org").await;
+    let (patient_id, patient) = app.patient("group-pt@example.org").await;
+    app.join_care_team(&patient_id, &patient, &doctor_id).await;
+    let records = format!("/api/v1/patients/{patient_id}/records");
+    let client = reqwest::Client::new();
+    let mut requests = tokio::task::JoinSet::new();
+    const EACH: usize = 75;
+    for n in 0..2 * EACH {
+        let server = if n % 2 == 0 { &app } else { &twin };
+        let writes = n < EACH;
+        let request = if writes {
+            client
+                .post(server.url(&records))
+                .bearer_auth(&doctor)
+                .json(&serde_json::json!({"title": format!("Visit {n}"), "notes": "Seen."}))
+        } else {
+            client.get(server.url(&records)).bearer_auth(&patient)
+        };
+        let correlation = format!("group-{n:04}");
+        let request = request.header("x-correlation-id", &correlation);
+        requests.spawn(async move {
+            let status = request.send().await.expect("answered").status();
+            (correlation, writes, status)
+        });
+    }
+    let answers = requests.join_all().await;
+    for (correlation, writes, status) in &answers {
+        let expected = if *writes { 201 } else { 200 };
+        assert_eq!(status.as_u16(), expected, "{correlation}");
+    }
+    // Every answered request is in the trail exactly once, whichever server answered it.
+    let trail = app.audit(medvault_store::AuditFilter::default()).await;
+    for (correlation, _, _) in &answers {
+        let entries = trail
+            .iter()
+            .filter(|row| row.entry.correlation_id.as_deref() == Some(correlation.as_str()))
+            .count();
+        assert_eq!(entries, 1, "{correlation}");
+    }
+    let (_, page) = app
+        .get(&format!("{records}?limit=200"), Some(&patient))
+        .await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(EACH));
+    assert!(matches!(verify(&app).await, ChainCheck::Intact { .. }));
+}

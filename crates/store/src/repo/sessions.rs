@@ -103,7 +103,13 @@ pub fn find_live(
                     UserRow::as_select(),
                     patients::id.nullable(),
                 ))
-                .first::<(String, NaiveDateTime, NaiveDateTime, UserRow, Option<String>)>(conn)
+                .first::<(
+                    String,
+                    NaiveDateTime,
+                    NaiveDateTime,
+                    UserRow,
+                    Option<String>,
+                )>(conn)
                 .optional()?
         };
     }
