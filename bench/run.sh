@@ -5,6 +5,7 @@
 #   bench/run.sh sqlite            # embedded SQLite in a temporary folder
 #   bench/run.sh postgres          # a fresh database on $BENCH_PG_URL, dropped afterwards
 #
+# BENCH_ONLY="record list" (or another scenario's name, or its start) runs that one alone.
 # Needs wrk (Debian: apt-get install wrk), curl and python3. Only 127.0.0.1 is ever targeted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,8 +71,10 @@ for n in $(seq 0 $((users - 1))); do
     -d "{\"email\":\"user$n@bench.test\",\"password\":\"$password\",\"name\":\"User $n\",\"role\":\"patient\"}" >/dev/null
 done
 
+only=${BENCH_ONLY:-}
 run() {
   local name=$1; shift
+  if [ -n "$only" ] && [[ "$name" != "$only"* ]]; then return; fi
   echo "== $name ($backend, $connections connections, $duration)"
   wrk --latency -t"$threads" -c"$connections" -d"$duration" "$@" | grep -E 'Requests/sec|Latency|50%|90%|99%|Non-2xx|Socket errors'
 }

@@ -64,12 +64,9 @@ pub fn authorize(
     subject: Subject,
     now: NaiveDateTime,
 ) -> Result<Authorized, AppError> {
-    let chart = patients::find(conn, patient)?.ok_or(AppError::NotFound)?;
-    let relation = Relation::of(
-        actor,
-        patient,
-        access::ties(conn, actor.user_id, patient, now)?,
-    );
+    let (chart, ties) =
+        access::chart_and_ties(conn, actor.user_id, patient, now)?.ok_or(AppError::NotFound)?;
+    let relation = Relation::of(actor, patient, ties);
     match policy::decide(actor, action, relation) {
         Decision::Allow => Ok(Authorized { chart, relation }),
         Decision::Deny => Err(AppError::Denied(Denial {

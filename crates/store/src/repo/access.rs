@@ -6,8 +6,46 @@ use diesel::prelude::*;
 use medvault_domain::{EmergencyAccessId, GrantId, PatientId, Ties, UserId};
 
 use crate::rows::{parse, parse_opt};
-use crate::schema::{care_team, emergency_accesses, intern_grants, trainee_links};
+use crate::repo::patients::{Patient, PatientRow};
+use crate::schema::{care_team, emergency_accesses, intern_grants, patients, trainee_links};
 use crate::{DbConnection, StoreError};
+
+/// Whether `user` has each kind of tie to `patient` at `now`: four `EXISTS` expressions, for a
+/// select list.
+macro_rules! tie_exists {
+    ($user:expr, $patient:expr, $now:expr) => {{
+        use diesel::dsl::exists;
+        let (user, patient, now): (String, String, NaiveDateTime) = ($user, $patient, $now);
+        (
+            exists(care_team::table.find((patient.clone(), user.clone()))),
+            exists(trainee_links::table.find((patient.clone(), user.clone()))),
+            exists(
+                intern_grants::table
+                    .filter(intern_grants::intern_id.eq(user.clone()))
+                    .filter(intern_grants::patient_id.eq(patient.clone()))
+                    .filter(intern_grants::ended_at.is_null())
+                    .filter(intern_grants::starts_at.le(now))
+                    .filter(intern_grants::ends_at.gt(now)),
+            ),
+            exists(
+                emergency_accesses::table
+                    .filter(emergency_accesses::doctor_id.eq(user))
+                    .filter(emergency_accesses::patient_id.eq(patient))
+                    .filter(emergency_accesses::ended_at.is_null())
+                    .filter(emergency_accesses::ends_at.gt(now)),
+            ),
+        )
+    }};
+}
+
+fn ties_of((care_team, trainee_link, intern_grant, emergency): (bool, bool, bool, bool)) -> Ties {
+    Ties {
+        care_team,
+        trainee_link,
+        intern_grant,
+        emergency,
+    }
+}
 
 /// Every tie `user` has to `patient` at `now`, whatever their role: which ties count for whom
 /// is the policy's to say (`Relation::of`). One round trip.
@@ -17,34 +55,30 @@ pub fn ties(
     patient: PatientId,
     now: NaiveDateTime,
 ) -> Result<Ties, StoreError> {
-    use diesel::dsl::exists;
-    let (user, patient) = (user.to_string(), patient.to_string());
-    let care_team = care_team::table.find((patient.clone(), user.clone()));
-    let trainee_link = trainee_links::table.find((patient.clone(), user.clone()));
-    let intern_grant = intern_grants::table
-        .filter(intern_grants::intern_id.eq(user.clone()))
-        .filter(intern_grants::patient_id.eq(patient.clone()))
-        .filter(intern_grants::ended_at.is_null())
-        .filter(intern_grants::starts_at.le(now))
-        .filter(intern_grants::ends_at.gt(now));
-    let emergency = emergency_accesses::table
-        .filter(emergency_accesses::doctor_id.eq(user))
-        .filter(emergency_accesses::patient_id.eq(patient))
-        .filter(emergency_accesses::ended_at.is_null())
-        .filter(emergency_accesses::ends_at.gt(now));
-    let (care_team, trainee_link, intern_grant, emergency) = diesel::select((
-        exists(care_team),
-        exists(trainee_link),
-        exists(intern_grant),
-        exists(emergency),
-    ))
-    .get_result::<(bool, bool, bool, bool)>(conn)?;
-    Ok(Ties {
-        care_team,
-        trainee_link,
-        intern_grant,
-        emergency,
-    })
+    let found = diesel::select(tie_exists!(user.to_string(), patient.to_string(), now))
+        .get_result::<(bool, bool, bool, bool)>(conn)?;
+    Ok(ties_of(found))
+}
+
+/// A chart and every tie `user` has to it at `now`, in one round trip: what authorizing an act
+/// on a chart needs. `None` if there is no such chart.
+pub fn chart_and_ties(
+    conn: &mut DbConnection,
+    user: UserId,
+    patient: PatientId,
+    now: NaiveDateTime,
+) -> Result<Option<(Patient, Ties)>, StoreError> {
+    let found = patients::table
+        .find(patient.to_string())
+        .select((
+            PatientRow::as_select(),
+            tie_exists!(user.to_string(), patient.to_string(), now),
+        ))
+        .first::<(PatientRow, (bool, bool, bool, bool))>(conn)
+        .optional()?;
+    found
+        .map(|(chart, ties)| Ok((Patient::try_from(chart)?, ties_of(ties))))
+        .transpose()
 }
 
 // Trainee links.

@@ -21,7 +21,7 @@ pub struct Patient {
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = patients)]
-struct PatientRow {
+pub(crate) struct PatientRow {
     id: String,
     user_id: Option<String>,
     name: String,
