@@ -49,6 +49,10 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("the service is busy; try again shortly")]
     Unavailable,
+    /// The connection to the database broke under a unit of work: presented like
+    /// [`AppError::Unavailable`], and worth one more try on another connection.
+    #[error("the service is busy; try again shortly")]
+    ConnectionLost,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -74,6 +78,7 @@ impl From<StoreError> for AppError {
         match error {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Unavailable(_) => AppError::Unavailable,
+            StoreError::ConnectionLost(_) => AppError::ConnectionLost,
             other => AppError::Internal(other.into()),
         }
     }
@@ -81,13 +86,7 @@ impl From<StoreError> for AppError {
 
 impl medvault_store::WorkError for AppError {
     fn connection_lost(&self) -> bool {
-        match self {
-            AppError::Unavailable => true,
-            AppError::Internal(error) => error
-                .downcast_ref::<StoreError>()
-                .is_some_and(StoreError::is_connection_lost),
-            _ => false,
-        }
+        matches!(self, AppError::ConnectionLost)
     }
 }
 
@@ -128,7 +127,7 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::ConnectionLost => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -146,7 +145,7 @@ impl AppError {
             AppError::NotFound | AppError::Denied(_) => "not_found",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
-            AppError::Unavailable => "unavailable",
+            AppError::Unavailable | AppError::ConnectionLost => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -189,6 +188,7 @@ impl AppError {
                 tracing::error!(error = %format!("{error:#}"), "request failed")
             }
             AppError::Unavailable => tracing::warn!("database unavailable"),
+            AppError::ConnectionLost => tracing::warn!("connection to the database lost"),
             _ => {}
         }
     }

@@ -209,15 +209,20 @@ impl Store {
     }
 
     /// Runs `f` in a read-only unit of work (no transaction: each statement sees committed data).
-    /// If the connection turns out broken, it is dropped and `f` runs once more on another.
+    /// If the connection turns out broken, it is dropped and `f` runs again on another. When the
+    /// database restarted, every idle connection is broken, and each fails at once: so it tries
+    /// as many as the pool holds, and then one that the pool has opened afresh.
     pub fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         E: WorkError,
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Clone,
     {
-        match self.read_once(f.clone()) {
-            Err(error) if error.connection_lost() => self.read_once(f),
-            done => done,
+        let mut tries = self.pool.max_size();
+        loop {
+            match self.read_once(f.clone()) {
+                Err(error) if error.connection_lost() && tries > 0 => tries -= 1,
+                done => return done,
+            }
         }
     }
 
@@ -274,17 +279,10 @@ impl Store {
         Ok(done?)
     }
 
-    /// Whether the database answers a trivial query.
+    /// Whether the database answers a trivial query (on a working connection, if any is to be
+    /// had: see [`Store::read`]).
     pub fn ping(&self) -> Result<(), StoreError> {
-        let mut pooled = self.connection()?;
-        let pinged = pooled
-            .conn
-            .batch_execute("SELECT 1")
-            .map_err(StoreError::from);
-        if pinged.as_ref().is_err_and(StoreError::is_connection_lost) {
-            pooled.lost = true;
-        }
-        pinged
+        self.read(|conn| Ok(conn.batch_execute("SELECT 1")?))
     }
 }
 

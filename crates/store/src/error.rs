@@ -10,6 +10,10 @@ pub enum StoreError {
     /// No connection could be had in time, or the database cannot be reached.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The connection broke under a unit of work (the database restarted, say): another
+    /// connection may well work.
+    #[error("connection to the database lost: {0}")]
+    ConnectionLost(String),
     /// A stored value did not parse back into its domain type.
     #[error("corrupt value in {0}")]
     Corrupt(&'static str),
@@ -24,9 +28,10 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 StoreError::Conflict(info.constraint_name().unwrap_or("unique").to_owned())
             }
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                StoreError::Unavailable(info.message().to_owned())
-            }
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => StoreError::ConnectionLost(info.message().to_owned()),
             other => StoreError::Database(other),
         }
     }
@@ -36,14 +41,7 @@ impl StoreError {
     /// Whether the connection itself failed (the database went away, or the link to it broke):
     /// worth one retry on a fresh connection, and a sign to let this one go.
     pub fn is_connection_lost(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Unavailable(_)
-                | StoreError::Database(DieselError::DatabaseError(
-                    DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
-                    _
-                ))
-        )
+        matches!(self, StoreError::ConnectionLost(_))
     }
 }
 

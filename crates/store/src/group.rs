@@ -19,7 +19,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use crate::connection::{begin, finish};
-use crate::repo::audit::{self, AuditEntry};
+use crate::repo::audit::{self, AuditEntry, LaneEnd};
 use crate::{DbConnection, StoreError};
 
 /// How many units one group holds at most: enough to share a flush among every request of a
@@ -171,23 +171,21 @@ impl Writer {
     fn run(self) {
         let mut lane: Option<Lane> = None;
         while let Some(units) = self.queue.next_group() {
-            let current = match lane.take() {
-                Some(current) => Ok(current),
-                None => self.claim(),
-            };
-            let mut current = match current {
-                Ok(current) => current,
+            // Held from BEGIN to COMMIT: SQLite has one writer at a time.
+            let exclusive = self
+                .exclusive
+                .as_ref()
+                .map(|lock| lock.lock().unwrap_or_else(PoisonError::into_inner));
+            let (mut current, end) = match self.open_group(lane.take()) {
+                Ok(opened) => opened,
                 Err(error) => {
-                    // No database: say so at once, so that requests fail fast instead of queueing.
+                    // No database: say so at once, so that requests fail fast, not queue.
                     fail_all(units, &error);
                     continue;
                 }
             };
-            let _exclusive = self
-                .exclusive
-                .as_ref()
-                .map(|lock| lock.lock().unwrap_or_else(PoisonError::into_inner));
-            let (answers, outcome) = commit_group(&mut current, units);
+            let (answers, outcome) = commit_group(&mut current, end, units);
+            drop(exclusive);
             let lost = matches!(&outcome, Err(error) if error.is_connection_lost());
             for answer in answers {
                 answer(match &outcome {
@@ -199,6 +197,24 @@ impl Writer {
             }
             if !lost {
                 lane = Some(current);
+            }
+        }
+    }
+
+    /// Begins a group on the writer's connection, claiming a lane on a new connection if it has
+    /// none, or if the one it had turns out broken before anything ran (a database restart
+    /// leaves it so).
+    fn open_group(&self, mut lane: Option<Lane>) -> Result<(Lane, LaneEnd), StoreError> {
+        let mut fresh = lane.is_none();
+        loop {
+            let mut current = match lane.take() {
+                Some(current) => current,
+                None => self.claim()?,
+            };
+            match begin_group(&mut current) {
+                Ok(end) => return Ok((current, end)),
+                Err(error) if error.is_connection_lost() && !fresh => fresh = true,
+                Err(error) => return Err(error),
             }
         }
     }
@@ -249,45 +265,47 @@ fn fail_all(units: Vec<Unit>, error: &StoreError) {
     }
 }
 
-/// Runs one group in one transaction; the answers to give, and whether it committed.
-fn commit_group(lane: &mut Lane, units: Vec<Unit>) -> (Vec<Answer>, Result<(), StoreError>) {
+/// Begins a group's transaction and locks its lane's end.
+fn begin_group(lane: &mut Lane) -> Result<LaneEnd, StoreError> {
+    begin(&mut lane.conn)?;
+    audit::lock_lane(&mut lane.conn, lane.lane).inspect_err(|_| {
+        let _ = finish(&mut lane.conn, false);
+    })
+}
+
+/// Runs one group in the transaction [`begin_group`] began; the answers to give, and whether
+/// it committed.
+fn commit_group(
+    lane: &mut Lane,
+    mut end: LaneEnd,
+    units: Vec<Unit>,
+) -> (Vec<Answer>, Result<(), StoreError>) {
+    let conn = &mut lane.conn;
     let mut answers = Vec::with_capacity(units.len());
-    let outcome = (|| {
-        let conn = &mut lane.conn;
-        begin(conn)?;
-        let head = audit::lock_lane(conn, lane.lane);
-        let mut head = match head {
-            Ok(head) => head,
-            Err(error) => {
-                let _ = finish(conn, false);
-                return Err(error);
-            }
-        };
-        let mut entries = Vec::new();
-        let ran = (|| {
-            for unit in units {
-                match unit {
-                    Unit::Entries(mine, answer) => {
-                        entries.extend(mine);
-                        answers.push(answer);
-                    }
-                    Unit::Work(work) => {
-                        let done = in_savepoint(conn, work)?;
-                        entries.extend(done.entries);
-                        answers.push(done.answer);
-                    }
+    let mut entries = Vec::new();
+    let ran = (|| {
+        for unit in units {
+            match unit {
+                Unit::Entries(mine, answer) => {
+                    entries.extend(mine);
+                    answers.push(answer);
+                }
+                Unit::Work(work) => {
+                    let done = in_savepoint(conn, work)?;
+                    entries.extend(done.entries);
+                    answers.push(done.answer);
                 }
             }
-            audit::append_group(conn, &mut head, entries)
-        })();
-        match ran {
-            Ok(()) => finish(conn, true).map_err(StoreError::from),
-            Err(error) => {
-                let _ = finish(conn, false);
-                Err(error)
-            }
         }
+        audit::append_group(conn, &mut end, entries)
     })();
+    let outcome = match ran {
+        Ok(()) => finish(conn, true).map_err(StoreError::from),
+        Err(error) => {
+            let _ = finish(conn, false);
+            Err(error)
+        }
+    };
     (answers, outcome)
 }
 

@@ -21,7 +21,7 @@ pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
 pub struct TestDb {
     pub url: String,
     pub dir: tempfile::TempDir,
-    postgres: Option<(String, String)>,
+    pub postgres: Option<(String, String)>,
 }
 
 pub fn backend() -> String {

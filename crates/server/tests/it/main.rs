@@ -23,6 +23,7 @@ mod helpers;
 mod matrix;
 mod multi_server;
 mod ops;
+mod outage;
 mod records;
 mod refused_forms;
 mod roles;

@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use medvault_domain::{EmergencyAccessId, GrantId, PatientId, Ties, UserId};
 
-use crate::rows::{parse, parse_opt};
 use crate::repo::patients::{Patient, PatientRow};
+use crate::rows::{parse, parse_opt};
 use crate::schema::{care_team, emergency_accesses, intern_grants, patients, trainee_links};
 use crate::{DbConnection, StoreError};
 
