@@ -19,6 +19,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod connections;
+mod crash;
 mod helpers;
 mod matrix;
 mod multi_server;

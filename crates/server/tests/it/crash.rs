@@ -1,0 +1,235 @@
+//! A server killed outright (SIGKILL) in the middle of a thousand concurrent audited requests:
+//! every request it acknowledged has its audit entry, every write it acknowledged its record,
+//! and the trail still verifies. Runs the real binary, on either backend.
+
+use std::collections::HashSet;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use diesel::prelude::*;
+use medvault_store::schema::{audit_log, records};
+use medvault_store::{Store, StoreOptions};
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, SECRET, TestDb};
+
+/// A `medvault serve` process on a free loopback port.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(db: &TestDb) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_medvault"))
+            .arg("serve")
+            .env_clear()
+            .env("DATABASE_URL", &db.url)
+            .env("MEDVAULT_DATA_DIR", db.dir.path())
+            .env("MEDVAULT_LISTEN", format!("127.0.0.1:{port}"))
+            .env("MEDVAULT_SECRET", SECRET)
+            .env("ADMIN_EMAIL", ADMIN_EMAIL)
+            .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("MEDVAULT_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..300 {
+            let ready = client.get(format!("{}/readyz", server.base)).send().await;
+            if ready.is_ok_and(|answer| answer.status().is_success()) {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not become ready");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn call(request: reqwest::RequestBuilder) -> Value {
+    let answer = request.send().await.expect("answered");
+    assert!(answer.status().is_success(), "{}", answer.status());
+    answer.json().await.expect("json")
+}
+
+/// A patient with a doctor on their care team: (patient's chart, patient's token, doctor's).
+async fn chart_with_doctor(server: &Server) -> (String, String, String) {
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("{}/api/v1{path}", server.base);
+    let login = |email: &str, password: &str| {
+        client
+            .post(url("/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+    };
+    let admin = call(login(ADMIN_EMAIL, ADMIN_PASSWORD)).await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let doctor_id = call(client.post(url("/users")).bearer_auth(&admin).json(&json!({
+        "email": "crash-dr@example.org", "password": PASSWORD, "name": "Dr Crash",
+        "role": "doctor"
+    })))
+    .await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    call(client.post(url("/auth/register")).json(&json!({
+        "email": "crash-pt@example.org", "password": PASSWORD, "name": "Pat Crash",
+        "role": "patient"
+    })))
+    .await;
+    let token = |body: Value| body["access_token"].as_str().expect("token").to_owned();
+    let patient = token(call(login("crash-pt@example.org", PASSWORD)).await);
+    let doctor = token(call(login("crash-dr@example.org", PASSWORD)).await);
+    let me = call(client.get(url("/auth/me")).bearer_auth(&patient)).await;
+    let chart = me["patient_id"].as_str().expect("chart").to_owned();
+    call(
+        client
+            .post(url(&format!("/patients/{chart}/care-team")))
+            .bearer_auth(&patient)
+            .json(&json!({"doctor_id": doctor_id})),
+    )
+    .await;
+    (chart, patient, doctor)
+}
+
+/// What a request that was answered left to be found.
+enum Acknowledged {
+    Read { correlation: String },
+    Write { correlation: String, record: String },
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_acknowledged_nothing_it_did_not_keep() {
+    const REQUESTS: usize = 1000;
+    let db = TestDb::new();
+    let mut server = Server::start(&db).await;
+    let (chart, patient, doctor) = chart_with_doctor(&server).await;
+    let records_url = format!("{}/api/v1/patients/{chart}/records", server.base);
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .expect("client");
+    let answered = Arc::new(AtomicUsize::new(0));
+    let mut requests = tokio::task::JoinSet::new();
+    for n in 0..REQUESTS {
+        let correlation = format!("crash-{n:05}");
+        let writes = n % 2 == 0;
+        let request = if writes {
+            client
+                .post(&records_url)
+                .bearer_auth(&doctor)
+                .json(&json!({"title": format!("Visit {n}"), "notes": "Seen."}))
+        } else {
+            client.get(&records_url).bearer_auth(&patient)
+        };
+        let request = request.header("x-correlation-id", &correlation);
+        let answered = answered.clone();
+        requests.spawn(async move {
+            let answer = request.send().await.ok()?;
+            if !answer.status().is_success() {
+                return None;
+            }
+            let body: Value = answer.json().await.ok()?;
+            answered.fetch_add(1, Ordering::SeqCst);
+            Some(if writes {
+                Acknowledged::Write {
+                    correlation,
+                    record: body["id"].as_str()?.to_owned(),
+                }
+            } else {
+                Acknowledged::Read { correlation }
+            })
+        });
+    }
+    // Kill it mid-stream: once some answers are out, with most still in flight.
+    while answered.load(Ordering::SeqCst) < REQUESTS / 5 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    server.child.kill().expect("SIGKILL");
+    server.child.wait().expect("reaped");
+    let acknowledged: Vec<Acknowledged> = requests.join_all().await.into_iter().flatten().collect();
+    assert!(acknowledged.len() >= REQUESTS / 5, "{}", acknowledged.len());
+    assert!(
+        acknowledged.len() < REQUESTS,
+        "the kill came after every answer: nothing was tested"
+    );
+
+    // It starts again on what it left, and everything it acknowledged is there.
+    let restarted = Server::start(&db).await;
+    let url = db.url.clone();
+    let (entries, kept) = tokio::task::spawn_blocking(move || {
+        let store = Store::open(&url, &StoreOptions::default()).expect("store");
+        store
+            .read(|conn| {
+                let entries: HashSet<String> = audit_log::table
+                    .select(audit_log::correlation_id)
+                    .load::<Option<String>>(conn)?
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                let kept: HashSet<String> = records::table
+                    .select(records::id)
+                    .load::<String>(conn)?
+                    .into_iter()
+                    .collect();
+                Ok::<_, medvault_store::StoreError>((entries, kept))
+            })
+            .expect("readable")
+    })
+    .await
+    .expect("joined");
+    for ack in &acknowledged {
+        match ack {
+            Acknowledged::Read { correlation } => {
+                assert!(
+                    entries.contains(correlation),
+                    "read {correlation} not audited"
+                );
+            }
+            Acknowledged::Write {
+                correlation,
+                record,
+            } => {
+                assert!(
+                    entries.contains(correlation),
+                    "write {correlation} not audited"
+                );
+                assert!(kept.contains(record), "record of {correlation} lost");
+            }
+        }
+    }
+    drop(restarted);
+    let verified = Command::new(env!("CARGO_BIN_EXE_medvault"))
+        .args(["audit", "verify"])
+        .env_clear()
+        .env("DATABASE_URL", &db.url)
+        .env("MEDVAULT_DATA_DIR", db.dir.path())
+        .env("MEDVAULT_SECRET", SECRET)
+        .output()
+        .expect("runs");
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
+}
