@@ -12,6 +12,8 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// The chart this user signs in to, if any.
+        patient_id -> Nullable<Text>,
     }
 }
 

@@ -4,7 +4,7 @@ use medvault_domain::policy::PatientScope;
 use medvault_domain::{BirthDate, PatientId, PersonName, Phone, Sex, UserId};
 
 use crate::rows::{parse, parse_opt};
-use crate::schema::{care_team, intern_grants, patients, trainee_links};
+use crate::schema::{care_team, intern_grants, patients, trainee_links, users};
 use crate::{DbConnection, Page, StoreError};
 
 #[derive(Clone, Debug)]
@@ -77,6 +77,17 @@ pub fn insert(
     diesel::insert_into(patients::table)
         .values(&row)
         .execute(conn)?;
+    if let Some(user) = &row.user_id {
+        // The user finds their chart through this pointer (one read with their session); a
+        // user signs in to one chart at most.
+        let pointed = diesel::update(users::table.find(user))
+            .filter(users::patient_id.is_null())
+            .set(users::patient_id.eq(&row.id))
+            .execute(conn)?;
+        if pointed != 1 {
+            return Err(StoreError::Conflict("one chart per user".to_owned()));
+        }
+    }
     row.try_into()
 }
 

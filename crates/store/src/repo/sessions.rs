@@ -4,7 +4,7 @@ use medvault_domain::{PatientId, SessionId, UserId, UserStatus};
 
 use crate::repo::users::{User, UserRow};
 use crate::rows::parse;
-use crate::schema::{patients, sessions, users};
+use crate::schema::{sessions, users};
 use crate::{DbConnection, StoreError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +90,6 @@ pub fn find_live(
         ($key:expr, $kind:expr) => {
             sessions::table
                 .inner_join(users::table)
-                .left_join(patients::table.on(patients::user_id.eq(users::id.nullable())))
                 .filter($key)
                 .filter(sessions::kind.eq($kind.as_str()))
                 .filter(sessions::revoked_at.is_null())
@@ -101,7 +100,7 @@ pub fn find_live(
                     sessions::last_seen_at,
                     sessions::expires_at,
                     UserRow::as_select(),
-                    patients::id.nullable(),
+                    users::patient_id,
                 ))
                 .first::<(
                     String,

@@ -1,0 +1,2 @@
+DROP INDEX users_patient_id;
+ALTER TABLE users DROP COLUMN patient_id;
