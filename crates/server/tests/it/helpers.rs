@@ -17,55 +17,134 @@ pub const PASSWORD: &str = "a fine long passphrase";
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
 /// A database that lives as long as the test: a SQLite file in a temporary folder, or a
-/// PostgreSQL database dropped at the end.
+/// PostgreSQL database dropped at the end (on one server, or distributed over the local Citus
+/// cluster).
 pub struct TestDb {
     pub url: String,
     pub dir: tempfile::TempDir,
+    /// The administrator's URL and the database's name, on PostgreSQL or Citus's coordinator.
     pub postgres: Option<(String, String)>,
+    /// Citus's workers, by their administrator's URL.
+    workers: Vec<String>,
 }
 
+/// `sqlite` (the default), `postgres`, or `citus`: `MEDVAULT_TEST_DATABASE`.
 pub fn backend() -> String {
     std::env::var("MEDVAULT_TEST_DATABASE").unwrap_or_else(|_| "sqlite".into())
+}
+
+/// Whether the tests run on PostgreSQL, alone or as Citus.
+pub fn on_postgres() -> bool {
+    matches!(backend().as_str(), "postgres" | "citus")
+}
+
+fn admin_connection(url: &str) -> PgConnection {
+    PgConnection::establish(url)
+        .unwrap_or_else(|e| panic!("the tests need a database server at {url}: {e}"))
+}
+
+fn run(conn: &mut PgConnection, sql: &str) {
+    diesel::sql_query(sql).execute(conn).expect(sql);
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("a URL with a database name");
+    format!("{base}/{name}")
 }
 
 impl TestDb {
     pub fn new() -> Arc<Self> {
         let dir = tempfile::tempdir().expect("temporary folder");
+        let name = format!("medvault_test_{}", uuid::Uuid::new_v4().simple());
         match backend().as_str() {
             "sqlite" => Arc::new(TestDb {
                 url: dir.path().join("medvault.db").display().to_string(),
                 dir,
                 postgres: None,
+                workers: Vec::new(),
             }),
             "postgres" => {
                 let admin = std::env::var("MEDVAULT_TEST_PG_URL")
                     .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-                let name = format!("medvault_test_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = PgConnection::establish(&admin).unwrap_or_else(|e| {
-                    panic!("PostgreSQL tests need a server at MEDVAULT_TEST_PG_URL: {e}")
-                });
-                diesel::sql_query(format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .expect("create database");
-                let (base, _) = admin.rsplit_once('/').expect("a URL with a database name");
+                run(
+                    &mut admin_connection(&admin),
+                    &format!("CREATE DATABASE {name}"),
+                );
                 Arc::new(TestDb {
-                    url: format!("{base}/{name}"),
+                    url: with_database(&admin, &name),
                     dir,
                     postgres: Some((admin, name)),
+                    workers: Vec::new(),
                 })
             }
-            other => panic!("MEDVAULT_TEST_DATABASE must be sqlite or postgres, not {other}"),
+            "citus" => {
+                let coordinator = std::env::var("MEDVAULT_TEST_CITUS_URL")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5433/postgres".into());
+                let workers: Vec<(String, String)> = std::env::var("MEDVAULT_TEST_CITUS_WORKERS")
+                    .unwrap_or_else(|_| "127.0.0.1:5434,127.0.0.1:5435".into())
+                    .split(',')
+                    .map(|node| {
+                        let (host, port) = node.rsplit_once(':').expect("host:port");
+                        (host.to_owned(), port.to_owned())
+                    })
+                    .collect();
+                let worker_urls: Vec<String> = workers
+                    .iter()
+                    .map(|(host, port)| format!("postgres://postgres@{host}:{port}/postgres"))
+                    .collect();
+                for admin in std::iter::once(&coordinator).chain(&worker_urls) {
+                    run(
+                        &mut admin_connection(admin),
+                        &format!("CREATE DATABASE {name}"),
+                    );
+                    let mut db = admin_connection(&with_database(admin, &name));
+                    run(&mut db, "CREATE EXTENSION citus");
+                }
+                let mut db = admin_connection(&with_database(&coordinator, &name));
+                let (host, port) = coordinator_host(&coordinator);
+                run(
+                    &mut db,
+                    &format!("SELECT citus_set_coordinator_host('{host}', {port})"),
+                );
+                for (host, port) in &workers {
+                    run(&mut db, &format!("SELECT citus_add_node('{host}', {port})"));
+                }
+                Arc::new(TestDb {
+                    url: with_database(&coordinator, &name),
+                    dir,
+                    postgres: Some((coordinator, name)),
+                    workers: worker_urls,
+                })
+            }
+            other => {
+                panic!("MEDVAULT_TEST_DATABASE must be sqlite, postgres or citus, not {other}")
+            }
         }
     }
 }
 
+/// The host and port of a `postgres://user@host:port/db` URL.
+fn coordinator_host(url: &str) -> (String, String) {
+    let authority = url
+        .split_once("://")
+        .map(|(_, rest)| rest.split('/').next().unwrap_or_default())
+        .unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let (host, port) = host_port.rsplit_once(':').unwrap_or((host_port, "5432"));
+    (host.to_owned(), port.to_owned())
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some((admin, name)) = &self.postgres
-            && let Ok(mut conn) = PgConnection::establish(admin)
-        {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut conn);
+        let Some((admin, name)) = &self.postgres else {
+            return;
+        };
+        for admin in std::iter::once(admin).chain(&self.workers) {
+            if let Ok(mut conn) = PgConnection::establish(admin) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
         }
     }
 }

@@ -20,6 +20,7 @@ mod browser;
 mod cli;
 mod connections;
 mod crash;
+mod distribution;
 mod helpers;
 mod matrix;
 mod multi_server;

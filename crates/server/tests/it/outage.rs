@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, backend};
+use crate::helpers::{TestApp, on_postgres};
 
 /// Runs `sql` as the database's administrator, on a connection of its own.
 fn as_admin(app: &TestApp, sql: &str) {
@@ -54,7 +54,7 @@ async fn until_ok(app: &TestApp, path: &str, token: &str, within: Duration) -> D
 
 #[tokio::test]
 async fn a_lost_database_is_a_quick_503_and_service_returns_by_itself() {
-    if backend() != "postgres" {
+    if !on_postgres() {
         return;
     }
     let app = TestApp::spawn().await;

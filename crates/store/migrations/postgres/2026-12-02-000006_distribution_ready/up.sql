@@ -66,20 +66,21 @@ BEGIN
 END
 $$;
 
-ALTER TABLE patients ADD FOREIGN KEY (user_id) REFERENCES users (id),
-    ADD FOREIGN KEY (created_by) REFERENCES users (id);
-ALTER TABLE care_team ADD FOREIGN KEY (patient_id) REFERENCES patients (id),
-    ADD FOREIGN KEY (doctor_id) REFERENCES users (id),
-    ADD FOREIGN KEY (added_by) REFERENCES users (id);
-ALTER TABLE records ADD FOREIGN KEY (patient_id) REFERENCES patients (id),
-    ADD FOREIGN KEY (author_id) REFERENCES users (id);
+-- One constraint per statement: Citus takes no more on a distributed table.
+ALTER TABLE patients ADD FOREIGN KEY (user_id) REFERENCES users (id);
+ALTER TABLE patients ADD FOREIGN KEY (created_by) REFERENCES users (id);
+ALTER TABLE care_team ADD FOREIGN KEY (patient_id) REFERENCES patients (id);
+ALTER TABLE care_team ADD FOREIGN KEY (doctor_id) REFERENCES users (id);
+ALTER TABLE care_team ADD FOREIGN KEY (added_by) REFERENCES users (id);
+ALTER TABLE records ADD FOREIGN KEY (patient_id) REFERENCES patients (id);
+ALTER TABLE records ADD FOREIGN KEY (author_id) REFERENCES users (id);
 ALTER TABLE sessions ADD FOREIGN KEY (user_id) REFERENCES users (id);
-ALTER TABLE trainee_links ADD FOREIGN KEY (patient_id) REFERENCES patients (id),
-    ADD FOREIGN KEY (trainee_id) REFERENCES users (id),
-    ADD FOREIGN KEY (linked_by) REFERENCES users (id);
-ALTER TABLE intern_grants ADD FOREIGN KEY (patient_id) REFERENCES patients (id),
-    ADD FOREIGN KEY (intern_id) REFERENCES users (id),
-    ADD FOREIGN KEY (issued_by) REFERENCES users (id),
-    ADD FOREIGN KEY (ended_by) REFERENCES users (id);
-ALTER TABLE emergency_accesses ADD FOREIGN KEY (patient_id) REFERENCES patients (id),
-    ADD FOREIGN KEY (doctor_id) REFERENCES users (id);
+ALTER TABLE trainee_links ADD FOREIGN KEY (patient_id) REFERENCES patients (id);
+ALTER TABLE trainee_links ADD FOREIGN KEY (trainee_id) REFERENCES users (id);
+ALTER TABLE trainee_links ADD FOREIGN KEY (linked_by) REFERENCES users (id);
+ALTER TABLE intern_grants ADD FOREIGN KEY (patient_id) REFERENCES patients (id);
+ALTER TABLE intern_grants ADD FOREIGN KEY (intern_id) REFERENCES users (id);
+ALTER TABLE intern_grants ADD FOREIGN KEY (issued_by) REFERENCES users (id);
+ALTER TABLE intern_grants ADD FOREIGN KEY (ended_by) REFERENCES users (id);
+ALTER TABLE emergency_accesses ADD FOREIGN KEY (patient_id) REFERENCES patients (id);
+ALTER TABLE emergency_accesses ADD FOREIGN KEY (doctor_id) REFERENCES users (id);

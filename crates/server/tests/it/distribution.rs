@@ -1,0 +1,119 @@
+//! The schema is ready to be spread over several database servers: per-patient tables keyed by
+//! patient, the trail by lane; on Citus they are distributed so, and small global tables copied
+//! to every node.
+
+use diesel::sql_types::Text;
+use diesel::{QueryableByName, RunQueryDsl};
+
+use crate::helpers::{TestApp, backend, on_postgres};
+
+#[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Placement {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    placement: String,
+}
+
+async fn rows(app: &TestApp, sql: &'static str) -> Vec<Placement> {
+    let mut found = app
+        .state
+        .read(move |conn| {
+            Ok(diesel::sql_query(sql)
+                .load::<Placement>(conn)
+                .map_err(medvault_store::StoreError::from)?)
+        })
+        .await
+        .expect("readable");
+    found.sort();
+    found
+}
+
+fn expected(pairs: &[(&str, &str)]) -> Vec<Placement> {
+    let mut all: Vec<Placement> = pairs
+        .iter()
+        .map(|(table, placement)| Placement {
+            table_name: (*table).to_owned(),
+            placement: (*placement).to_owned(),
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+#[tokio::test]
+async fn per_patient_tables_lead_their_keys_with_the_patient() {
+    if !on_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let keys = rows(
+        &app,
+        "SELECT c.conrelid::regclass::text AS table_name, \
+                (SELECT a.attname::text FROM pg_attribute a \
+                 WHERE a.attrelid = c.conrelid AND a.attnum = c.conkey[1]) AS placement \
+         FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace \
+         WHERE c.contype = 'p' AND n.nspname = 'public' \
+           AND c.conrelid::regclass::text IN ('patients', 'care_team', 'records', \
+               'trainee_links', 'intern_grants', 'emergency_accesses', 'audit_log')",
+    )
+    .await;
+    assert_eq!(
+        keys,
+        expected(&[
+            ("patients", "id"),
+            ("care_team", "patient_id"),
+            ("records", "patient_id"),
+            ("trainee_links", "patient_id"),
+            ("intern_grants", "patient_id"),
+            ("emergency_accesses", "patient_id"),
+            ("audit_log", "lane"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
+    if backend() != "citus" {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let placed = rows(
+        &app,
+        "SELECT table_name::text AS table_name, \
+                CASE WHEN citus_table_type = 'reference' THEN 'reference' \
+                     ELSE distribution_column::text END AS placement \
+         FROM citus_tables",
+    )
+    .await;
+    assert_eq!(
+        placed,
+        expected(&[
+            ("users", "reference"),
+            ("sessions", "reference"),
+            ("patients", "id"),
+            ("care_team", "patient_id"),
+            ("records", "patient_id"),
+            ("trainee_links", "patient_id"),
+            ("intern_grants", "patient_id"),
+            ("emergency_accesses", "patient_id"),
+            ("audit_chain", "id"),
+            ("audit_log", "lane"),
+            ("login_throttle", "key"),
+            ("login_known_places", "key"),
+        ])
+    );
+    // The per-patient tables share their shards: a chart's rows are on one node.
+    let colocated = rows(
+        &app,
+        "SELECT table_name::text AS table_name, colocation_id::text AS placement \
+         FROM citus_tables WHERE table_name::text IN ('patients', 'records', 'care_team')",
+    )
+    .await;
+    assert!(
+        colocated
+            .windows(2)
+            .all(|pair| pair[0].placement == pair[1].placement),
+        "{colocated:?}"
+    );
+}
