@@ -35,8 +35,23 @@ enum Command {
     /// Load data.
     Seed {
         /// Demo users, patients and records, with their sign-in details printed.
-        #[arg(long, required = true)]
+        #[arg(long, required_unless_present = "scale", conflicts_with = "scale")]
         demo: bool,
+        /// A hospital's worth of made-up data, for load tests (see bench/).
+        #[arg(long)]
+        scale: bool,
+        /// With --scale: doctors to make.
+        #[arg(long, default_value_t = 200, requires = "scale")]
+        doctors: usize,
+        /// With --scale: patients to make, each with a sign-in and two doctors.
+        #[arg(long, default_value_t = 10_000, requires = "scale")]
+        patients: usize,
+        /// With --scale: records, dealt round the charts.
+        #[arg(long, default_value_t = 1_000_000, requires = "scale")]
+        records: usize,
+        /// With --scale: audit entries.
+        #[arg(long, default_value_t = 5_000_000, requires = "scale")]
+        audit_entries: usize,
     },
     /// Manage administrators.
     Admin {
@@ -95,7 +110,24 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("Migrations applied.");
             Ok(())
         }
-        Command::Seed { demo: _ } => {
+        Command::Seed {
+            scale: true,
+            doctors,
+            patients,
+            records,
+            audit_entries,
+            ..
+        } => {
+            let state = build_state(config, system_clock())?;
+            let scale = crate::seed::scale::Scale {
+                doctors,
+                patients,
+                records,
+                audit_entries,
+            };
+            crate::seed::scale::fill(&state, scale).await
+        }
+        Command::Seed { .. } => {
             let state = build_state(config, system_clock())?;
             crate::seed::demo(&state).await
         }

@@ -206,3 +206,51 @@ fn serve_explains_how_to_start_and_stops_cleanly_on_sigterm() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn seed_scale_fills_charts_records_and_a_whole_trail() {
+    let db = TestDb::new();
+    let seeded = medvault(&db)
+        .args(["seed", "--scale", "--doctors", "4", "--patients", "30"])
+        .args(["--records", "600", "--audit-entries", "12000"])
+        .output()
+        .expect("runs");
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let verified = medvault(&db)
+        .args(["audit", "verify"])
+        .output()
+        .expect("runs");
+    let said = String::from_utf8_lossy(&verified.stdout);
+    assert!(
+        verified.status.success() && said.contains("12000 entries"),
+        "{said}"
+    );
+    let again = medvault(&db)
+        .args(["seed", "--scale", "--doctors", "1", "--patients", "1"])
+        .output()
+        .expect("runs");
+    assert!(!again.status.success(), "a second fill is refused");
+
+    // A seeded doctor signs in and sees the records of a patient in their care.
+    let app = crate::helpers::TestApp::spawn_with(db, &[]).await;
+    let doctor = app
+        .login("doctor1@scale.medvault.test", "scale-seed-passphrase")
+        .await;
+    let (_, charts) = app.get("/api/v1/patients?limit=200", Some(&doctor)).await;
+    let charts = charts["items"].as_array().expect("items").clone();
+    // Patient n is in the care of doctors n and n + 1 (mod 4): doctor 1 has those where n mod 4
+    // is 0 or 1, sixteen of thirty.
+    assert_eq!(charts.len(), 16);
+    let chart = charts[0]["id"].as_str().expect("id");
+    let (_, records) = app
+        .get(
+            &format!("/api/v1/patients/{chart}/records?limit=200"),
+            Some(&doctor),
+        )
+        .await;
+    assert_eq!(records["items"].as_array().map(Vec::len), Some(20));
+}

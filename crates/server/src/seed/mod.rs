@@ -1,4 +1,7 @@
-//! `medvault seed --demo`: a small, believable data set to try MedVault with.
+//! `medvault seed --demo`: a small, believable data set to try MedVault with; and
+//! `medvault seed --scale` ([`scale`]): a hospital's worth of data, for load tests.
+
+pub mod scale;
 
 use chrono::NaiveDate;
 use medvault_domain::AuditAction;

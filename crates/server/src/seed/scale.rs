@@ -1,0 +1,266 @@
+//! `medvault seed --scale`: a hospital's worth of made-up data for load tests: doctors, patients
+//! with sign-ins, care teams, records, and an audit trail with whole hash chains, written in
+//! large transactions. Every account shares one password (hashed once), printed at the end.
+
+use chrono::{Duration, NaiveDateTime};
+use medvault_domain::{
+    AuditAction, Email, Password, PatientId, PersonName, RecordNotes, RecordTitle, Role, Sex,
+    UserId, UserStatus,
+};
+use medvault_store::repo::{audit, care_team, patients, records, users};
+use medvault_store::{AuditEntry, NewPatient, NewRecord, NewUser, Outcome};
+
+use crate::app::AppState;
+use crate::server::anyhow_of;
+
+/// How much to make.
+#[derive(Clone, Copy, Debug)]
+pub struct Scale {
+    pub doctors: usize,
+    pub patients: usize,
+    pub records: usize,
+    pub audit_entries: usize,
+}
+
+/// The password of every account made here.
+pub const PASSWORD: &str = "scale-seed-passphrase";
+
+/// Rows per transaction: large enough that commits do not dominate, small enough to show progress.
+const BATCH: usize = 5_000;
+
+pub fn doctor_email(n: usize) -> String {
+    format!("doctor{n}@scale.medvault.test")
+}
+
+pub fn patient_email(n: usize) -> String {
+    format!("patient{n}@scale.medvault.test")
+}
+
+/// Fills the database. Refuses a database that holds scale data already.
+pub async fn fill(state: &AppState, scale: Scale) -> anyhow::Result<()> {
+    let first = Email::parse(&doctor_email(0)).map_err(|e| anyhow::anyhow!(e))?;
+    let present = state
+        .read(move |conn| Ok(users::find_by_email(conn, &first)?.is_some()))
+        .await
+        .map_err(anyhow_of)?;
+    if present {
+        anyhow::bail!("this database holds scale data already");
+    }
+    if scale.doctors == 0 && scale.patients > 0 {
+        anyhow::bail!("patients need doctors to look after them: give --doctors 1 or more");
+    }
+    let password = Password::parse(PASSWORD).map_err(|e| anyhow::anyhow!(e))?;
+    let hash = state.passwords.hash(&password).await.map_err(anyhow_of)?;
+    let started = std::time::Instant::now();
+    let now = state.now();
+    let doctors = doctors(state, &hash, scale.doctors, now).await?;
+    println!("{} doctors", doctors.len());
+    let charts = charts(state, &hash, scale.patients, &doctors, now).await?;
+    println!(
+        "{} patients, each on the care team of two doctors",
+        charts.len()
+    );
+    fill_records(state, &charts, &doctors, scale.records, now).await?;
+    println!("{} records", scale.records);
+    fill_trail(state, &charts, &doctors, scale.audit_entries, now).await?;
+    println!("{} audit entries", scale.audit_entries);
+    println!(
+        "done in {:.0} s. Every account's password: {PASSWORD}; doctors are {} to {}, patients {} to {}.",
+        started.elapsed().as_secs_f64(),
+        doctor_email(0),
+        doctor_email(scale.doctors.saturating_sub(1)),
+        patient_email(0),
+        patient_email(scale.patients.saturating_sub(1)),
+    );
+    Ok(())
+}
+
+/// `count` active doctors, in batches; their ids.
+async fn doctors(
+    state: &AppState,
+    hash: &str,
+    count: usize,
+    now: NaiveDateTime,
+) -> anyhow::Result<Vec<UserId>> {
+    let mut made = Vec::with_capacity(count);
+    for start in (0..count).step_by(BATCH) {
+        let end = (start + BATCH).min(count);
+        let hash = hash.to_owned();
+        let batch = state
+            .write(move |conn| {
+                let mut ids = Vec::with_capacity(end - start);
+                for n in start..end {
+                    let email = Email::parse(&doctor_email(n))?;
+                    let name = PersonName::parse(&format!("Dr Scale {n}"))?;
+                    let new = NewUser {
+                        email: &email,
+                        name: &name,
+                        role: Role::Doctor,
+                        status: UserStatus::Active,
+                        password_hash: &hash,
+                    };
+                    ids.push(users::insert(conn, new, now)?.id);
+                }
+                Ok(ids)
+            })
+            .await
+            .map_err(anyhow_of)?;
+        made.extend(batch);
+    }
+    Ok(made)
+}
+
+/// `count` patients who sign in to charts of their own, each cared for by two doctors.
+async fn charts(
+    state: &AppState,
+    hash: &str,
+    count: usize,
+    doctors: &[UserId],
+    now: NaiveDateTime,
+) -> anyhow::Result<Vec<(PatientId, [UserId; 2])>> {
+    let mut made = Vec::with_capacity(count);
+    for start in (0..count).step_by(BATCH) {
+        let end = (start + BATCH).min(count);
+        let hash = hash.to_owned();
+        let doctors = doctors.to_vec();
+        let batch = state
+            .write(move |conn| {
+                let mut charts = Vec::with_capacity(end - start);
+                for n in start..end {
+                    let email = Email::parse(&patient_email(n))?;
+                    let name = PersonName::parse(&format!("Pat Scale {n}"))?;
+                    let new = NewUser {
+                        email: &email,
+                        name: &name,
+                        role: Role::Patient,
+                        status: UserStatus::Active,
+                        password_hash: &hash,
+                    };
+                    let user = users::insert(conn, new, now)?;
+                    let chart = NewPatient {
+                        name,
+                        birth_date: None,
+                        sex: [Sex::Female, Sex::Male][n % 2],
+                        phone: None,
+                        user_id: Some(user.id),
+                        created_by: None,
+                    };
+                    let chart = patients::insert(conn, chart, now)?.id;
+                    let team = care_team_of(&doctors, n);
+                    for doctor in team {
+                        care_team::add(conn, chart, doctor, user.id, now)?;
+                    }
+                    charts.push((chart, team));
+                }
+                Ok(charts)
+            })
+            .await
+            .map_err(anyhow_of)?;
+        made.extend(batch);
+    }
+    Ok(made)
+}
+
+/// The two doctors who look after patient `n`: spread evenly over all of them.
+fn care_team_of(doctors: &[UserId], n: usize) -> [UserId; 2] {
+    let pick = |k: usize| doctors.get(k % doctors.len().max(1)).copied();
+    match (pick(n), pick(n + 1)) {
+        (Some(first), Some(second)) => [first, second],
+        _ => [UserId::new(), UserId::new()],
+    }
+}
+
+/// `count` records, dealt round the charts, written by their care teams over the last two years.
+async fn fill_records(
+    state: &AppState,
+    charts: &[(PatientId, [UserId; 2])],
+    doctors: &[UserId],
+    count: usize,
+    now: NaiveDateTime,
+) -> anyhow::Result<()> {
+    if charts.is_empty() || doctors.is_empty() {
+        return Ok(());
+    }
+    let title = RecordTitle::parse("Follow-up visit")?;
+    let notes = RecordNotes::parse("Seen in clinic. Observations within normal limits.")?;
+    for start in (0..count).step_by(BATCH) {
+        let end = (start + BATCH).min(count);
+        let batch: Vec<(PatientId, UserId)> = (start..end)
+            .filter_map(|n| {
+                let (chart, team) = charts.get(n % charts.len())?;
+                Some((*chart, team[n % 2]))
+            })
+            .collect();
+        let (title, notes) = (title.clone(), notes.clone());
+        state
+            .write(move |conn| {
+                for (offset, (patient_id, author_id)) in batch.into_iter().enumerate() {
+                    let at = now - Duration::minutes(((start + offset) % 1_051_200) as i64);
+                    let new = NewRecord {
+                        patient_id,
+                        author_id,
+                        title: title.clone(),
+                        notes: notes.clone(),
+                    };
+                    records::insert(conn, new, at)?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(anyhow_of)?;
+    }
+    Ok(())
+}
+
+/// `count` audit entries of doctors reading their patients' charts and records and patients
+/// reading their own, spread over the lanes, each lane's chain whole.
+async fn fill_trail(
+    state: &AppState,
+    charts: &[(PatientId, [UserId; 2])],
+    doctors: &[UserId],
+    count: usize,
+    now: NaiveDateTime,
+) -> anyhow::Result<()> {
+    if charts.is_empty() || doctors.is_empty() {
+        return Ok(());
+    }
+    let acts = [
+        AuditAction::ChartView,
+        AuditAction::RecordList,
+        AuditAction::RecordRead,
+    ];
+    for (batch_index, start) in (0..count).step_by(BATCH).enumerate() {
+        let end = (start + BATCH).min(count);
+        let entries: Vec<AuditEntry> = (start..end)
+            .filter_map(|n| {
+                let (chart, team) = charts.get(n % charts.len())?;
+                let action = acts.get(n % acts.len())?;
+                let at = now - Duration::minutes(((count - n) % 1_051_200) as i64);
+                Some(AuditEntry {
+                    at,
+                    actor_id: Some(team[n % 2].to_string()),
+                    actor_role: Some(Role::Doctor.as_str().to_owned()),
+                    action: action.as_str().to_owned(),
+                    resource_type: action.resource_type().to_owned(),
+                    resource_id: None,
+                    patient_id: Some(chart.to_string()),
+                    outcome: Outcome::Success.as_str().to_owned(),
+                    client_addr: Some("10.0.0.1".to_owned()),
+                    correlation_id: Some(format!("scale-{n}")),
+                    reason: None,
+                    emergency: false,
+                })
+            })
+            .collect();
+        let lane = 1 + (batch_index as i32 % audit::LANES);
+        state
+            .write(move |conn| {
+                let mut end = audit::lock_lane(conn, lane)?;
+                audit::append_group(conn, &mut end, entries)?;
+                Ok(())
+            })
+            .await
+            .map_err(anyhow_of)?;
+    }
+    Ok(())
+}
