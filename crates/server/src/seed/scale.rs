@@ -140,7 +140,7 @@ async fn charts(
                     let chart = NewPatient {
                         name,
                         birth_date: None,
-                        sex: [Sex::Female, Sex::Male][n % 2],
+                        sex: if n % 2 == 0 { Sex::Female } else { Sex::Male },
                         phone: None,
                         user_id: Some(user.id),
                         created_by: None,
@@ -170,6 +170,11 @@ fn care_team_of(doctors: &[UserId], n: usize) -> [UserId; 2] {
     }
 }
 
+/// One of a patient's two doctors, taking turns.
+fn either([first, second]: [UserId; 2], n: usize) -> UserId {
+    if n % 2 == 0 { first } else { second }
+}
+
 /// `count` records, dealt round the charts, written by their care teams over the last two years.
 async fn fill_records(
     state: &AppState,
@@ -188,7 +193,7 @@ async fn fill_records(
         let batch: Vec<(PatientId, UserId)> = (start..end)
             .filter_map(|n| {
                 let (chart, team) = charts.get(n % charts.len())?;
-                Some((*chart, team[n % 2]))
+                Some((*chart, either(*team, n)))
             })
             .collect();
         let (title, notes) = (title.clone(), notes.clone());
@@ -238,7 +243,7 @@ async fn fill_trail(
                 let at = now - Duration::minutes(((count - n) % 1_051_200) as i64);
                 Some(AuditEntry {
                     at,
-                    actor_id: Some(team[n % 2].to_string()),
+                    actor_id: Some(either(*team, n).to_string()),
                     actor_role: Some(Role::Doctor.as_str().to_owned()),
                     action: action.as_str().to_owned(),
                     resource_type: action.resource_type().to_owned(),
