@@ -140,7 +140,11 @@ async fn charts(
                     let chart = NewPatient {
                         name,
                         birth_date: None,
-                        sex: if n % 2 == 0 { Sex::Female } else { Sex::Male },
+                        sex: if n.is_multiple_of(2) {
+                            Sex::Female
+                        } else {
+                            Sex::Male
+                        },
                         phone: None,
                         user_id: Some(user.id),
                         created_by: None,
@@ -172,7 +176,7 @@ fn care_team_of(doctors: &[UserId], n: usize) -> [UserId; 2] {
 
 /// One of a patient's two doctors, taking turns.
 fn either([first, second]: [UserId; 2], n: usize) -> UserId {
-    if n % 2 == 0 { first } else { second }
+    if n.is_multiple_of(2) { first } else { second }
 }
 
 /// `count` records, dealt round the charts, written by their care teams over the last two years.
