@@ -8,9 +8,10 @@ use medvault_domain::{
     UserId, UserStatus,
 };
 use medvault_store::repo::{audit, care_team, patients, records, users};
-use medvault_store::{AuditEntry, NewPatient, NewRecord, NewUser, Outcome};
+use medvault_store::{AuditEntry, DbConnection, NewPatient, NewRecord, NewUser, Outcome};
 
 use crate::app::AppState;
+use crate::error::AppError;
 use crate::server::anyhow_of;
 
 /// How much to make.
@@ -75,6 +76,25 @@ pub async fn fill(state: &AppState, scale: Scale) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An active account, signing in with the shared password; its id.
+fn account(
+    conn: &mut DbConnection,
+    email: &str,
+    name: &PersonName,
+    role: Role,
+    hash: &str,
+    now: NaiveDateTime,
+) -> Result<UserId, AppError> {
+    let new = NewUser {
+        email: &Email::parse(email)?,
+        name,
+        role,
+        status: UserStatus::Active,
+        password_hash: hash,
+    };
+    Ok(users::insert(conn, new, now)?.id)
+}
+
 /// `count` active doctors, in batches; their ids.
 async fn doctors(
     state: &AppState,
@@ -90,16 +110,15 @@ async fn doctors(
             .write(move |conn| {
                 let mut ids = Vec::with_capacity(end - start);
                 for n in start..end {
-                    let email = Email::parse(&doctor_email(n))?;
                     let name = PersonName::parse(&format!("Dr Scale {n}"))?;
-                    let new = NewUser {
-                        email: &email,
-                        name: &name,
-                        role: Role::Doctor,
-                        status: UserStatus::Active,
-                        password_hash: &hash,
-                    };
-                    ids.push(users::insert(conn, new, now)?.id);
+                    ids.push(account(
+                        conn,
+                        &doctor_email(n),
+                        &name,
+                        Role::Doctor,
+                        &hash,
+                        now,
+                    )?);
                 }
                 Ok(ids)
             })
@@ -127,16 +146,8 @@ async fn charts(
             .write(move |conn| {
                 let mut charts = Vec::with_capacity(end - start);
                 for n in start..end {
-                    let email = Email::parse(&patient_email(n))?;
                     let name = PersonName::parse(&format!("Pat Scale {n}"))?;
-                    let new = NewUser {
-                        email: &email,
-                        name: &name,
-                        role: Role::Patient,
-                        status: UserStatus::Active,
-                        password_hash: &hash,
-                    };
-                    let user = users::insert(conn, new, now)?;
+                    let user = account(conn, &patient_email(n), &name, Role::Patient, &hash, now)?;
                     let chart = NewPatient {
                         name,
                         birth_date: None,
@@ -146,13 +157,13 @@ async fn charts(
                             Sex::Male
                         },
                         phone: None,
-                        user_id: Some(user.id),
+                        user_id: Some(user),
                         created_by: None,
                     };
                     let chart = patients::insert(conn, chart, now)?.id;
                     let team = care_team_of(&doctors, n);
                     for doctor in team {
-                        care_team::add(conn, chart, doctor, user.id, now)?;
+                        care_team::add(conn, chart, doctor, user, now)?;
                     }
                     charts.push((chart, team));
                 }
