@@ -102,13 +102,19 @@ impl TestDb {
                     run(&mut db, "CREATE EXTENSION citus");
                 }
                 let mut db = admin_connection(&with_database(&coordinator, &name));
+                // A test's tables are small: four shards each keep its DDL and its
+                // connections to the workers few (the default, 32, is for real data).
+                run(
+                    &mut db,
+                    &format!("ALTER DATABASE {name} SET citus.shard_count = 4"),
+                );
                 let (host, port) = coordinator_host(&coordinator);
                 run(
                     &mut db,
                     &format!("SELECT citus_set_coordinator_host('{host}', {port})"),
                 );
                 for (host, port) in &workers {
-                    run(&mut db, &format!("SELECT citus_add_node('{host}', {port})"));
+                    add_node(&mut db, host, port);
                 }
                 Arc::new(TestDb {
                     url: with_database(&coordinator, &name),
@@ -120,6 +126,22 @@ impl TestDb {
             other => {
                 panic!("MEDVAULT_TEST_DATABASE must be sqlite, postgres or citus, not {other}")
             }
+        }
+    }
+}
+
+/// Registers a worker with the coordinator. Tests that start at once register their workers at
+/// once, and Citus then sometimes loses the race for a connection: try again a few times.
+fn add_node(coordinator: &mut PgConnection, host: &str, port: &str) {
+    let sql = format!("SELECT citus_add_node('{host}', {port})");
+    for attempt in 1.. {
+        match diesel::sql_query(&sql).execute(coordinator) {
+            Ok(_) => return,
+            Err(error) if attempt < 10 => {
+                eprintln!("{sql}: {error}; trying again");
+                std::thread::sleep(std::time::Duration::from_millis(200 * attempt));
+            }
+            Err(error) => panic!("{sql}: {error}"),
         }
     }
 }
