@@ -61,9 +61,9 @@ pub async fn fill(state: &AppState, scale: Scale) -> anyhow::Result<()> {
         "{} patients, each on the care team of two doctors",
         charts.len()
     );
-    fill_records(state, &charts, &doctors, scale.records, now).await?;
+    fill_records(state, &charts, scale.records, now).await?;
     println!("{} records", scale.records);
-    fill_trail(state, &charts, &doctors, scale.audit_entries, now).await?;
+    fill_trail(state, &charts, scale.audit_entries, now).await?;
     println!("{} audit entries", scale.audit_entries);
     println!(
         "done in {:.0} s. Every account's password: {PASSWORD}; doctors are {} to {}, patients {} to {}.",
@@ -194,11 +194,10 @@ fn either([first, second]: [UserId; 2], n: usize) -> UserId {
 async fn fill_records(
     state: &AppState,
     charts: &[(PatientId, [UserId; 2])],
-    doctors: &[UserId],
     count: usize,
     now: NaiveDateTime,
 ) -> anyhow::Result<()> {
-    if charts.is_empty() || doctors.is_empty() {
+    if charts.is_empty() {
         return Ok(());
     }
     let title = RecordTitle::parse("Follow-up visit")?;
@@ -232,16 +231,15 @@ async fn fill_records(
     Ok(())
 }
 
-/// `count` audit entries of doctors reading their patients' charts and records and patients
-/// reading their own, spread over the lanes, each lane's chain whole.
+/// `count` audit entries of doctors reading their patients' charts and records, spread over the
+/// lanes, each lane's chain whole.
 async fn fill_trail(
     state: &AppState,
     charts: &[(PatientId, [UserId; 2])],
-    doctors: &[UserId],
     count: usize,
     now: NaiveDateTime,
 ) -> anyhow::Result<()> {
-    if charts.is_empty() || doctors.is_empty() {
+    if charts.is_empty() {
         return Ok(());
     }
     let acts = [
