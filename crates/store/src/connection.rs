@@ -16,6 +16,9 @@ use crate::repo::audit::AuditEntry;
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
+/// How long a request waits for a connection while all of them are in use.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
 /// How long a starting server waits for its first connection.
 const STARTUP_WAIT: Duration = Duration::from_secs(30);
 
@@ -66,9 +69,8 @@ impl Default for StoreOptions {
             // Enough to keep every core busy while others wait on I/O, small enough that several
             // servers sharing one PostgreSQL stay well under its connection limit.
             max_connections: (cores * 4).clamp(4, 32),
-            // Readers hold a connection for a millisecond or two and writers need none from the
-            // pool, so a longer wait means the database is gone: say so (503) within a second,
-            // before load balancers give up on us.
+            // While the database cannot be reached, say so (503) within a second, before load
+            // balancers give up on us; a busy pool waits longer (see `Store::connection`).
             acquire_timeout: Duration::from_millis(800),
             audit_writers: (cores as usize).clamp(1, 4),
         }
@@ -177,10 +179,19 @@ impl Store {
         self.backend
     }
 
+    /// A pooled connection. The wait is short (the pool's connection timeout) when the pool
+    /// holds no connection at all, which means the database cannot be reached: that is said
+    /// at once. When every connection is merely in use, the database is there and the server
+    /// busy, so a request waits its turn for longer.
     fn connection(&self) -> Result<PooledConnection<Manager>, StoreError> {
-        self.pool
-            .get()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))
+        self.pool.get().or_else(|error| {
+            if self.pool.state().connections == 0 {
+                return Err(StoreError::Unavailable(error.to_string()));
+            }
+            self.pool
+                .get_timeout(BUSY_WAIT)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))
+        })
     }
 
     /// Runs pending migrations, one server at a time. It waits longer for its connection than a
