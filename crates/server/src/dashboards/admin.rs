@@ -53,19 +53,23 @@ pub async fn page(
         return Redirect::to(home_of(caller.actor.role)).into_response();
     }
     let chrome = Chrome::signed_in(&caller, csrf.token()).notice(notice(query.notice.as_deref()));
-    admin_page(&state, &meta, &caller, &csrf, query.search, chrome)
+    let context = Context::new(&state, &meta, &caller, &csrf);
+    admin_page(context, query.search, chrome)
         .await
         .unwrap_or_else(AppError::into_response_html)
 }
 
 pub async fn admin_page(
-    state: &AppState,
-    meta: &RequestMeta,
-    caller: &Caller,
-    csrf: &Csrf,
+    context: Context<'_>,
     search: UserSearch,
     chrome: Chrome,
 ) -> Result<Response, AppError> {
+    let Context {
+        state,
+        meta,
+        caller,
+        csrf,
+    } = context;
     let searched = AdminSearch {
         users: users::filter_from(Some(&search.status), Some(&search.role), Some(&search.q))?,
         chart_name: search_text(Some(&search.patient), "patient")?,

@@ -10,8 +10,8 @@ use medvault_store::Record;
 
 use crate::app::AppState;
 use crate::audit::RequestMeta;
+use crate::auth::WebCaller;
 use crate::auth::csrf::Csrf;
-use crate::auth::{Caller, WebCaller};
 use crate::dashboards::home_of;
 use crate::error::AppError;
 use crate::web::NoticeQuery;
@@ -50,13 +50,13 @@ pub async fn doctor(
     landing(context, FormPage::DoctorDashboard, query.notice.as_deref()).await
 }
 
-pub async fn doctor_page(
-    state: &AppState,
-    meta: &RequestMeta,
-    caller: &Caller,
-    csrf: &Csrf,
-    chrome: Chrome,
-) -> Result<Response, AppError> {
+pub async fn doctor_page(context: Context<'_>, chrome: Chrome) -> Result<Response, AppError> {
+    let Context {
+        state,
+        meta,
+        caller,
+        csrf,
+    } = context;
     let home = super::doctor(state, caller.actor, meta).await?;
     let names: HashMap<PatientId, String> = home
         .charts
@@ -87,13 +87,13 @@ pub async fn patient(
 }
 
 /// The patient's own page: their chart as the chart page reads it, and who else looked at it.
-pub async fn patient_page(
-    state: &AppState,
-    meta: &RequestMeta,
-    caller: &Caller,
-    csrf: &Csrf,
-    chrome: Chrome,
-) -> Result<Response, AppError> {
+pub async fn patient_page(context: Context<'_>, chrome: Chrome) -> Result<Response, AppError> {
+    let Context {
+        state,
+        meta,
+        caller,
+        csrf,
+    } = context;
     let home = super::patient(state, caller.actor, meta).await?;
     let (chart, records, accesses, care_team) = match home {
         Some(home) => (

@@ -40,30 +40,25 @@ pub async fn chart(
         let id: PatientId = api::path_id(&id)?;
         let chrome =
             Chrome::signed_in(&caller, csrf.token()).notice(notice(query.notice.as_deref()));
-        chart_page(
-            &state,
-            &meta,
-            &caller,
-            &csrf,
-            id,
-            chrome,
-            RecordForm::default(),
-        )
-        .await
+        let context = Context::new(&state, &meta, &caller, &csrf);
+        chart_page(context, id, chrome, RecordForm::default()).await
     };
     page.await.unwrap_or_else(AppError::into_response_html)
 }
 
 /// The chart page, with the record form as given (empty, or as typed when it was refused).
 pub async fn chart_page(
-    state: &AppState,
-    meta: &RequestMeta,
-    caller: &Caller,
-    csrf: &Csrf,
+    context: Context<'_>,
     id: PatientId,
     chrome: Chrome,
     form: RecordForm,
 ) -> Result<Response, AppError> {
+    let Context {
+        state,
+        meta,
+        caller,
+        csrf,
+    } = context;
     let view = super::view::view(state, caller.actor, meta, id, RECORDS_SHOWN).await?;
     let may = |action| view.may(&caller.actor, action);
     Ok(render(&ChartPage {
@@ -117,7 +112,8 @@ pub async fn create_record(
             title: form.title,
             notes: form.notes,
         };
-        let mut response = chart_page(&state, &meta, &caller, &csrf, id, chrome, kept).await?;
+        let context = Context::new(&state, &meta, &caller, &csrf);
+        let mut response = chart_page(context, id, chrome, kept).await?;
         *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
         Ok(response)
     };

@@ -161,7 +161,9 @@ async fn charts(
                         created_by: None,
                     };
                     let chart = patients::insert(conn, chart, now)?.id;
-                    let team = care_team_of(&doctors, n);
+                    let team = care_team_of(&doctors, n).ok_or_else(|| {
+                        AppError::Internal(anyhow::anyhow!("patients need doctors"))
+                    })?;
                     for doctor in team {
                         care_team::add(conn, chart, doctor, user, now)?;
                     }
@@ -176,13 +178,11 @@ async fn charts(
     Ok(made)
 }
 
-/// The two doctors who look after patient `n`: spread evenly over all of them.
-fn care_team_of(doctors: &[UserId], n: usize) -> [UserId; 2] {
-    let pick = |k: usize| doctors.get(k % doctors.len().max(1)).copied();
-    match (pick(n), pick(n + 1)) {
-        (Some(first), Some(second)) => [first, second],
-        _ => [UserId::new(), UserId::new()],
-    }
+/// The two doctors who look after patient `n`, spread evenly over all of them; `None` if there
+/// are no doctors.
+fn care_team_of(doctors: &[UserId], n: usize) -> Option<[UserId; 2]> {
+    let pick = |k: usize| doctors.get(k.checked_rem(doctors.len())?).copied();
+    Some([pick(n)?, pick(n + 1)?])
 }
 
 /// One of a patient's two doctors, taking turns.

@@ -112,26 +112,13 @@ pub async fn landing(context: Context<'_>, page: FormPage, notice_code: Option<&
 
 /// Renders the page a form lives on, around `chrome`.
 async fn show(context: Context<'_>, page: FormPage, chrome: Chrome) -> Result<Response, AppError> {
-    let Context {
-        state,
-        meta,
-        caller,
-        csrf,
-    } = context;
     match page {
-        FormPage::DoctorDashboard => {
-            dashboards::web::doctor_page(state, meta, caller, csrf, chrome).await
-        }
-        FormPage::PatientDashboard => {
-            dashboards::web::patient_page(state, meta, caller, csrf, chrome).await
-        }
+        FormPage::DoctorDashboard => dashboards::web::doctor_page(context, chrome).await,
+        FormPage::PatientDashboard => dashboards::web::patient_page(context, chrome).await,
         FormPage::Chart(id) => {
-            let form = RecordForm::default();
-            patients::web::chart_page(state, meta, caller, csrf, id, chrome, form).await
+            patients::web::chart_page(context, id, chrome, RecordForm::default()).await
         }
-        FormPage::Admin => {
-            admin::admin_page(state, meta, caller, csrf, UserSearch::default(), chrome).await
-        }
+        FormPage::Admin => admin::admin_page(context, UserSearch::default(), chrome).await,
     }
 }
 
