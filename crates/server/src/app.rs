@@ -1,5 +1,5 @@
-//! The application: shared state, and the blocking-pool bridge through which every use case
-//! reaches the store.
+//! The application: shared state, and the bridge through which every use case reaches the
+//! store.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use medvault_domain::Actor;
 use medvault_store::group::Done;
-use medvault_store::{AuditEntry, DbConnection, Store, WorkError};
+use medvault_store::{AuditEntry, Backend, DbConnection, Store, WorkError};
 use tokio::sync::oneshot;
 
 use crate::audit::{self, RequestMeta};
@@ -39,13 +39,21 @@ impl AppState {
         (self.clock)()
     }
 
-    /// Runs `f` on the blocking pool with a connection, outside any transaction. `f` runs once
-    /// more, on another connection, if its connection turned out broken.
+    /// Runs `f` with a connection, outside any transaction. `f` runs once more, on another
+    /// connection, if its connection turned out broken.
+    ///
+    /// On PostgreSQL it runs on the blocking pool, since it waits on the network. On SQLite it
+    /// runs here, on the async worker: a keyed read of an embedded file takes tens of
+    /// microseconds, less than the two thread hand-offs the blocking pool costs, and readers
+    /// never wait on the writer in WAL mode.
     pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Clone + Send + 'static,
     {
+        if self.store.backend() == Backend::Sqlite {
+            return self.store.read(f);
+        }
         let store = self.store.clone();
         blocking(move || store.read(f)).await
     }

@@ -136,6 +136,7 @@ impl Store {
     pub fn open(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
         let backend = Backend::of_url(url);
         if backend == Backend::Sqlite {
+            crate::sqlite_plans::install();
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
             if let Some(parent) = Path::new(path)
                 .parent()

@@ -8,6 +8,7 @@ pub mod group;
 pub mod repo;
 mod rows;
 pub mod schema;
+mod sqlite_plans;
 
 pub use connection::{Backend, DbConnection, Store, StoreOptions};
 pub use error::{StoreError, WorkError};
