@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 
 use crate::audit::{self, RequestMeta};
 use crate::auth::keys::Keys;
+use crate::auth::live::LiveSessions;
 use crate::auth::password::PasswordHasher;
 use crate::auth::token::TokenCodec;
 use crate::config::Config;
@@ -31,6 +32,7 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub tokens: Arc<TokenCodec>,
     pub passwords: Arc<PasswordHasher>,
+    pub sessions: Arc<LiveSessions>,
     pub clock: Clock,
 }
 
@@ -66,6 +68,14 @@ impl AppState {
     {
         let store = self.store.clone();
         blocking(move || store.write(f)).await
+    }
+
+    /// Passes on `done`, the outcome of an act that ends sessions or changes who may be
+    /// signed in, once every session this server remembers is forgotten: the next request here
+    /// looks its session up. (Other servers hear of the act from the database.)
+    pub fn sessions_ended<T>(&self, done: T) -> T {
+        self.sessions.forget_all();
+        done
     }
 
     /// Runs a use case that changes something, for `actor`, at one instant: in the next group

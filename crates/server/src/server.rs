@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use crate::app::{AppState, Clock};
 use crate::audit::RequestMeta;
 use crate::auth::keys::{Keys, load_secret};
+use crate::auth::live::LiveSessions;
 use crate::auth::password::PasswordHasher;
 use crate::auth::service::create_user;
 use crate::auth::throttle;
@@ -29,11 +30,15 @@ pub fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
     }
     let store = Store::open(&config.database_url, &options).context("cannot open the database")?;
     let keys = Keys::derive(&secret, &config.previous_secrets)?;
+    let sessions = Arc::new(LiveSessions::default());
+    let listener = sessions.clone();
+    store.watch_sessions(Arc::new(move |news| listener.hear(news)));
     Ok(AppState {
         tokens: Arc::new(TokenCodec::new(&keys.token)),
         keys: Arc::new(keys),
         passwords: Arc::new(PasswordHasher::new(config.hash_concurrency).map_err(anyhow_of)?),
         store: Arc::new(store),
+        sessions,
         config: Arc::new(config),
         clock,
     })

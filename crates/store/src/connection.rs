@@ -1,6 +1,7 @@
 //! The connection type over both backends, the pool, migrations and transactions.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::error::{StoreError, WorkError};
 use crate::group::{Answer, Group, Opener, Work};
 use crate::repo::audit::AuditEntry;
+use crate::watch::{self, SessionNews};
 
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -128,6 +130,9 @@ pub struct Store {
     /// and fairer than letting them spin on SQLite's busy handler.
     sqlite_writer: Option<Arc<Mutex<()>>>,
     group: Group,
+    open: Opener,
+    /// Tells the session listener, if any, to stop with the store.
+    stop_listening: Arc<AtomicBool>,
 }
 
 impl Store {
@@ -169,8 +174,10 @@ impl Store {
         let store = Store {
             pool,
             backend,
-            group: Group::start(open, writers, sqlite_writer.clone()),
+            group: Group::start(open.clone(), writers, sqlite_writer.clone()),
             sqlite_writer,
+            open,
+            stop_listening: Arc::new(AtomicBool::new(false)),
         };
         store.migrate()?;
         Ok(store)
@@ -250,6 +257,14 @@ impl Store {
         done
     }
 
+    /// Tells `tell` of every change to sessions made through any server sharing the database,
+    /// from a listener of its own. On SQLite there is no such news: `tell` is never called.
+    pub fn watch_sessions(&self, tell: Arc<dyn Fn(SessionNews) + Send + Sync>) {
+        if self.backend == Backend::Postgres {
+            watch::listen(self.open.clone(), self.stop_listening.clone(), tell);
+        }
+    }
+
     /// Appends `entries` with the next group commit; `answer` is told once they are durable.
     pub fn append_audit(&self, entries: Vec<AuditEntry>, answer: Answer) {
         self.group.append(entries, answer);
@@ -295,6 +310,12 @@ impl Store {
     /// had: see [`Store::read`]).
     pub fn ping(&self) -> Result<(), StoreError> {
         self.read(|conn| Ok(conn.batch_execute("SELECT 1")?))
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.stop_listening.store(true, Ordering::Relaxed);
     }
 }
 

@@ -9,6 +9,7 @@ pub mod repo;
 mod rows;
 pub mod schema;
 mod sqlite_plans;
+pub mod watch;
 
 pub use connection::{Backend, DbConnection, Store, StoreOptions};
 pub use error::{StoreError, WorkError};

@@ -109,7 +109,7 @@ pub async fn end_grant(
     meta: &RequestMeta,
     id: GrantId,
 ) -> Result<InternGrant, AppError> {
-    state
+    let done = state
         .run(actor, meta, move |conn, uc| {
             let grant = access::find_grant(conn, id)?.ok_or(AppError::NotFound)?;
             if grant.issued_by != actor.user_id {
@@ -134,7 +134,8 @@ pub async fn end_grant(
                 ..grant
             })
         })
-        .await
+        .await;
+    state.sessions_ended(done)
 }
 
 /// Grants an admin may see (all) or a doctor (those they issued).

@@ -6,6 +6,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod extract;
 pub mod keys;
+pub mod live;
 pub mod password;
 pub mod service;
 pub mod throttle;

@@ -10,6 +10,7 @@ use medvault_store::repo::{patients, users};
 use medvault_store::{DbConnection, NewPatient, NewUser, Outcome, SessionKind, StoreError, User};
 
 use super::keys::random_token;
+use super::live::{Credential, Found};
 use super::throttle;
 use crate::access;
 use crate::app::AppState;
@@ -328,7 +329,7 @@ pub async fn logout(state: &AppState, meta: &RequestMeta, caller: &Caller) -> Re
     let meta = meta.clone();
     let actor = caller.actor;
     let session = caller.session_id;
-    state
+    let done = state
         .write(move |conn| {
             sessions::revoke(conn, session, now)?;
             audit::record(
@@ -339,7 +340,8 @@ pub async fn logout(state: &AppState, meta: &RequestMeta, caller: &Caller) -> Re
             )?;
             Ok(())
         })
-        .await
+        .await;
+    state.sessions_ended(done)
 }
 
 /// The caller behind an API token, if its session is live.
@@ -348,9 +350,7 @@ pub async fn resolve_token(state: &AppState, token: &str) -> Result<Option<Calle
     let Some(session) = state.tokens.session_of(token, now.and_utc().timestamp()) else {
         return Ok(None);
     };
-    state
-        .read(move |conn| caller_for(conn, SessionKey::Id(session), now, None))
-        .await
+    resolve(state, Credential::Token(session), now, None).await
 }
 
 /// The caller behind a web cookie, if its session is live and not idle for too long. Activity
@@ -362,14 +362,37 @@ pub async fn resolve_cookie(
     secret: &str,
     background: bool,
 ) -> Result<Option<Caller>, AppError> {
-    let hash = hash_secret(secret);
+    let secret_hash = hash_secret(secret);
     let now = state.now();
     let limit =
         Duration::from_std(state.config.session_idle).map_err(|e| AppError::Internal(e.into()))?;
     let idle = Idle { limit, background };
-    state
-        .read(move |conn| caller_for(conn, SessionKey::SecretHash(&hash), now, Some(idle)))
-        .await
+    resolve(state, Credential::Cookie { secret_hash }, now, Some(idle)).await
+}
+
+/// The caller behind `credential`: remembered, when this server may trust what it remembers
+/// (see `live`), or else looked up.
+async fn resolve(
+    state: &AppState,
+    credential: Credential,
+    now: NaiveDateTime,
+    idle: Option<Idle>,
+) -> Result<Option<Caller>, AppError> {
+    if let Some(found) = state.sessions.recall(&credential, now)
+        && idle.is_none_or(|idle| idle.needs_nothing(found.last_seen_at, now))
+    {
+        return Ok(Some(found.caller));
+    }
+    let era = state.sessions.era();
+    let looked_up = credential.clone();
+    let found = state
+        .read(move |conn| caller_for(conn, looked_up.key(), now, idle))
+        .await?;
+    Ok(found.map(|found| {
+        let caller = found.caller.clone();
+        state.sessions.remember(credential, found, era);
+        caller
+    }))
 }
 
 /// The idle rule of web sessions.
@@ -380,12 +403,24 @@ struct Idle {
     background: bool,
 }
 
+impl Idle {
+    /// Activity is written at most once a minute.
+    const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+    /// Whether a session last seen at `last_seen` is neither idle too long at `now` nor due to
+    /// have its activity written.
+    fn needs_nothing(self, last_seen: NaiveDateTime, now: NaiveDateTime) -> bool {
+        let quiet = now - last_seen;
+        quiet <= self.limit && (self.background || quiet <= Self::TOUCH_EVERY)
+    }
+}
+
 fn caller_for(
     conn: &mut DbConnection,
     key: SessionKey<'_>,
     now: NaiveDateTime,
     idle: Option<Idle>,
-) -> Result<Option<Caller>, AppError> {
+) -> Result<Option<Found>, AppError> {
     let Some(LiveSession {
         session,
         user,
@@ -394,30 +429,38 @@ fn caller_for(
     else {
         return Ok(None);
     };
+    let mut last_seen_at = session.last_seen_at;
     if let Some(idle) = &idle {
-        if now - session.last_seen_at > idle.limit {
+        if now - last_seen_at > idle.limit {
             return Ok(None);
         }
-        if !idle.background && now - session.last_seen_at > Duration::seconds(60) {
+        if !idle.background && now - last_seen_at > Idle::TOUCH_EVERY {
             sessions::touch(conn, session.id, now)?;
+            last_seen_at = now;
         }
     }
     // An intern is signed in only while a grant is active: ending it ends their access at once.
-    if policy::access_is_by_grant(user.role)
-        && access::intern_session_end(conn, user.id, now)?.is_none()
-    {
-        return Ok(None);
+    let mut live_until = session.expires_at;
+    if policy::access_is_by_grant(user.role) {
+        match access::intern_session_end(conn, user.id, now)? {
+            Some(grant_end) => live_until = live_until.min(grant_end),
+            None => return Ok(None),
+        }
     }
     let actor = Actor {
         user_id: user.id,
         role: user.role,
         patient_id: own_chart.filter(|_| policy::has_own_chart(user.role)),
     };
-    Ok(Some(Caller {
-        actor,
-        session_id: session.id,
-        name: user.name,
-        email: user.email,
+    Ok(Some(Found {
+        caller: Caller {
+            actor,
+            session_id: session.id,
+            name: user.name,
+            email: user.email,
+        },
+        last_seen_at,
+        live_until,
     }))
 }
 
@@ -472,7 +515,7 @@ pub async fn change_password(
     let now = state.now();
     let meta = meta.clone();
     let (actor, keep) = (caller.actor, caller.session_id);
-    state
+    let done = state
         .write(move |conn| {
             users::set_password(conn, user_id, &hash, now)?;
             sessions::revoke_all_for_user(conn, user_id, Some(keep), now)?;
@@ -484,5 +527,6 @@ pub async fn change_password(
             )?;
             Ok(())
         })
-        .await
+        .await;
+    state.sessions_ended(done)
 }

@@ -110,7 +110,7 @@ pub async fn set_active(
     id: UserId,
     active: bool,
 ) -> Result<User, AppError> {
-    state
+    let done = state
         .run(actor, meta, move |conn, uc| {
             let action = if active {
                 AuditAction::UserReactivate
@@ -140,7 +140,8 @@ pub async fn set_active(
             uc.record(Event::success(&actor, action).resource(id));
             Ok(User { status, ..user })
         })
-        .await
+        .await;
+    state.sessions_ended(done)
 }
 
 /// Sets a new password for another user (who forgot theirs); every session of theirs ends.
@@ -164,7 +165,7 @@ pub async fn reset_password(
         });
     }
     let hash = state.passwords.hash(&Password::parse(password)?).await?;
-    state
+    let done = state
         .run(actor, meta, move |conn, uc| {
             if !users::set_password(conn, id, &hash, uc.now)? {
                 return Err(AppError::NotFound);
@@ -173,5 +174,6 @@ pub async fn reset_password(
             uc.record(Event::success(&actor, AuditAction::UserPasswordReset).resource(id));
             Ok(())
         })
-        .await
+        .await;
+    state.sessions_ended(done)
 }

@@ -332,6 +332,37 @@ impl TestApp {
             .status()
     }
 
+    /// How long after a session was ended through another server this one still honoured it,
+    /// asking `path` with `token` until it answers 401. A server remembers live sessions only
+    /// on PostgreSQL, where it hears of ends from the database: there the answer is within
+    /// milliseconds, and never beyond the trust period; on SQLite it is refused at once. Zero when
+    /// refused on the first try.
+    pub async fn honoured_after_end(&self, path: &str, token: &str) -> std::time::Duration {
+        let bound = medvault::auth::live::REMEMBER_FOR + std::time::Duration::from_millis(250);
+        let start = std::time::Instant::now();
+        let mut first_try = true;
+        loop {
+            let (status, _) = self.get(path, Some(token)).await;
+            if status == StatusCode::UNAUTHORIZED {
+                return if first_try {
+                    std::time::Duration::ZERO
+                } else {
+                    start.elapsed()
+                };
+            }
+            first_try = false;
+            assert!(
+                on_postgres(),
+                "on SQLite a session ended elsewhere is refused at once"
+            );
+            assert!(
+                start.elapsed() < bound,
+                "still honoured {bound:?} after its end"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
+
     /// Registers through the API and returns the new user's id.
     pub async fn register(&self, email: &str, name: &str, role: &str) -> String {
         let body = json!({"email": email, "password": PASSWORD, "name": name, "role": role});

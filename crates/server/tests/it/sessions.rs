@@ -4,7 +4,9 @@ use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, error_code};
+use medvault::auth::live::REMEMBER_FOR;
+
+use crate::helpers::{PASSWORD, TestApp, error_code, on_postgres};
 use crate::web::WebSession;
 
 #[tokio::test]
@@ -332,5 +334,54 @@ async fn the_audit_viewer_filters_and_shows_each_role_only_its_share() {
         let (status, error) = app.get(&format!("/api/v1/audit{bad}"), Some(&admin)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
         assert_eq!(error_code(&error), "invalid_input");
+    }
+}
+
+/// Ends every session in the database directly, as no server would: no word of it goes out.
+async fn end_sessions_unannounced(app: &TestApp) {
+    use diesel::RunQueryDsl;
+    let ended = app
+        .state
+        .store
+        .read(|conn| {
+            diesel::sql_query("UPDATE sessions SET revoked_at = CURRENT_TIMESTAMP")
+                .execute(conn)
+                .map_err(medvault_store::StoreError::from)
+        })
+        .expect("sessions ended");
+    assert!(ended > 0);
+}
+
+#[tokio::test]
+async fn a_server_honours_a_session_ended_elsewhere_for_milliseconds_and_never_past_its_trust_period()
+ {
+    let first = TestApp::spawn().await;
+    let second = first.twin().await;
+    let me = "/api/v1/auth/me";
+
+    // Word of a sign-out through one server reaches the other within milliseconds.
+    let (_, token) = first.doctor("dr.away@example.org").await;
+    assert_eq!(second.get(me, Some(&token)).await.0, StatusCode::OK);
+    let (status, _) = first
+        .post("/api/v1/auth/logout", Some(&token), &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let late = second.honoured_after_end(me, &token).await;
+    assert!(
+        late < REMEMBER_FOR / 2,
+        "heard of the sign-out after {late:?}"
+    );
+
+    // Even when no word comes at all, a remembered session is trusted no longer than the
+    // trust period: on PostgreSQL it is honoured for a while (it was remembered), on SQLite
+    // not at all (nothing is).
+    let token = first.login("dr.away@example.org", PASSWORD).await;
+    assert_eq!(second.get(me, Some(&token)).await.0, StatusCode::OK);
+    end_sessions_unannounced(&first).await;
+    let late = second.honoured_after_end(me, &token).await;
+    if on_postgres() {
+        assert!(late > REMEMBER_FOR / 4, "it was remembered: {late:?}");
+    } else {
+        assert!(late.is_zero(), "{late:?}");
     }
 }

@@ -8,7 +8,7 @@ use medvault_domain::{EmergencyAccessId, GrantId, PatientId, Ties, UserId};
 use crate::repo::patients::{Patient, PatientRow};
 use crate::rows::{parse, parse_opt};
 use crate::schema::{care_team, emergency_accesses, intern_grants, patients, trainee_links};
-use crate::{DbConnection, StoreError};
+use crate::{DbConnection, StoreError, watch};
 
 /// Whether `user` has each kind of tie to `patient` at `now`: four `EXISTS` expressions, for a
 /// select list.
@@ -250,6 +250,8 @@ pub fn end_grant(
         intern_grants::ended_by.eq(by.to_string()),
     ))
     .execute(conn)?;
+    // An intern is signed in only while a grant is active.
+    watch::announce(conn)?;
     Ok(changed == 1)
 }
 
@@ -260,7 +262,7 @@ pub fn end_grants_of(
     by: UserId,
     now: NaiveDateTime,
 ) -> Result<usize, StoreError> {
-    Ok(diesel::update(
+    let ended = diesel::update(
         intern_grants::table
             .filter(intern_grants::intern_id.eq(intern.to_string()))
             .filter(intern_grants::ended_at.is_null())
@@ -270,7 +272,9 @@ pub fn end_grants_of(
         intern_grants::ended_at.eq(now),
         intern_grants::ended_by.eq(by.to_string()),
     ))
-    .execute(conn)?)
+    .execute(conn)?;
+    watch::announce(conn)?;
+    Ok(ended)
 }
 
 /// Whether the intern holds a grant active at `now` (for `patient`, or for anyone).

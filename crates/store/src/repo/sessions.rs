@@ -5,7 +5,7 @@ use medvault_domain::{PatientId, SessionId, UserId, UserStatus};
 use crate::repo::users::{User, UserRow};
 use crate::rows::parse;
 use crate::schema::{sessions, users};
-use crate::{DbConnection, StoreError};
+use crate::{DbConnection, StoreError, watch};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SessionKind {
@@ -155,6 +155,7 @@ pub fn revoke(
     )
     .set(sessions::revoked_at.eq(now))
     .execute(conn)?;
+    watch::announce(conn)?;
     Ok(changed == 1)
 }
 
@@ -166,12 +167,14 @@ pub fn revoke_all_for_user(
     now: NaiveDateTime,
 ) -> Result<usize, StoreError> {
     let kept = keep.map(|id| id.to_string()).unwrap_or_default();
-    Ok(diesel::update(
+    let ended = diesel::update(
         sessions::table
             .filter(sessions::user_id.eq(user.to_string()))
             .filter(sessions::revoked_at.is_null())
             .filter(sessions::id.ne(kept)),
     )
     .set(sessions::revoked_at.eq(now))
-    .execute(conn)?)
+    .execute(conn)?;
+    watch::announce(conn)?;
+    Ok(ended)
 }

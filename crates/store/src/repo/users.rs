@@ -4,7 +4,7 @@ use medvault_domain::{Email, PersonName, Role, UserId, UserStatus};
 
 use crate::rows::parse;
 use crate::schema::users;
-use crate::{DbConnection, Page, StoreError};
+use crate::{DbConnection, Page, StoreError, watch};
 
 #[derive(Clone, Debug)]
 pub struct User {
@@ -156,6 +156,8 @@ pub fn set_status(
     let changed = diesel::update(users::table.find(id.to_string()))
         .set((users::status.eq(status.as_str()), users::updated_at.eq(now)))
         .execute(conn)?;
+    // Only an active account is signed in.
+    watch::announce(conn)?;
     Ok(changed == 1)
 }
 
