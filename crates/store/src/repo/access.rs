@@ -68,14 +68,14 @@ pub fn chart_and_ties(
     patient: PatientId,
     now: NaiveDateTime,
 ) -> Result<Option<(Patient, Ties)>, StoreError> {
-    let found = patients::table
+    let found = natively!(conn, |c| patients::table
         .find(patient.to_string())
         .select((
             PatientRow::as_select(),
             tie_exists!(user.to_string(), patient.to_string(), now),
         ))
-        .first::<(PatientRow, (bool, bool, bool, bool))>(conn)
-        .optional()?;
+        .first::<(PatientRow, (bool, bool, bool, bool))>(c)
+        .optional())?;
     found
         .map(|(chart, ties)| Ok((Patient::try_from(chart)?, ties_of(ties))))
         .transpose()

@@ -111,13 +111,13 @@ pub fn list(
     let fetched = super::clamp_limit(limit);
     macro_rules! newest_of {
         ($owner:expr) => {
-            records::table
+            natively!(conn, |c| records::table
                 .select(RecordRow::as_select())
                 .filter($owner)
                 .filter(records::id.lt(before))
                 .order(records::id.desc())
                 .limit(fetched)
-                .load(conn)?
+                .load(c))?
         };
     }
     let rows: Vec<RecordRow> = match of {

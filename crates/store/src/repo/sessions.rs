@@ -88,7 +88,7 @@ pub fn find_live(
     // One query shape per key, so that each is prepared once per connection.
     macro_rules! live_by {
         ($key:expr, $kind:expr) => {
-            sessions::table
+            natively!(conn, |c| sessions::table
                 .inner_join(users::table)
                 .filter($key)
                 .filter(sessions::kind.eq($kind.as_str()))
@@ -108,8 +108,8 @@ pub fn find_live(
                     NaiveDateTime,
                     UserRow,
                     Option<String>,
-                )>(conn)
-                .optional()?
+                )>(c)
+                .optional())?
         };
     }
     let found = match key {
