@@ -25,8 +25,26 @@ pub fn system_clock() -> Clock {
     Arc::new(|| chrono::Utc::now().naive_utc())
 }
 
+/// What every request may need. Every extractor and middleware layer takes its own copy, so a
+/// copy is one reference count (not one per part).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub config: Arc<Config>,
     pub store: Arc<Store>,
     pub keys: Arc<Keys>,

@@ -9,7 +9,7 @@ use medvault_store::repo::users;
 use medvault_store::{Store, StoreOptions};
 use tokio::net::TcpListener;
 
-use crate::app::{AppState, Clock};
+use crate::app::{AppState, Clock, Shared};
 use crate::audit::RequestMeta;
 use crate::auth::keys::{Keys, load_secret};
 use crate::auth::live::LiveSessions;
@@ -33,7 +33,7 @@ pub fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
     let sessions = Arc::new(LiveSessions::default());
     let listener = sessions.clone();
     store.watch_sessions(Arc::new(move |news| listener.hear(news)));
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         tokens: Arc::new(TokenCodec::new(&keys.token)),
         keys: Arc::new(keys),
         passwords: Arc::new(PasswordHasher::new(config.hash_concurrency).map_err(anyhow_of)?),
@@ -41,7 +41,7 @@ pub fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
         sessions,
         config: Arc::new(config),
         clock,
-    })
+    }))
 }
 
 pub fn anyhow_of(error: AppError) -> anyhow::Error {

@@ -3,11 +3,9 @@
 //! policy says who may do each. Ending a tie ends the access at once, on every server, since
 //! every request asks the database.
 
-use std::collections::HashMap;
-
 use medvault_domain::policy::Action;
 use medvault_domain::{Actor, AuditAction, PatientId, UserId};
-use medvault_store::repo::{access, care_team, users};
+use medvault_store::repo::{access, care_team};
 use medvault_store::{DbConnection, StoreError};
 
 use super::{Subject, authorize};
@@ -48,25 +46,20 @@ impl Tie {
         }
     }
 
-    fn members(
-        self,
-        conn: &mut DbConnection,
-        patient: PatientId,
-    ) -> Result<Vec<UserId>, StoreError> {
-        match self {
-            Tie::CareTeam => care_team::members(conn, patient),
-            Tie::TraineeLink => access::trainees_of(conn, patient),
-        }
-    }
-
     /// The users tied to a chart by this tie, named, earliest first.
     pub(crate) fn named_members(
         self,
         conn: &mut DbConnection,
         patient: PatientId,
     ) -> Result<Vec<Member>, AppError> {
-        let ids = self.members(conn, patient)?;
-        named(conn, ids)
+        let members = match self {
+            Tie::CareTeam => care_team::members(conn, patient)?,
+            Tie::TraineeLink => access::trainees_of(conn, patient)?,
+        };
+        Ok(members
+            .into_iter()
+            .map(|(user_id, name)| Member { user_id, name })
+            .collect())
     }
 
     fn remove(
@@ -86,18 +79,6 @@ impl Tie {
 pub struct Member {
     pub user_id: UserId,
     pub name: String,
-}
-
-/// Names the users in `ids`, keeping their order.
-fn named(conn: &mut DbConnection, ids: Vec<UserId>) -> Result<Vec<Member>, AppError> {
-    let names: HashMap<String, String> = users::names(conn, &ids)?.into_iter().collect();
-    Ok(ids
-        .into_iter()
-        .map(|user_id| Member {
-            user_id,
-            name: names.get(&user_id.to_string()).cloned().unwrap_or_default(),
-        })
-        .collect())
 }
 
 /// The users tied to a chart, earliest first.

@@ -7,7 +7,7 @@ use medvault_domain::{EmergencyAccessId, GrantId, PatientId, Ties, UserId};
 
 use crate::repo::patients::{Patient, PatientRow};
 use crate::rows::{parse, parse_opt};
-use crate::schema::{care_team, emergency_accesses, intern_grants, patients, trainee_links};
+use crate::schema::{care_team, emergency_accesses, intern_grants, patients, trainee_links, users};
 use crate::{DbConnection, StoreError, watch};
 
 /// Whether `user` has each kind of tie to `patient` at `now`: four `EXISTS` expressions, for a
@@ -118,15 +118,20 @@ pub fn unlink_trainee(
 }
 
 /// The trainees linked to a patient, earliest first.
-pub fn trainees_of(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<UserId>, StoreError> {
-    trainee_links::table
+/// The trainees linked to a chart with their names, earliest first. One query.
+pub fn trainees_of(
+    conn: &mut DbConnection,
+    patient: PatientId,
+) -> Result<Vec<(UserId, String)>, StoreError> {
+    natively!(conn, |c| trainee_links::table
+        .inner_join(users::table.on(users::id.eq(trainee_links::trainee_id)))
         .filter(trainee_links::patient_id.eq(patient.to_string()))
-        .select(trainee_links::trainee_id)
+        .select((trainee_links::trainee_id, users::name))
         .order(trainee_links::created_at.asc())
-        .load::<String>(conn)?
-        .iter()
-        .map(|id| parse("trainee_link", id))
-        .collect()
+        .load::<(String, String)>(c))?
+    .into_iter()
+    .map(|(id, name)| Ok((parse("trainee_link", &id)?, name)))
+    .collect()
 }
 
 pub fn is_linked_trainee(

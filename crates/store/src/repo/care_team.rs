@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use medvault_domain::{PatientId, UserId};
 
 use crate::rows::parse;
-use crate::schema::care_team;
+use crate::schema::{care_team, users};
 use crate::{DbConnection, StoreError};
 
 /// Puts a doctor on a patient's care team. `false` if they were on it already.
@@ -64,13 +64,18 @@ pub fn charts_of(conn: &mut DbConnection, doctor: UserId) -> Result<Vec<PatientI
 }
 
 /// The doctors on a patient's care team.
-pub fn members(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<UserId>, StoreError> {
-    care_team::table
+/// The doctors on a chart's care team with their names, earliest first. One query.
+pub fn members(
+    conn: &mut DbConnection,
+    patient: PatientId,
+) -> Result<Vec<(UserId, String)>, StoreError> {
+    natively!(conn, |c| care_team::table
+        .inner_join(users::table.on(users::id.eq(care_team::doctor_id)))
         .filter(care_team::patient_id.eq(patient.to_string()))
-        .select(care_team::doctor_id)
+        .select((care_team::doctor_id, users::name))
         .order(care_team::created_at.asc())
-        .load::<String>(conn)?
-        .iter()
-        .map(|id| parse("care_team", id))
-        .collect()
+        .load::<(String, String)>(c))?
+    .into_iter()
+    .map(|(id, name)| Ok((parse("care_team", &id)?, name)))
+    .collect()
 }

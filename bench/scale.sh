@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Load scenarios at a hospital's scale, against a release build on loopback. The database is
+# filled by `medvault seed --scale` (200 doctors, 10,000 patients, 1,000,000 records and
+# 5,000,000 audit entries unless told otherwise), then each scenario runs for a fixed time:
+#
+#   record list     audited API reads spread over every doctor and their charts
+#   chart page      the chart's web page, signed in with a cookie, over many charts
+#   record create   at 32 and at 256 connections
+#   login storm     Argon2id sign-ins of many doctors, each from an address of its own
+#   list + logins   the record list again while 32 connections sign in
+#   audit viewer    an admin's trail filtered by patient
+#   two servers     the record list through two servers on one database at once (not SQLite)
+#
+# After each, the server's peak resident memory in that scenario (VmHWM, reset in between).
+#
+#   bench/scale.sh sqlite              # embedded SQLite in a temporary folder
+#   bench/scale.sh postgres            # a fresh database on $BENCH_PG_URL, dropped afterwards
+#   bench/scale.sh citus               # $BENCH_CITUS_URL: an empty database on a Citus
+#                                      # coordinator, its extension created and workers added
+#
+# BENCH_DOCTORS, BENCH_PATIENTS, BENCH_RECORDS, BENCH_AUDIT size the data; BENCH_DURATION (15s)
+# and BENCH_CONNECTIONS (32) shape each run; BENCH_ONLY="chart" runs the scenarios whose name
+# starts so. Needs wrk, curl and python3. Only 127.0.0.1 is ever targeted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+backend=${1:-sqlite}
+duration=${BENCH_DURATION:-15s}
+connections=${BENCH_CONNECTIONS:-32}
+port=${BENCH_PORT:-18191}
+base="http://127.0.0.1:$port"
+pg_admin=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+doctors=${BENCH_DOCTORS:-200}
+only=${BENCH_ONLY:-}
+
+cargo build --release --quiet --bin medvault
+work=$(mktemp -d)
+servers=()
+pg_db=""
+cleanup() {
+  for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  [ -n "$pg_db" ] && psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export MEDVAULT_DATA_DIR="$work" MEDVAULT_LOG=warn
+export MEDVAULT_SECRET=bench-secret-bench-secret-bench-secret-0
+export ADMIN_EMAIL=admin@bench.test ADMIN_PASSWORD=bench-admin-passphrase
+# Sign-ins name their client addresses in X-Forwarded-For, as a proxy would.
+export MEDVAULT_TRUSTED_PROXIES=127.0.0.1
+case "$backend" in
+  sqlite) export DATABASE_URL="$work/medvault.db" ;;
+  postgres)
+    pg_db="medvault_scale_$$"
+    psql "$pg_admin" -qc "CREATE DATABASE $pg_db" >/dev/null
+    export DATABASE_URL="${pg_admin%/*}/$pg_db"
+    ;;
+  citus)
+    : "${BENCH_CITUS_URL:?an empty distributed database on the coordinator}"
+    export DATABASE_URL="$BENCH_CITUS_URL"
+    ;;
+  *) echo "usage: $0 sqlite|postgres|citus" >&2; exit 2 ;;
+esac
+
+echo "== seeding ($backend)"
+/usr/bin/time -f "seeded in %e s, peak RSS %M KB" ./target/release/medvault seed --scale \
+  --doctors "$doctors" --patients "${BENCH_PATIENTS:-10000}" \
+  --records "${BENCH_RECORDS:-1000000}" --audit-entries "${BENCH_AUDIT:-5000000}" | tail -n 1
+
+start_server() {
+  MEDVAULT_LISTEN="127.0.0.1:$1" ./target/release/medvault serve >>"$work/server.log" 2>&1 &
+  servers+=($!)
+  for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.1; done
+  echo "the server on port $1 did not start" >&2
+  exit 1
+}
+start_server "$port"
+server=${servers[0]}
+
+json() { curl -fs -H 'content-type: application/json' "$@"; }
+field() { python3 -c "import sys, json; print(json.load(sys.stdin)$1)"; }
+address() { echo "10.1.$(($1 / 250)).$(($1 % 250 + 1))"; }
+password=scale-seed-passphrase
+
+# Every doctor's token with each chart on their care team, and for a quarter of them a web
+# session cookie too.
+echo "== signing in $doctors doctors"
+: >"$work/api" >"$work/web"
+for n in $(seq 0 $((doctors - 1))); do
+  email="doctor$n@scale.medvault.test"
+  token=$(json -H "x-forwarded-for: $(address "$n")" "$base/api/v1/auth/login" \
+    -d "{\"email\":\"$email\",\"password\":\"$password\"}" | field "['access_token']")
+  charts=$(curl -fs -H "authorization: Bearer $token" "$base/api/v1/patients?limit=200" \
+    | python3 -c "import sys, json; [print(p['id']) for p in json.load(sys.stdin)['items']]")
+  for chart in $charts; do printf 'Bearer %s\t%s\n' "$token" "$chart" >>"$work/api"; done
+  if [ $((n % 4)) -eq 0 ]; then
+    jar="$work/jar"
+    csrf=$(curl -fs -c "$jar" "$base/login" | grep -o 'name="csrf" value="[^"]*"' | head -n 1 | cut -d'"' -f4)
+    curl -fs -b "$jar" -c "$jar" -o /dev/null -H "x-forwarded-for: $(address "$n")" \
+      --data-urlencode "csrf=$csrf" --data-urlencode "email=$email" \
+      --data-urlencode "password=$password" "$base/login"
+    cookie=$(awk '$6 == "mv_session" { print $7 }' "$jar")
+    for chart in $charts; do printf 'mv_session=%s\t%s\n' "$cookie" "$chart" >>"$work/web"; done
+    rm -f "$jar"
+  fi
+done
+admin=$(json "$base/api/v1/auth/login" -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | field "['access_token']")
+awk -F'\t' -v admin="Bearer $admin" '{ print admin "\t" $2 }' "$work/api" | sort -u -t$'\t' -k2,2 >"$work/admin"
+echo "$(wc -l <"$work/api") doctor-chart pairs, $(wc -l <"$work/web") with a web session"
+# A target that answers otherwise than 200 would make the figures meaningless (wrk counts a
+# redirect to the sign-in page as a success).
+check() {
+  local status
+  status=$(curl -s -o /dev/null -w '%{http_code}' -H "$1: $(head -n 1 "$work/$2" | cut -f1)" "$base$3")
+  [ "$status" = 200 ] || { echo "$3 answers $status with the prepared $1" >&2; exit 1; }
+}
+check authorization api "/api/v1/patients/$(head -n 1 "$work/api" | cut -f2)/records"
+check cookie web "/patients/$(head -n 1 "$work/web" | cut -f2)"
+
+# Target files with each line's path filled in.
+targets() { awk -F'\t' -v fmt="$2" '{ printf "%s\t" fmt "\n", $1, $2 }' "$work/$1" >"$work/$3"; }
+targets api "/api/v1/patients/%s/records?limit=20" list
+targets web "/patients/%s" chart
+targets api "/api/v1/patients/%s/records" create
+targets admin "/api/v1/audit?patient_id=%s&limit=50" audit
+
+peak_reset() { for pid in "${servers[@]}"; do echo 5 >"/proc/$pid/clear_refs"; done; }
+peak() {
+  for pid in "${servers[@]}"; do
+    echo "    peak RSS of server $pid: $(($(awk '/VmHWM/ { print $2 }' "/proc/$pid/status") / 1024)) MB"
+  done
+}
+wanted() { [ -z "$only" ] || [[ "$1" == "$only"* ]]; }
+report() { grep -E 'Requests/sec|Latency |50%|99%|Non-2xx|Socket errors' || true; }
+spread() {
+  local file=$1 conns=$2 url=$3; shift 3
+  env BENCH_TARGETS="$work/$file" "$@" wrk --latency -t2 -c"$conns" -d"$duration" -s bench/spread.lua "$url"
+}
+scenario() {
+  local name=$1; shift
+  wanted "$name" || return 0
+  echo "== $name ($backend, $duration)"
+  peak_reset
+  "$@"
+  peak
+}
+
+body='{"title":"Load test note","notes":"Blood pressure 120/80. No complaints. Review in a year."}'
+list() { spread list "$connections" "$base" | report; }
+chart() { spread chart "$connections" "$base" BENCH_HEADER=cookie | report; }
+create() { spread create "$1" "$base" BENCH_METHOD=POST BENCH_BODY="$body" | report; }
+audit() { spread audit "$connections" "$base" | report; }
+logins() {
+  env BENCH_USERS="$doctors" BENCH_EMAILS="doctor%d@scale.medvault.test" BENCH_PASSWORD="$password" \
+    wrk --latency -t1 -c32 -d"$duration" -s bench/login.lua "$base/api/v1/auth/login" | report
+}
+list_with_logins() {
+  logins >"$work/logins.out" &
+  local storm=$!
+  sleep 1
+  list
+  wait "$storm"
+  echo "    (the sign-ins meanwhile)"
+  cat "$work/logins.out"
+}
+two_servers() {
+  spread list $((connections / 2)) "$base" | report >"$work/first.out" &
+  local first=$!
+  spread list $((connections / 2)) "http://127.0.0.1:$((port + 1))" | report
+  wait "$first"
+  echo "    (the first server meanwhile)"
+  cat "$work/first.out"
+}
+
+scenario "record list, many charts, $connections connections" list
+scenario "chart page (HTML), $connections connections" chart
+scenario "record create, $connections connections" create "$connections"
+scenario "record create, 256 connections" create 256
+scenario "login storm, 32 connections" logins
+scenario "list + logins, $connections + 32 connections" list_with_logins
+scenario "audit viewer by patient, $connections connections" audit
+if [ "$backend" != sqlite ] && wanted "two servers"; then
+  start_server $((port + 1))
+  scenario "two servers, $((connections / 2)) connections each" two_servers
+fi
