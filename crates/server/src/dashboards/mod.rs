@@ -98,7 +98,7 @@ pub async fn patient(
     };
     state
         .view(actor, meta, move |conn, uc| {
-            let chart = view::read(conn, &actor, own, uc.now, ITEMS)?;
+            let chart = view::read(conn, &actor, own, uc.now, ITEMS, None)?;
             let accesses = audit_log::report_in(conn, &actor, own, uc.now, None, 100)?.items;
             uc.record(view::viewed(&actor, &chart));
             Ok(Some(PatientHome { chart, accesses }))

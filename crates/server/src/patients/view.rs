@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 use medvault_domain::policy::{self, Action};
-use medvault_domain::{Actor, AuditAction, PatientId};
+use medvault_domain::{Actor, AuditAction, PatientId, RecordId};
 use medvault_store::repo::records::{self, RecordsOf};
 use medvault_store::{DbConnection, Record};
 
@@ -16,8 +16,11 @@ use crate::error::AppError;
 /// One chart as its page shows it to one caller.
 pub struct ChartView {
     pub granted: Authorized,
-    /// The newest records, or `None` when the caller may not read clinical notes.
+    /// The newest records (before the one asked for, if any), or `None` when the caller may
+    /// not read clinical notes.
     pub records: Option<Vec<Record>>,
+    /// Where the next, older, records begin, when there are more.
+    pub older: Option<String>,
     pub care_team: Vec<Member>,
     /// The linked trainees, when the caller may link and unlink them.
     pub trainees: Option<Vec<Member>>,
@@ -36,10 +39,11 @@ pub async fn view(
     meta: &RequestMeta,
     patient: PatientId,
     records_shown: usize,
+    before: Option<RecordId>,
 ) -> Result<ChartView, AppError> {
     state
         .view(actor, meta, move |conn, uc| {
-            let view = read(conn, &actor, patient, uc.now, records_shown)?;
+            let view = read(conn, &actor, patient, uc.now, records_shown, before)?;
             uc.record(viewed(&actor, &view));
             Ok(view)
         })
@@ -62,15 +66,22 @@ pub fn read(
     patient: PatientId,
     now: NaiveDateTime,
     records_shown: usize,
+    before: Option<RecordId>,
 ) -> Result<ChartView, AppError> {
     let subject = Subject::id(AuditAction::ChartView, patient);
     let granted = authorize(conn, actor, patient, Action::ReadChart, subject, now)?;
     let may = |action| policy::decide(actor, action, granted.relation).is_allowed();
-    let records = if may(Action::ReadRecords) {
-        let page = records::list(conn, RecordsOf::Patient(patient), None, records_shown)?;
-        Some(page.items)
+    let (records, older) = if may(Action::ReadRecords) {
+        let before = before.map(|id| id.to_string());
+        let page = records::list(
+            conn,
+            RecordsOf::Patient(patient),
+            before.as_deref(),
+            records_shown,
+        )?;
+        (Some(page.items), page.next)
     } else {
-        None
+        (None, None)
     };
     let care_team = Tie::CareTeam.named_members(conn, patient)?;
     let trainees = if may(Action::LinkTrainee) {
@@ -81,6 +92,7 @@ pub fn read(
     Ok(ChartView {
         granted,
         records,
+        older,
         care_team,
         trainees,
     })

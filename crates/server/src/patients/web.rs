@@ -3,8 +3,8 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use medvault_domain::PatientId;
 use medvault_domain::policy::{self, Action};
+use medvault_domain::{InvalidValue, PatientId, RecordId};
 use serde::Deserialize;
 
 use super::UserRef;
@@ -18,15 +18,22 @@ use crate::auth::WebCaller;
 use crate::auth::csrf::Csrf;
 use crate::dashboards::web::record_rows;
 use crate::error::AppError;
-use crate::web::NoticeQuery;
 use crate::web::kept::Kept;
 use crate::web::refused::{Context, FormPage, after, after_form, chart_page_of};
 use crate::web::views::{ChartPage, Chrome, MemberRow, PatientRow, RecordForm, notice};
 use crate::web::{WebForm, WebQuery, render};
 use crate::{api, records};
 
-/// How many records the chart page shows.
-const RECORDS_SHOWN: usize = 200;
+/// How many records the chart page shows at a time, newest first.
+const RECORDS_SHOWN: usize = 50;
+
+/// The chart page's query: a notice to show, and where the records shown begin.
+#[derive(Deserialize)]
+pub struct ChartQuery {
+    notice: Option<String>,
+    /// Show the records older than this one (from the page's "Older records" link).
+    before: Option<String>,
+}
 
 pub async fn chart(
     State(state): State<AppState>,
@@ -34,14 +41,20 @@ pub async fn chart(
     WebCaller(caller): WebCaller,
     csrf: Csrf,
     Path(id): Path<String>,
-    WebQuery(query): WebQuery<NoticeQuery>,
+    WebQuery(query): WebQuery<ChartQuery>,
 ) -> Response {
     let page = async {
         let id: PatientId = api::path_id(&id)?;
+        let before = match query.before.as_deref().filter(|before| !before.is_empty()) {
+            Some(before) => Some(before.parse::<RecordId>().map_err(|_| {
+                InvalidValue::new("before", "is not a record of this chart's list")
+            })?),
+            None => None,
+        };
         let chrome =
             Chrome::signed_in(&caller, csrf.token()).notice(notice(query.notice.as_deref()));
         let context = Context::new(&state, &meta, &caller, &csrf);
-        chart_page(context, id, chrome, RecordForm::default()).await
+        chart_page(context, id, chrome, RecordForm::default(), before).await
     };
     page.await.unwrap_or_else(AppError::into_response_html)
 }
@@ -52,6 +65,7 @@ pub async fn chart_page(
     id: PatientId,
     chrome: Chrome,
     form: RecordForm,
+    before: Option<RecordId>,
 ) -> Result<Response, AppError> {
     let Context {
         state,
@@ -59,7 +73,7 @@ pub async fn chart_page(
         caller,
         csrf,
     } = context;
-    let view = super::view::view(state, caller.actor, meta, id, RECORDS_SHOWN).await?;
+    let view = super::view::view(state, caller.actor, meta, id, RECORDS_SHOWN, before).await?;
     let may = |action| view.may(&caller.actor, action);
     Ok(render(&ChartPage {
         chrome,
@@ -69,6 +83,8 @@ pub async fn chart_page(
             .records
             .as_deref()
             .map(|records| record_rows(records, None)),
+        older_records: view.older.clone(),
+        newest_shown: before.is_none(),
         record_form: may(Action::WriteRecord).then_some(form),
         emergency: view.granted.emergency(),
         can_change_care_team: may(Action::AssignCareTeam),
@@ -113,7 +129,7 @@ pub async fn create_record(
             notes: form.notes,
         };
         let context = Context::new(&state, &meta, &caller, &csrf);
-        let mut response = chart_page(context, id, chrome, kept).await?;
+        let mut response = chart_page(context, id, chrome, kept, None).await?;
         *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
         Ok(response)
     };

@@ -116,7 +116,7 @@ async fn show(context: Context<'_>, page: FormPage, chrome: Chrome) -> Result<Re
         FormPage::DoctorDashboard => dashboards::web::doctor_page(context, chrome).await,
         FormPage::PatientDashboard => dashboards::web::patient_page(context, chrome).await,
         FormPage::Chart(id) => {
-            patients::web::chart_page(context, id, chrome, RecordForm::default()).await
+            patients::web::chart_page(context, id, chrome, RecordForm::default(), None).await
         }
         FormPage::Admin => admin::admin_page(context, UserSearch::default(), chrome).await,
     }

@@ -174,6 +174,10 @@ pub struct ChartPage {
     pub chart: PatientRow,
     /// `None` when the caller may not see clinical notes (interns).
     pub records: Option<Vec<RecordRow>>,
+    /// Where the older records begin, when there are more than shown.
+    pub older_records: Option<String>,
+    /// The records shown are the newest (not an older page).
+    pub newest_shown: bool,
     /// The new-record form, when the caller may write into this chart.
     pub record_form: Option<RecordForm>,
     /// Opened under break-the-glass: the page says so.

@@ -448,3 +448,49 @@ async fn over_tls_cookies_are_secure_and_host_prefixed() {
     assert!(!session.contains("Domain"));
     assert_eq!(web.get("/patient/dashboard").await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_chart_page_shows_the_newest_records_and_pages_back_through_older_ones() {
+    let app = TestApp::spawn().await;
+    let (doctor_id, doctor) = app.doctor("dr.pages@example.org").await;
+    let (patient_id, patient) = app.patient("pages@example.org").await;
+    app.join_care_team(&patient_id, &patient, &doctor_id).await;
+    for n in 1..=53 {
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/patients/{patient_id}/records"),
+                Some(&doctor),
+                &serde_json::json!({"title": format!("Visit number {n}"), "notes": "Seen."}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let mut web = WebSession::new(&app);
+    web.sign_in("dr.pages@example.org", PASSWORD).await;
+    let chart = format!("/patients/{patient_id}");
+
+    let newest = web.get(&chart).await;
+    assert_eq!(newest.status, StatusCode::OK);
+    let body = newest.body();
+    assert_eq!(body.matches("<li class=\"record\">").count(), 50);
+    assert!(body.contains("Visit number 53") && body.contains("Visit number 4<"));
+    assert!(
+        !body.contains("Visit number 3<"),
+        "the oldest wait for the next page"
+    );
+    assert!(!body.contains("Newest records"));
+    let marker = "?before=";
+    let start = body.find(marker).expect("an Older records link") + marker.len();
+    let before = &body[start..start + body[start..].find('#').expect("end of link")];
+
+    let older = web.get(&format!("{chart}?before={before}")).await;
+    assert_eq!(older.status, StatusCode::OK);
+    let body = older.body();
+    assert_eq!(body.matches("<li class=\"record\">").count(), 3);
+    assert!(body.contains("Visit number 1<") && body.contains("Visit number 3<"));
+    assert!(body.contains("Newest records") && !body.contains("Older records"));
+
+    let refused = web.get(&format!("{chart}?before=not-a-record")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body().contains("before"), "{}", refused.body());
+}
