@@ -1,13 +1,16 @@
-//! Argon2id with OWASP's parameters (m = 19 MiB, t = 2, p = 1), computed on the blocking pool with
-//! a bound on how many run at once, so that a login storm cannot starve other requests.
+//! Argon2id with OWASP's parameters (m = 19 MiB, t = 2, p = 1), computed on threads of its own,
+//! as many as may run at once, at a lower scheduling priority than the threads serving requests:
+//! a login storm takes the processor only as far as requests leave it idle, so reads stay fast
+//! while a ward signs in.
 
-use std::sync::Arc;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use medvault_domain::Password;
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use crate::error::AppError;
 
@@ -25,38 +28,65 @@ fn hash_now(password: &str) -> Result<String, AppError> {
         .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing failed: {e}")))
 }
 
+/// How much less the hashing threads weigh with the scheduler than the others (Linux niceness:
+/// at 10 a busy thread gets about a tenth of what a thread at 0 gets when both want the core).
+const HASHING_NICENESS: i32 = 10;
+
+type Job = Box<dyn FnOnce() + Send>;
+
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
+    jobs: Mutex<mpsc::Sender<Job>>,
     /// Verified against when the account does not exist, so that "no such user" takes as long as
     /// "wrong password".
     decoy_hash: String,
 }
 
 impl PasswordHasher {
+    /// Starts `concurrency` hashing threads.
     pub fn new(concurrency: usize) -> Result<Self, AppError> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..concurrency.max(1) {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("medvault-hash-{n}"))
+                .spawn(move || {
+                    lower_priority();
+                    // Ends when the hasher (the sending side) is dropped.
+                    while let Ok(job) = next(&queue) {
+                        job();
+                    }
+                })
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing thread: {e}")))?;
+        }
         Ok(Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            jobs: Mutex::new(jobs),
             decoy_hash: hash_now("decoy password, never matches")?,
         })
     }
 
-    async fn on_blocking_pool<T: Send + 'static>(
+    /// Runs `work` on a hashing thread, once one is free.
+    async fn on_hashing_thread<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = answer.send(work());
+        });
+        self.jobs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .send(job)
             .map_err(|_| AppError::Unavailable)?;
-        tokio::task::spawn_blocking(work)
+        answered
             .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing task failed: {e}")))?
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("a hashing thread stopped mid-task")))?
     }
 
     pub async fn hash(&self, password: &Password) -> Result<String, AppError> {
         let password = password.expose().to_owned();
-        self.on_blocking_pool(move || hash_now(&password)).await
+        self.on_hashing_thread(move || hash_now(&password)).await
     }
 
     /// Whether `password` matches `stored`; with no stored hash, spends the same time and says no.
@@ -65,7 +95,7 @@ impl PasswordHasher {
         let hash = stored.unwrap_or(&self.decoy_hash).to_owned();
         let password = password.to_owned();
         let matches = self
-            .on_blocking_pool(move || {
+            .on_hashing_thread(move || {
                 let parsed = PasswordHash::new(&hash).map_err(|e| {
                     AppError::Internal(anyhow::anyhow!("stored hash unreadable: {e}"))
                 })?;
@@ -75,6 +105,31 @@ impl PasswordHasher {
             })
             .await?;
         Ok(exists && matches)
+    }
+}
+
+fn next(queue: &Mutex<mpsc::Receiver<Job>>) -> Result<Job, mpsc::RecvError> {
+    queue
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .recv()
+}
+
+/// Lowers the calling thread's scheduling priority (Linux schedules threads one by one).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: `setpriority` with the calling thread's own id changes only its niceness.
+        let done = unsafe {
+            libc::setpriority(
+                libc::PRIO_PROCESS,
+                libc::gettid() as libc::id_t,
+                HASHING_NICENESS,
+            )
+        };
+        if done != 0 {
+            tracing::warn!("password hashing runs at normal priority: setpriority refused");
+        }
     }
 }
 
@@ -106,5 +161,18 @@ mod tests {
                 .await
                 .expect("ran")
         );
+    }
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_runs_below_the_priority_of_requests() {
+        let hasher = PasswordHasher::new(2).expect("hasher");
+        let niceness = hasher
+            .on_hashing_thread(|| {
+                // SAFETY: reads the calling thread's own niceness.
+                Ok(unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) })
+            })
+            .await
+            .expect("runs");
+        assert_eq!(niceness, HASHING_NICENESS);
     }
 }

@@ -121,8 +121,8 @@ async fn approve(
     Ok(Json(user.into()))
 }
 
-/// Deactivate an account: every session of the user ends at once, on every server, and an
-/// intern's grants end too. Admins only.
+/// Deactivate an account: every session of the user ends, at once on this server and within
+/// milliseconds on every other, and an intern's grants end too. Admins only.
 #[utoipa::path(post, path = "/users/{id}/deactivate", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path, description = "User id")),
     responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
