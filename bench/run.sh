@@ -4,6 +4,7 @@
 #
 #   bench/run.sh sqlite            # embedded SQLite in a temporary folder
 #   bench/run.sh postgres          # a fresh database on $BENCH_PG_URL, dropped afterwards
+#   bench/run.sh citus             # $BENCH_CITUS_URL, an empty distributed database
 #
 # BENCH_ONLY="record list" (or another scenario's name, or its start) runs that one alone.
 # Needs wrk (Debian: apt-get install wrk), curl and python3. Only 127.0.0.1 is ever targeted.
@@ -16,41 +17,12 @@ connections=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 port=${BENCH_PORT:-18181}
 base="http://127.0.0.1:$port"
-pg_admin=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-
-cargo build --release --quiet --bin medvault
-work=$(mktemp -d)
-server_pid=""
-pg_db=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-  [ -n "$pg_db" ] && psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-export MEDVAULT_DATA_DIR="$work" MEDVAULT_LISTEN="127.0.0.1:$port" MEDVAULT_LOG=warn
-export MEDVAULT_SECRET=bench-secret-bench-secret-bench-secret-0
-export ADMIN_EMAIL=admin@bench.test ADMIN_PASSWORD=bench-admin-passphrase
-# The login scenario names its client addresses in X-Forwarded-For, as a proxy would.
-export MEDVAULT_TRUSTED_PROXIES=127.0.0.1
 users=${BENCH_USERS:-64}
-case "$backend" in
-  sqlite) export DATABASE_URL="$work/medvault.db" ;;
-  postgres)
-    pg_db="medvault_bench_$$"
-    psql "$pg_admin" -qc "CREATE DATABASE $pg_db" >/dev/null
-    export DATABASE_URL="${pg_admin%/*}/$pg_db"
-    ;;
-  *) echo "usage: $0 sqlite|postgres" >&2; exit 2 ;;
-esac
 
-./target/release/medvault serve >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.1; done
+# shellcheck source=bench/common.sh
+source bench/common.sh
+start_server "$port"
 
-json() { curl -fs -H 'content-type: application/json' "$@"; }
-field() { python3 -c "import sys, json; print(json.load(sys.stdin)$1)"; }
 password=bench-user-passphrase
 admin=$(json "$base/api/v1/auth/login" -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | field "['access_token']")
 doctor_id=$(json "$base/api/v1/users" -H "authorization: Bearer $admin" \

@@ -29,57 +29,19 @@ duration=${BENCH_DURATION:-15s}
 connections=${BENCH_CONNECTIONS:-32}
 port=${BENCH_PORT:-18191}
 base="http://127.0.0.1:$port"
-pg_admin=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 doctors=${BENCH_DOCTORS:-200}
 only=${BENCH_ONLY:-}
 
-cargo build --release --quiet --bin medvault
-work=$(mktemp -d)
-servers=()
-pg_db=""
-cleanup() {
-  for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
-  [ -n "$pg_db" ] && psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-export MEDVAULT_DATA_DIR="$work" MEDVAULT_LOG=warn
-export MEDVAULT_SECRET=bench-secret-bench-secret-bench-secret-0
-export ADMIN_EMAIL=admin@bench.test ADMIN_PASSWORD=bench-admin-passphrase
-# Sign-ins name their client addresses in X-Forwarded-For, as a proxy would.
-export MEDVAULT_TRUSTED_PROXIES=127.0.0.1
-case "$backend" in
-  sqlite) export DATABASE_URL="$work/medvault.db" ;;
-  postgres)
-    pg_db="medvault_scale_$$"
-    psql "$pg_admin" -qc "CREATE DATABASE $pg_db" >/dev/null
-    export DATABASE_URL="${pg_admin%/*}/$pg_db"
-    ;;
-  citus)
-    : "${BENCH_CITUS_URL:?an empty distributed database on the coordinator}"
-    export DATABASE_URL="$BENCH_CITUS_URL"
-    ;;
-  *) echo "usage: $0 sqlite|postgres|citus" >&2; exit 2 ;;
-esac
+# shellcheck source=bench/common.sh
+source bench/common.sh
 
 echo "== seeding ($backend)"
 /usr/bin/time -f "seeded in %e s, peak RSS %M KB" ./target/release/medvault seed --scale \
   --doctors "$doctors" --patients "${BENCH_PATIENTS:-10000}" \
   --records "${BENCH_RECORDS:-1000000}" --audit-entries "${BENCH_AUDIT:-5000000}" | tail -n 1
 
-start_server() {
-  MEDVAULT_LISTEN="127.0.0.1:$1" ./target/release/medvault serve >>"$work/server.log" 2>&1 &
-  servers+=($!)
-  for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.1; done
-  echo "the server on port $1 did not start" >&2
-  exit 1
-}
 start_server "$port"
-server=${servers[0]}
 
-json() { curl -fs -H 'content-type: application/json' "$@"; }
-field() { python3 -c "import sys, json; print(json.load(sys.stdin)$1)"; }
 address() { echo "10.1.$(($1 / 250)).$(($1 % 250 + 1))"; }
 password=scale-seed-passphrase
 

@@ -106,12 +106,54 @@ impl AppState {
         F: FnOnce(&mut DbConnection, &UseCase) -> Result<T, AppError> + Send + 'static,
     {
         let case = UseCase::new(self.now(), actor, meta.clone());
+        self.in_group(move |conn| {
+            let done = f(conn, &case);
+            let entries = case.entries_for(&done);
+            (done, entries)
+        })
+        .await
+    }
+
+    /// Runs a change that is not a signed-in caller's use case (a sign-in, a registration, a
+    /// throttle's bookkeeping) in the next group commit, in a savepoint of its own, with the
+    /// audit entries it records on `trail`, stamped `now`: kept together, or undone together
+    /// when it fails.
+    pub async fn write_audited<T, F>(
+        &self,
+        now: NaiveDateTime,
+        meta: &RequestMeta,
+        f: F,
+    ) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, &Trail) -> Result<T, AppError> + Send + 'static,
+    {
+        let trail = Trail::new(now, meta.clone());
+        self.in_group(move |conn| {
+            let done = f(conn, &trail);
+            let entries = if done.is_ok() {
+                trail.into_entries()
+            } else {
+                Vec::new()
+            };
+            (done, entries)
+        })
+        .await
+    }
+
+    /// Runs `work` in the next group commit and answers once the group has committed: its
+    /// outcome, and the entries to append with it (its work is kept only if it succeeded).
+    async fn in_group<T, W>(&self, work: W) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        W: FnOnce(&mut DbConnection) -> (Result<T, AppError>, Vec<AuditEntry>) + Send + 'static,
+    {
         let (answer, answered) = oneshot::channel::<Result<T, AppError>>();
         self.store.run_in_group(Box::new(move |conn| {
-            let done = f(conn, &case);
+            let (done, entries) = work(conn);
             Done {
                 keep: done.is_ok(),
-                entries: case.entries_for(&done),
+                entries,
                 answer: Box::new(move |committed| {
                     let _ = answer.send(committed.map_err(AppError::from).and(done));
                 }),
@@ -160,13 +202,39 @@ impl AppState {
     }
 }
 
+/// The audit entries of one unit of work, recorded as it goes and committed with it.
+pub struct Trail {
+    now: NaiveDateTime,
+    meta: RequestMeta,
+    entries: RefCell<Vec<AuditEntry>>,
+}
+
+impl Trail {
+    fn new(now: NaiveDateTime, meta: RequestMeta) -> Self {
+        Trail {
+            now,
+            meta,
+            entries: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Records an audit entry, to be committed with the work.
+    pub fn record(&self, event: audit::Event<'_>) {
+        let entry = audit::entry(&self.meta, self.now, event);
+        self.entries.borrow_mut().push(entry);
+    }
+
+    fn into_entries(self) -> Vec<AuditEntry> {
+        self.entries.into_inner()
+    }
+}
+
 /// What a use case knows besides its connection: when it happens, who asks, from where; and
 /// the audit entries it records, which go to the group commit with it.
 pub struct UseCase {
     pub now: NaiveDateTime,
     pub actor: Actor,
-    meta: RequestMeta,
-    entries: RefCell<Vec<AuditEntry>>,
+    trail: Trail,
 }
 
 impl UseCase {
@@ -174,15 +242,13 @@ impl UseCase {
         UseCase {
             now,
             actor,
-            meta,
-            entries: RefCell::new(Vec::new()),
+            trail: Trail::new(now, meta),
         }
     }
 
     /// Records the audit entry of this use case, to be committed with it.
     pub fn record(&self, event: audit::Event<'_>) {
-        let entry = audit::entry(&self.meta, self.now, event);
-        self.entries.borrow_mut().push(entry);
+        self.trail.record(event);
     }
 
     /// The entries to append once the use case ended with `done`: its own if it succeeded, the
@@ -190,10 +256,10 @@ impl UseCase {
     /// transaction would leave none).
     fn entries_for<T>(self, done: &Result<T, AppError>) -> Vec<AuditEntry> {
         match done {
-            Ok(_) => self.entries.into_inner(),
+            Ok(_) => self.trail.into_entries(),
             Err(AppError::Denied(denial)) => {
                 vec![audit::denial_entry(
-                    &self.meta,
+                    &self.trail.meta,
                     self.now,
                     &self.actor,
                     denial,

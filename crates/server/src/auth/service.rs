@@ -14,7 +14,7 @@ use super::live::{Credential, Found};
 use super::throttle;
 use crate::access;
 use crate::app::AppState;
-use crate::audit::{self, Event, RequestMeta};
+use crate::audit::{Event, RequestMeta};
 use crate::error::AppError;
 
 /// An authenticated caller: the actor the policy reasons about, and the session behind it.
@@ -78,9 +78,8 @@ pub async fn create_user(
     let password = Password::parse(password)?;
     let hash = state.passwords.hash(&password).await?;
     let now = state.now();
-    let meta = meta.clone();
     state
-        .write(move |conn| {
+        .write_audited(now, meta, move |conn, trail| {
             let new = NewUser {
                 email: &email,
                 name: &name,
@@ -117,7 +116,7 @@ pub async fn create_user(
             if let Some(chart) = chart {
                 event = event.patient(chart);
             }
-            audit::record(conn, &meta, now, event)?;
+            trail.record(event);
             Ok(user)
         })
         .await
@@ -205,10 +204,12 @@ where
             Err(_) => throttle::Settled::Neither,
         };
         state
-            .write(move |conn| {
+            .write_audited(now, &meta, move |conn, trail| {
                 if throttle::settle(conn, &keys, admitted, now, settled)? {
-                    let event = Event::anonymous(AuditAction::AuthThrottle, Outcome::Failure);
-                    audit::record(conn, &meta, now, event)?;
+                    trail.record(Event::anonymous(
+                        AuditAction::AuthThrottle,
+                        Outcome::Failure,
+                    ));
                 }
                 Ok(())
             })
@@ -250,15 +251,15 @@ async fn check_and_open(
     if let Some(refusal) = refusal {
         // The account's id is recorded only once the password proved who is asking.
         let account = user.filter(|_| matches).map(|user| user.id);
-        let meta = meta.clone();
         state
-            .write(move |conn| {
+            .write_audited(now, meta, move |_, trail| {
                 let mut event = Event::anonymous(AuditAction::AuthLogin, Outcome::Failure);
                 if let Some(account) = account {
                     event = event.resource(account);
                     event.resource_type = Some("user");
                 }
-                Ok(audit::record(conn, &meta, now, event)?)
+                trail.record(event);
+                Ok(())
             })
             .await?;
         return Err(refusal);
@@ -290,15 +291,13 @@ async fn check_and_open(
         SessionKind::Api => None,
     };
     let secret_hash = cookie_secret.as_deref().map(hash_secret);
-    let meta = meta.clone();
     let (user_id, role) = (user.id, user.role);
     let (session, actor) = state
-        .write(move |conn| {
+        .write_audited(now, meta, move |conn, trail| {
             let session =
                 sessions::insert(conn, user_id, kind, secret_hash.as_deref(), now, expires_at)?;
             let actor = actor_of(conn, user_id, role)?;
-            let event = Event::success(&actor, AuditAction::AuthLogin).resource(session.id);
-            audit::record(conn, &meta, now, event)?;
+            trail.record(Event::success(&actor, AuditAction::AuthLogin).resource(session.id));
             Ok((session, actor))
         })
         .await?;
@@ -326,18 +325,12 @@ async fn check_and_open(
 /// Ends the caller's session, on every server at once.
 pub async fn logout(state: &AppState, meta: &RequestMeta, caller: &Caller) -> Result<(), AppError> {
     let now = state.now();
-    let meta = meta.clone();
     let actor = caller.actor;
     let session = caller.session_id;
     let done = state
-        .write(move |conn| {
+        .write_audited(now, meta, move |conn, trail| {
             sessions::revoke(conn, session, now)?;
-            audit::record(
-                conn,
-                &meta,
-                now,
-                Event::success(&actor, AuditAction::AuthLogout).resource(session),
-            )?;
+            trail.record(Event::success(&actor, AuditAction::AuthLogout).resource(session));
             Ok(())
         })
         .await;
@@ -513,18 +506,12 @@ pub async fn change_password(
     .await?;
     let hash = state.passwords.hash(&new).await?;
     let now = state.now();
-    let meta = meta.clone();
     let (actor, keep) = (caller.actor, caller.session_id);
     let done = state
-        .write(move |conn| {
+        .write_audited(now, meta, move |conn, trail| {
             users::set_password(conn, user_id, &hash, now)?;
             sessions::revoke_all_for_user(conn, user_id, Some(keep), now)?;
-            audit::record(
-                conn,
-                &meta,
-                now,
-                Event::success(&actor, AuditAction::AuthPasswordChange).resource(user_id),
-            )?;
+            trail.record(Event::success(&actor, AuditAction::AuthPasswordChange).resource(user_id));
             Ok(())
         })
         .await;

@@ -179,14 +179,14 @@ async fn a_removed_entry_is_named_too() {
 }
 
 #[tokio::test]
-async fn requests_spread_over_lanes_and_every_lane_holds_together() {
+async fn each_request_stays_in_one_lane_and_every_lane_holds_together() {
     let app = TestApp::spawn().await;
     for n in 0..12 {
         app.patient(&format!("lanes{n}@example.org")).await;
     }
     let trail = app.audit(medvault_store::AuditFilter::default()).await;
+    // Entries go to the lanes of the group writers (one on SQLite, several on PostgreSQL).
     let lanes: std::collections::BTreeSet<i32> = trail.iter().map(|row| row.lane).collect();
-    assert!(lanes.len() > 1, "one lane for everything: {lanes:?}");
     assert!(lanes.iter().all(|lane| (1..=audit::LANES).contains(lane)));
     // Every request's entries share one lane.
     let mut by_request = std::collections::HashMap::new();

@@ -1,0 +1,47 @@
+# What the bench runners share: the release build, a scratch folder, a database for `$backend`
+# (sqlite, postgres or citus), servers started on loopback, and clean-up of all of it on exit.
+# Sourced by bench/run.sh and bench/scale.sh, from the project's root.
+
+pg_admin=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+
+cargo build --release --quiet --bin medvault
+work=$(mktemp -d)
+servers=()
+pg_db=""
+cleanup() {
+  for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  [ -n "$pg_db" ] && psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export MEDVAULT_DATA_DIR="$work" MEDVAULT_LOG=warn
+export MEDVAULT_SECRET=bench-secret-bench-secret-bench-secret-0
+export ADMIN_EMAIL=admin@bench.test ADMIN_PASSWORD=bench-admin-passphrase
+# Sign-ins name their client addresses in X-Forwarded-For, as a proxy would.
+export MEDVAULT_TRUSTED_PROXIES=127.0.0.1
+case "$backend" in
+  sqlite) export DATABASE_URL="$work/medvault.db" ;;
+  postgres)
+    pg_db="medvault_bench_$$"
+    psql "$pg_admin" -qc "CREATE DATABASE $pg_db" >/dev/null
+    export DATABASE_URL="${pg_admin%/*}/$pg_db"
+    ;;
+  citus)
+    : "${BENCH_CITUS_URL:?an empty distributed database on a Citus coordinator}"
+    export DATABASE_URL="$BENCH_CITUS_URL"
+    ;;
+  *) echo "usage: $0 sqlite|postgres|citus" >&2; exit 2 ;;
+esac
+
+# Starts a server on 127.0.0.1:$1 and waits until it is ready.
+start_server() {
+  MEDVAULT_LISTEN="127.0.0.1:$1" ./target/release/medvault serve >>"$work/server.log" 2>&1 &
+  servers+=($!)
+  for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.1; done
+  echo "the server on port $1 did not start" >&2
+  exit 1
+}
+
+json() { curl -fs -H 'content-type: application/json' "$@"; }
+field() { python3 -c "import sys, json; print(json.load(sys.stdin)$1)"; }
