@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use medvault_domain::{Role, UserStatus};
-use medvault_store::ChainCheck;
 use medvault_store::repo::users;
+use medvault_store::{ChainCheck, StoreOptions};
 
 use crate::app::system_clock;
 use crate::audit::RequestMeta;
@@ -88,7 +88,14 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = Config::from_env().and_then(|config| {
         crate::telemetry::init(config.log_format);
+        // The blocking pool runs database work, which goes no faster than the connections the
+        // pool holds: threads beyond twice that would only wait, each keeping buffers of its own
+        // (tens of megabytes under load; see docs/performance.md).
+        let connections = config
+            .db_max_connections
+            .unwrap_or(StoreOptions::default().max_connections);
         let runtime = tokio::runtime::Builder::new_multi_thread()
+            .max_blocking_threads((connections as usize * 2).max(16))
             .enable_all()
             .build()?;
         runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config))
