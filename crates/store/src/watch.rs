@@ -39,12 +39,13 @@ pub enum SessionNews {
     Deaf,
 }
 
-/// Announces, within the current transaction, that sessions changed: listeners hear it once
-/// the transaction commits, and never if it rolls back.
-pub(crate) fn announce(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+/// Announces, within the current transaction, that sessions changed, when `changed` rows say
+/// something did: listeners hear it once the transaction commits, and never if it rolls back.
+/// (A change of nothing would only make every server forget what it remembers.)
+pub(crate) fn announce(conn: &mut DbConnection, changed: usize) -> diesel::QueryResult<()> {
     match conn {
-        DbConnection::Postgres(pg) => pg.batch_execute(&format!("NOTIFY {CHANNEL}")),
-        DbConnection::Sqlite(_) => Ok(()),
+        DbConnection::Postgres(pg) if changed > 0 => pg.batch_execute(&format!("NOTIFY {CHANNEL}")),
+        _ => Ok(()),
     }
 }
 

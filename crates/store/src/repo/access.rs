@@ -256,7 +256,7 @@ pub fn end_grant(
     ))
     .execute(conn)?;
     // An intern is signed in only while a grant is active.
-    watch::announce(conn)?;
+    watch::announce(conn, changed)?;
     Ok(changed == 1)
 }
 
@@ -278,7 +278,7 @@ pub fn end_grants_of(
         intern_grants::ended_by.eq(by.to_string()),
     ))
     .execute(conn)?;
-    watch::announce(conn)?;
+    watch::announce(conn, ended)?;
     Ok(ended)
 }
 

@@ -155,7 +155,7 @@ pub fn revoke(
     )
     .set(sessions::revoked_at.eq(now))
     .execute(conn)?;
-    watch::announce(conn)?;
+    watch::announce(conn, changed)?;
     Ok(changed == 1)
 }
 
@@ -175,6 +175,6 @@ pub fn revoke_all_for_user(
     )
     .set(sessions::revoked_at.eq(now))
     .execute(conn)?;
-    watch::announce(conn)?;
+    watch::announce(conn, ended)?;
     Ok(ended)
 }

@@ -157,7 +157,7 @@ pub fn set_status(
         .set((users::status.eq(status.as_str()), users::updated_at.eq(now)))
         .execute(conn)?;
     // Only an active account is signed in.
-    watch::announce(conn)?;
+    watch::announce(conn, changed)?;
     Ok(changed == 1)
 }
 
