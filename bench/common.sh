@@ -8,9 +8,14 @@ cargo build --release --quiet --bin medvault
 work=$(mktemp -d)
 servers=()
 pg_db=""
+# BENCH_KEEP=NAME keeps the database between runs (target/bench-NAME.db on SQLite, the database
+# medvault_bench_NAME on PostgreSQL), so that a runner that fills it can skip filling it again.
+keep=${BENCH_KEEP:-}
 cleanup() {
   for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
-  [ -n "$pg_db" ] && psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null || true
+  if [ -n "$pg_db" ] && [ -z "$keep" ]; then
+    psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -21,10 +26,12 @@ export ADMIN_EMAIL=admin@bench.test ADMIN_PASSWORD=bench-admin-passphrase
 # Sign-ins name their client addresses in X-Forwarded-For, as a proxy would.
 export MEDVAULT_TRUSTED_PROXIES=127.0.0.1
 case "$backend" in
-  sqlite) export DATABASE_URL="$work/medvault.db" ;;
+  sqlite) export DATABASE_URL="${keep:+$PWD/target/bench-$keep.db}"; : "${DATABASE_URL:=$work/medvault.db}" ;;
   postgres)
-    pg_db="medvault_bench_$$"
-    psql "$pg_admin" -qc "CREATE DATABASE $pg_db" >/dev/null
+    pg_db="medvault_bench_${keep:-$$}"
+    if [ -z "$(psql "$pg_admin" -Atc "SELECT 1 FROM pg_database WHERE datname = '$pg_db'")" ]; then
+      psql "$pg_admin" -qc "CREATE DATABASE $pg_db" >/dev/null
+    fi
     export DATABASE_URL="${pg_admin%/*}/$pg_db"
     ;;
   citus)

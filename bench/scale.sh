@@ -18,9 +18,10 @@
 #   bench/scale.sh citus               # $BENCH_CITUS_URL: an empty database on a Citus
 #                                      # coordinator, its extension created and workers added
 #
-# BENCH_DOCTORS, BENCH_PATIENTS, BENCH_RECORDS, BENCH_AUDIT size the data; BENCH_DURATION (15s)
-# and BENCH_CONNECTIONS (32) shape each run; BENCH_ONLY="chart" runs the scenarios whose name
-# starts so. Needs wrk, curl and python3. Only 127.0.0.1 is ever targeted.
+# BENCH_DOCTORS, BENCH_PATIENTS, BENCH_RECORDS, BENCH_AUDIT size the data; BENCH_KEEP=NAME keeps
+# it for the next run with the same NAME, which starts from what this one left. BENCH_DURATION
+# (15s) and BENCH_CONNECTIONS (32) shape each run; BENCH_ONLY="chart" runs the scenarios whose
+# name starts so. Needs wrk, curl and python3. Only 127.0.0.1 is ever targeted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,9 +37,17 @@ only=${BENCH_ONLY:-}
 source bench/common.sh
 
 echo "== seeding ($backend)"
-/usr/bin/time -f "seeded in %e s, peak RSS %M KB" ./target/release/medvault seed --scale \
+if /usr/bin/time -f "seeded in %e s, peak RSS %M KB" ./target/release/medvault seed --scale \
   --doctors "$doctors" --patients "${BENCH_PATIENTS:-10000}" \
-  --records "${BENCH_RECORDS:-1000000}" --audit-entries "${BENCH_AUDIT:-5000000}" | tail -n 1
+  --records "${BENCH_RECORDS:-1000000}" --audit-entries "${BENCH_AUDIT:-5000000}" 2>"$work/seed.err" | tail -n 1; then
+  tail -n 1 "$work/seed.err"
+elif [ -n "$keep" ] && grep -q 'holds scale data already' "$work/seed.err"; then
+  # With BENCH_KEEP, a database filled by an earlier run is used as that run left it.
+  echo "kept from an earlier run"
+else
+  cat "$work/seed.err" >&2
+  exit 1
+fi
 
 start_server "$port"
 

@@ -131,7 +131,7 @@ pub struct Store {
     sqlite_writer: Option<Arc<Mutex<()>>>,
     group: Group,
     open: Opener,
-    /// Tells the session listener, if any, to stop with the store.
+    /// Tells the session listener to stop with the store.
     stop_listening: Arc<AtomicBool>,
 }
 
@@ -258,11 +258,9 @@ impl Store {
     }
 
     /// Tells `tell` of every change to sessions made through any server sharing the database,
-    /// from a listener of its own. On SQLite there is no such news: `tell` is never called.
+    /// from a listener of its own.
     pub fn watch_sessions(&self, tell: Arc<dyn Fn(SessionNews) + Send + Sync>) {
-        if self.backend == Backend::Postgres {
-            watch::listen(self.open.clone(), self.stop_listening.clone(), tell);
-        }
+        watch::listen(self.open.clone(), self.stop_listening.clone(), tell);
     }
 
     /// Appends `entries` with the next group commit; `answer` is told once they are durable.

@@ -148,6 +148,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// SQLite only: how many times sessions changed (see `watch`).
+    session_changes (id) {
+        id -> Integer,
+        counter -> BigInt,
+    }
+}
+
 diesel::joinable!(patients -> users (user_id));
 diesel::joinable!(care_team -> patients (patient_id));
 diesel::joinable!(records -> patients (patient_id));

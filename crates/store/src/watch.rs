@@ -1,10 +1,12 @@
 //! Word of changes to sessions, from every server sharing the database.
 //!
-//! A server that keeps live sessions in memory (to spare a round trip per request) must hear
-//! at once when any server ends one. On PostgreSQL, whatever ends a session or changes who may
-//! be signed in announces it (`NOTIFY`, sent when its transaction commits), and each server
-//! listens on a connection of its own. SQLite has no such channel; a server there does not
-//! keep sessions in memory.
+//! A server that keeps live sessions in memory (to spare a look-up per request) must hear at
+//! once when any server ends one. Whatever ends a session or changes who may be signed in
+//! announces it in its own transaction, so that the word goes out if and when it commits: on
+//! PostgreSQL with `NOTIFY`, heard on a connection of the listener's own; on SQLite, which has
+//! no such channel, by counting up `session_changes`, which the listener reads every few
+//! milliseconds (servers sharing one file hear each other's changes as they would on
+//! PostgreSQL).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,7 +22,8 @@ use crate::group::Opener;
 const CHANNEL: &str = "medvault_sessions";
 
 /// How often the listener reads what has arrived. Reading is a non-blocking receive on the
-/// socket, so this costs next to nothing and bounds how late a change is heard.
+/// socket (PostgreSQL) or one row by its key (SQLite), so this costs next to nothing and bounds
+/// how late a change is heard.
 const POLL: Duration = Duration::from_millis(5);
 
 /// How long the listener waits before connecting again after losing its connection.
@@ -43,9 +46,14 @@ pub enum SessionNews {
 /// something did: listeners hear it once the transaction commits, and never if it rolls back.
 /// (A change of nothing would only make every server forget what it remembers.)
 pub(crate) fn announce(conn: &mut DbConnection, changed: usize) -> diesel::QueryResult<()> {
+    if changed == 0 {
+        return Ok(());
+    }
     match conn {
-        DbConnection::Postgres(pg) if changed > 0 => pg.batch_execute(&format!("NOTIFY {CHANNEL}")),
-        _ => Ok(()),
+        DbConnection::Postgres(pg) => pg.batch_execute(&format!("NOTIFY {CHANNEL}")),
+        DbConnection::Sqlite(sqlite) => {
+            sqlite.batch_execute("UPDATE session_changes SET counter = counter + 1 WHERE id = 1")
+        }
     }
 }
 
@@ -59,9 +67,9 @@ pub(crate) fn listen(
         .name("medvault-sessions".into())
         .spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                if let Some(mut conn) = subscribe(&open) {
+                if let Some(mut subscription) = subscribe(&open) {
                     tell(SessionNews::Listening);
-                    while !stop.load(Ordering::Relaxed) && heard(&mut conn, &*tell) {
+                    while !stop.load(Ordering::Relaxed) && heard(&mut subscription, &*tell) {
                         thread::sleep(POLL);
                     }
                     tell(SessionNews::Deaf);
@@ -74,26 +82,54 @@ pub(crate) fn listen(
     }
 }
 
-fn subscribe(open: &Opener) -> Option<DbConnection> {
+/// A listener's connection, and on SQLite the count of changes it has seen.
+struct Subscription {
+    conn: DbConnection,
+    seen: i64,
+}
+
+fn subscribe(open: &Opener) -> Option<Subscription> {
     let mut conn = open().ok()?;
-    conn.batch_execute(&format!("LISTEN {CHANNEL}")).ok()?;
-    Some(conn)
+    let seen = match &mut conn {
+        DbConnection::Postgres(pg) => {
+            pg.batch_execute(&format!("LISTEN {CHANNEL}")).ok()?;
+            0
+        }
+        DbConnection::Sqlite(_) => changes_counted(&mut conn).ok()?,
+    };
+    Some(Subscription { conn, seen })
 }
 
 /// Reads what has arrived; `false` once the connection is found lost.
-fn heard(conn: &mut DbConnection, tell: &dyn Fn(SessionNews)) -> bool {
-    let DbConnection::Postgres(pg) = conn else {
-        return false;
-    };
-    let mut changed = false;
-    for notification in pg.notifications_iter() {
-        match notification {
-            Ok(_) => changed = true,
-            Err(_) => return false,
+fn heard(subscription: &mut Subscription, tell: &dyn Fn(SessionNews)) -> bool {
+    let changed = match &mut subscription.conn {
+        DbConnection::Postgres(pg) => {
+            let mut changed = false;
+            for notification in pg.notifications_iter() {
+                match notification {
+                    Ok(_) => changed = true,
+                    Err(_) => return false,
+                }
+            }
+            changed
         }
-    }
+        DbConnection::Sqlite(_) => match changes_counted(&mut subscription.conn) {
+            Ok(counted) => counted != std::mem::replace(&mut subscription.seen, counted),
+            Err(_) => return false,
+        },
+    };
     if changed {
         tell(SessionNews::Changed);
     }
     true
+}
+
+/// How many changes to sessions SQLite has counted so far.
+fn changes_counted(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
+    use crate::schema::session_changes;
+    use diesel::prelude::*;
+    session_changes::table
+        .select(session_changes::counter)
+        .find(1)
+        .first(conn)
 }

@@ -1,11 +1,10 @@
 //! Live sessions remembered in memory, so that a request need not look its session up.
 //!
-//! Only while word of every change reaches this server (see `medvault_store::watch`: on
-//! PostgreSQL, a listener hears what any server ends), and only for [`REMEMBER_FOR`]: that is
-//! the bound on how late a change is seen should its word be lost, and it is also how fresh
-//! the answer stays when the listener is slow. Without a listener (SQLite, or a lost
-//! connection) nothing is remembered and every request looks its session up; SQLite does that
-//! in microseconds.
+//! Only while word of every change reaches this server (see `medvault_store::watch`: a
+//! listener hears what any server sharing the database ends), and only for [`REMEMBER_FOR`]:
+//! that is the bound on how late a change is seen should its word be lost, and it is also how
+//! fresh the answer stays when the listener is slow. Without a listener (its connection lost)
+//! nothing is remembered and every request looks its session up.
 //!
 //! What this server itself ends it forgets at once, before answering ([`LiveSessions::forget_all`]
 //! after the commit); what another server ends is heard within milliseconds.

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use medvault::auth::live::REMEMBER_FOR;
 
-use crate::helpers::{PASSWORD, TestApp, error_code, on_postgres};
+use crate::helpers::{PASSWORD, TestApp, error_code};
 use crate::web::WebSession;
 
 #[tokio::test]
@@ -373,15 +373,10 @@ async fn a_server_honours_a_session_ended_elsewhere_for_milliseconds_and_never_p
     );
 
     // Even when no word comes at all, a remembered session is trusted no longer than the
-    // trust period: on PostgreSQL it is honoured for a while (it was remembered), on SQLite
-    // not at all (nothing is).
+    // trust period: it is honoured for a while (it was remembered), then refused.
     let token = first.login("dr.away@example.org", PASSWORD).await;
     assert_eq!(second.get(me, Some(&token)).await.0, StatusCode::OK);
     end_sessions_unannounced(&first).await;
     let late = second.honoured_after_end(me, &token).await;
-    if on_postgres() {
-        assert!(late > REMEMBER_FOR / 4, "it was remembered: {late:?}");
-    } else {
-        assert!(late.is_zero(), "{late:?}");
-    }
+    assert!(late > REMEMBER_FOR / 4, "it was remembered: {late:?}");
 }
