@@ -88,7 +88,14 @@ fn set_up(conn: &mut DbConnection) -> diesel::QueryResult<()> {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;"
         }
-        DbConnection::Postgres(_) => "SET TIME ZONE 'UTC'; SET statement_timeout = '30s';",
+        // Every statement MedVault prepares has one shape and one right plan (a key's index);
+        // PostgreSQL would otherwise plan many of them afresh on every execution, comparing
+        // custom plans with the generic one, which at a hospital's size cost more than running
+        // them (a chart's record list: 130 µs planning, 210 µs running).
+        DbConnection::Postgres(_) => {
+            "SET TIME ZONE 'UTC'; SET statement_timeout = '30s'; \
+             SET plan_cache_mode = force_generic_plan;"
+        }
     };
     conn.batch_execute(sql)
 }

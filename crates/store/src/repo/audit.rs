@@ -217,14 +217,7 @@ struct NewRow {
 fn next_ids(conn: &mut DbConnection, count: usize) -> Result<Vec<i64>, StoreError> {
     let count = i64::try_from(count).unwrap_or(i64::MAX);
     let mut ids: Vec<i64> = match conn {
-        DbConnection::Postgres(pg) => diesel::sql_query(
-            "SELECT nextval('audit_log_id_seq') AS id FROM generate_series(1, $1)",
-        )
-        .bind::<diesel::sql_types::BigInt, _>(count)
-        .load::<NextId>(pg)?
-        .into_iter()
-        .map(|next| next.id)
-        .collect(),
+        DbConnection::Postgres(pg) => super::audit_pg::NextIds { count }.load(pg)?,
         DbConnection::Sqlite(_) => {
             let largest: Option<i64> = audit_log::table
                 .select(diesel::dsl::max(audit_log::id))
@@ -237,9 +230,6 @@ fn next_ids(conn: &mut DbConnection, count: usize) -> Result<Vec<i64>, StoreErro
     Ok(ids)
 }
 
-/// How many entries one INSERT carries: well inside both backends' limits on bound values.
-const ROWS_PER_INSERT: usize = 1000;
-
 /// Appends `entries`, in order, to the lane whose end `end` holds, extending its chain, and
 /// moves the lane's end past them. Call inside the transaction that locked the end.
 pub fn append_group(
@@ -251,45 +241,57 @@ pub fn append_group(
         return Ok(());
     }
     let ids = next_ids(conn, entries.len())?;
-    let mut rows = Vec::with_capacity(entries.len());
-    for (id, mut entry) in ids.into_iter().zip(entries) {
+    let lane = end.lane;
+    let chained = ids.into_iter().zip(entries).map(|(id, mut entry)| {
         // Both backends keep microseconds; hashing more would not survive the round trip.
         entry.at = entry.at.trunc_subsecs(6);
         let hash = chain_hash(&end.last_hash, id, &entry);
         let prev_hash = std::mem::replace(&mut end.last_hash, hash.clone());
         end.last_id = id;
-        rows.push(NewRow {
+        NewRow {
             id,
             entry,
             prev_hash,
             hash,
-            lane: end.lane,
-        });
-    }
+            lane,
+        }
+    });
     match conn {
         DbConnection::Postgres(pg) => {
-            for chunk in rows.chunks(ROWS_PER_INSERT) {
-                diesel::insert_into(audit_log::table)
-                    .values(chunk)
-                    .execute(pg)?;
+            let mut rows = super::audit_pg::AppendRows::new(lane);
+            for row in chained {
+                rows.push(row.id, row.entry, row.prev_hash, row.hash);
             }
+            rows.execute(pg)?;
         }
         // SQLite takes one row per statement here (optional values rule out its batch form);
         // it is in-process, so that costs no round trips.
         DbConnection::Sqlite(sqlite) => {
-            for row in &rows {
+            for row in chained {
                 diesel::insert_into(audit_log::table)
-                    .values(row)
+                    .values(&row)
                     .execute(sqlite)?;
             }
         }
     }
-    diesel::update(audit_chain::table.find(end.lane))
-        .set((
-            audit_chain::last_id.eq(end.last_id),
-            audit_chain::last_hash.eq(&end.last_hash),
-        ))
-        .execute(conn)?;
+    match conn {
+        DbConnection::Postgres(pg) => {
+            super::audit_pg::MoveLaneEnd {
+                lane,
+                last_id: end.last_id,
+                last_hash: end.last_hash.clone(),
+            }
+            .execute(pg)?;
+        }
+        DbConnection::Sqlite(sqlite) => {
+            diesel::update(audit_chain::table.find(lane))
+                .set((
+                    audit_chain::last_id.eq(end.last_id),
+                    audit_chain::last_hash.eq(&end.last_hash),
+                ))
+                .execute(sqlite)?;
+        }
+    }
     Ok(())
 }
 

@@ -16,6 +16,7 @@ macro_rules! natively {
 
 pub mod access;
 pub mod audit;
+mod audit_pg;
 pub mod care_team;
 pub mod patients;
 pub mod records;
