@@ -26,7 +26,9 @@ export ADMIN_EMAIL=admin@bench.test ADMIN_PASSWORD=bench-admin-passphrase
 # Sign-ins name their client addresses in X-Forwarded-For, as a proxy would.
 export MEDVAULT_TRUSTED_PROXIES=127.0.0.1
 case "$backend" in
-  sqlite) export DATABASE_URL="${keep:+$PWD/target/bench-$keep.db}"; : "${DATABASE_URL:=$work/medvault.db}" ;;
+  sqlite)
+    if [ -n "$keep" ]; then export DATABASE_URL="$PWD/target/bench-$keep.db"; else export DATABASE_URL="$work/medvault.db"; fi
+    ;;
   postgres)
     pg_db="medvault_bench_${keep:-$$}"
     if [ -z "$(psql "$pg_admin" -Atc "SELECT 1 FROM pg_database WHERE datname = '$pg_db'")" ]; then
