@@ -25,6 +25,7 @@ pub enum AuditAction {
     PatientCreate,
     PatientList,
     PatientRead,
+    PatientUpdate,
     /// The chart page: demographics, records and ties, shown as one.
     ChartView,
     /// A landing page: a doctor's dashboard, a trainee's or intern's list, the admin page.
@@ -49,7 +50,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 33] = [
         AuditAction::AuthLogin,
         AuditAction::AuthLogout,
         AuditAction::AuthThrottle,
@@ -63,6 +64,7 @@ impl AuditAction {
         AuditAction::PatientCreate,
         AuditAction::PatientList,
         AuditAction::PatientRead,
+        AuditAction::PatientUpdate,
         AuditAction::ChartView,
         AuditAction::DashboardView,
         AuditAction::CareTeamList,
@@ -184,6 +186,12 @@ impl AuditAction {
                 "patient",
                 "viewed your details",
                 "view your details",
+            ),
+            PatientUpdate => (
+                "patient.update",
+                "patient",
+                "updated your details",
+                "update your details",
             ),
             ChartView => (
                 "chart.view",

@@ -87,6 +87,10 @@ pub enum Action {
     CreatePatient,
     /// See a patient's demographics.
     ReadChart,
+    /// Change who the patient is on record (name, date of birth, sex) and how to reach them.
+    EditProfile,
+    /// Change how to reach the patient (phone, email, address, emergency contact, language).
+    EditContactDetails,
     /// List and read a patient's clinical records.
     ReadRecords,
     /// Write a clinical record into a patient's chart.
@@ -104,10 +108,12 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 12] = [
         Action::ManageUsers,
         Action::CreatePatient,
         Action::ReadChart,
+        Action::EditProfile,
+        Action::EditContactDetails,
         Action::ReadRecords,
         Action::WriteRecord,
         Action::AssignCareTeam,
@@ -139,18 +145,23 @@ pub fn decide(actor: &Actor, action: Action, relation: Relation) -> Decision {
         (Role::Admin, _) => true,
         (Role::Doctor, CreatePatient) => true,
         (Role::Doctor, ReadChart | ReadRecords) => matches!(relation, CareTeam | Emergency),
-        (Role::Doctor, WriteRecord | LinkTrainee | GrantIntern | ReadChartAudit) => {
-            relation == CareTeam
-        }
+        (
+            Role::Doctor,
+            WriteRecord | EditProfile | EditContactDetails | LinkTrainee | GrantIntern
+            | ReadChartAudit,
+        ) => relation == CareTeam,
         // Off the care team, a doctor may break the glass (again, while it is open); on it, there
         // is nothing to break.
         (Role::Doctor, BreakGlass) => matches!(relation, Unrelated | Emergency),
         (Role::Trainee, ReadChart | ReadRecords) => relation == TraineeLink,
         // Interns see demographics, never clinical notes.
         (Role::Intern, ReadChart) => relation == InternGrant,
-        (Role::Patient, ReadChart | ReadRecords | AssignCareTeam | ReadChartAudit) => {
-            relation == Own
-        }
+        // A patient keeps their contact details up to date; who they are on record is the care
+        // team's to change.
+        (
+            Role::Patient,
+            ReadChart | ReadRecords | EditContactDetails | AssignCareTeam | ReadChartAudit,
+        ) => relation == Own,
         _ => false,
     };
     if allowed {
@@ -317,6 +328,8 @@ mod tests {
             (Role::Admin, &Relation::ALL, ManageUsers),
             (Role::Admin, &Relation::ALL, CreatePatient),
             (Role::Admin, &Relation::ALL, ReadChart),
+            (Role::Admin, &Relation::ALL, EditProfile),
+            (Role::Admin, &Relation::ALL, EditContactDetails),
             (Role::Admin, &Relation::ALL, ReadRecords),
             (Role::Admin, &Relation::ALL, WriteRecord),
             (Role::Admin, &Relation::ALL, AssignCareTeam),
@@ -327,6 +340,8 @@ mod tests {
             (Role::Doctor, &[CareTeam, Emergency], ReadChart),
             (Role::Doctor, &[CareTeam, Emergency], ReadRecords),
             (Role::Doctor, &[CareTeam], WriteRecord),
+            (Role::Doctor, &[CareTeam], EditProfile),
+            (Role::Doctor, &[CareTeam], EditContactDetails),
             (Role::Doctor, &[CareTeam], LinkTrainee),
             (Role::Doctor, &[CareTeam], GrantIntern),
             (Role::Doctor, &[CareTeam], ReadChartAudit),
@@ -336,6 +351,7 @@ mod tests {
             (Role::Intern, &[InternGrant], ReadChart),
             (Role::Patient, &[Own], ReadChart),
             (Role::Patient, &[Own], ReadRecords),
+            (Role::Patient, &[Own], EditContactDetails),
             (Role::Patient, &[Own], AssignCareTeam),
             (Role::Patient, &[Own], ReadChartAudit),
         ];

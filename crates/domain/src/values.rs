@@ -19,12 +19,18 @@ impl InvalidValue {
     pub const fn new(field: &'static str, message: &'static str) -> Self {
         Self { field, message }
     }
+
+    /// The same refusal of a value given in another field: a phone number refused as
+    /// `emergency_contact_phone` rather than `phone`.
+    pub fn in_field(self, field: &'static str) -> Self {
+        Self { field, ..self }
+    }
 }
 
 /// Trims, refuses control characters, and bounds the length counted in characters: at least
 /// `min` once trimmed, at most `max` as sent (which is what a client, or a form's `maxlength`,
 /// counts).
-fn bounded_text(
+pub(crate) fn bounded_text(
     field: &'static str,
     raw: &str,
     min: usize,

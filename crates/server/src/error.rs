@@ -43,6 +43,12 @@ pub enum AppError {
         code: &'static str,
         message: &'static str,
     },
+    /// A change to something versioned came without `If-Match` naming the version it was made on.
+    #[error("send If-Match with the ETag of the version you changed")]
+    PreconditionRequired,
+    /// A change was made on a version that is no longer current: someone else changed it since.
+    #[error("it was changed by someone else since you read it; read it again and redo your change")]
+    Stale { current: i64 },
     #[error("too many sign-in attempts; try again in {retry_after_secs} seconds")]
     TooManyAttempts { retry_after_secs: i64 },
     #[error("the request body is too large")]
@@ -125,6 +131,8 @@ impl AppError {
             AppError::Denied(denial) if denial.is_forbidden() => StatusCode::FORBIDDEN,
             AppError::Denied(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            AppError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable | AppError::ConnectionLost => StatusCode::SERVICE_UNAVAILABLE,
@@ -143,6 +151,8 @@ impl AppError {
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::Denied(denial) if denial.is_forbidden() => "forbidden",
             AppError::NotFound | AppError::Denied(_) => "not_found",
+            AppError::PreconditionRequired => "precondition_required",
+            AppError::Stale { .. } => "version_mismatch",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::Unavailable | AppError::ConnectionLost => "unavailable",
@@ -171,6 +181,9 @@ impl AppError {
                     header::WWW_AUTHENTICATE,
                     header::HeaderValue::from_static("Bearer"),
                 )]
+            }
+            AppError::Stale { current } => {
+                vec![(header::ETAG, crate::http::versions::etag(*current))]
             }
             AppError::TooManyAttempts { retry_after_secs } => {
                 vec![(

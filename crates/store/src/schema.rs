@@ -28,6 +28,30 @@ diesel::table! {
         created_by -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// The medical record number, as `MV-000123`; unique through `patient_mrns`.
+        mrn -> Text,
+        email -> Nullable<Text>,
+        address_line -> Nullable<Text>,
+        city -> Nullable<Text>,
+        region -> Nullable<Text>,
+        postal_code -> Nullable<Text>,
+        country -> Nullable<Text>,
+        emergency_contact_name -> Nullable<Text>,
+        emergency_contact_relationship -> Nullable<Text>,
+        emergency_contact_phone -> Nullable<Text>,
+        /// A BCP 47 tag.
+        preferred_language -> Nullable<Text>,
+        /// Counts the profile's edits: what `If-Match` names.
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Every medical record number ever given out, never deleted: what keeps them unique.
+    patient_mrns (mrn) {
+        mrn -> Text,
+        number -> BigInt,
+        patient_id -> Text,
     }
 }
 

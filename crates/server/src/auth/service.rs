@@ -99,7 +99,7 @@ pub async fn create_user(
                     name,
                     birth_date: None,
                     sex: Default::default(),
-                    phone: None,
+                    contact: Default::default(),
                     user_id: Some(user.id),
                     created_by: by.map(|admin| admin.user_id),
                 };

@@ -39,7 +39,8 @@ fn charts_of(
     now: NaiveDateTime,
 ) -> Result<Vec<Patient>, AppError> {
     let scope = policy::patient_scope(actor);
-    Ok(patients::list(conn, scope, None, now, None, ITEMS)?.items)
+    let everything = patients::ChartSearch::default();
+    Ok(patients::list(conn, scope, &everything, now, None, ITEMS)?.items)
 }
 
 /// A doctor's dashboard: their patients, the records they wrote, the grants they issued.
@@ -185,7 +186,8 @@ pub async fn admin(
             let shown = search.charts_shown;
             let (charts_found, more_charts) = match &search.chart_name {
                 Some(name) => {
-                    let page = patients::list(conn, scope, Some(name), uc.now, None, shown)?;
+                    let search = crate::patients::typed_search(name);
+                    let page = patients::list(conn, scope, &search, uc.now, None, shown)?;
                     let more = page.next.is_some();
                     (page.items, more)
                 }

@@ -17,8 +17,8 @@ use crate::error::AppError;
 use crate::web::NoticeQuery;
 use crate::web::refused::{Context, FormPage, landing};
 use crate::web::views::{
-    Chrome, DoctorDashboard, MemberRow, PatientDashboard, PatientRow, RecordRow, ReportRow,
-    StaffDashboard, span_in_words, to_the_minute,
+    Chrome, DoctorDashboard, MemberRow, PatientDashboard, PatientRow, ProfileFacts, RecordRow,
+    ReportRow, StaffDashboard, span_in_words, to_the_minute,
 };
 use crate::web::{WebQuery, render};
 
@@ -95,6 +95,9 @@ pub async fn patient_page(context: Context<'_>, chrome: Chrome) -> Result<Respon
         csrf,
     } = context;
     let home = super::patient(state, caller.actor, meta).await?;
+    let profile = home
+        .as_ref()
+        .map(|home| ProfileFacts::from(&home.chart.granted.chart));
     let (chart, records, accesses, care_team) = match home {
         Some(home) => (
             Some(PatientRow::from(&home.chart.granted.chart)),
@@ -118,6 +121,7 @@ pub async fn patient_page(context: Context<'_>, chrome: Chrome) -> Result<Respon
         me_name: caller.name.clone(),
         me_email: caller.email.clone(),
         chart,
+        profile,
         records,
         accesses,
         care_team,

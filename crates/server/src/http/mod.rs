@@ -8,3 +8,4 @@ pub mod json;
 pub mod listener;
 pub mod observe;
 pub mod security;
+pub mod versions;

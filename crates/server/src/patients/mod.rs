@@ -1,6 +1,8 @@
 //! Patient charts and care teams: the use cases. Every one asks the policy first.
 
 pub mod api;
+pub mod profile;
+pub mod profile_web;
 pub mod ties;
 pub mod view;
 pub mod web;
@@ -8,11 +10,12 @@ pub mod web;
 use chrono::NaiveDateTime;
 use medvault_domain::AuditAction;
 use medvault_domain::policy::{self, Action, Decision, Relation, TieKind};
-use medvault_domain::{
-    Actor, BirthDate, Email, InvalidValue, PatientId, PersonName, Phone, Sex, UserId, UserStatus,
-};
+use medvault_domain::{Actor, Change, Email, InvalidValue, Mrn, PatientId, UserId, UserStatus};
+use medvault_store::repo::patients::{ChartSearch, EditRefused};
 use medvault_store::repo::{access, care_team, patients, users};
 use medvault_store::{DbConnection, NewPatient, Page, Patient};
+
+pub use profile::ProfileInput;
 
 use crate::app::AppState;
 use crate::audit::{Denial, Event, RequestMeta};
@@ -99,7 +102,7 @@ pub async fn list(
     state: &AppState,
     actor: Actor,
     meta: &RequestMeta,
-    name: Option<String>,
+    search: ChartSearch,
     cursor: Option<String>,
     limit: usize,
 ) -> Result<Page<Patient>, AppError> {
@@ -108,7 +111,7 @@ pub async fn list(
             let page = patients::list(
                 conn,
                 policy::patient_scope(&actor),
-                name.as_deref(),
+                &search,
                 uc.now,
                 cursor.as_deref(),
                 limit,
@@ -119,37 +122,42 @@ pub async fn list(
         .await
 }
 
-/// A new chart as submitted, before validation.
-pub struct ChartInput {
-    pub name: String,
-    pub birth_date: Option<String>,
-    pub sex: Option<String>,
-    pub phone: Option<String>,
+/// What one search box finds: the chart with a medical record number typed as one (`MV-000123`),
+/// or else the charts whose name contains the text.
+pub fn typed_search(text: &str) -> ChartSearch {
+    let looks_like_mrn = text
+        .trim()
+        .get(..Mrn::PREFIX.len())
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(Mrn::PREFIX));
+    match Mrn::parse(text) {
+        Ok(mrn) if looks_like_mrn => ChartSearch {
+            mrn: Some(mrn),
+            ..ChartSearch::default()
+        },
+        _ => ChartSearch {
+            name: Some(text.to_owned()),
+            ..ChartSearch::default()
+        },
+    }
 }
 
-/// `None` for an absent or blank optional field.
-fn given(value: Option<String>) -> Option<String> {
-    value.filter(|raw| !raw.trim().is_empty())
-}
-
+/// Opens a chart from a profile whose name is given; the rest is optional.
 pub async fn create(
     state: &AppState,
     actor: Actor,
     meta: &RequestMeta,
-    input: ChartInput,
+    mut input: ProfileInput,
 ) -> Result<Patient, AppError> {
+    let name = input.name.take().unwrap_or_default();
+    let profile = input.parse(state.now().date())?;
     let new = NewPatient {
-        name: PersonName::parse(&input.name)?,
-        birth_date: given(input.birth_date)
-            .map(|raw| BirthDate::parse(&raw, state.now().date()))
-            .transpose()?,
-        sex: given(input.sex)
-            .map(|raw| Sex::parse(&raw))
-            .transpose()?
-            .unwrap_or_default(),
-        phone: given(input.phone)
-            .map(|raw| Phone::parse(&raw))
-            .transpose()?,
+        name: medvault_domain::PersonName::parse(&name)?,
+        birth_date: match profile.birth_date {
+            Change::Set(date) => Some(date),
+            Change::Keep | Change::Clear => None,
+        },
+        sex: profile.sex.unwrap_or_default(),
+        contact: profile.contact,
         user_id: None,
         created_by: Some(actor.user_id),
     };
@@ -164,6 +172,43 @@ pub async fn create(
             let event = Event::success(&actor, AuditAction::PatientCreate)
                 .resource(chart.id)
                 .patient(chart.id);
+            uc.record(event);
+            Ok(chart)
+        })
+        .await
+}
+
+/// Edits a chart's profile, made on `version` of it. Who the patient is (name, birth date, sex)
+/// is the care team's and admins' to change; contact details the patient's too.
+pub async fn edit_profile(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    id: PatientId,
+    version: i64,
+    input: ProfileInput,
+) -> Result<Patient, AppError> {
+    let edit = input.parse(state.now().date())?;
+    if edit.changes_nothing() {
+        return Err(AppError::invalid("profile", "names no field to change"));
+    }
+    let action = if edit.touches_identity() {
+        Action::EditProfile
+    } else {
+        Action::EditContactDetails
+    };
+    state
+        .run(actor, meta, move |conn, uc| {
+            let subject = Subject::id(AuditAction::PatientUpdate, id);
+            authorize(conn, &actor, id, action, subject, uc.now)?;
+            let chart = match patients::edit_profile(conn, id, version, edit, uc.now)? {
+                Ok(chart) => chart,
+                Err(EditRefused::Stale { current }) => return Err(AppError::Stale { current }),
+                Err(EditRefused::NotFound) => return Err(AppError::NotFound),
+            };
+            let event = Event::success(&actor, AuditAction::PatientUpdate)
+                .resource(id)
+                .patient(id);
             uc.record(event);
             Ok(chart)
         })
@@ -190,6 +235,34 @@ pub async fn get(
                 .resource(id)
                 .patient(id)
                 .emergency(granted.emergency());
+            uc.record(event);
+            Ok(granted)
+        })
+        .await
+}
+
+/// A chart opened for editing its details, for whoever may change at least its contact
+/// details; anyone else is refused, and the refusal audited as a refused update.
+pub async fn open_for_edit(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    id: PatientId,
+) -> Result<Authorized, AppError> {
+    state
+        .view(actor, meta, move |conn, uc| {
+            let subject = Subject::id(AuditAction::PatientUpdate, id);
+            let granted = authorize(
+                conn,
+                &actor,
+                id,
+                Action::EditContactDetails,
+                subject,
+                uc.now,
+            )?;
+            let event = Event::success(&actor, AuditAction::PatientRead)
+                .resource(id)
+                .patient(id);
             uc.record(event);
             Ok(granted)
         })

@@ -20,7 +20,9 @@ use crate::dashboards::web::record_rows;
 use crate::error::AppError;
 use crate::web::kept::Kept;
 use crate::web::refused::{Context, FormPage, after, after_form, chart_page_of};
-use crate::web::views::{ChartPage, Chrome, MemberRow, PatientRow, RecordForm, notice};
+use crate::web::views::{
+    ChartPage, Chrome, MemberRow, PatientRow, ProfileFacts, RecordForm, notice,
+};
 use crate::web::{WebForm, WebQuery, render};
 use crate::{api, records};
 
@@ -79,6 +81,8 @@ pub async fn chart_page(
         chrome,
         csrf: csrf.token().to_owned(),
         chart: PatientRow::from(&view.granted.chart),
+        profile: ProfileFacts::from(&view.granted.chart),
+        can_edit_profile: may(Action::EditContactDetails),
         records: view
             .records
             .as_deref()

@@ -6,7 +6,8 @@ pub mod scale;
 use chrono::NaiveDate;
 use medvault_domain::AuditAction;
 use medvault_domain::{
-    Actor, Email, Password, PersonName, RecordNotes, RecordTitle, Role, Sex, UserStatus,
+    Actor, Change, ContactEdit, Email, InvalidValue, LanguageTag, Password, PersonName, Phone,
+    RecordNotes, RecordTitle, Role, Sex, UserStatus,
 };
 use medvault_store::repo::{access, care_team, patients, records, users};
 use medvault_store::{NewPatient, NewRecord, NewUser};
@@ -25,6 +26,28 @@ struct DemoUser {
     status: UserStatus,
     /// Patients: date of birth and sex.
     born: Option<(i32, u32, u32, Sex)>,
+}
+
+/// How to reach a demo patient: Sofia's chart shows a whole profile; the others leave theirs
+/// to be filled in.
+fn demo_contact(email: &str) -> Result<ContactEdit, InvalidValue> {
+    use medvault_domain::profile::{AddressLine, City, Country, PostalCode, Relationship};
+    if email != "sofia@demo.medvault.test" {
+        return Ok(ContactEdit::default());
+    }
+    Ok(ContactEdit {
+        phone: Change::Set(Phone::parse("+39 06 0000 0101")?),
+        email: Change::Set(Email::parse(email)?),
+        address_line: Change::Set(AddressLine::parse("Via Nazionale 12")?),
+        city: Change::Set(City::parse("Roma")?),
+        postal_code: Change::Set(PostalCode::parse("00184")?),
+        country: Change::Set(Country::parse("Italy")?),
+        emergency_contact_name: Change::Set(PersonName::parse("Marco Rossi")?),
+        emergency_contact_relationship: Change::Set(Relationship::parse("husband")?),
+        emergency_contact_phone: Change::Set(Phone::parse("+39 333 000 0102")?),
+        preferred_language: Change::Set(LanguageTag::parse("it")?),
+        ..ContactEdit::default()
+    })
 }
 
 const USERS: [DemoUser; 9] = [
@@ -191,7 +214,7 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
                             name,
                             birth_date: birth,
                             sex,
-                            phone: None,
+                            contact: demo_contact(user.email)?,
                             user_id: Some(created.id),
                             created_by: None,
                         };

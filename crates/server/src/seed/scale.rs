@@ -156,7 +156,7 @@ async fn charts(
                         } else {
                             Sex::Male
                         },
-                        phone: None,
+                        contact: Default::default(),
                         user_id: Some(user),
                         created_by: None,
                     };

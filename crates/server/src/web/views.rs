@@ -61,6 +61,7 @@ impl Nav {
 
 pub struct PatientRow {
     pub id: String,
+    pub mrn: String,
     pub name: String,
     pub birth_date: String,
     pub sex: &'static str,
@@ -71,13 +72,137 @@ impl From<&Patient> for PatientRow {
     fn from(chart: &Patient) -> Self {
         PatientRow {
             id: chart.id.to_string(),
+            mrn: chart.mrn.to_string(),
             name: chart.name.clone(),
             birth_date: chart
                 .birth_date
                 .map_or_else(|| "—".to_owned(), |d| d.format("%-d %b %Y").to_string()),
             sex: chart.sex.as_str(),
-            phone: chart.phone.clone().unwrap_or_else(|| "—".to_owned()),
+            phone: chart
+                .contact
+                .phone
+                .clone()
+                .unwrap_or_else(|| "—".to_owned()),
         }
+    }
+}
+
+/// A chart's contact details as its pages show them: "—" for what is not recorded.
+pub struct ProfileFacts {
+    pub mrn: String,
+    pub email: String,
+    /// The address, a line each: street lines, then postal code and city, region, country.
+    pub address: Vec<String>,
+    pub emergency_contact: String,
+    pub language: String,
+}
+
+impl From<&Patient> for ProfileFacts {
+    fn from(chart: &Patient) -> Self {
+        let contact = &chart.contact;
+        let or_dash = |value: &Option<String>| value.clone().unwrap_or_else(|| "—".to_owned());
+        let joined = |parts: [&Option<String>; 2], between: &str| {
+            let given: Vec<&str> = parts.into_iter().flatten().map(String::as_str).collect();
+            (!given.is_empty()).then(|| given.join(between))
+        };
+        let mut address: Vec<String> = contact
+            .address_line
+            .iter()
+            .flat_map(|line| line.lines())
+            .map(str::to_owned)
+            .collect();
+        address.extend(joined([&contact.postal_code, &contact.city], " "));
+        address.extend(joined([&contact.region, &contact.country], ", "));
+        let who = joined(
+            [
+                &contact.emergency_contact_name,
+                &contact
+                    .emergency_contact_relationship
+                    .as_ref()
+                    .map(|relationship| format!("({relationship})")),
+            ],
+            " ",
+        );
+        let emergency_contact = joined([&who, &contact.emergency_contact_phone], ", ")
+            .unwrap_or_else(|| "—".to_owned());
+        ProfileFacts {
+            mrn: chart.mrn.to_string(),
+            email: or_dash(&contact.email),
+            address,
+            emergency_contact,
+            language: or_dash(&contact.preferred_language),
+        }
+    }
+}
+
+/// The profile form's fields, as stored or as typed.
+#[derive(Default)]
+pub struct ProfileFields {
+    pub name: String,
+    pub birth_date: String,
+    pub sex: String,
+    pub phone: String,
+    pub email: String,
+    pub address_line: String,
+    pub city: String,
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+    pub emergency_contact_name: String,
+    pub emergency_contact_relationship: String,
+    pub emergency_contact_phone: String,
+    pub preferred_language: String,
+}
+
+impl From<&Patient> for ProfileFields {
+    fn from(chart: &Patient) -> Self {
+        let contact = chart.contact.clone();
+        ProfileFields {
+            name: chart.name.clone(),
+            birth_date: chart
+                .birth_date
+                .map(|date| date.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            sex: chart.sex.as_str().to_owned(),
+            phone: contact.phone.unwrap_or_default(),
+            email: contact.email.unwrap_or_default(),
+            address_line: contact.address_line.unwrap_or_default(),
+            city: contact.city.unwrap_or_default(),
+            region: contact.region.unwrap_or_default(),
+            postal_code: contact.postal_code.unwrap_or_default(),
+            country: contact.country.unwrap_or_default(),
+            emergency_contact_name: contact.emergency_contact_name.unwrap_or_default(),
+            emergency_contact_relationship: contact
+                .emergency_contact_relationship
+                .unwrap_or_default(),
+            emergency_contact_phone: contact.emergency_contact_phone.unwrap_or_default(),
+            preferred_language: contact.preferred_language.unwrap_or_default(),
+        }
+    }
+}
+
+/// The form that opens a chart or edits one's profile.
+#[derive(Template)]
+#[template(path = "patients/profile.html")]
+pub struct ProfilePage {
+    pub chrome: Chrome,
+    pub csrf: String,
+    /// Where the form is sent: `/patients` for a new chart, the chart's profile otherwise.
+    pub action: String,
+    /// The chart edited, named beside the button; `None` for a new chart.
+    pub chart: Option<PatientRow>,
+    /// The version the edit is made on.
+    pub version: i64,
+    /// Whether name, birth date and sex are in the form (not for a patient's own edit).
+    pub identity: bool,
+    pub fields: ProfileFields,
+    /// Where "Cancel" leads.
+    pub back: String,
+}
+
+impl ProfilePage {
+    pub fn sexes(&self) -> [&'static str; 4] {
+        medvault_domain::Sex::ALL.map(medvault_domain::Sex::as_str)
     }
 }
 
@@ -160,6 +285,7 @@ pub struct PatientDashboard {
     pub me_name: String,
     pub me_email: String,
     pub chart: Option<PatientRow>,
+    pub profile: Option<ProfileFacts>,
     pub records: Vec<RecordRow>,
     pub accesses: Vec<ReportRow>,
     /// The doctors the patient has chosen, or an admin assigned.
@@ -172,6 +298,9 @@ pub struct ChartPage {
     pub chrome: Chrome,
     pub csrf: String,
     pub chart: PatientRow,
+    pub profile: ProfileFacts,
+    /// The caller may edit the profile: all of it, or (the patient) the contact details.
+    pub can_edit_profile: bool,
     /// `None` when the caller may not see clinical notes (interns).
     pub records: Option<Vec<RecordRow>>,
     /// Where the older records begin, when there are more than shown.
@@ -330,6 +459,8 @@ pub struct ErrorPage {
 pub fn notice(code: Option<&str>) -> Option<String> {
     let text = match code? {
         "record_created" => "Record saved.",
+        "chart_created" => "Chart opened.",
+        "profile_saved" => "Details saved.",
         "registered" => "Account created. You can sign in now.",
         "registered_pending" => {
             "Account created. An administrator will approve it before you can sign in."

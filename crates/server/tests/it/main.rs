@@ -26,6 +26,7 @@ mod matrix;
 mod multi_server;
 mod ops;
 mod outage;
+mod profile;
 mod records;
 mod refused_forms;
 mod roles;

@@ -133,7 +133,7 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
                     name: PersonName::parse(name).expect("name"),
                     birth_date: None,
                     sex: Default::default(),
-                    phone: None,
+                    contact: Default::default(),
                     user_id: Some(owner),
                     created_by: None,
                 };
@@ -256,6 +256,16 @@ fn fill(template: &str, path: &str, world: &World, csrf: &str) -> String {
     text.replace("{unique}", &uuid::Uuid::new_v4().simple().to_string())
         .replace("{password}", &PASSWORD.replace(' ', "+"))
         .replace("{csrf}", csrf)
+}
+
+/// The version of a chart's profile, straight from the database.
+async fn chart_version(app: &TestApp, patient: &str) -> i64 {
+    let id = patient.parse().expect("chart id");
+    app.state
+        .read(move |conn| Ok(patients::find(conn, id)?.map(|chart| chart.version)))
+        .await
+        .expect("readable")
+        .expect("chart")
 }
 
 /// Posts a web form as `credentials` without its CSRF token, and with it from a foreign origin:
@@ -383,7 +393,13 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
                         }),
                 );
             }
+            // The chart's profile as it is now: what an edit names in If-Match (API) or its
+            // form's version field (web). Earlier callers in the row may have edited it.
+            let version = chart_version(&app, &world.values["patient"]).await;
             let mut request = app.http.request(row.method.clone(), app.url(&path));
+            if row.method == Method::PATCH {
+                request = request.header("if-match", format!("\"{version}\""));
+            }
             let mut cookies = format!("mv_csrf={CSRF_COOKIE}");
             if let Some(credentials) = credentials {
                 if api {
@@ -394,7 +410,8 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
             }
             request = request.header("cookie", cookies);
             if let Some(body) = &row.body {
-                let body = fill(body, &row.path, &world, &csrf);
+                let body =
+                    fill(body, &row.path, &world, &csrf).replace("{version}", &version.to_string());
                 let content_type = if api {
                     "application/json"
                 } else {

@@ -1,0 +1,14 @@
+DROP INDEX patients_by_mrn;
+ALTER TABLE patients DROP COLUMN version;
+ALTER TABLE patients DROP COLUMN preferred_language;
+ALTER TABLE patients DROP COLUMN emergency_contact_phone;
+ALTER TABLE patients DROP COLUMN emergency_contact_relationship;
+ALTER TABLE patients DROP COLUMN emergency_contact_name;
+ALTER TABLE patients DROP COLUMN country;
+ALTER TABLE patients DROP COLUMN postal_code;
+ALTER TABLE patients DROP COLUMN region;
+ALTER TABLE patients DROP COLUMN city;
+ALTER TABLE patients DROP COLUMN address_line;
+ALTER TABLE patients DROP COLUMN email;
+ALTER TABLE patients DROP COLUMN mrn;
+DROP TABLE patient_mrns;
