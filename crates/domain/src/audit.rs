@@ -39,6 +39,9 @@ pub enum AuditAction {
     RecordCreate,
     RecordList,
     RecordRead,
+    RecordAmend,
+    RecordEnteredInError,
+    RecordHistoryRead,
     InternGrantIssue,
     InternGrantList,
     InternGrantEnd,
@@ -50,7 +53,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: [AuditAction; 36] = [
         AuditAction::AuthLogin,
         AuditAction::AuthLogout,
         AuditAction::AuthThrottle,
@@ -76,6 +79,9 @@ impl AuditAction {
         AuditAction::RecordCreate,
         AuditAction::RecordList,
         AuditAction::RecordRead,
+        AuditAction::RecordAmend,
+        AuditAction::RecordEnteredInError,
+        AuditAction::RecordHistoryRead,
         AuditAction::InternGrantIssue,
         AuditAction::InternGrantList,
         AuditAction::InternGrantEnd,
@@ -249,6 +255,24 @@ impl AuditAction {
                 "read your records",
             ),
             RecordRead => ("record.read", "record", "read a record", "read a record"),
+            RecordAmend => (
+                "record.amend",
+                "record",
+                "amended a record",
+                "amend a record",
+            ),
+            RecordEnteredInError => (
+                "record.entered_in_error",
+                "record",
+                "marked a record entered in error",
+                "mark a record entered in error",
+            ),
+            RecordHistoryRead => (
+                "record.history",
+                "record",
+                "read a record's history",
+                "read a record's history",
+            ),
             InternGrantIssue => (
                 "intern_grant.issue",
                 "intern_grant",

@@ -10,11 +10,13 @@ pub mod role;
 #[macro_use]
 pub mod values;
 pub mod profile;
+pub mod record;
 
 pub use audit::{AuditAction, Reader};
 pub use ids::{EmergencyAccessId, GrantId, PatientId, RecordId, SessionId, UserId};
 pub use policy::{Action, Actor, Decision, Relation, Ties};
 pub use profile::{Change, ContactEdit, LanguageTag, Mrn, ProfileEdit};
+pub use record::{ErrorReason, RecordKind, RecordStatus};
 pub use role::{Role, UserStatus};
 pub use values::{
     BirthDate, Email, InvalidValue, Password, PersonName, Phone, RecordNotes, RecordTitle, Sex,

@@ -75,6 +75,27 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// `final`, `amended` or `entered-in-error`.
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        /// Who wrote the current version, when it is not the first.
+        updated_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Every version of a record that a later one replaced, whole.
+    record_versions (patient_id, record_id, version) {
+        patient_id -> Text,
+        record_id -> Text,
+        version -> BigInt,
+        kind -> Text,
+        title -> Text,
+        notes -> Text,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        written_by -> Text,
+        written_at -> Timestamp,
     }
 }
 
@@ -193,6 +214,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     patients,
     care_team,
     records,
+    record_versions,
     sessions,
     audit_log,
     audit_chain,

@@ -48,13 +48,28 @@ fn actions_pattern() -> String {
 fn refinement(owner: &str, field: &str) -> Option<Value> {
     let roles = json!(["admin", "doctor", "trainee", "intern", "patient"]);
     Some(match (owner, field) {
-        ("NewRecordBody", "notes") => json!({ "pattern": trimmed(1, true) }),
+        ("RecordBody", "notes") => json!({ "pattern": trimmed(1, true) }),
+        ("RecordBody", "kind") => json!({"enum": [
+            "", "progress_note", "diagnosis", "procedure", "discharge_summary", "other", null
+        ]}),
         ("BreakGlassBody", "reason") => json!({ "pattern": trimmed(10, true) }),
+        ("EnteredInErrorBody", "reason") => json!({ "pattern": trimmed(5, false) }),
         (_, "title" | "name") if owner.ends_with("Body") => json!({ "pattern": trimmed(1, false) }),
         // Blank is no number; else 3 to 32 of digits, spaces and -().
-        ("NewPatientBody", "phone") => json!({
+        ("ProfileBody", "phone" | "emergency_contact_phone") => json!({
             "pattern": "^(\\+?[0-9][0-9 ().-]{1,29}[0-9)])?$", "maxLength": 32
         }),
+        // May span lines; blank clears it.
+        ("ProfileBody", "address_line") => json!({
+            "pattern": "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+        }),
+        ("ProfileBody", "postal_code") => json!({
+            "pattern": "^([A-Za-z0-9][A-Za-z0-9 -]{0,18}[A-Za-z0-9])?$"
+        }),
+        ("ProfileBody", "preferred_language") => json!({
+            "pattern": "^([A-Za-z]{2,3}([-_][A-Za-z]{4})?([-_]([A-Za-z]{2}|[0-9]{3}))?)?$"
+        }),
+        ("patients", "mrn") => json!({"pattern": "^(([Mm][Vv]-)?[0-9]{1,18})?$"}),
         ("audit", "action") => json!({ "pattern": actions_pattern() }),
         ("audit", "since" | "until") => json!({ "pattern": DAY_OR_TIME }),
         ("audit" | "access-report", "cursor") => json!({"pattern": "^[0-9]{0,18}$"}),
@@ -64,10 +79,10 @@ fn refinement(owner: &str, field: &str) -> Option<Value> {
             json!({"enum": ["", "admin", "doctor", "trainee", "intern", "patient"]})
         }
         ("users", "status") => json!({"enum": ["", "pending", "active", "deactivated"]}),
-        ("NewPatientBody", "sex") => {
-            json!({"enum": ["", "female", "male", "other", "unknown", null]})
+        ("ProfileBody", "sex") => {
+            json!({"enum": ["female", "male", "other", "unknown"]})
         }
-        ("NewPatientBody", "birth_date") => json!({
+        ("ProfileBody" | "patients", "birth_date") => json!({
             "pattern": "^((18[5-9][0-9]|19[0-9]{2}|20[0-2][0-5])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]))?$"
         }),
         ("audit", "outcome") => json!({"enum": ["", "success", "denied", "failure"]}),
@@ -241,7 +256,7 @@ mod tests {
         }
         let role = &document["components"]["schemas"]["RegisterBody"]["properties"]["role"];
         assert_eq!(role["enum"], json!(["patient", "doctor"]));
-        let notes = &document["components"]["schemas"]["NewRecordBody"]["properties"]["notes"];
+        let notes = &document["components"]["schemas"]["RecordBody"]["properties"]["notes"];
         assert_eq!(notes["pattern"], trimmed(1, true));
         let reason = &document["components"]["schemas"]["BreakGlassBody"]["properties"]["reason"];
         assert!(

@@ -149,6 +149,8 @@ pub async fn create(
     mut input: ProfileInput,
 ) -> Result<Patient, AppError> {
     let name = input.name.take().unwrap_or_default();
+    // A new chart's sex, left blank, is not known yet.
+    input.sex = input.sex.filter(|sex| !sex.trim().is_empty());
     let profile = input.parse(state.now().date())?;
     let new = NewPatient {
         name: medvault_domain::PersonName::parse(&name)?,

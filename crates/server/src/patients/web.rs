@@ -101,6 +101,7 @@ pub async fn chart_page(
 
 #[derive(Deserialize)]
 pub struct NewRecordForm {
+    kind: Option<String>,
     title: String,
     notes: String,
 }
@@ -117,8 +118,12 @@ pub async fn create_record(
 ) -> Response {
     let page = async {
         let id: PatientId = api::path_id(&id)?;
-        let written =
-            records::create(&state, caller.actor, &meta, id, &form.title, &form.notes).await;
+        let text = records::RecordText {
+            kind: form.kind.clone(),
+            title: form.title.clone(),
+            notes: form.notes.clone(),
+        };
+        let written = records::create(&state, caller.actor, &meta, id, text).await;
         let refusal = match written {
             Ok(_) => {
                 let to = format!("/patients/{id}?notice=record_created#records");
@@ -129,6 +134,7 @@ pub async fn create_record(
         };
         let chrome = Chrome::signed_in(&caller, csrf.token()).error(Some(refusal.public_message()));
         let kept = RecordForm {
+            kind: form.kind.unwrap_or_default(),
             title: form.title,
             notes: form.notes,
         };

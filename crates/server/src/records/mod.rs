@@ -1,29 +1,31 @@
 //! Clinical records: the use cases. Access follows the chart the record belongs to.
 
 pub mod api;
+pub mod web;
 
 use medvault_domain::AuditAction;
-use medvault_domain::policy::{self, Action};
-use medvault_domain::{Actor, PatientId, RecordId, RecordNotes, RecordTitle};
+use medvault_domain::policy::{self, Action, Relation};
+use medvault_domain::{
+    Actor, ErrorReason, PatientId, RecordId, RecordKind, RecordNotes, RecordStatus, RecordTitle,
+};
 use medvault_store::repo::care_team;
-use medvault_store::repo::records::{self, RecordsOf};
+use medvault_store::repo::patients::EditRefused;
+use medvault_store::repo::records::{self, Amendment, RecordVersion, RecordsOf};
 use medvault_store::{DbConnection, NewRecord, Page, Record};
 
-use crate::app::AppState;
+use crate::app::{AppState, UseCase};
 use crate::audit::{Event, RequestMeta};
 use crate::error::AppError;
-use crate::patients::{Subject, authorize};
+use crate::patients::{Authorized, Subject, authorize};
 
 pub async fn create(
     state: &AppState,
     actor: Actor,
     meta: &RequestMeta,
     patient: PatientId,
-    title: &str,
-    notes: &str,
+    text: RecordText,
 ) -> Result<Record, AppError> {
-    let title = RecordTitle::parse(title)?;
-    let notes = RecordNotes::parse(notes)?;
+    let (kind, title, notes) = text.parse()?;
     state
         .run(actor, meta, move |conn, uc| {
             authorize(
@@ -37,10 +39,12 @@ pub async fn create(
             let new = NewRecord {
                 patient_id: patient,
                 author_id: actor.user_id,
+                kind,
                 title,
                 notes,
             };
-            let record = records::insert(conn, new, uc.now)?;
+            let id = records::insert(conn, new, uc.now)?;
+            let record = records::find(conn, id)?.ok_or(AppError::NotFound)?;
             let event = Event::success(&actor, AuditAction::RecordCreate)
                 .resource(record.id)
                 .patient(patient);
@@ -86,22 +90,139 @@ pub async fn get(
 ) -> Result<Record, AppError> {
     state
         .view(actor, meta, move |conn, uc| {
-            let record = records::find(conn, id)?.ok_or(AppError::NotFound)?;
-            let subject = Subject::id(AuditAction::RecordRead, id);
-            let granted = authorize(
-                conn,
-                &actor,
-                record.patient_id,
-                Action::ReadRecords,
-                subject,
-                uc.now,
-            )?;
-            let event = Event::success(&actor, AuditAction::RecordRead)
-                .resource(id)
-                .patient(record.patient_id)
-                .emergency(granted.emergency());
-            uc.record(event);
+            let read = AuditAction::RecordRead;
+            let (record, granted) = with_access(conn, &actor, id, Action::ReadRecords, read, uc)?;
+            uc.record(acted_on(&actor, read, &record, &granted));
             Ok(record)
+        })
+        .await
+}
+
+/// A record, and how the actor stands to its chart, if the policy lets them do `action` to it;
+/// a refusal is audited as `audited`.
+fn with_access(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: RecordId,
+    action: Action,
+    audited: AuditAction,
+    uc: &UseCase,
+) -> Result<(Record, Authorized), AppError> {
+    let record = records::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let subject = Subject::id(audited, id);
+    let granted = authorize(conn, actor, record.patient_id, action, subject, uc.now)?;
+    Ok((record, granted))
+}
+
+/// The audit entry of an act on a record.
+fn acted_on<'a>(
+    actor: &'a Actor,
+    audited: AuditAction,
+    record: &Record,
+    granted: &Authorized,
+) -> Event<'a> {
+    Event::success(actor, audited)
+        .resource(record.id)
+        .patient(record.patient_id)
+        .emergency(granted.emergency())
+}
+
+/// A record's text as submitted: its kind (a progress note when not given), title and notes.
+pub struct RecordText {
+    pub kind: Option<String>,
+    pub title: String,
+    pub notes: String,
+}
+
+impl RecordText {
+    fn parse(&self) -> Result<(RecordKind, RecordTitle, RecordNotes), AppError> {
+        let kind = match self.kind.as_deref().map(str::trim) {
+            None | Some("") => RecordKind::default(),
+            Some(raw) => RecordKind::parse(raw)?,
+        };
+        Ok((
+            kind,
+            RecordTitle::parse(&self.title)?,
+            RecordNotes::parse(&self.notes)?,
+        ))
+    }
+}
+
+/// What is done to a record: a new text, or marking it entered in error.
+pub enum Change {
+    Amend(RecordText),
+    EnteredInError { reason: String },
+}
+
+/// Changes a record, made on `version` of it, by its author or another care-team doctor (or an
+/// admin); the earlier version stays in its history. A record entered in error is not changed
+/// again.
+pub async fn change(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    id: RecordId,
+    version: i64,
+    change: Change,
+) -> Result<Record, AppError> {
+    let (amendment, audited) = match change {
+        Change::Amend(text) => {
+            let (kind, title, notes) = text.parse()?;
+            let amendment = Amendment::Text { kind, title, notes };
+            (amendment, AuditAction::RecordAmend)
+        }
+        Change::EnteredInError { reason } => (
+            Amendment::EnteredInError(ErrorReason::parse(&reason)?),
+            AuditAction::RecordEnteredInError,
+        ),
+    };
+    state
+        .run(actor, meta, move |conn, uc| {
+            let (record, granted) =
+                with_access(conn, &actor, id, Action::WriteRecord, audited, uc)?;
+            if record.status == RecordStatus::EnteredInError {
+                return Err(AppError::Conflict {
+                    code: "entered_in_error",
+                    message: "this record was marked entered in error; write a new one instead",
+                });
+            }
+            let changed =
+                match records::amend(conn, &record, version, amendment, actor.user_id, uc.now)? {
+                    Ok(changed) => changed,
+                    Err(EditRefused::Stale { current }) => return Err(AppError::Stale { current }),
+                    Err(EditRefused::NotFound) => return Err(AppError::NotFound),
+                };
+            uc.record(acted_on(&actor, audited, &record, &granted));
+            Ok(changed)
+        })
+        .await
+}
+
+/// A record with every version of it, the first first, and how the caller stands to its chart.
+pub struct History {
+    pub record: Record,
+    pub versions: Vec<RecordVersion>,
+    pub relation: Relation,
+}
+
+/// Every version of a record, for whoever may read the chart's records.
+pub async fn history(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    id: RecordId,
+) -> Result<History, AppError> {
+    state
+        .view(actor, meta, move |conn, uc| {
+            let read = AuditAction::RecordHistoryRead;
+            let (record, granted) = with_access(conn, &actor, id, Action::ReadRecords, read, uc)?;
+            let versions = records::history(conn, &record)?;
+            uc.record(acted_on(&actor, read, &record, &granted));
+            Ok(History {
+                record,
+                versions,
+                relation: granted.relation,
+            })
         })
         .await
 }

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use medvault_domain::AuditAction;
 use medvault_domain::{
     Actor, Change, ContactEdit, Email, InvalidValue, LanguageTag, Password, PersonName, Phone,
-    RecordNotes, RecordTitle, Role, Sex, UserStatus,
+    RecordKind, RecordNotes, RecordTitle, Role, Sex, UserStatus,
 };
 use medvault_store::repo::{access, care_team, patients, records, users};
 use medvault_store::{NewPatient, NewRecord, NewUser};
@@ -285,12 +285,13 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
                     let record = NewRecord {
                         patient_id: chart,
                         author_id: author.user_id,
+                        kind: RecordKind::ProgressNote,
                         title: RecordTitle::parse(title)?,
                         notes: RecordNotes::parse(notes)?,
                     };
                     let written = records::insert(conn, record, now)?;
                     let event = Event::success(&author, AuditAction::RecordCreate)
-                        .resource(written.id)
+                        .resource(written)
                         .patient(chart);
                     audit::record(conn, &meta, now, event)?;
                 }

@@ -4,8 +4,8 @@
 
 use chrono::{Duration, NaiveDateTime};
 use medvault_domain::{
-    AuditAction, Email, Password, PatientId, PersonName, RecordNotes, RecordTitle, Role, Sex,
-    UserId, UserStatus,
+    AuditAction, Email, Password, PatientId, PersonName, RecordKind, RecordNotes, RecordTitle,
+    Role, Sex, UserId, UserStatus,
 };
 use medvault_store::repo::{audit, care_team, patients, records, users};
 use medvault_store::{AuditEntry, DbConnection, NewPatient, NewRecord, NewUser, Outcome};
@@ -218,6 +218,7 @@ async fn fill_records(
                     let new = NewRecord {
                         patient_id,
                         author_id,
+                        kind: RecordKind::ProgressNote,
                         title: title.clone(),
                         notes: notes.clone(),
                     };

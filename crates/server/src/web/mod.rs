@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::http::json::read_body;
 use crate::http::{correlation, input};
 use crate::routes::Listed;
-use crate::{access, audit_log, auth, dashboards, patients, users};
+use crate::{access, audit_log, auth, dashboards, patients, records, users};
 
 pub fn routes() -> Listed {
     Listed::new()
@@ -42,6 +42,12 @@ pub fn routes() -> Listed {
         .post("/admin/intern-grants", access::web::admin_grant_intern)
         .get("/staff/dashboard", dashboards::web::staff)
         .post("/patients/{id}/records", patients::web::create_record)
+        .get("/records/{id}", records::web::page)
+        .post("/records/{id}", records::web::amend)
+        .post(
+            "/records/{id}/entered-in-error",
+            records::web::entered_in_error,
+        )
         .post("/patients/{id}/trainees", access::web::link_trainee)
         .post(
             "/patients/{id}/trainees/{trainee_id}/remove",

@@ -207,8 +207,15 @@ impl ProfilePage {
 }
 
 pub struct RecordRow {
+    pub id: String,
+    pub kind: &'static str,
     pub title: String,
     pub notes: String,
+    pub author_name: String,
+    /// "Amended" or "Entered in error", when it is either.
+    pub status: Option<&'static str>,
+    pub status_reason: String,
+    pub entered_in_error: bool,
     pub created_at: String,
     pub created_display: String,
     pub patient_id: String,
@@ -218,15 +225,55 @@ pub struct RecordRow {
 
 impl RecordRow {
     pub fn new(record: &Record, patient_name: Option<&str>) -> Self {
+        use medvault_domain::RecordStatus;
         RecordRow {
+            id: record.id.to_string(),
+            kind: record.kind.label(),
             title: record.title.clone(),
             notes: record.notes.clone(),
+            author_name: record.author_name.clone(),
+            status: match record.status {
+                RecordStatus::Final => None,
+                RecordStatus::Amended => Some("Amended"),
+                RecordStatus::EnteredInError => Some("Entered in error"),
+            },
+            status_reason: record.status_reason.clone().unwrap_or_default(),
+            entered_in_error: record.status == RecordStatus::EnteredInError,
             created_at: crate::api::timestamp(record.created_at),
             created_display: to_the_minute(record.created_at),
             patient_id: record.patient_id.to_string(),
             patient_name: patient_name.unwrap_or_default().to_owned(),
         }
     }
+}
+
+/// A record's page: the record, its history, and the forms that change it.
+#[derive(Template)]
+#[template(path = "records/record.html")]
+pub struct RecordPage {
+    pub chrome: Chrome,
+    pub csrf: String,
+    pub record: RecordRow,
+    /// The version the forms change.
+    pub version: i64,
+    /// Newest first.
+    pub versions: Vec<VersionRow>,
+    /// The amendment form, when the caller may change the record and it is not in error.
+    pub form: Option<RecordForm>,
+}
+
+/// One version in a record's history.
+pub struct VersionRow {
+    pub version: i64,
+    pub kind: &'static str,
+    pub title: String,
+    pub notes: String,
+    pub written_by: String,
+    pub written_at: String,
+    pub written_display: String,
+    /// What it changed from the version before, in words ("title, notes"); empty for the first.
+    pub changed: String,
+    pub status_reason: String,
 }
 
 pub struct UserRow {
@@ -239,8 +286,21 @@ pub struct UserRow {
 
 #[derive(Default)]
 pub struct RecordForm {
+    /// The kind chosen, as its code; blank for the default.
+    pub kind: String,
     pub title: String,
     pub notes: String,
+}
+
+impl RecordForm {
+    /// The kinds to choose from: code, label, and whether it is the one chosen.
+    pub fn kinds(&self) -> Vec<(&'static str, &'static str, bool)> {
+        let chosen = medvault_domain::RecordKind::parse(&self.kind).unwrap_or_default();
+        medvault_domain::RecordKind::ALL
+            .into_iter()
+            .map(|kind| (kind.as_str(), kind.label(), kind == chosen))
+            .collect()
+    }
 }
 
 #[derive(Template)]
@@ -460,6 +520,7 @@ pub fn notice(code: Option<&str>) -> Option<String> {
     let text = match code? {
         "record_created" => "Record saved.",
         "chart_created" => "Chart opened.",
+        "record_changed" => "Record saved; the earlier version is in its history.",
         "profile_saved" => "Details saved.",
         "registered" => "Account created. You can sign in now.",
         "registered_pending" => {

@@ -101,13 +101,16 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
             ("audit_log", "lane"),
             ("login_throttle", "key"),
             ("login_known_places", "key"),
+            ("patient_mrns", "mrn"),
+            ("record_versions", "patient_id"),
         ])
     );
     // The per-patient tables share their shards: a chart's rows are on one node.
     let colocated = rows(
         &app,
         "SELECT table_name::text AS table_name, colocation_id::text AS placement \
-         FROM citus_tables WHERE table_name::text IN ('patients', 'records', 'care_team')",
+         FROM citus_tables WHERE table_name::text IN ('patients', 'records', 'care_team', \
+                                                       'record_versions')",
     )
     .await;
     assert!(

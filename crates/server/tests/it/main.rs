@@ -27,6 +27,7 @@ mod multi_server;
 mod ops;
 mod outage;
 mod profile;
+mod record_versions;
 mod records;
 mod refused_forms;
 mod roles;

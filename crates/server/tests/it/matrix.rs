@@ -145,10 +145,11 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
             let note = NewRecord {
                 patient_id: target,
                 author_id: ids["doctor:care_team"],
+                kind: medvault_domain::RecordKind::Diagnosis,
                 title: medvault_domain::RecordTitle::parse("Matrix record")?,
                 notes: medvault_domain::RecordNotes::parse(&format!("Matrix secret {n}"))?,
             };
-            let record = records::insert(conn, note, now)?.id;
+            let record = records::insert(conn, note, now)?;
             access::link_trainee(conn, target, ids["trainee:linked"], ids["admin"], now)?;
             let grant = access::issue_grant(
                 conn,
@@ -258,14 +259,24 @@ fn fill(template: &str, path: &str, world: &World, csrf: &str) -> String {
         .replace("{csrf}", csrf)
 }
 
-/// The version of a chart's profile, straight from the database.
-async fn chart_version(app: &TestApp, patient: &str) -> i64 {
-    let id = patient.parse().expect("chart id");
+/// The version of the record a route names, or else of the chart, straight from the database.
+async fn current_version(app: &TestApp, route: &str, world: &World) -> i64 {
+    let (record, chart) = (
+        world.values["record"].clone(),
+        world.values["patient"].clone(),
+    );
+    let of_record = route.contains("/records/{id}");
     app.state
-        .read(move |conn| Ok(patients::find(conn, id)?.map(|chart| chart.version)))
+        .read(move |conn| {
+            Ok(if of_record {
+                records::find(conn, record.parse().expect("record id"))?.map(|r| r.version)
+            } else {
+                patients::find(conn, chart.parse().expect("chart id"))?.map(|c| c.version)
+            })
+        })
         .await
         .expect("readable")
-        .expect("chart")
+        .expect("there")
 }
 
 /// Posts a web form as `credentials` without its CSRF token, and with it from a foreign origin:
@@ -393,11 +404,12 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
                         }),
                 );
             }
-            // The chart's profile as it is now: what an edit names in If-Match (API) or its
-            // form's version field (web). Earlier callers in the row may have edited it.
-            let version = chart_version(&app, &world.values["patient"]).await;
+            // The version of what the route changes, as it is now: what an edit names in
+            // If-Match (API) or its form's version field (web). Earlier callers in the row may
+            // have changed it.
+            let version = current_version(&app, &row.path, &world).await;
             let mut request = app.http.request(row.method.clone(), app.url(&path));
-            if row.method == Method::PATCH {
+            if api && row.method != Method::GET {
                 request = request.header("if-match", format!("\"{version}\""));
             }
             let mut cookies = format!("mv_csrf={CSRF_COOKIE}");

@@ -1,0 +1,3 @@
+DROP TABLE record_versions;
+UPDATE records SET kind = 'note' WHERE kind = 'progress_note';
+ALTER TABLE records DROP COLUMN updated_by, DROP COLUMN status_reason, DROP COLUMN status;
