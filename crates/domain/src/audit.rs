@@ -42,6 +42,12 @@ pub enum AuditAction {
     RecordAmend,
     RecordEnteredInError,
     RecordHistoryRead,
+    AllergyList,
+    AllergyRecord,
+    AllergyUpdate,
+    ProblemList,
+    ProblemRecord,
+    ProblemUpdate,
     InternGrantIssue,
     InternGrantList,
     InternGrantEnd,
@@ -53,7 +59,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 36] = [
+    pub const ALL: [AuditAction; 42] = [
         AuditAction::AuthLogin,
         AuditAction::AuthLogout,
         AuditAction::AuthThrottle,
@@ -82,6 +88,12 @@ impl AuditAction {
         AuditAction::RecordAmend,
         AuditAction::RecordEnteredInError,
         AuditAction::RecordHistoryRead,
+        AuditAction::AllergyList,
+        AuditAction::AllergyRecord,
+        AuditAction::AllergyUpdate,
+        AuditAction::ProblemList,
+        AuditAction::ProblemRecord,
+        AuditAction::ProblemUpdate,
         AuditAction::InternGrantIssue,
         AuditAction::InternGrantList,
         AuditAction::InternGrantEnd,
@@ -272,6 +284,42 @@ impl AuditAction {
                 "record",
                 "read a record's history",
                 "read a record's history",
+            ),
+            AllergyList => (
+                "allergy.list",
+                "allergy",
+                "read your allergies",
+                "read your allergies",
+            ),
+            AllergyRecord => (
+                "allergy.record",
+                "allergy",
+                "recorded an allergy",
+                "record an allergy",
+            ),
+            AllergyUpdate => (
+                "allergy.update",
+                "allergy",
+                "changed an allergy",
+                "change an allergy",
+            ),
+            ProblemList => (
+                "problem.list",
+                "problem",
+                "read your problem list",
+                "read your problem list",
+            ),
+            ProblemRecord => (
+                "problem.record",
+                "problem",
+                "added a problem to your list",
+                "add a problem to your list",
+            ),
+            ProblemUpdate => (
+                "problem.update",
+                "problem",
+                "changed a problem on your list",
+                "change a problem on your list",
             ),
             InternGrantIssue => (
                 "intern_grant.issue",

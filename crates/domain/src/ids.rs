@@ -79,6 +79,14 @@ typed_id!(
     /// A doctor's emergency (break-the-glass) access to one chart.
     EmergencyAccessId
 );
+typed_id!(
+    /// An entry on a chart's allergy list.
+    AllergyId
+);
+typed_id!(
+    /// An entry on a chart's problem list.
+    ProblemId
+);
 
 #[cfg(test)]
 mod tests {

@@ -9,11 +9,14 @@ pub mod policy;
 pub mod role;
 #[macro_use]
 pub mod values;
+pub mod clinical;
 pub mod profile;
 pub mod record;
 
 pub use audit::{AuditAction, Reader};
-pub use ids::{EmergencyAccessId, GrantId, PatientId, RecordId, SessionId, UserId};
+pub use ids::{
+    AllergyId, EmergencyAccessId, GrantId, PatientId, ProblemId, RecordId, SessionId, UserId,
+};
 pub use policy::{Action, Actor, Decision, Relation, Ties};
 pub use profile::{Change, ContactEdit, LanguageTag, Mrn, ProfileEdit};
 pub use record::{ErrorReason, RecordKind, RecordStatus};

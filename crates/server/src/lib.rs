@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_log;
 pub mod auth;
 pub mod cli;
+pub mod clinical;
 pub mod config;
 pub mod dashboards;
 pub mod docs;

@@ -84,6 +84,40 @@ diesel::table! {
 }
 
 diesel::table! {
+    allergies (patient_id, id) {
+        patient_id -> Text,
+        id -> Text,
+        substance -> Text,
+        reaction -> Nullable<Text>,
+        /// `mild`, `moderate` or `severe`.
+        severity -> Nullable<Text>,
+        /// `active`, `inactive` or `resolved`.
+        status -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    problems (patient_id, id) {
+        patient_id -> Text,
+        id -> Text,
+        condition -> Text,
+        onset -> Nullable<Date>,
+        /// `active` or `resolved`.
+        status -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     /// Every version of a record that a later one replaced, whole.
     record_versions (patient_id, record_id, version) {
         patient_id -> Text,
@@ -215,6 +249,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     care_team,
     records,
     record_versions,
+    allergies,
+    problems,
     sessions,
     audit_log,
     audit_chain,

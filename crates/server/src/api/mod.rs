@@ -62,6 +62,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::users::api::routes())
         .merge(crate::patients::api::routes())
         .merge(crate::records::api::routes())
+        .merge(crate::clinical::api::routes())
         .merge(crate::access::api::routes())
         .merge(crate::audit_log::api::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())

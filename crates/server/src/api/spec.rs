@@ -29,6 +29,10 @@ fn trimmed(min: usize, lines: bool) -> String {
 /// A day, or a time in RFC 3339, or nothing: the audit trail's `since` and `until`.
 const DAY_OR_TIME: &str = "^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])([Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?([Zz]|[+-][01][0-9]:[0-5][0-9]))?)?$";
 
+/// A day from 1850 to 2025 (any past day the server takes, and no future one), or nothing.
+const DAY_OR_BLANK: &str =
+    "^((18[5-9][0-9]|19[0-9]{2}|20[0-2][0-5])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]))?$";
+
 /// A blank value, or a UUID: the ids and list cursors of this API.
 const UUID_OR_BLANK: &str =
     "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$";
@@ -69,6 +73,10 @@ fn refinement(owner: &str, field: &str) -> Option<Value> {
         ("ProfileBody", "preferred_language") => json!({
             "pattern": "^([A-Za-z]{2,3}([-_][A-Za-z]{4})?([-_]([A-Za-z]{2}|[0-9]{3}))?)?$"
         }),
+        ("AllergyBody", "severity") => json!({"enum": ["", "mild", "moderate", "severe"]}),
+        ("AllergyBody", "status") => json!({"enum": ["active", "inactive", "resolved"]}),
+        ("ProblemBody", "status") => json!({"enum": ["active", "resolved"]}),
+        ("ProblemBody", "onset") => json!({ "pattern": DAY_OR_BLANK }),
         ("patients", "mrn") => json!({"pattern": "^(([Mm][Vv]-)?[0-9]{1,18})?$"}),
         ("audit", "action") => json!({ "pattern": actions_pattern() }),
         ("audit", "since" | "until") => json!({ "pattern": DAY_OR_TIME }),
@@ -82,9 +90,7 @@ fn refinement(owner: &str, field: &str) -> Option<Value> {
         ("ProfileBody", "sex") => {
             json!({"enum": ["female", "male", "other", "unknown"]})
         }
-        ("ProfileBody" | "patients", "birth_date") => json!({
-            "pattern": "^((18[5-9][0-9]|19[0-9]{2}|20[0-2][0-5])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]))?$"
-        }),
+        ("ProfileBody" | "patients", "birth_date") => json!({ "pattern": DAY_OR_BLANK }),
         ("audit", "outcome") => json!({"enum": ["", "success", "denied", "failure"]}),
         (_, "cursor") | ("audit", "actor_id" | "patient_id") => {
             json!({ "pattern": UUID_OR_BLANK })

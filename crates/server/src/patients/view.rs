@@ -4,6 +4,8 @@
 use chrono::NaiveDateTime;
 use medvault_domain::policy::{self, Action};
 use medvault_domain::{Actor, AuditAction, PatientId, RecordId};
+use medvault_store::repo::allergies::{self, Allergy};
+use medvault_store::repo::problems::{self, Problem};
 use medvault_store::repo::records::{self, RecordsOf};
 use medvault_store::{DbConnection, Record};
 
@@ -21,6 +23,8 @@ pub struct ChartView {
     pub records: Option<Vec<Record>>,
     /// Where the next, older, records begin, when there are more.
     pub older: Option<String>,
+    /// The allergies and problems, or `None` when the caller may not read clinical content.
+    pub clinical: Option<(Vec<Allergy>, Vec<Problem>)>,
     pub care_team: Vec<Member>,
     /// The linked trainees, when the caller may link and unlink them.
     pub trainees: Option<Vec<Member>>,
@@ -71,6 +75,11 @@ pub fn read(
     let subject = Subject::id(AuditAction::ChartView, patient);
     let granted = authorize(conn, actor, patient, Action::ReadChart, subject, now)?;
     let may = |action| policy::decide(actor, action, granted.relation).is_allowed();
+    let clinical = if may(Action::ReadRecords) {
+        Some((allergies::of(conn, patient)?, problems::of(conn, patient)?))
+    } else {
+        None
+    };
     let (records, older) = if may(Action::ReadRecords) {
         let before = before.map(|id| id.to_string());
         let page = records::list(
@@ -93,6 +102,7 @@ pub fn read(
         granted,
         records,
         older,
+        clinical,
         care_team,
         trainees,
     })

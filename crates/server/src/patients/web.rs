@@ -21,7 +21,7 @@ use crate::error::AppError;
 use crate::web::kept::Kept;
 use crate::web::refused::{Context, FormPage, after, after_form, chart_page_of};
 use crate::web::views::{
-    ChartPage, Chrome, MemberRow, PatientRow, ProfileFacts, RecordForm, notice,
+    ChartPage, Chrome, ClinicalLists, MemberRow, PatientRow, ProfileFacts, RecordForm, notice,
 };
 use crate::web::{WebForm, WebQuery, render};
 use crate::{api, records};
@@ -83,6 +83,11 @@ pub async fn chart_page(
         chart: PatientRow::from(&view.granted.chart),
         profile: ProfileFacts::from(&view.granted.chart),
         can_edit_profile: may(Action::EditContactDetails),
+        clinical: view
+            .clinical
+            .as_ref()
+            .map(|(allergies, problems)| ClinicalLists::new(allergies, problems)),
+        can_write_clinical: may(Action::WriteRecord),
         records: view
             .records
             .as_deref()

@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::http::json::read_body;
 use crate::http::{correlation, input};
 use crate::routes::Listed;
-use crate::{access, audit_log, auth, dashboards, patients, records, users};
+use crate::{access, audit_log, auth, clinical, dashboards, patients, records, users};
 
 pub fn routes() -> Listed {
     Listed::new()
@@ -42,6 +42,10 @@ pub fn routes() -> Listed {
         .post("/admin/intern-grants", access::web::admin_grant_intern)
         .get("/staff/dashboard", dashboards::web::staff)
         .post("/patients/{id}/records", patients::web::create_record)
+        .post("/patients/{id}/allergies", clinical::web::record_allergy)
+        .post("/allergies/{id}/status", clinical::web::allergy_status)
+        .post("/patients/{id}/problems", clinical::web::record_problem)
+        .post("/problems/{id}/status", clinical::web::problem_status)
         .get("/records/{id}", records::web::page)
         .post("/records/{id}", records::web::amend)
         .post(

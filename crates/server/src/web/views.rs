@@ -1,6 +1,8 @@
 //! Page models: what each template shows, already formatted. Templates escape every value.
 
 use askama::Template;
+use medvault_store::repo::allergies::Allergy;
+use medvault_store::repo::problems::Problem;
 use medvault_store::{Patient, Record};
 
 use super::kept::Kept;
@@ -83,6 +85,83 @@ impl From<&Patient> for PatientRow {
                 .phone
                 .clone()
                 .unwrap_or_else(|| "—".to_owned()),
+        }
+    }
+}
+
+/// A chart's allergies and problems as its page shows them.
+pub struct ClinicalLists {
+    pub allergies: Vec<AllergyRow>,
+    pub problems: Vec<ProblemRow>,
+}
+
+pub struct AllergyRow {
+    pub id: String,
+    pub substance: String,
+    /// Reaction and severity in words, or empty.
+    pub detail: String,
+    pub status: &'static str,
+    pub active: bool,
+    pub recorded: String,
+    pub version: i64,
+}
+
+pub struct ProblemRow {
+    pub id: String,
+    pub condition: String,
+    pub onset: String,
+    pub status: &'static str,
+    pub active: bool,
+    pub recorded: String,
+    pub version: i64,
+}
+
+impl ClinicalLists {
+    pub fn new(allergies: &[Allergy], problems: &[Problem]) -> Self {
+        use medvault_domain::clinical::{AllergyStatus, ProblemStatus};
+        ClinicalLists {
+            allergies: allergies
+                .iter()
+                .map(|allergy| AllergyRow {
+                    id: allergy.id.to_string(),
+                    substance: allergy.substance.clone(),
+                    detail: [
+                        allergy.reaction.clone(),
+                        allergy.severity.map(|s| s.as_str().to_owned()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                    status: allergy.status.as_str(),
+                    active: allergy.status == AllergyStatus::Active,
+                    recorded: format!(
+                        "{}, {}",
+                        allergy.recorded_by_name,
+                        allergy.recorded_at.format("%-d %b %Y")
+                    ),
+                    version: allergy.version,
+                })
+                .collect(),
+            problems: problems
+                .iter()
+                .map(|problem| ProblemRow {
+                    id: problem.id.to_string(),
+                    condition: problem.condition.clone(),
+                    onset: problem
+                        .onset
+                        .map(|date| date.format("%-d %b %Y").to_string())
+                        .unwrap_or_default(),
+                    status: problem.status.as_str(),
+                    active: problem.status == ProblemStatus::Active,
+                    recorded: format!(
+                        "{}, {}",
+                        problem.recorded_by_name,
+                        problem.recorded_at.format("%-d %b %Y")
+                    ),
+                    version: problem.version,
+                })
+                .collect(),
         }
     }
 }
@@ -361,6 +440,10 @@ pub struct ChartPage {
     pub profile: ProfileFacts,
     /// The caller may edit the profile: all of it, or (the patient) the contact details.
     pub can_edit_profile: bool,
+    /// Allergies and problems, when the caller may read clinical content.
+    pub clinical: Option<ClinicalLists>,
+    /// The caller may record allergies and problems and change their status.
+    pub can_write_clinical: bool,
     /// `None` when the caller may not see clinical notes (interns).
     pub records: Option<Vec<RecordRow>>,
     /// Where the older records begin, when there are more than shown.
@@ -520,6 +603,9 @@ pub fn notice(code: Option<&str>) -> Option<String> {
     let text = match code? {
         "record_created" => "Record saved.",
         "chart_created" => "Chart opened.",
+        "allergy_recorded" => "Allergy recorded.",
+        "problem_recorded" => "Problem added to the list.",
+        "status_changed" => "Status changed.",
         "record_changed" => "Record saved; the earlier version is in its history.",
         "profile_saved" => "Details saved.",
         "registered" => "Account created. You can sign in now.",

@@ -103,6 +103,8 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
             ("login_known_places", "key"),
             ("patient_mrns", "mrn"),
             ("record_versions", "patient_id"),
+            ("allergies", "patient_id"),
+            ("problems", "patient_id"),
         ])
     );
     // The per-patient tables share their shards: a chart's rows are on one node.
@@ -110,7 +112,7 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
         &app,
         "SELECT table_name::text AS table_name, colocation_id::text AS placement \
          FROM citus_tables WHERE table_name::text IN ('patients', 'records', 'care_team', \
-                                                       'record_versions')",
+                                                       'record_versions', 'allergies', 'problems')",
     )
     .await;
     assert!(

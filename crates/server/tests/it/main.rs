@@ -18,6 +18,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod cli;
+mod clinical_lists;
 mod connections;
 mod crash;
 mod distribution;

@@ -15,8 +15,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use chrono::Duration;
+use medvault_domain::clinical::{AllergyStatus, Condition, ProblemStatus, Severity, Substance};
 use medvault_domain::{Email, PersonName, Role, UserId, UserStatus};
-use medvault_store::repo::{access, care_team, patients, records, sessions, users};
+use medvault_store::repo::{
+    access, allergies, care_team, patients, problems, records, sessions, users,
+};
 use medvault_store::{AuditFilter, NewPatient, NewRecord, NewUser, SessionKind};
 use reqwest::{Method, StatusCode};
 use sha2::{Digest, Sha256};
@@ -150,6 +153,29 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
                 notes: medvault_domain::RecordNotes::parse(&format!("Matrix secret {n}"))?,
             };
             let record = records::insert(conn, note, now)?;
+            let allergy = allergies::insert(
+                conn,
+                target,
+                allergies::AllergyFields {
+                    substance: Substance::parse("Matrix penicillin")?,
+                    reaction: None,
+                    severity: Some(Severity::Severe),
+                    status: AllergyStatus::Active,
+                },
+                ids["doctor:care_team"],
+                now,
+            )?;
+            let problem = problems::insert(
+                conn,
+                target,
+                problems::ProblemFields {
+                    condition: Condition::parse("Matrix asthma")?,
+                    onset: None,
+                    status: ProblemStatus::Active,
+                },
+                ids["doctor:care_team"],
+                now,
+            )?;
             access::link_trainee(conn, target, ids["trainee:linked"], ids["admin"], now)?;
             let grant = access::issue_grant(
                 conn,
@@ -218,6 +244,8 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
                 ("patient", target.to_string()),
                 ("other_patient", other.to_string()),
                 ("record", record.to_string()),
+                ("allergy", allergy.to_string()),
+                ("problem", problem.to_string()),
                 ("grant", grant.id.to_string()),
                 ("spare", spare.to_string()),
                 ("doctor_id", ids["doctor:care_team"].to_string()),
@@ -243,6 +271,10 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
 fn fill(template: &str, path: &str, world: &World, csrf: &str) -> String {
     let id = if path.contains("/records/{id}") {
         "record"
+    } else if path.contains("/allergies/{id}") {
+        "allergy"
+    } else if path.contains("/problems/{id}") {
+        "problem"
     } else if path.contains("/users/{id}") {
         "spare"
     } else if path.contains("/intern-grants/{id}") {
@@ -259,19 +291,27 @@ fn fill(template: &str, path: &str, world: &World, csrf: &str) -> String {
         .replace("{csrf}", csrf)
 }
 
-/// The version of the record a route names, or else of the chart, straight from the database.
+/// The version of what a route changes (a record, an allergy, a problem, or else the chart),
+/// straight from the database.
 async fn current_version(app: &TestApp, route: &str, world: &World) -> i64 {
-    let (record, chart) = (
-        world.values["record"].clone(),
-        world.values["patient"].clone(),
+    let value = |name: &str| world.values[name].clone();
+    let (record, allergy, problem, chart) = (
+        value("record"),
+        value("allergy"),
+        value("problem"),
+        value("patient"),
     );
-    let of_record = route.contains("/records/{id}");
+    let route = route.to_owned();
     app.state
         .read(move |conn| {
-            Ok(if of_record {
-                records::find(conn, record.parse().expect("record id"))?.map(|r| r.version)
+            Ok(if route.contains("/records/{id}") {
+                records::find(conn, record.parse().expect("id"))?.map(|r| r.version)
+            } else if route.contains("/allergies/{id}") {
+                allergies::find(conn, allergy.parse().expect("id"))?.map(|a| a.version)
+            } else if route.contains("/problems/{id}") {
+                problems::find(conn, problem.parse().expect("id"))?.map(|p| p.version)
             } else {
-                patients::find(conn, chart.parse().expect("chart id"))?.map(|c| c.version)
+                patients::find(conn, chart.parse().expect("id"))?.map(|c| c.version)
             })
         })
         .await

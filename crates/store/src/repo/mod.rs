@@ -15,14 +15,43 @@ macro_rules! natively {
 }
 
 pub mod access;
+pub mod allergies;
 pub mod audit;
 mod audit_pg;
 pub mod care_team;
 pub mod patients;
+pub mod problems;
 pub mod records;
 pub mod sessions;
 pub mod throttle;
 pub mod users;
+
+/// Why an edit was not made.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EditRefused {
+    /// It has changed since the version the edit was made on; this is the current one.
+    Stale {
+        current: i64,
+    },
+    NotFound,
+}
+
+/// The outcome of an update guarded by a version: what it changed `changed` rows of, as read
+/// back afterwards (`after`). Changed: the edit was made; unchanged but there: it was made on a
+/// version that is no longer current.
+pub(crate) fn edited<T>(
+    changed: usize,
+    after: Option<T>,
+    version: impl Fn(&T) -> i64,
+) -> Result<T, EditRefused> {
+    match after {
+        Some(row) if changed == 1 => Ok(row),
+        Some(row) => Err(EditRefused::Stale {
+            current: version(&row),
+        }),
+        None => Err(EditRefused::NotFound),
+    }
+}
 
 /// The most rows one page may hold, whatever the caller asks.
 pub const MAX_PAGE: usize = 200;

@@ -222,15 +222,7 @@ fn next_mrn(conn: &mut DbConnection) -> Result<Mrn, StoreError> {
     Mrn::new(number).ok_or(StoreError::Corrupt("patient_mrns"))
 }
 
-/// Why an edit was not made.
-#[derive(Debug, PartialEq, Eq)]
-pub enum EditRefused {
-    /// The chart has changed since the version the edit was made on; this is the current one.
-    Stale {
-        current: i64,
-    },
-    NotFound,
-}
+pub use super::EditRefused;
 
 /// Applies `edit` to the chart if it is still at `version`; the chart as it is afterwards.
 pub fn edit_profile(
@@ -255,14 +247,9 @@ pub fn edit_profile(
             patients::updated_at.eq(now),
         ))
         .execute(conn)?;
-    let current = find(conn, id)?;
-    Ok(match current {
-        Some(chart) if changed == 1 => Ok(chart),
-        Some(chart) => Err(EditRefused::Stale {
-            current: chart.version,
-        }),
-        None => Err(EditRefused::NotFound),
-    })
+    Ok(super::edited(changed, find(conn, id)?, |chart| {
+        chart.version
+    }))
 }
 
 pub fn find(conn: &mut DbConnection, id: PatientId) -> Result<Option<Patient>, StoreError> {
