@@ -28,6 +28,8 @@ pub enum AuditAction {
     PatientUpdate,
     /// The chart page: demographics, records and ties, shown as one.
     ChartView,
+    /// A copy of the whole chart, downloaded.
+    ChartExport,
     /// A landing page: a doctor's dashboard, a trainee's or intern's list, the admin page.
     DashboardView,
     CareTeamList,
@@ -59,7 +61,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 42] = [
+    pub const ALL: [AuditAction; 43] = [
         AuditAction::AuthLogin,
         AuditAction::AuthLogout,
         AuditAction::AuthThrottle,
@@ -75,6 +77,7 @@ impl AuditAction {
         AuditAction::PatientRead,
         AuditAction::PatientUpdate,
         AuditAction::ChartView,
+        AuditAction::ChartExport,
         AuditAction::DashboardView,
         AuditAction::CareTeamList,
         AuditAction::CareTeamAssign,
@@ -216,6 +219,12 @@ impl AuditAction {
                 "patient",
                 "viewed your chart",
                 "view your chart",
+            ),
+            ChartExport => (
+                "chart.export",
+                "patient",
+                "downloaded a copy of your chart",
+                "download a copy of your chart",
             ),
             DashboardView => (
                 "dashboard.view",

@@ -105,10 +105,12 @@ pub enum Action {
     BreakGlass,
     /// Read the audit trail of one patient's chart.
     ReadChartAudit,
+    /// Download the whole chart as one document: the patient's right of access.
+    ExportChart,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::ManageUsers,
         Action::CreatePatient,
         Action::ReadChart,
@@ -121,6 +123,7 @@ impl Action {
         Action::GrantIntern,
         Action::BreakGlass,
         Action::ReadChartAudit,
+        Action::ExportChart,
     ];
 }
 
@@ -148,7 +151,7 @@ pub fn decide(actor: &Actor, action: Action, relation: Relation) -> Decision {
         (
             Role::Doctor,
             WriteRecord | EditProfile | EditContactDetails | LinkTrainee | GrantIntern
-            | ReadChartAudit,
+            | ReadChartAudit | ExportChart,
         ) => relation == CareTeam,
         // Off the care team, a doctor may break the glass (again, while it is open); on it, there
         // is nothing to break.
@@ -160,7 +163,8 @@ pub fn decide(actor: &Actor, action: Action, relation: Relation) -> Decision {
         // team's to change.
         (
             Role::Patient,
-            ReadChart | ReadRecords | EditContactDetails | AssignCareTeam | ReadChartAudit,
+            ReadChart | ReadRecords | EditContactDetails | AssignCareTeam | ReadChartAudit
+            | ExportChart,
         ) => relation == Own,
         _ => false,
     };
@@ -336,6 +340,7 @@ mod tests {
             (Role::Admin, &Relation::ALL, LinkTrainee),
             (Role::Admin, &Relation::ALL, GrantIntern),
             (Role::Admin, &Relation::ALL, ReadChartAudit),
+            (Role::Admin, &Relation::ALL, ExportChart),
             (Role::Doctor, &Relation::ALL, CreatePatient),
             (Role::Doctor, &[CareTeam, Emergency], ReadChart),
             (Role::Doctor, &[CareTeam, Emergency], ReadRecords),
@@ -345,6 +350,7 @@ mod tests {
             (Role::Doctor, &[CareTeam], LinkTrainee),
             (Role::Doctor, &[CareTeam], GrantIntern),
             (Role::Doctor, &[CareTeam], ReadChartAudit),
+            (Role::Doctor, &[CareTeam], ExportChart),
             (Role::Doctor, &[Unrelated, Emergency], BreakGlass),
             (Role::Trainee, &[TraineeLink], ReadChart),
             (Role::Trainee, &[TraineeLink], ReadRecords),
@@ -354,6 +360,7 @@ mod tests {
             (Role::Patient, &[Own], EditContactDetails),
             (Role::Patient, &[Own], AssignCareTeam),
             (Role::Patient, &[Own], ReadChartAudit),
+            (Role::Patient, &[Own], ExportChart),
         ];
         for role in Role::ALL {
             let who = actor(role);

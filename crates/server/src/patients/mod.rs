@@ -1,6 +1,7 @@
 //! Patient charts and care teams: the use cases. Every one asks the policy first.
 
 pub mod api;
+pub mod export;
 pub mod profile;
 pub mod profile_web;
 pub mod ties;

@@ -88,6 +88,7 @@ pub async fn chart_page(
             .as_ref()
             .map(|(allergies, problems)| ClinicalLists::new(allergies, problems)),
         can_write_clinical: may(Action::WriteRecord),
+        can_export: may(Action::ExportChart),
         records: view
             .records
             .as_deref()

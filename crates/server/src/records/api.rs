@@ -228,6 +228,28 @@ pub struct VersionView {
     pub changed: Vec<&'static str>,
 }
 
+impl VersionView {
+    /// Each of `versions` (the first first), with what it changed from the one before.
+    pub fn list(versions: &[RecordVersion]) -> Vec<VersionView> {
+        versions
+            .iter()
+            .enumerate()
+            .map(|(n, version)| VersionView {
+                version: version.version,
+                kind: version.kind.as_str().to_owned(),
+                title: version.title.clone(),
+                notes: version.notes.clone(),
+                status: version.status.as_str().to_owned(),
+                status_reason: version.status_reason.clone(),
+                written_by: version.written_by.to_string(),
+                written_by_name: version.written_by_name.clone(),
+                written_at: timestamp(version.written_at),
+                changed: changed(n.checked_sub(1).and_then(|i| versions.get(i)), version),
+            })
+            .collect()
+    }
+}
+
 /// What `version` changed from `before`.
 pub fn changed(before: Option<&RecordVersion>, version: &RecordVersion) -> Vec<&'static str> {
     let Some(before) = before else {
@@ -258,21 +280,8 @@ async fn history(
     let versions = super::history(&state, caller.actor, &meta, path_id(&id)?)
         .await?
         .versions;
-    let items = versions
-        .iter()
-        .enumerate()
-        .map(|(n, version)| VersionView {
-            version: version.version,
-            kind: version.kind.as_str().to_owned(),
-            title: version.title.clone(),
-            notes: version.notes.clone(),
-            status: version.status.as_str().to_owned(),
-            status_reason: version.status_reason.clone(),
-            written_by: version.written_by.to_string(),
-            written_by_name: version.written_by_name.clone(),
-            written_at: timestamp(version.written_at),
-            changed: changed(n.checked_sub(1).and_then(|i| versions.get(i)), version),
-        })
-        .collect();
-    Ok(Json(ListBody { items, next: None }))
+    Ok(Json(ListBody {
+        items: VersionView::list(&versions),
+        next: None,
+    }))
 }

@@ -30,6 +30,7 @@ pub fn routes() -> Listed {
         .post("/patients", patients::profile_web::create_chart)
         .get("/patients/{id}", patients::web::chart)
         .get("/patients/{id}/profile", patients::profile_web::edit_page)
+        .get("/patients/{id}/export", patients::export::web_export)
         .post("/patients/{id}/profile", patients::profile_web::save)
         .get("/admin", dashboards::admin::page)
         .post("/admin/users", dashboards::admin::create_user)

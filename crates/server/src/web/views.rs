@@ -444,6 +444,8 @@ pub struct ChartPage {
     pub clinical: Option<ClinicalLists>,
     /// The caller may record allergies and problems and change their status.
     pub can_write_clinical: bool,
+    /// The caller may download the whole chart.
+    pub can_export: bool,
     /// `None` when the caller may not see clinical notes (interns).
     pub records: Option<Vec<RecordRow>>,
     /// Where the older records begin, when there are more than shown.

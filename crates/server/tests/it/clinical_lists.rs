@@ -162,3 +162,81 @@ async fn interns_see_the_chart_but_not_its_allergies_and_the_chart_page_shows_bo
         "no allergies for interns"
     );
 }
+
+#[tokio::test]
+async fn the_patient_downloads_the_whole_chart_as_one_audited_export() {
+    let app = TestApp::spawn().await;
+    let (doctor_id, doctor) = app.doctor("dr.copy@example.org").await;
+    let (chart, patient) = app.patient("kim@example.org").await;
+    app.join_care_team(&chart, &patient, &doctor_id).await;
+    app.post(
+        &format!("/api/v1/patients/{chart}/allergies"),
+        Some(&doctor),
+        &json!({"substance": "Ibuprofen", "reaction": "wheeze"}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/patients/{chart}/problems"),
+        Some(&doctor),
+        &json!({"condition": "Migraine"}),
+    )
+    .await;
+    let (_, record) = app
+        .post(
+            &format!("/api/v1/patients/{chart}/records"),
+            Some(&doctor),
+            &json!({"title": "Visit", "notes": "First words."}),
+        )
+        .await;
+    let record_id = record["id"].as_str().expect("id");
+    let amended = app
+        .http
+        .put(app.url(&format!("/api/v1/records/{record_id}")))
+        .bearer_auth(&doctor)
+        .header("if-match", "\"1\"")
+        .json(&json!({"title": "Visit", "notes": "Second words."}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(amended.status(), StatusCode::OK);
+
+    let response = app
+        .http
+        .get(app.url(&format!("/api/v1/patients/{chart}/export")))
+        .bearer_auth(&patient)
+        .send()
+        .await
+        .expect("sent");
+    let disposition = response
+        .headers()
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let (status, copy) = answer(response).await;
+    assert_eq!(status, StatusCode::OK, "{copy}");
+    let mrn = copy["patient"]["mrn"].as_str().expect("mrn");
+    assert_eq!(
+        disposition,
+        format!("attachment; filename=\"chart-{mrn}.json\"")
+    );
+    assert_eq!(copy["allergies"][0]["substance"], "Ibuprofen");
+    assert_eq!(copy["problems"][0]["condition"], "Migraine");
+    assert_eq!(copy["records"][0]["record"]["notes"], "Second words.");
+    assert_eq!(copy["records"][0]["versions"][0]["notes"], "First words.");
+    assert_eq!(copy["care_team"][0]["user_id"], doctor_id.as_str());
+
+    let exports = medvault_store::AuditFilter {
+        patient_id: Some(chart.parse().expect("id")),
+        actions: vec!["chart.export".to_owned()],
+        ..Default::default()
+    };
+    assert_eq!(app.audit(exports).await.len(), 1, "one export, one entry");
+
+    let (_, stranger) = app.patient("someone@example.org").await;
+    let (status, body) = app
+        .get(&format!("/api/v1/patients/{chart}/export"), Some(&stranger))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!body.to_string().contains("Ibuprofen"));
+}
