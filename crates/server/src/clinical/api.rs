@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AllergyInput, ProblemInput};
+use super::{AllergyInput, ListEntry, ProblemInput};
 use crate::api::{ListBody, path_id, timestamp};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
@@ -27,6 +27,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(change_allergy))
         .routes(routes!(list_problems, record_problem))
         .routes(routes!(change_problem))
+}
+
+/// An entry as the API shows it, with its version as the `ETag`.
+fn versioned<E: ListEntry, V: From<E> + Serialize>(entry: E) -> impl IntoResponse {
+    let etag = versions::etag(entry.version());
+    ([(header::ETAG, etag)], Json(V::from(entry)))
 }
 
 /// `null` for a field sent as null, kept apart from a field not sent.
@@ -132,12 +138,7 @@ async fn record_allergy(
 ) -> AppResult<impl IntoResponse> {
     let patient = path_id(&id)?;
     let allergy: Allergy = super::record(&state, caller.actor, &meta, patient, body.into()).await?;
-    let etag = versions::etag(allergy.version);
-    Ok((
-        StatusCode::CREATED,
-        [(header::ETAG, etag)],
-        Json(AllergyView::from(allergy)),
-    ))
+    Ok((StatusCode::CREATED, versioned::<_, AllergyView>(allergy)))
 }
 
 /// Change an allergy (its status, say). Needs `If-Match` with its version: 428 without, 412
@@ -158,8 +159,7 @@ async fn change_allergy(
     let (id, version) = (path_id(&id)?, versions::if_match(&headers)?);
     let allergy: Allergy =
         super::change(&state, caller.actor, &meta, id, version, body.into()).await?;
-    let etag = versions::etag(allergy.version);
-    Ok(([(header::ETAG, etag)], Json(AllergyView::from(allergy))))
+    Ok(versioned::<_, AllergyView>(allergy))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -254,12 +254,7 @@ async fn record_problem(
 ) -> AppResult<impl IntoResponse> {
     let patient = path_id(&id)?;
     let problem: Problem = super::record(&state, caller.actor, &meta, patient, body.into()).await?;
-    let etag = versions::etag(problem.version);
-    Ok((
-        StatusCode::CREATED,
-        [(header::ETAG, etag)],
-        Json(ProblemView::from(problem)),
-    ))
+    Ok((StatusCode::CREATED, versioned::<_, ProblemView>(problem)))
 }
 
 /// Change a problem (resolve it, say). Needs `If-Match`, as for allergies.
@@ -279,6 +274,5 @@ async fn change_problem(
     let (id, version) = (path_id(&id)?, versions::if_match(&headers)?);
     let problem: Problem =
         super::change(&state, caller.actor, &meta, id, version, body.into()).await?;
-    let etag = versions::etag(problem.version);
-    Ok(([(header::ETAG, etag)], Json(ProblemView::from(problem))))
+    Ok(versioned::<_, ProblemView>(problem))
 }

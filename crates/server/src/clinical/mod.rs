@@ -209,6 +209,7 @@ pub trait ListEntry: Sized + Send + 'static {
         now: NaiveDateTime,
     ) -> Result<Result<Self, EditRefused>, StoreError>;
     fn patient(&self) -> PatientId;
+    fn version(&self) -> i64;
 }
 
 impl ListEntry for Allergy {
@@ -261,6 +262,10 @@ impl ListEntry for Allergy {
     fn patient(&self) -> PatientId {
         self.patient_id
     }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
 }
 
 impl ListEntry for Problem {
@@ -312,6 +317,10 @@ impl ListEntry for Problem {
 
     fn patient(&self) -> PatientId {
         self.patient_id
+    }
+
+    fn version(&self) -> i64 {
+        self.version
     }
 }
 
