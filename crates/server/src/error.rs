@@ -90,6 +90,16 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<medvault_store::repo::EditRefused> for AppError {
+    fn from(refusal: medvault_store::repo::EditRefused) -> Self {
+        use medvault_store::repo::EditRefused;
+        match refusal {
+            EditRefused::Stale { current } => AppError::Stale { current },
+            EditRefused::NotFound => AppError::NotFound,
+        }
+    }
+}
+
 impl medvault_store::WorkError for AppError {
     fn connection_lost(&self) -> bool {
         matches!(self, AppError::ConnectionLost)

@@ -131,6 +131,15 @@ pub fn page_limit(limit: Option<usize>) -> Result<usize, AppError> {
     Ok(limit)
 }
 
+/// For a field of an edit: not sent stays `None` (with `#[serde(default)]`), sent as `null`
+/// becomes blank text, which clears the field as a blank form field does.
+pub fn null_as_blank<'de, D: serde::Deserializer<'de>>(
+    field: D,
+) -> Result<Option<String>, D::Error> {
+    use serde::Deserialize;
+    Option::<String>::deserialize(field).map(|sent| Some(sent.unwrap_or_default()))
+}
+
 /// A value typed into a filter, trimmed; blank is no filter.
 pub fn given(raw: Option<&str>) -> Option<&str> {
     raw.map(str::trim).filter(|text| !text.is_empty())

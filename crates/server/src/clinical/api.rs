@@ -7,13 +7,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use medvault_store::repo::allergies::Allergy;
 use medvault_store::repo::problems::Problem;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{AllergyInput, ListEntry, ProblemInput};
-use crate::api::{ListBody, path_id, timestamp};
+use crate::api::{ListBody, null_as_blank, path_id, timestamp};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::ApiCaller;
@@ -33,13 +33,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 fn versioned<E: ListEntry, V: From<E> + Serialize>(entry: E) -> impl IntoResponse {
     let etag = versions::etag(entry.version());
     ([(header::ETAG, etag)], Json(V::from(entry)))
-}
-
-/// `null` for a field sent as null, kept apart from a field not sent.
-fn sent<'de, D: Deserializer<'de>>(field: D) -> Result<Option<String>, D::Error> {
-    Option::<String>::deserialize(field)
-        .map(Option::unwrap_or_default)
-        .map(Some)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -83,19 +76,17 @@ impl From<Allergy> for AllergyView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AllergyBody {
-    #[schema(max_length = 200, value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
+    #[schema(max_length = 200)]
+    #[serde(default, deserialize_with = "null_as_blank")]
     pub substance: Option<String>,
-    #[schema(max_length = 500, value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
+    #[schema(max_length = 500)]
+    #[serde(default, deserialize_with = "null_as_blank")]
     pub reaction: Option<String>,
     /// `mild`, `moderate` or `severe`.
-    #[schema(value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
+    #[serde(default, deserialize_with = "null_as_blank")]
     pub severity: Option<String>,
     /// `active` (the default), `inactive` or `resolved`.
-    #[schema(value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
+    #[serde(default, deserialize_with = "null_as_blank")]
     pub status: Option<String>,
 }
 
@@ -203,16 +194,14 @@ impl From<Problem> for ProblemView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProblemBody {
-    #[schema(max_length = 200, value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
+    #[schema(max_length = 200)]
+    #[serde(default, deserialize_with = "null_as_blank")]
     pub condition: Option<String>,
     /// `YYYY-MM-DD`, not in the future.
-    #[schema(value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
+    #[serde(default, deserialize_with = "null_as_blank")]
     pub onset: Option<String>,
     /// `active` (the default) or `resolved`.
-    #[schema(value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
+    #[serde(default, deserialize_with = "null_as_blank")]
     pub status: Option<String>,
 }
 

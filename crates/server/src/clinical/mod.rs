@@ -166,13 +166,6 @@ pub async fn problems_of(
     .await
 }
 
-fn refused(refusal: EditRefused) -> AppError {
-    match refusal {
-        EditRefused::Stale { current } => AppError::Stale { current },
-        EditRefused::NotFound => AppError::NotFound,
-    }
-}
-
 /// An entry on one of the chart's lists: recorded and changed by the care team (or an admin),
 /// each change made on the version it names, each audited.
 pub trait ListEntry: Sized + Send + 'static {
@@ -366,8 +359,7 @@ pub async fn change<E: ListEntry>(
             let subject = Subject::id(E::UPDATED, id);
             authorize(conn, &actor, patient, Action::WriteRecord, subject, uc.now)?;
             let fields = E::fields(input, Some(&current), today)?;
-            let changed = E::update(conn, &current, version, fields, actor.user_id, uc.now)?
-                .map_err(refused)?;
+            let changed = E::update(conn, &current, version, fields, actor.user_id, uc.now)??;
             uc.record(
                 Event::success(&actor, E::UPDATED)
                     .resource(id)

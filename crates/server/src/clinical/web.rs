@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::WebCaller;
 use crate::auth::csrf::Csrf;
-use crate::error::AppError;
+use crate::http::versions;
 use crate::web::WebForm;
 use crate::web::kept::Kept;
 use crate::web::refused::{Context, after_form, chart_page_of};
@@ -150,11 +150,7 @@ where
     E::Id: std::str::FromStr,
 {
     let changed = async {
-        let version = form
-            .version
-            .as_deref()
-            .and_then(|raw| raw.trim().parse().ok())
-            .ok_or(AppError::PreconditionRequired)?;
+        let version = versions::from_form(form.version.as_deref())?;
         let input = E::status_only(form.status);
         super::change::<E>(&state, caller.actor, &meta, path_id(&id)?, version, input).await
     };

@@ -33,6 +33,14 @@ pub fn if_match(headers: &HeaderMap) -> Result<i64, AppError> {
         .ok_or_else(unreadable)
 }
 
+/// The version a web form was opened on, from its hidden `version` field: a form without one
+/// is refused as a change without `If-Match` would be.
+pub fn from_form(field: Option<&str>) -> Result<i64, AppError> {
+    field
+        .and_then(|raw| raw.trim().parse().ok())
+        .ok_or(AppError::PreconditionRequired)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

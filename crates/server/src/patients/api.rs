@@ -8,14 +8,16 @@ use chrono::NaiveDate;
 use medvault_domain::{InvalidValue, Mrn};
 use medvault_store::Patient;
 use medvault_store::repo::patients::ChartSearch;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::ties::{self, Member, Tie};
 use super::{ProfileInput, UserRef};
-use crate::api::{ListBody, PageParams, Paging, given, path_id, search_text, timestamp};
+use crate::api::{
+    ListBody, PageParams, Paging, given, null_as_blank, path_id, search_text, timestamp,
+};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::ApiCaller;
@@ -153,81 +155,73 @@ async fn list(
     Ok(ListBody::from_page(page, PatientView::from))
 }
 
-/// `null` for a field sent as null, kept apart from a field not sent (`#[serde(default)]`).
-fn sent<'de, D: Deserializer<'de>>(fields: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(fields).map(Some)
-}
-
 /// Profile fields in a body: any may be left out; in an edit, `null` clears one.
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileBody {
-    #[schema(min_length = 1, max_length = 200, value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
-    pub name: Option<Option<String>>,
+    #[schema(min_length = 1, max_length = 200)]
+    #[serde(default, deserialize_with = "null_as_blank")]
+    pub name: Option<String>,
     /// `YYYY-MM-DD`.
-    #[schema(example = "1984-03-09", value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
-    pub birth_date: Option<Option<String>>,
+    #[schema(example = "1984-03-09")]
+    #[serde(default, deserialize_with = "null_as_blank")]
+    pub birth_date: Option<String>,
     /// `female`, `male`, `other` or `unknown` (the default for a new chart).
-    #[schema(value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
-    pub sex: Option<Option<String>>,
-    #[schema(max_length = 32, value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
-    pub phone: Option<Option<String>>,
-    #[schema(max_length = 254, value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
-    pub email: Option<Option<String>>,
-    #[schema(max_length = 200, value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
-    pub address_line: Option<Option<String>>,
-    #[schema(max_length = 100, value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
-    pub city: Option<Option<String>>,
-    #[schema(max_length = 100, value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
-    pub region: Option<Option<String>>,
-    #[schema(max_length = 20, value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
-    pub postal_code: Option<Option<String>>,
-    #[schema(max_length = 100, value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
-    pub country: Option<Option<String>>,
-    #[schema(max_length = 200, value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
-    pub emergency_contact_name: Option<Option<String>>,
-    #[schema(max_length = 60, value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
-    pub emergency_contact_relationship: Option<Option<String>>,
-    #[schema(max_length = 32, value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
-    pub emergency_contact_phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "null_as_blank")]
+    pub sex: Option<String>,
+    #[schema(max_length = 32)]
+    #[serde(default, deserialize_with = "null_as_blank")]
+    pub phone: Option<String>,
+    #[schema(max_length = 254)]
+    #[serde(default, deserialize_with = "null_as_blank")]
+    pub email: Option<String>,
+    #[schema(max_length = 200)]
+    #[serde(default, deserialize_with = "null_as_blank")]
+    pub address_line: Option<String>,
+    #[schema(max_length = 100)]
+    #[serde(default, deserialize_with = "null_as_blank")]
+    pub city: Option<String>,
+    #[schema(max_length = 100)]
+    #[serde(default, deserialize_with = "null_as_blank")]
+    pub region: Option<String>,
+    #[schema(max_length = 20)]
+    #[serde(default, deserialize_with = "null_as_blank")]
+    pub postal_code: Option<String>,
+    #[schema(max_length = 100)]
+    #[serde(default, deserialize_with = "null_as_blank")]
+    pub country: Option<String>,
+    #[schema(max_length = 200)]
+    #[serde(default, deserialize_with = "null_as_blank")]
+    pub emergency_contact_name: Option<String>,
+    #[schema(max_length = 60)]
+    #[serde(default, deserialize_with = "null_as_blank")]
+    pub emergency_contact_relationship: Option<String>,
+    #[schema(max_length = 32)]
+    #[serde(default, deserialize_with = "null_as_blank")]
+    pub emergency_contact_phone: Option<String>,
     /// A BCP 47 language tag: `en`, `pt-BR`.
-    #[schema(max_length = 16, value_type = Option<String>)]
-    #[serde(default, deserialize_with = "sent")]
-    pub preferred_language: Option<Option<String>>,
+    #[schema(max_length = 16)]
+    #[serde(default, deserialize_with = "null_as_blank")]
+    pub preferred_language: Option<String>,
 }
 
 impl From<ProfileBody> for ProfileInput {
     fn from(body: ProfileBody) -> Self {
-        // `null` clears a field, as a blank form field does.
-        let text = |field: Option<Option<String>>| field.map(Option::unwrap_or_default);
         ProfileInput {
-            name: text(body.name),
-            birth_date: text(body.birth_date),
-            sex: text(body.sex),
-            phone: text(body.phone),
-            email: text(body.email),
-            address_line: text(body.address_line),
-            city: text(body.city),
-            region: text(body.region),
-            postal_code: text(body.postal_code),
-            country: text(body.country),
-            emergency_contact_name: text(body.emergency_contact_name),
-            emergency_contact_relationship: text(body.emergency_contact_relationship),
-            emergency_contact_phone: text(body.emergency_contact_phone),
-            preferred_language: text(body.preferred_language),
+            name: body.name,
+            birth_date: body.birth_date,
+            sex: body.sex,
+            phone: body.phone,
+            email: body.email,
+            address_line: body.address_line,
+            city: body.city,
+            region: body.region,
+            postal_code: body.postal_code,
+            country: body.country,
+            emergency_contact_name: body.emergency_contact_name,
+            emergency_contact_relationship: body.emergency_contact_relationship,
+            emergency_contact_phone: body.emergency_contact_phone,
+            preferred_language: body.preferred_language,
         }
     }
 }

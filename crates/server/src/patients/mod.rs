@@ -12,7 +12,7 @@ use chrono::NaiveDateTime;
 use medvault_domain::AuditAction;
 use medvault_domain::policy::{self, Action, Decision, Relation, TieKind};
 use medvault_domain::{Actor, Change, Email, InvalidValue, Mrn, PatientId, UserId, UserStatus};
-use medvault_store::repo::patients::{ChartSearch, EditRefused};
+use medvault_store::repo::patients::ChartSearch;
 use medvault_store::repo::{access, care_team, patients, users};
 use medvault_store::{DbConnection, NewPatient, Page, Patient};
 
@@ -204,11 +204,7 @@ pub async fn edit_profile(
         .run(actor, meta, move |conn, uc| {
             let subject = Subject::id(AuditAction::PatientUpdate, id);
             authorize(conn, &actor, id, action, subject, uc.now)?;
-            let chart = match patients::edit_profile(conn, id, version, edit, uc.now)? {
-                Ok(chart) => chart,
-                Err(EditRefused::Stale { current }) => return Err(AppError::Stale { current }),
-                Err(EditRefused::NotFound) => return Err(AppError::NotFound),
-            };
+            let chart = patients::edit_profile(conn, id, version, edit, uc.now)??;
             let event = Event::success(&actor, AuditAction::PatientUpdate)
                 .resource(id)
                 .patient(id);

@@ -15,6 +15,7 @@ use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
 use crate::error::AppError;
+use crate::http::versions;
 use crate::web::views::{Chrome, PatientRow, ProfileFields, ProfilePage};
 use crate::web::{WebForm, render};
 
@@ -153,11 +154,7 @@ pub async fn save(
 ) -> Response {
     let page = async {
         let id: PatientId = path_id(&id)?;
-        let version = form
-            .version
-            .as_deref()
-            .and_then(|raw| raw.trim().parse::<i64>().ok())
-            .ok_or(AppError::PreconditionRequired)?;
+        let version = versions::from_form(form.version.as_deref())?;
         let typed = ProfileFields::from(&form.profile);
         let saved = super::edit_profile(&state, caller.actor, &meta, id, version, form.profile);
         let refusal = match saved.await {

@@ -9,7 +9,6 @@ use medvault_domain::{
     Actor, ErrorReason, PatientId, RecordId, RecordKind, RecordNotes, RecordStatus, RecordTitle,
 };
 use medvault_store::repo::care_team;
-use medvault_store::repo::patients::EditRefused;
 use medvault_store::repo::records::{self, Amendment, RecordVersion, RecordsOf};
 use medvault_store::{DbConnection, NewRecord, Page, Record};
 
@@ -187,11 +186,7 @@ pub async fn change(
                 });
             }
             let changed =
-                match records::amend(conn, &record, version, amendment, actor.user_id, uc.now)? {
-                    Ok(changed) => changed,
-                    Err(EditRefused::Stale { current }) => return Err(AppError::Stale { current }),
-                    Err(EditRefused::NotFound) => return Err(AppError::NotFound),
-                };
+                records::amend(conn, &record, version, amendment, actor.user_id, uc.now)??;
             uc.record(acted_on(&actor, audited, &record, &granted));
             Ok(changed)
         })

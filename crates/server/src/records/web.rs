@@ -16,6 +16,7 @@ use crate::audit::RequestMeta;
 use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
 use crate::error::AppError;
+use crate::http::versions;
 use crate::web::views::{
     Chrome, RecordForm, RecordPage, RecordRow, VersionRow, notice, to_the_minute,
 };
@@ -110,11 +111,6 @@ pub struct ErrorForm {
     reason: String,
 }
 
-fn version_of(raw: Option<&str>) -> Result<i64, AppError> {
-    raw.and_then(|raw| raw.trim().parse().ok())
-        .ok_or(AppError::PreconditionRequired)
-}
-
 pub async fn amend(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -175,7 +171,7 @@ async fn after_change(
 ) -> Response {
     let page = async {
         let id: RecordId = path_id(&id)?;
-        let version = version_of(version.as_deref())?;
+        let version = versions::from_form(version.as_deref())?;
         let refusal = match super::change(&state, caller.actor, &meta, id, version, change).await {
             Ok(_) => {
                 return Ok(
