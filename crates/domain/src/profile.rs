@@ -157,6 +157,15 @@ impl<T> Change<T> {
         matches!(self, Change::Keep)
     }
 
+    /// The value after the change, made to `kept`.
+    pub fn over(self, kept: Option<T>) -> Option<T> {
+        match self {
+            Change::Keep => kept,
+            Change::Clear => None,
+            Change::Set(value) => Some(value),
+        }
+    }
+
     /// The change as the store writes a nullable column: `None` to leave it, `Some(None)` to
     /// clear it.
     pub fn into_column<U>(self, to_column: impl FnOnce(T) -> U) -> Option<Option<U>> {

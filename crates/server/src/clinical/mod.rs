@@ -18,6 +18,7 @@ use medvault_store::{DbConnection, StoreError};
 use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
 use crate::error::AppError;
+use crate::patients::profile;
 use crate::patients::{Subject, authorize};
 
 /// An allergy's fields as submitted: `None` for one not sent (kept as it is, when changing),
@@ -30,17 +31,13 @@ pub struct AllergyInput {
     pub status: Option<String>,
 }
 
-/// Text sent for an optional field: blank clears it.
+/// Text sent for an optional field, made to what it held: blank clears it.
 fn optional<T>(
     sent: Option<String>,
     kept: Option<T>,
     parse: impl FnOnce(&str) -> Result<T, InvalidValue>,
 ) -> Result<Option<T>, InvalidValue> {
-    match sent {
-        None => Ok(kept),
-        Some(text) if text.trim().is_empty() => Ok(None),
-        Some(text) => parse(&text).map(Some),
-    }
+    Ok(profile::change(sent, parse)?.over(kept))
 }
 
 impl AllergyInput {

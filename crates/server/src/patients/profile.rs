@@ -29,7 +29,7 @@ pub struct ProfileInput {
 }
 
 /// A field that may be cleared: not sent, blank, or a value that must pass `parse`.
-fn change<T>(
+pub(crate) fn change<T>(
     raw: Option<String>,
     parse: impl FnOnce(&str) -> Result<T, InvalidValue>,
 ) -> Result<Change<T>, InvalidValue> {
