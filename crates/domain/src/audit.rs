@@ -38,6 +38,9 @@ pub enum AuditAction {
     TraineeList,
     TraineeLink,
     TraineeUnlink,
+    GuardianList,
+    GuardianAdd,
+    GuardianEnd,
     RecordCreate,
     RecordList,
     RecordRead,
@@ -61,7 +64,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 43] = [
+    pub const ALL: [AuditAction; 46] = [
         AuditAction::AuthLogin,
         AuditAction::AuthLogout,
         AuditAction::AuthThrottle,
@@ -85,6 +88,9 @@ impl AuditAction {
         AuditAction::TraineeList,
         AuditAction::TraineeLink,
         AuditAction::TraineeUnlink,
+        AuditAction::GuardianList,
+        AuditAction::GuardianAdd,
+        AuditAction::GuardianEnd,
         AuditAction::RecordCreate,
         AuditAction::RecordList,
         AuditAction::RecordRead,
@@ -267,6 +273,24 @@ impl AuditAction {
                 "trainee_link",
                 "unlinked a trainee from your chart",
                 "unlink a trainee from your chart",
+            ),
+            GuardianList => (
+                "guardian.list",
+                "guardian",
+                "viewed your chart's guardians",
+                "view your chart's guardians",
+            ),
+            GuardianAdd => (
+                "guardian.add",
+                "guardian",
+                "made someone a guardian of your chart",
+                "make someone a guardian of your chart",
+            ),
+            GuardianEnd => (
+                "guardian.end",
+                "guardian",
+                "ended a guardianship of your chart",
+                "end a guardianship of your chart",
             ),
             RecordCreate => ("record.create", "record", "added a record", "add a record"),
             RecordList => (

@@ -30,6 +30,8 @@ pub enum Relation {
     InternGrant,
     /// The actor is a doctor with an open emergency (break-the-glass) access to the chart.
     Emergency,
+    /// The actor is a patient account that is the chart's guardian (a parent, say).
+    Guardian,
     /// No tie at all.
     Unrelated,
 }
@@ -41,15 +43,17 @@ pub struct Ties {
     pub trainee_link: bool,
     pub intern_grant: bool,
     pub emergency: bool,
+    pub guardian: bool,
 }
 
 impl Relation {
-    pub const ALL: [Relation; 6] = [
+    pub const ALL: [Relation; 7] = [
         Relation::Own,
         Relation::CareTeam,
         Relation::TraineeLink,
         Relation::InternGrant,
         Relation::Emergency,
+        Relation::Guardian,
         Relation::Unrelated,
     ];
 
@@ -62,6 +66,7 @@ impl Relation {
             Role::Doctor if ties.emergency => Relation::Emergency,
             Role::Trainee if ties.trainee_link => Relation::TraineeLink,
             Role::Intern if ties.intern_grant => Relation::InternGrant,
+            Role::Patient if ties.guardian => Relation::Guardian,
             _ => Relation::Unrelated,
         }
     }
@@ -73,6 +78,7 @@ impl Relation {
             Relation::TraineeLink => "trainee_link",
             Relation::InternGrant => "intern_grant",
             Relation::Emergency => "emergency",
+            Relation::Guardian => "guardian",
             Relation::Unrelated => "unrelated",
         }
     }
@@ -103,6 +109,8 @@ pub enum Action {
     GrantIntern,
     /// Open emergency (break-the-glass) access to a chart.
     BreakGlass,
+    /// Make a patient account a chart's guardian, or end that.
+    ManageGuardians,
     /// Read the audit trail of one patient's chart.
     ReadChartAudit,
     /// Download the whole chart as one document: the patient's right of access.
@@ -110,7 +118,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::ManageUsers,
         Action::CreatePatient,
         Action::ReadChart,
@@ -122,6 +130,7 @@ impl Action {
         Action::LinkTrainee,
         Action::GrantIntern,
         Action::BreakGlass,
+        Action::ManageGuardians,
         Action::ReadChartAudit,
         Action::ExportChart,
     ];
@@ -151,7 +160,7 @@ pub fn decide(actor: &Actor, action: Action, relation: Relation) -> Decision {
         (
             Role::Doctor,
             WriteRecord | EditProfile | EditContactDetails | LinkTrainee | GrantIntern
-            | ReadChartAudit | ExportChart,
+            | ManageGuardians | ReadChartAudit | ExportChart,
         ) => relation == CareTeam,
         // Off the care team, a doctor may break the glass (again, while it is open); on it, there
         // is nothing to break.
@@ -160,12 +169,12 @@ pub fn decide(actor: &Actor, action: Action, relation: Relation) -> Decision {
         // Interns see demographics, never clinical notes.
         (Role::Intern, ReadChart) => relation == InternGrant,
         // A patient keeps their contact details up to date; who they are on record is the care
-        // team's to change.
+        // team's to change. A guardian manages a dependent's chart as the patient would.
         (
             Role::Patient,
             ReadChart | ReadRecords | EditContactDetails | AssignCareTeam | ReadChartAudit
             | ExportChart,
-        ) => relation == Own,
+        ) => matches!(relation, Own | Guardian),
         _ => false,
     };
     if allowed {
@@ -183,8 +192,11 @@ pub enum PatientScope {
     LinkedTrainee(UserId),
     /// Charts in the intern's grants that are active at the time of the query.
     GrantedIntern(UserId),
-    Only(PatientId),
-    Nothing,
+    /// A patient's own chart (if the account has one) and those they are the guardian of.
+    OwnAndDependents {
+        own: Option<PatientId>,
+        guardian: UserId,
+    },
 }
 
 pub fn patient_scope(actor: &Actor) -> PatientScope {
@@ -193,8 +205,10 @@ pub fn patient_scope(actor: &Actor) -> PatientScope {
         (Role::Doctor, _) => PatientScope::CareTeamOf(actor.user_id),
         (Role::Trainee, _) => PatientScope::LinkedTrainee(actor.user_id),
         (Role::Intern, _) => PatientScope::GrantedIntern(actor.user_id),
-        (Role::Patient, Some(own)) => PatientScope::Only(own),
-        (Role::Patient, None) => PatientScope::Nothing,
+        (Role::Patient, own) => PatientScope::OwnAndDependents {
+            own,
+            guardian: actor.user_id,
+        },
     }
 }
 
@@ -204,16 +218,18 @@ pub enum TieKind {
     CareTeam,
     TraineeLink,
     InternGrant,
+    Guardian,
 }
 
 /// Whether an active user of `role` may be given a tie of this kind: doctors join care teams,
-/// trainees are linked, interns are granted.
+/// trainees are linked, interns are granted, patient accounts become guardians.
 pub fn may_hold(role: Role, tie: TieKind) -> bool {
     matches!(
         (tie, role),
         (TieKind::CareTeam, Role::Doctor)
             | (TieKind::TraineeLink, Role::Trainee)
             | (TieKind::InternGrant, Role::Intern)
+            | (TieKind::Guardian, Role::Patient)
     )
 }
 
@@ -339,6 +355,7 @@ mod tests {
             (Role::Admin, &Relation::ALL, AssignCareTeam),
             (Role::Admin, &Relation::ALL, LinkTrainee),
             (Role::Admin, &Relation::ALL, GrantIntern),
+            (Role::Admin, &Relation::ALL, ManageGuardians),
             (Role::Admin, &Relation::ALL, ReadChartAudit),
             (Role::Admin, &Relation::ALL, ExportChart),
             (Role::Doctor, &Relation::ALL, CreatePatient),
@@ -349,18 +366,19 @@ mod tests {
             (Role::Doctor, &[CareTeam], EditContactDetails),
             (Role::Doctor, &[CareTeam], LinkTrainee),
             (Role::Doctor, &[CareTeam], GrantIntern),
+            (Role::Doctor, &[CareTeam], ManageGuardians),
             (Role::Doctor, &[CareTeam], ReadChartAudit),
             (Role::Doctor, &[CareTeam], ExportChart),
             (Role::Doctor, &[Unrelated, Emergency], BreakGlass),
             (Role::Trainee, &[TraineeLink], ReadChart),
             (Role::Trainee, &[TraineeLink], ReadRecords),
             (Role::Intern, &[InternGrant], ReadChart),
-            (Role::Patient, &[Own], ReadChart),
-            (Role::Patient, &[Own], ReadRecords),
-            (Role::Patient, &[Own], EditContactDetails),
-            (Role::Patient, &[Own], AssignCareTeam),
-            (Role::Patient, &[Own], ReadChartAudit),
-            (Role::Patient, &[Own], ExportChart),
+            (Role::Patient, &[Own, Guardian], ReadChart),
+            (Role::Patient, &[Own, Guardian], ReadRecords),
+            (Role::Patient, &[Own, Guardian], EditContactDetails),
+            (Role::Patient, &[Own, Guardian], AssignCareTeam),
+            (Role::Patient, &[Own, Guardian], ReadChartAudit),
+            (Role::Patient, &[Own, Guardian], ExportChart),
         ];
         for role in Role::ALL {
             let who = actor(role);
@@ -394,6 +412,7 @@ mod tests {
             trainee_link: true,
             intern_grant: true,
             emergency: true,
+            guardian: true,
         };
         assert_eq!(Relation::of(&doctor, own, all), Relation::CareTeam);
         assert_eq!(
@@ -414,6 +433,12 @@ mod tests {
         assert_eq!(
             Relation::of(&actor(Role::Intern), own, all),
             Relation::InternGrant
+        );
+        // A patient's own chart comes before a guardianship of it; another's, by guardianship.
+        assert_eq!(Relation::of(&patient, own, all), Relation::Own);
+        assert_eq!(
+            Relation::of(&patient, PatientId::new(), all),
+            Relation::Guardian
         );
         // A tie of another role's kind is no tie.
         assert_eq!(
@@ -450,13 +475,22 @@ mod tests {
         );
         assert_eq!(
             patient_scope(&patient),
-            PatientScope::Only(patient.patient_id.expect("chart"))
+            PatientScope::OwnAndDependents {
+                own: patient.patient_id,
+                guardian: patient.user_id
+            }
         );
         let unlinked = Actor {
             patient_id: None,
             ..patient
         };
-        assert_eq!(patient_scope(&unlinked), PatientScope::Nothing);
+        assert_eq!(
+            patient_scope(&unlinked),
+            PatientScope::OwnAndDependents {
+                own: None,
+                guardian: patient.user_id
+            }
+        );
     }
 
     #[test]
@@ -486,6 +520,7 @@ mod tests {
             assert_eq!(may_hold(role, TieKind::CareTeam), role == Role::Doctor);
             assert_eq!(may_hold(role, TieKind::TraineeLink), role == Role::Trainee);
             assert_eq!(may_hold(role, TieKind::InternGrant), role == Role::Intern);
+            assert_eq!(may_hold(role, TieKind::Guardian), role == Role::Patient);
             assert_eq!(named_in_access_reports(role), role != Role::Patient);
         }
         assert_eq!(registered_status(Role::Doctor, false), UserStatus::Pending);

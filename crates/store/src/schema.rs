@@ -185,6 +185,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    guardians (patient_id, guardian_id) {
+        patient_id -> Text,
+        guardian_id -> Text,
+        added_by -> Text,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     intern_grants (id) {
         id -> Text,
         intern_id -> Text,
@@ -239,6 +248,7 @@ diesel::joinable!(patients -> users (user_id));
 diesel::joinable!(care_team -> patients (patient_id));
 diesel::joinable!(records -> patients (patient_id));
 diesel::joinable!(trainee_links -> patients (patient_id));
+diesel::joinable!(guardians -> patients (patient_id));
 diesel::joinable!(intern_grants -> patients (patient_id));
 diesel::joinable!(emergency_accesses -> patients (patient_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -255,6 +265,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     audit_chain,
     trainee_links,
+    guardians,
     intern_grants,
     emergency_accesses,
     login_throttle,

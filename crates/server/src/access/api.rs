@@ -16,8 +16,8 @@ use crate::audit::RequestMeta;
 use crate::auth::ApiCaller;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::json::ApiJson;
-use crate::patients::api::MemberView;
 use crate::patients::ties::{self, Tie};
+use crate::patients::ties_api::MemberView;
 use crate::patients::{PatientRef, UserRef};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -68,7 +68,16 @@ async fn link_trainee(
         "trainee_id",
         "is not an active trainee",
     )?);
-    super::link_trainee(&state, caller.actor, &meta, path_id(&id)?, trainee).await?;
+    let patient = path_id(&id)?;
+    ties::add(
+        &state,
+        caller.actor,
+        &meta,
+        patient,
+        trainee,
+        Tie::TraineeLink,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(TraineeLinkView {

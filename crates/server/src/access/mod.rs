@@ -21,40 +21,6 @@ fn duration(std: std::time::Duration) -> Result<Duration, AppError> {
     Duration::from_std(std).map_err(|e| AppError::Internal(e.into()))
 }
 
-/// Links a trainee to a patient: an admin, or a doctor for a patient in their care.
-pub async fn link_trainee(
-    state: &AppState,
-    actor: Actor,
-    meta: &RequestMeta,
-    patient: PatientId,
-    trainee: UserRef,
-) -> Result<bool, AppError> {
-    state
-        .run(actor, meta, move |conn, uc| {
-            authorize(
-                conn,
-                &actor,
-                patient,
-                Action::LinkTrainee,
-                Subject::new(AuditAction::TraineeLink),
-                uc.now,
-            )?;
-            let trainee = trainee.tieable(
-                conn,
-                TieKind::TraineeLink,
-                "trainee_id",
-                "is not an active trainee",
-            )?;
-            let linked = access::link_trainee(conn, patient, trainee, actor.user_id, uc.now)?;
-            let event = Event::success(&actor, AuditAction::TraineeLink)
-                .resource(trainee)
-                .patient(patient);
-            uc.record(event);
-            Ok(linked)
-        })
-        .await
-}
-
 /// Issues an intern a grant to one patient for a shift of `hours` (default 8), at most the
 /// configured maximum.
 pub async fn grant_intern(

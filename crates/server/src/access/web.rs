@@ -17,6 +17,7 @@ use crate::auth::csrf::Csrf;
 use crate::auth::{Caller, WebCaller};
 use crate::dashboards::home_of;
 use crate::error::AppError;
+use crate::patients::ties;
 use crate::patients::{PatientRef, UserRef};
 use crate::web::WebForm;
 use crate::web::kept::Kept;
@@ -87,11 +88,12 @@ fn shift_hours(raw: &str) -> Result<Option<f64>, AppError> {
         .map_err(|_| InvalidValue::new("hours", "must be a number of hours").into())
 }
 
-/// What a form ties a user to a chart as: a trainee, or an intern for a shift.
+/// What a form ties a user to a chart as: a trainee, an intern for a shift, or a guardian.
 #[derive(Clone, Copy)]
 enum Tie {
     Trainee,
     Intern,
+    Guardian,
 }
 
 impl Tie {
@@ -100,6 +102,7 @@ impl Tie {
         match self {
             Tie::Trainee => "is not an active trainee",
             Tie::Intern => "is not an active intern",
+            Tie::Guardian => "is not an active patient account",
         }
     }
 
@@ -108,6 +111,7 @@ impl Tie {
         match self {
             Tie::Trainee => "trainee_linked",
             Tie::Intern => "intern_granted",
+            Tie::Guardian => "guardian_added",
         }
     }
 
@@ -122,9 +126,15 @@ impl Tie {
         hours: &str,
     ) -> Result<(), AppError> {
         match self {
-            Tie::Trainee => super::link_trainee(state, caller.actor, meta, patient, user)
-                .await
-                .map(|_| ()),
+            Tie::Trainee | Tie::Guardian => {
+                let tie = match self {
+                    Tie::Trainee => ties::Tie::TraineeLink,
+                    _ => ties::Tie::Guardian,
+                };
+                ties::add(state, caller.actor, meta, patient, user, tie)
+                    .await
+                    .map(|_| ())
+            }
             Tie::Intern => {
                 let hours = shift_hours(hours)?;
                 super::grant_intern(state, caller.actor, meta, patient, user, hours)
@@ -181,6 +191,19 @@ pub async fn grant_intern(
 ) -> Response {
     let context = Context::new(&state, &meta, &caller, &csrf);
     chart_tie(context, kept, id, form, Tie::Intern).await
+}
+
+pub async fn add_guardian(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    kept: Kept,
+    Path(id): Path<String>,
+    WebForm(form): WebForm<EmailForm>,
+) -> Response {
+    let context = Context::new(&state, &meta, &caller, &csrf);
+    chart_tie(context, kept, id, form, Tie::Guardian).await
 }
 
 pub async fn end_grant(

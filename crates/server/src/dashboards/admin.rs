@@ -15,6 +15,7 @@ use crate::auth::{Caller, WebCaller};
 use crate::dashboards::home_of;
 use crate::error::AppError;
 use crate::patients::UserRef;
+use crate::patients::ties::Tie;
 use crate::web::kept::Kept;
 use crate::web::refused::{Context, after_admin_form};
 use crate::web::views::{AdminPage, Chrome, PatientRow, UserRow, UserSearch, notice};
@@ -181,8 +182,8 @@ pub async fn assign(
         let doctor = form.doctor_id.parse().map_err(|_| {
             medvault_domain::InvalidValue::new("doctor_id", "is not an active doctor")
         })?;
-        patients::add_to_care_team(&state, caller.actor, &meta, patient, UserRef::Id(doctor))
-            .await?;
+        let doctor = UserRef::Id(doctor);
+        patients::ties::add(&state, caller.actor, &meta, patient, doctor, Tie::CareTeam).await?;
         Ok("assigned")
     }
     .await;

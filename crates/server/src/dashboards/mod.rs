@@ -5,10 +5,11 @@ pub mod admin;
 pub mod web;
 
 use chrono::NaiveDateTime;
-use medvault_domain::policy::{self, Action};
+use medvault_domain::policy::{self, Action, PatientScope};
 use medvault_domain::{Actor, AuditAction, Role, UserStatus};
 use medvault_store::repo::access::{EmergencyAccess, InternGrant};
-use medvault_store::repo::{patients, users};
+use medvault_store::repo::patients::{self, ChartSearch};
+use medvault_store::repo::users;
 use medvault_store::{DbConnection, Patient, Record, User, UserFilter};
 
 use crate::app::AppState;
@@ -81,28 +82,49 @@ pub async fn doctor(
         .await
 }
 
-/// A patient's own page: their chart, and who else touched it.
+/// A patient's own page: their chart and who else touched it, and the charts they are the
+/// guardian of.
 pub struct PatientHome {
+    /// `None` for an account with no chart of its own.
+    pub own: Option<OwnChart>,
+    pub dependents: Vec<Patient>,
+}
+
+pub struct OwnChart {
     pub chart: ChartView,
     pub accesses: Vec<Access>,
 }
 
 /// The patient's own page, audited as a view of their chart (their own acts are not in their
-/// access report, so it does not list itself). `None` for an account with no chart.
+/// access report, so it does not list itself), or as a dashboard view for an account with no
+/// chart of its own.
 pub async fn patient(
     state: &AppState,
     actor: Actor,
     meta: &RequestMeta,
-) -> Result<Option<PatientHome>, AppError> {
-    let Some(own) = actor.patient_id else {
-        return Ok(None);
-    };
+) -> Result<PatientHome, AppError> {
     state
         .view(actor, meta, move |conn, uc| {
+            let dependents = PatientScope::OwnAndDependents {
+                own: None,
+                guardian: actor.user_id,
+            };
+            let search = ChartSearch::default();
+            let dependents = patients::list(conn, dependents, &search, uc.now, None, ITEMS)?.items;
+            let Some(own) = actor.patient_id else {
+                uc.record(Event::success(&actor, AuditAction::DashboardView));
+                return Ok(PatientHome {
+                    own: None,
+                    dependents,
+                });
+            };
             let chart = view::read(conn, &actor, own, uc.now, ITEMS, None)?;
             let accesses = audit_log::report_in(conn, &actor, own, uc.now, None, 100)?.items;
             uc.record(view::viewed(&actor, &chart));
-            Ok(Some(PatientHome { chart, accesses }))
+            Ok(PatientHome {
+                own: Some(OwnChart { chart, accesses }),
+                dependents,
+            })
         })
         .await
 }

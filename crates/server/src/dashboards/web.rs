@@ -95,10 +95,12 @@ pub async fn patient_page(context: Context<'_>, chrome: Chrome) -> Result<Respon
         csrf,
     } = context;
     let home = super::patient(state, caller.actor, meta).await?;
+    let dependents = home.dependents.iter().map(PatientRow::from).collect();
     let profile = home
+        .own
         .as_ref()
         .map(|home| ProfileFacts::from(&home.chart.granted.chart));
-    let (chart, records, accesses, care_team) = match home {
+    let (chart, records, accesses, care_team) = match home.own {
         Some(home) => (
             Some(PatientRow::from(&home.chart.granted.chart)),
             home.chart
@@ -125,6 +127,7 @@ pub async fn patient_page(context: Context<'_>, chrome: Chrome) -> Result<Respon
         records,
         accesses,
         care_team,
+        dependents,
     }))
 }
 

@@ -13,8 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::ties::{self, Member, Tie};
-use super::{ProfileInput, UserRef};
+use super::ProfileInput;
 use crate::api::{
     ListBody, PageParams, Paging, given, null_as_blank, path_id, search_text, timestamp,
 };
@@ -24,14 +23,12 @@ use crate::auth::ApiCaller;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::http::json::{ApiJson, ApiQuery};
 use crate::http::versions;
-use medvault_domain::Email;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(get, edit))
-        .routes(routes!(care_team, add_care_team_member))
-        .routes(routes!(remove_care_team_member))
+        .merge(super::ties_api::routes())
 }
 
 /// A patient chart's profile. Its `version` is also its `ETag`.
@@ -277,107 +274,4 @@ async fn edit(
     let chart =
         super::edit_profile(&state, caller.actor, &meta, patient, version, body.into()).await?;
     Ok(versioned(chart))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(min_properties = 1, max_properties = 1)]
-pub struct CareTeamBody {
-    /// The doctor's user id; or give `email` instead.
-    #[schema(nullable = false)]
-    pub doctor_id: Option<String>,
-    /// The doctor's email, as a patient knows it.
-    #[schema(max_length = 254, nullable = false)]
-    pub email: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CareTeamMemberView {
-    pub patient_id: String,
-    pub doctor_id: String,
-}
-
-/// Put a doctor on the care team. Admins, or the patient themselves.
-#[utoipa::path(post, path = "/patients/{id}/care-team", tag = "patients", request_body = CareTeamBody,
-    security(("bearer" = [])), params(("id" = String, Path, description = "Patient id")),
-    responses((status = 201, body = CareTeamMemberView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn add_care_team_member(
-    State(state): State<AppState>,
-    meta: RequestMeta,
-    ApiCaller(caller): ApiCaller,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<CareTeamBody>,
-) -> AppResult<(StatusCode, Json<CareTeamMemberView>)> {
-    let patient = path_id(&id)?;
-    let not_a_doctor = |field| medvault_domain::InvalidValue::new(field, "is not an active doctor");
-    let doctor = match (body.doctor_id, body.email) {
-        (Some(id), None) => UserRef::Id(id.parse().map_err(|_| not_a_doctor("doctor_id"))?),
-        (None, Some(email)) => {
-            UserRef::Email(Email::parse(&email).map_err(|_| not_a_doctor("email"))?)
-        }
-        _ => {
-            let message = "give the doctor's id or their email, one of the two";
-            return Err(medvault_domain::InvalidValue::new("doctor_id", message).into());
-        }
-    };
-    let doctor = super::add_to_care_team(&state, caller.actor, &meta, patient, doctor).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CareTeamMemberView {
-            patient_id: id,
-            doctor_id: doctor.to_string(),
-        }),
-    ))
-}
-
-/// Someone tied to a chart: a care-team doctor, a linked trainee.
-#[derive(Serialize, ToSchema)]
-pub struct MemberView {
-    pub user_id: String,
-    pub name: String,
-}
-
-impl MemberView {
-    pub fn list(members: Vec<Member>) -> Json<ListBody<MemberView>> {
-        Json(ListBody {
-            items: members
-                .into_iter()
-                .map(|member| MemberView {
-                    user_id: member.user_id.to_string(),
-                    name: member.name,
-                })
-                .collect(),
-            next: None,
-        })
-    }
-}
-
-/// The doctors on the care team, for whoever may see the chart.
-#[utoipa::path(get, path = "/patients/{id}/care-team", tag = "patients", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Patient id")),
-    responses((status = 200, body = ListBody<MemberView>), (status = 404, body = ErrorBody)))]
-async fn care_team(
-    State(state): State<AppState>,
-    meta: RequestMeta,
-    ApiCaller(caller): ApiCaller,
-    Path(id): Path<String>,
-) -> AppResult<Json<ListBody<MemberView>>> {
-    let members = ties::members(&state, caller.actor, &meta, path_id(&id)?, Tie::CareTeam).await?;
-    Ok(MemberView::list(members))
-}
-
-/// Take a doctor off the care team; their access through it ends at once. Admins, or the
-/// patient themselves. 204 whether or not the doctor was on it.
-#[utoipa::path(delete, path = "/patients/{id}/care-team/{doctor_id}", tag = "patients", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Patient id"), ("doctor_id" = String, Path, description = "The doctor's user id")),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
-async fn remove_care_team_member(
-    State(state): State<AppState>,
-    meta: RequestMeta,
-    ApiCaller(caller): ApiCaller,
-    Path((id, doctor_id)): Path<(String, String)>,
-) -> AppResult<StatusCode> {
-    let (patient, doctor) = (path_id(&id)?, path_id(&doctor_id)?);
-    ties::end(&state, caller.actor, &meta, patient, doctor, Tie::CareTeam).await?;
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -18,8 +18,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::api::{MemberView, PatientView};
+use super::api::PatientView;
 use super::ties::{Member, Tie};
+use super::ties_api::MemberView;
 use super::{Subject, authorize};
 use crate::api::{path_id, timestamp};
 use crate::app::AppState;
@@ -38,6 +39,7 @@ pub struct ChartCopy {
     /// first), or none for those that were not.
     pub records: Vec<(Record, Vec<RecordVersion>)>,
     pub care_team: Vec<Member>,
+    pub guardians: Vec<Member>,
 }
 
 pub async fn export(
@@ -73,6 +75,7 @@ pub async fn export(
                 problems: problems::of(conn, id)?,
                 records: all,
                 care_team: Tie::CareTeam.named_members(conn, id)?,
+                guardians: Tie::Guardian.named_members(conn, id)?,
                 chart: granted.chart,
             };
             let event = Event::success(&actor, AuditAction::ChartExport)
@@ -95,6 +98,7 @@ pub struct ChartCopyView {
     /// Every record, newest first.
     pub records: Vec<ExportedRecord>,
     pub care_team: Vec<MemberView>,
+    pub guardians: Vec<MemberView>,
 }
 
 /// A record in the copy, with every version of it when it was changed (the first first).
@@ -120,6 +124,7 @@ impl ChartCopyView {
                 })
                 .collect(),
             care_team: MemberView::list(copy.care_team).0.items,
+            guardians: MemberView::list(copy.guardians).0.items,
         }
     }
 }

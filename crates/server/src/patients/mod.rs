@@ -5,6 +5,7 @@ pub mod export;
 pub mod profile;
 pub mod profile_web;
 pub mod ties;
+pub mod ties_api;
 pub mod view;
 pub mod web;
 
@@ -335,6 +336,14 @@ impl UserRef {
             .map_err(|_| InvalidValue::new("email", message).into())
     }
 
+    /// The field that named the user: `id_field` for an id, `email` for an email.
+    pub fn field(&self, id_field: &'static str) -> &'static str {
+        match self {
+            UserRef::Id(_) => id_field,
+            UserRef::Email(_) => "email",
+        }
+    }
+
     /// The id of an active user who may be given `tie`, or the field at fault (`id_field` for
     /// an id, `email` for an email) with `message`.
     pub fn tieable(
@@ -344,46 +353,14 @@ impl UserRef {
         id_field: &'static str,
         message: &'static str,
     ) -> Result<UserId, AppError> {
-        let (found, field) = match self {
-            UserRef::Id(id) => (Some(*id), id_field),
-            UserRef::Email(email) => (
-                users::find_by_email(conn, email)?.map(|user| user.id),
-                "email",
-            ),
+        let field = self.field(id_field);
+        let found = match self {
+            UserRef::Id(id) => Some(*id),
+            UserRef::Email(email) => users::find_by_email(conn, email)?.map(|user| user.id),
         };
         let unfit = || AppError::from(InvalidValue::new(field, message));
         let id = found.ok_or_else(unfit)?;
         may_be_tied(conn, id, tie, field, message)?;
         Ok(id)
     }
-}
-
-/// Puts a doctor on a patient's care team (again, if they are on it already); their id.
-pub async fn add_to_care_team(
-    state: &AppState,
-    actor: Actor,
-    meta: &RequestMeta,
-    patient: PatientId,
-    doctor: UserRef,
-) -> Result<UserId, AppError> {
-    const NOT_A_DOCTOR: &str = "is not an active doctor";
-    state
-        .run(actor, meta, move |conn, uc| {
-            authorize(
-                conn,
-                &actor,
-                patient,
-                Action::AssignCareTeam,
-                Subject::new(AuditAction::CareTeamAssign),
-                uc.now,
-            )?;
-            let doctor = doctor.tieable(conn, TieKind::CareTeam, "doctor_id", NOT_A_DOCTOR)?;
-            care_team::add(conn, patient, doctor, actor.user_id, uc.now)?;
-            let event = Event::success(&actor, AuditAction::CareTeamAssign)
-                .resource(doctor)
-                .patient(patient);
-            uc.record(event);
-            Ok(doctor)
-        })
-        .await
 }

@@ -28,6 +28,7 @@ pub struct ChartView {
     pub care_team: Vec<Member>,
     /// The linked trainees, when the caller may link and unlink them.
     pub trainees: Option<Vec<Member>>,
+    pub guardians: Vec<Member>,
 }
 
 impl ChartView {
@@ -98,6 +99,7 @@ pub fn read(
     } else {
         None
     };
+    let guardians = Tie::Guardian.named_members(conn, patient)?;
     Ok(ChartView {
         granted,
         records,
@@ -105,5 +107,6 @@ pub fn read(
         clinical,
         care_team,
         trainees,
+        guardians,
     })
 }

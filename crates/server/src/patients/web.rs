@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use medvault_domain::policy::{self, Action};
+use medvault_domain::policy::Action;
 use medvault_domain::{InvalidValue, PatientId, RecordId};
 use serde::Deserialize;
 
@@ -77,6 +77,7 @@ pub async fn chart_page(
     } = context;
     let view = super::view::view(state, caller.actor, meta, id, RECORDS_SHOWN, before).await?;
     let may = |action| view.may(&caller.actor, action);
+    let can_manage_guardians = may(Action::ManageGuardians);
     Ok(render(&ChartPage {
         chrome,
         csrf: csrf.token().to_owned(),
@@ -102,6 +103,8 @@ pub async fn chart_page(
         trainees: view
             .trainees
             .map(|members| members.into_iter().map(MemberRow::from).collect()),
+        guardians: view.guardians.into_iter().map(MemberRow::from).collect(),
+        can_manage_guardians,
     }))
 }
 
@@ -161,6 +164,15 @@ pub async fn unlink_trainee(
     end_tie(state, meta, caller, ids, Tie::TraineeLink).await
 }
 
+pub async fn end_guardianship(
+    state: State<AppState>,
+    meta: RequestMeta,
+    caller: WebCaller,
+    ids: Path<(String, String)>,
+) -> Response {
+    end_tie(state, meta, caller, ids, Tie::Guardian).await
+}
+
 pub async fn remove_care_team_member(
     state: State<AppState>,
     meta: RequestMeta,
@@ -187,13 +199,23 @@ async fn end_tie(
     let notice = match tie {
         Tie::CareTeam => "care_team_removed",
         Tie::TraineeLink => "trainee_unlinked",
+        Tie::Guardian => "guardian_ended",
     };
     after(outcome.await, &back_to_chart(&caller, &id), notice)
 }
 
+/// Whether `patient` (a chart id as sent) is the caller's own chart, which they manage from
+/// their dashboard.
+fn is_own_chart(caller: &Caller, patient: &str) -> bool {
+    caller
+        .actor
+        .patient_id
+        .is_some_and(|own| own.to_string() == patient)
+}
+
 /// Where a change to a chart's ties leads back to: the patient's own dashboard, or the chart.
 fn back_to_chart(caller: &Caller, patient: &str) -> String {
-    if policy::has_own_chart(caller.actor.role) {
+    if is_own_chart(caller, patient) {
         "/patient/dashboard".to_owned()
     } else {
         format!("/patients/{patient}")
@@ -212,11 +234,11 @@ pub async fn add_care_team_member(
     let outcome = async {
         let patient = path_id(&id)?;
         let doctor = UserRef::email(&form.email, "is not an active doctor")?;
-        super::add_to_care_team(&state, caller.actor, &meta, patient, doctor)
+        super::ties::add(&state, caller.actor, &meta, patient, doctor, Tie::CareTeam)
             .await
             .map(|_| ())
     };
-    let page = if policy::has_own_chart(caller.actor.role) {
+    let page = if is_own_chart(&caller, &id) {
         FormPage::PatientDashboard
     } else {
         chart_page_of(&id)

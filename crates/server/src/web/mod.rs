@@ -54,6 +54,11 @@ pub fn routes() -> Listed {
             records::web::entered_in_error,
         )
         .post("/patients/{id}/trainees", access::web::link_trainee)
+        .post("/patients/{id}/guardians", access::web::add_guardian)
+        .post(
+            "/patients/{id}/guardians/{guardian_id}/remove",
+            patients::web::end_guardianship,
+        )
         .post(
             "/patients/{id}/trainees/{trainee_id}/remove",
             patients::web::unlink_trainee,

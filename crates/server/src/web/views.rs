@@ -429,6 +429,8 @@ pub struct PatientDashboard {
     pub accesses: Vec<ReportRow>,
     /// The doctors the patient has chosen, or an admin assigned.
     pub care_team: Vec<MemberRow>,
+    /// The charts the patient is the guardian of.
+    pub dependents: Vec<PatientRow>,
 }
 
 #[derive(Template)]
@@ -463,6 +465,10 @@ pub struct ChartPage {
     /// The trainees linked to the patient, when the caller may link and unlink them, and grant
     /// interns (care-team doctor, admin).
     pub trainees: Option<Vec<MemberRow>>,
+    /// The patient accounts that manage this chart as its patient would.
+    pub guardians: Vec<MemberRow>,
+    /// The caller may add and end guardianships (care-team doctor, admin).
+    pub can_manage_guardians: bool,
 }
 
 /// Someone tied to a chart, with a name to show.
@@ -626,6 +632,8 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "trainee_unlinked" => "Trainee unlinked. Their access to this chart has ended.",
         "care_team_removed" => "Doctor taken off the care team. Their access has ended.",
         "care_team_added" => "Doctor added to the care team.",
+        "guardian_added" => "Guardian added. They now see and manage this chart.",
+        "guardian_ended" => "Guardianship ended. Their access to this chart has ended.",
         "intern_granted" => "Intern granted access for the shift.",
         "grant_ended" => "Grant ended. The intern has lost access.",
         "user_deactivated" => "User deactivated. Their sessions have ended.",

@@ -105,6 +105,7 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
             ("record_versions", "patient_id"),
             ("allergies", "patient_id"),
             ("problems", "patient_id"),
+            ("guardians", "patient_id"),
         ])
     );
     // The per-patient tables share their shards: a chart's rows are on one node.
@@ -112,7 +113,8 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
         &app,
         "SELECT table_name::text AS table_name, colocation_id::text AS placement \
          FROM citus_tables WHERE table_name::text IN ('patients', 'records', 'care_team', \
-                                                       'record_versions', 'allergies', 'problems')",
+                                                       'record_versions', 'allergies', 'problems', \
+                                                       'guardians')",
     )
     .await;
     assert!(

@@ -22,6 +22,7 @@ mod clinical_lists;
 mod connections;
 mod crash;
 mod distribution;
+mod guardians;
 mod helpers;
 mod matrix;
 mod multi_server;

@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::helpers::{PASSWORD, TestApp};
 
 /// The kinds of caller, in the matrix's column order.
-const CALLERS: [&str; 11] = [
+const CALLERS: [&str; 12] = [
     "anonymous",
     "admin",
     "doctor:care_team",
@@ -38,6 +38,7 @@ const CALLERS: [&str; 11] = [
     "intern:granted",
     "intern:unrelated",
     "patient:own",
+    "patient:guardian",
     "patient:other",
 ];
 
@@ -126,11 +127,13 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
                 ("intern:granted", Role::Intern),
                 ("intern:unrelated", Role::Intern),
                 ("patient:own", Role::Patient),
+                ("patient:guardian", Role::Patient),
                 ("patient:other", Role::Patient),
             ] {
                 ids.insert(caller, user(caller, role, UserStatus::Active)?);
             }
             let spare = user("spare", Role::Doctor, UserStatus::Pending)?;
+            let spare_patient = user("spare:patient", Role::Patient, UserStatus::Active)?;
             let chart = |conn: &mut medvault_store::DbConnection, owner: UserId, name: &str| {
                 let new = NewPatient {
                     name: PersonName::parse(name).expect("name"),
@@ -144,7 +147,13 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
             };
             let target = chart(conn, ids["patient:own"], &format!("Matrix Target {n}"))?.id;
             let other = chart(conn, ids["patient:other"], &format!("Matrix Other {n}"))?.id;
+            chart(
+                conn,
+                ids["patient:guardian"],
+                &format!("Matrix Guardian {n}"),
+            )?;
             care_team::add(conn, target, ids["doctor:care_team"], ids["admin"], now)?;
+            access::add_guardian(conn, target, ids["patient:guardian"], ids["admin"], now)?;
             let note = NewRecord {
                 patient_id: target,
                 author_id: ids["doctor:care_team"],
@@ -250,6 +259,12 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
                 ("spare", spare.to_string()),
                 ("doctor_id", ids["doctor:care_team"].to_string()),
                 ("trainee_id", ids["trainee:linked"].to_string()),
+                ("guardian_id", ids["patient:guardian"].to_string()),
+                ("spare_patient", spare_patient.to_string()),
+                (
+                    "spare_patient_email",
+                    format!("spare-patient.{n}@matrix.test"),
+                ),
                 ("doctor_unrelated", ids["doctor:unrelated"].to_string()),
                 ("trainee_unrelated", ids["trainee:unrelated"].to_string()),
                 ("intern_unrelated", ids["intern:unrelated"].to_string()),

@@ -7,10 +7,12 @@ use medvault_domain::{EmergencyAccessId, GrantId, PatientId, Ties, UserId};
 
 use crate::repo::patients::{Patient, PatientRow};
 use crate::rows::{parse, parse_opt};
-use crate::schema::{care_team, emergency_accesses, intern_grants, patients, trainee_links, users};
+use crate::schema::{
+    care_team, emergency_accesses, guardians, intern_grants, patients, trainee_links, users,
+};
 use crate::{DbConnection, StoreError, watch};
 
-/// Whether `user` has each kind of tie to `patient` at `now`: four `EXISTS` expressions, for a
+/// Whether `user` has each kind of tie to `patient` at `now`: five `EXISTS` expressions, for a
 /// select list.
 macro_rules! tie_exists {
     ($user:expr, $patient:expr, $now:expr) => {{
@@ -29,21 +31,26 @@ macro_rules! tie_exists {
             ),
             exists(
                 emergency_accesses::table
-                    .filter(emergency_accesses::doctor_id.eq(user))
-                    .filter(emergency_accesses::patient_id.eq(patient))
+                    .filter(emergency_accesses::doctor_id.eq(user.clone()))
+                    .filter(emergency_accesses::patient_id.eq(patient.clone()))
                     .filter(emergency_accesses::ended_at.is_null())
                     .filter(emergency_accesses::ends_at.gt(now)),
             ),
+            exists(guardians::table.find((patient, user))),
         )
     }};
 }
 
-fn ties_of((care_team, trainee_link, intern_grant, emergency): (bool, bool, bool, bool)) -> Ties {
+/// The answers of [`tie_exists`], in its order.
+type TieFacts = (bool, bool, bool, bool, bool);
+
+fn ties_of((care_team, trainee_link, intern_grant, emergency, guardian): TieFacts) -> Ties {
     Ties {
         care_team,
         trainee_link,
         intern_grant,
         emergency,
+        guardian,
     }
 }
 
@@ -56,7 +63,7 @@ pub fn ties(
     now: NaiveDateTime,
 ) -> Result<Ties, StoreError> {
     let found = diesel::select(tie_exists!(user.to_string(), patient.to_string(), now))
-        .get_result::<(bool, bool, bool, bool)>(conn)?;
+        .get_result::<TieFacts>(conn)?;
     Ok(ties_of(found))
 }
 
@@ -74,7 +81,7 @@ pub fn chart_and_ties(
             PatientRow::as_select(),
             tie_exists!(user.to_string(), patient.to_string(), now),
         ))
-        .first::<(PatientRow, (bool, bool, bool, bool))>(c)
+        .first::<(PatientRow, TieFacts)>(c)
         .optional())?;
     found
         .map(|(chart, ties)| Ok((Patient::try_from(chart)?, ties_of(ties))))
@@ -145,6 +152,57 @@ pub fn is_linked_trainee(
         .first::<String>(conn)
         .optional()?;
     Ok(found.is_some())
+}
+
+// Guardians.
+
+/// Makes `guardian` a guardian of the chart; `false` if they were one already.
+pub fn add_guardian(
+    conn: &mut DbConnection,
+    patient: PatientId,
+    guardian: UserId,
+    by: UserId,
+    now: NaiveDateTime,
+) -> Result<bool, StoreError> {
+    let row = (
+        guardians::patient_id.eq(patient.to_string()),
+        guardians::guardian_id.eq(guardian.to_string()),
+        guardians::added_by.eq(by.to_string()),
+        guardians::added_at.eq(now),
+    );
+    let added = natively!(conn, |c| diesel::insert_into(guardians::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(added == 1)
+}
+
+/// Ends a guardianship. `false` if there was none.
+pub fn end_guardian(
+    conn: &mut DbConnection,
+    patient: PatientId,
+    guardian: UserId,
+) -> Result<bool, StoreError> {
+    let removed =
+        diesel::delete(guardians::table.find((patient.to_string(), guardian.to_string())))
+            .execute(conn)?;
+    Ok(removed == 1)
+}
+
+/// A chart's guardians with their names, earliest first.
+pub fn guardians_of(
+    conn: &mut DbConnection,
+    patient: PatientId,
+) -> Result<Vec<(UserId, String)>, StoreError> {
+    guardians::table
+        .inner_join(users::table.on(users::id.eq(guardians::guardian_id)))
+        .filter(guardians::patient_id.eq(patient.to_string()))
+        .select((guardians::guardian_id, users::name))
+        .order(guardians::added_at.asc())
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .map(|(id, name)| Ok((parse("guardians", &id)?, name)))
+        .collect()
 }
 
 // Intern grants.

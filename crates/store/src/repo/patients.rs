@@ -6,7 +6,9 @@ use medvault_domain::{
 };
 
 use crate::rows::{parse, parse_opt};
-use crate::schema::{care_team, intern_grants, patient_mrns, patients, trainee_links, users};
+use crate::schema::{
+    care_team, guardians, intern_grants, patient_mrns, patients, trainee_links, users,
+};
 use crate::{DbConnection, Page, StoreError};
 
 #[derive(Clone, Debug)]
@@ -341,12 +343,12 @@ pub fn list(
                 .select(intern_grants::patient_id);
             query = query.filter(patients::id.eq_any(charts));
         }
-        PatientScope::Only(id) => query = query.filter(patients::id.eq(id.to_string())),
-        PatientScope::Nothing => {
-            return Ok(Page {
-                items: Vec::new(),
-                next: None,
-            });
+        PatientScope::OwnAndDependents { own, guardian } => {
+            let dependents = guardians::table
+                .filter(guardians::guardian_id.eq(guardian.to_string()))
+                .select(guardians::patient_id);
+            let own = own.map(|own| own.to_string()).unwrap_or_default();
+            query = query.filter(patients::id.eq(own).or(patients::id.eq_any(dependents)));
         }
     }
     if let Some(after) = after {
