@@ -53,6 +53,9 @@ pub enum AuditAction {
     ProblemList,
     ProblemRecord,
     ProblemUpdate,
+    PrescriptionList,
+    PrescriptionCreate,
+    PrescriptionUpdate,
     InternGrantIssue,
     InternGrantList,
     InternGrantEnd,
@@ -64,7 +67,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 46] = [
+    pub const ALL: [AuditAction; 49] = [
         AuditAction::AuthLogin,
         AuditAction::AuthLogout,
         AuditAction::AuthThrottle,
@@ -103,6 +106,9 @@ impl AuditAction {
         AuditAction::ProblemList,
         AuditAction::ProblemRecord,
         AuditAction::ProblemUpdate,
+        AuditAction::PrescriptionList,
+        AuditAction::PrescriptionCreate,
+        AuditAction::PrescriptionUpdate,
         AuditAction::InternGrantIssue,
         AuditAction::InternGrantList,
         AuditAction::InternGrantEnd,
@@ -353,6 +359,24 @@ impl AuditAction {
                 "problem",
                 "changed a problem on your list",
                 "change a problem on your list",
+            ),
+            PrescriptionList => (
+                "prescription.list",
+                "prescription",
+                "read your prescriptions",
+                "read your prescriptions",
+            ),
+            PrescriptionCreate => (
+                "prescription.create",
+                "prescription",
+                "prescribed a medication",
+                "prescribe a medication",
+            ),
+            PrescriptionUpdate => (
+                "prescription.update",
+                "prescription",
+                "changed a prescription's status",
+                "change a prescription's status",
             ),
             InternGrantIssue => (
                 "intern_grant.issue",

@@ -87,6 +87,10 @@ typed_id!(
     /// An entry on a chart's problem list.
     ProblemId
 );
+typed_id!(
+    /// A prescription in a patient's chart.
+    PrescriptionId
+);
 
 #[cfg(test)]
 mod tests {

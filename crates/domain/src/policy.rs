@@ -101,6 +101,9 @@ pub enum Action {
     ReadRecords,
     /// Write a clinical record into a patient's chart.
     WriteRecord,
+    /// Prescribe a drug, and complete, stop or correct a prescription: a licensed clinician's
+    /// act, so a care-team doctor's only.
+    Prescribe,
     /// Put a doctor on a patient's care team.
     AssignCareTeam,
     /// Link a trainee to a patient.
@@ -118,7 +121,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::ManageUsers,
         Action::CreatePatient,
         Action::ReadChart,
@@ -126,6 +129,7 @@ impl Action {
         Action::EditContactDetails,
         Action::ReadRecords,
         Action::WriteRecord,
+        Action::Prescribe,
         Action::AssignCareTeam,
         Action::LinkTrainee,
         Action::GrantIntern,
@@ -153,13 +157,14 @@ pub fn decide(actor: &Actor, action: Action, relation: Relation) -> Decision {
     use Action::*;
     use Relation::*;
     let allowed = match (actor.role, action) {
-        (Role::Admin, BreakGlass) => false,
+        // An administrator runs the system; they do not treat patients.
+        (Role::Admin, BreakGlass | Prescribe) => false,
         (Role::Admin, _) => true,
         (Role::Doctor, CreatePatient) => true,
         (Role::Doctor, ReadChart | ReadRecords) => matches!(relation, CareTeam | Emergency),
         (
             Role::Doctor,
-            WriteRecord | EditProfile | EditContactDetails | LinkTrainee | GrantIntern
+            WriteRecord | Prescribe | EditProfile | EditContactDetails | LinkTrainee | GrantIntern
             | ManageGuardians | ReadChartAudit | ExportChart,
         ) => relation == CareTeam,
         // Off the care team, a doctor may break the glass (again, while it is open); on it, there
@@ -362,6 +367,7 @@ mod tests {
             (Role::Doctor, &[CareTeam, Emergency], ReadChart),
             (Role::Doctor, &[CareTeam, Emergency], ReadRecords),
             (Role::Doctor, &[CareTeam], WriteRecord),
+            (Role::Doctor, &[CareTeam], Prescribe),
             (Role::Doctor, &[CareTeam], EditProfile),
             (Role::Doctor, &[CareTeam], EditContactDetails),
             (Role::Doctor, &[CareTeam], LinkTrainee),

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use medvault_domain::InvalidValue;
+use medvault_domain::medication::AllergyWarning;
 use medvault_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -43,6 +44,10 @@ pub enum AppError {
         code: &'static str,
         message: &'static str,
     },
+    /// A prescription matches the patient's recorded allergies: held until the prescriber
+    /// acknowledges these warnings.
+    #[error("{}", allergy_message(.0))]
+    AllergyWarning(Vec<AllergyWarning>),
     /// A change to something versioned came without `If-Match` naming the version it was made on.
     #[error("send If-Match with the ETag of the version you changed")]
     PreconditionRequired,
@@ -61,6 +66,14 @@ pub enum AppError {
     ConnectionLost,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
+}
+
+fn allergy_message(warnings: &[AllergyWarning]) -> String {
+    let reasons: Vec<&str> = warnings.iter().map(|w| w.reason.as_str()).collect();
+    format!(
+        "allergy warning: {}; acknowledge the warning to prescribe it anyway",
+        reasons.join("; ")
+    )
 }
 
 impl AppError {
@@ -106,6 +119,16 @@ impl medvault_store::WorkError for AppError {
     }
 }
 
+/// A recorded allergy a prescribed drug matches.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Only its schema is used: the warning itself is the domain's.
+pub struct AllergyWarningView {
+    /// The allergy's substance, as recorded.
+    substance: String,
+    /// What ties the drug to it, in plain words.
+    reason: String,
+}
+
 /// The one error shape of the API.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
@@ -121,6 +144,10 @@ pub struct ErrorDetail {
     /// The field at fault, for `invalid_input`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For `allergy_warning`: each recorded allergy the drug matches, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<AllergyWarningView>>)]
+    pub warnings: Option<Vec<AllergyWarning>>,
     /// Quote it to support: it finds the request's log lines.
     pub correlation_id: String,
 }
@@ -140,7 +167,7 @@ impl AppError {
             // (creating users, say) reveals nothing and is plainly forbidden.
             AppError::Denied(denial) if denial.is_forbidden() => StatusCode::FORBIDDEN,
             AppError::Denied(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::AllergyWarning(_) => StatusCode::CONFLICT,
             AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             AppError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -161,6 +188,7 @@ impl AppError {
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::Denied(denial) if denial.is_forbidden() => "forbidden",
             AppError::NotFound | AppError::Denied(_) => "not_found",
+            AppError::AllergyWarning(_) => "allergy_warning",
             AppError::PreconditionRequired => "precondition_required",
             AppError::Stale { .. } => "version_mismatch",
             AppError::PayloadTooLarge => "payload_too_large",
@@ -224,6 +252,10 @@ impl AppError {
                 field: match self {
                     AppError::Invalid(invalid) => Some(invalid.field.to_owned()),
                     AppError::InvalidField { field, .. } => Some(field.clone()),
+                    _ => None,
+                },
+                warnings: match self {
+                    AppError::AllergyWarning(warnings) => Some(warnings.clone()),
                     _ => None,
                 },
                 correlation_id: correlation::current(),

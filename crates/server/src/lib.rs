@@ -17,6 +17,7 @@ pub mod http;
 pub mod names;
 pub mod ops;
 pub mod patients;
+pub mod prescriptions;
 pub mod records;
 pub mod router;
 pub mod routes;

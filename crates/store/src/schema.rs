@@ -185,6 +185,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    prescriptions (patient_id, id) {
+        patient_id -> Text,
+        id -> Text,
+        drug -> Text,
+        strength -> Nullable<Text>,
+        dose -> Text,
+        route -> Text,
+        frequency -> Text,
+        duration -> Nullable<Text>,
+        quantity -> Nullable<Text>,
+        instructions -> Nullable<Text>,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        acknowledged_warnings -> Nullable<Text>,
+        prescribed_by -> Text,
+        prescribed_at -> Timestamp,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     guardians (patient_id, guardian_id) {
         patient_id -> Text,
         guardian_id -> Text,
@@ -249,6 +272,7 @@ diesel::joinable!(care_team -> patients (patient_id));
 diesel::joinable!(records -> patients (patient_id));
 diesel::joinable!(trainee_links -> patients (patient_id));
 diesel::joinable!(guardians -> patients (patient_id));
+diesel::joinable!(prescriptions -> patients (patient_id));
 diesel::joinable!(intern_grants -> patients (patient_id));
 diesel::joinable!(emergency_accesses -> patients (patient_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -266,6 +290,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_chain,
     trainee_links,
     guardians,
+    prescriptions,
     intern_grants,
     emergency_accesses,
     login_throttle,

@@ -63,6 +63,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::patients::api::routes())
         .merge(crate::records::api::routes())
         .merge(crate::clinical::api::routes())
+        .merge(crate::prescriptions::api::routes())
         .merge(crate::patients::export::api_routes())
         .merge(crate::access::api::routes())
         .merge(crate::audit_log::api::routes());

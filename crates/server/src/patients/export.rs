@@ -9,6 +9,7 @@ use medvault_domain::policy::Action;
 use medvault_domain::{Actor, AuditAction, PatientId};
 use medvault_store::repo::MAX_PAGE;
 use medvault_store::repo::allergies::{self, Allergy};
+use medvault_store::repo::prescriptions::{self, Prescription};
 use medvault_store::repo::problems::{self, Problem};
 use medvault_store::repo::records::{self, RecordVersion, RecordsOf};
 use medvault_store::{Patient, Record};
@@ -28,6 +29,7 @@ use crate::audit::{Event, RequestMeta};
 use crate::auth::{ApiCaller, WebCaller};
 use crate::clinical::api::{AllergyView, ProblemView};
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::prescriptions::api::PrescriptionView;
 use crate::records::api::{RecordView, VersionView};
 
 /// Everything a chart holds, as of one instant.
@@ -35,6 +37,7 @@ pub struct ChartCopy {
     pub chart: Patient,
     pub allergies: Vec<Allergy>,
     pub problems: Vec<Problem>,
+    pub prescriptions: Vec<Prescription>,
     /// Every record, newest first, with every version of those that were changed (the first
     /// first), or none for those that were not.
     pub records: Vec<(Record, Vec<RecordVersion>)>,
@@ -73,6 +76,7 @@ pub async fn export(
             let copy = ChartCopy {
                 allergies: allergies::of(conn, id)?,
                 problems: problems::of(conn, id)?,
+                prescriptions: prescriptions::of(conn, id)?,
                 records: all,
                 care_team: Tie::CareTeam.named_members(conn, id)?,
                 guardians: Tie::Guardian.named_members(conn, id)?,
@@ -95,6 +99,8 @@ pub struct ChartCopyView {
     pub patient: PatientView,
     pub allergies: Vec<AllergyView>,
     pub problems: Vec<ProblemView>,
+    /// Every prescription, newest first.
+    pub prescriptions: Vec<PrescriptionView>,
     /// Every record, newest first.
     pub records: Vec<ExportedRecord>,
     pub care_team: Vec<MemberView>,
@@ -115,6 +121,11 @@ impl ChartCopyView {
             patient: PatientView::from(copy.chart),
             allergies: copy.allergies.into_iter().map(AllergyView::from).collect(),
             problems: copy.problems.into_iter().map(ProblemView::from).collect(),
+            prescriptions: copy
+                .prescriptions
+                .into_iter()
+                .map(PrescriptionView::from)
+                .collect(),
             records: copy
                 .records
                 .into_iter()

@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use medvault_domain::policy::{self, Action};
 use medvault_domain::{Actor, AuditAction, PatientId, RecordId};
 use medvault_store::repo::allergies::{self, Allergy};
+use medvault_store::repo::prescriptions::{self, Prescription};
 use medvault_store::repo::problems::{self, Problem};
 use medvault_store::repo::records::{self, RecordsOf};
 use medvault_store::{DbConnection, Record};
@@ -25,6 +26,8 @@ pub struct ChartView {
     pub older: Option<String>,
     /// The allergies and problems, or `None` when the caller may not read clinical content.
     pub clinical: Option<(Vec<Allergy>, Vec<Problem>)>,
+    /// The prescriptions, newest first, or `None` as for the lists.
+    pub prescriptions: Option<Vec<Prescription>>,
     pub care_team: Vec<Member>,
     /// The linked trainees, when the caller may link and unlink them.
     pub trainees: Option<Vec<Member>>,
@@ -76,10 +79,11 @@ pub fn read(
     let subject = Subject::id(AuditAction::ChartView, patient);
     let granted = authorize(conn, actor, patient, Action::ReadChart, subject, now)?;
     let may = |action| policy::decide(actor, action, granted.relation).is_allowed();
-    let clinical = if may(Action::ReadRecords) {
-        Some((allergies::of(conn, patient)?, problems::of(conn, patient)?))
+    let (clinical, prescriptions) = if may(Action::ReadRecords) {
+        let lists = (allergies::of(conn, patient)?, problems::of(conn, patient)?);
+        (Some(lists), Some(prescriptions::of(conn, patient)?))
     } else {
-        None
+        (None, None)
     };
     let (records, older) = if may(Action::ReadRecords) {
         let before = before.map(|id| id.to_string());
@@ -105,6 +109,7 @@ pub fn read(
         records,
         older,
         clinical,
+        prescriptions,
         care_team,
         trainees,
         guardians,

@@ -18,6 +18,7 @@ use crate::auth::WebCaller;
 use crate::auth::csrf::Csrf;
 use crate::dashboards::web::record_rows;
 use crate::error::AppError;
+use crate::prescriptions::web::Medications;
 use crate::web::kept::Kept;
 use crate::web::refused::{Context, FormPage, after, after_form, chart_page_of};
 use crate::web::views::{
@@ -89,6 +90,8 @@ pub async fn chart_page(
             .as_ref()
             .map(|(allergies, problems)| ClinicalLists::new(allergies, problems)),
         can_write_clinical: may(Action::WriteRecord),
+        medications: view.prescriptions.as_deref().map(Medications::new),
+        can_prescribe: may(Action::Prescribe),
         can_export: may(Action::ExportChart),
         records: view
             .records

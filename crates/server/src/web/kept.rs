@@ -18,6 +18,8 @@ pub struct Kept {
     action: String,
     fields: Vec<(String, String)>,
     error: Option<String>,
+    /// The refusal's machine-readable code, which a form may answer (an allergy warning, say).
+    code: Option<&'static str>,
 }
 
 /// Passwords are never sent back to the browser.
@@ -29,6 +31,7 @@ impl Kept {
     /// The same form, refused for `error`.
     pub fn refused(mut self, error: &AppError) -> Self {
         self.error = Some(error.public_message());
+        self.code = Some(error.code());
         self
     }
 
@@ -68,6 +71,11 @@ impl Kept {
         self.error.as_deref()
     }
 
+    /// Whether the form ending in `form` was refused with the error code `code`.
+    pub fn refused_with(&self, form: &str, code: &str) -> bool {
+        self.is(form) && self.code == Some(code)
+    }
+
     /// Why the form ending in `form` was refused, if it was.
     pub fn error(&self, form: &str) -> Option<&str> {
         self.error.as_deref().filter(|_| self.is(form))
@@ -92,6 +100,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Kept {
             action: parts.uri.path().to_owned(),
             fields,
             error: None,
+            code: None,
         })
     }
 }
@@ -109,6 +118,7 @@ mod tests {
                 .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
                 .collect(),
             error: None,
+            code: None,
         }
     }
 

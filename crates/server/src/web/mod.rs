@@ -14,7 +14,9 @@ use crate::error::AppError;
 use crate::http::json::read_body;
 use crate::http::{correlation, input};
 use crate::routes::Listed;
-use crate::{access, audit_log, auth, clinical, dashboards, patients, records, users};
+use crate::{
+    access, audit_log, auth, clinical, dashboards, patients, prescriptions, records, users,
+};
 
 pub fn routes() -> Listed {
     Listed::new()
@@ -47,6 +49,14 @@ pub fn routes() -> Listed {
         .post("/allergies/{id}/status", clinical::web::allergy_status)
         .post("/patients/{id}/problems", clinical::web::record_problem)
         .post("/problems/{id}/status", clinical::web::problem_status)
+        .post(
+            "/patients/{id}/prescriptions",
+            prescriptions::web::prescribe,
+        )
+        .post(
+            "/prescriptions/{id}/status",
+            prescriptions::web::change_status,
+        )
         .get("/records/{id}", records::web::page)
         .post("/records/{id}", records::web::amend)
         .post(

@@ -72,6 +72,7 @@ fn about_the_input(error: &AppError) -> bool {
         AppError::Invalid(_)
             | AppError::InvalidField { .. }
             | AppError::Conflict { .. }
+            | AppError::AllergyWarning(_)
             | AppError::InvalidCredentials
             | AppError::TooManyAttempts { .. }
     )

@@ -8,6 +8,7 @@ use medvault_store::{Patient, Record};
 use super::kept::Kept;
 use crate::auth::Caller;
 use crate::patients::ties::Member;
+use crate::prescriptions::web::Medications;
 
 /// What every page shows around its content: the signed-in bar, one notice or error, and a
 /// form that was refused, to show again as it was typed.
@@ -446,6 +447,10 @@ pub struct ChartPage {
     pub clinical: Option<ClinicalLists>,
     /// The caller may record allergies and problems and change their status.
     pub can_write_clinical: bool,
+    /// Active and past medications, when the caller may read clinical content.
+    pub medications: Option<Medications>,
+    /// The caller may prescribe, and complete or stop a prescription (care-team doctor).
+    pub can_prescribe: bool,
     /// The caller may download the whole chart.
     pub can_export: bool,
     /// `None` when the caller may not see clinical notes (interns).
@@ -614,6 +619,7 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "allergy_recorded" => "Allergy recorded.",
         "problem_recorded" => "Problem added to the list.",
         "status_changed" => "Status changed.",
+        "prescribed" => "Prescribed.",
         "record_changed" => "Record saved; the earlier version is in its history.",
         "profile_saved" => "Details saved.",
         "registered" => "Account created. You can sign in now.",

@@ -106,6 +106,7 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
             ("allergies", "patient_id"),
             ("problems", "patient_id"),
             ("guardians", "patient_id"),
+            ("prescriptions", "patient_id"),
         ])
     );
     // The per-patient tables share their shards: a chart's rows are on one node.
@@ -114,7 +115,7 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
         "SELECT table_name::text AS table_name, colocation_id::text AS placement \
          FROM citus_tables WHERE table_name::text IN ('patients', 'records', 'care_team', \
                                                        'record_versions', 'allergies', 'problems', \
-                                                       'guardians')",
+                                                       'guardians', 'prescriptions')",
     )
     .await;
     assert!(

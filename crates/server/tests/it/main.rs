@@ -28,6 +28,7 @@ mod matrix;
 mod multi_server;
 mod ops;
 mod outage;
+mod prescriptions;
 mod profile;
 mod record_versions;
 mod records;

@@ -2,8 +2,9 @@
 //! caller (role and relation to the patient) → the expected status. One test drives them all.
 //!
 //! - A route served but missing from the matrix, or listed but not served, fails the test.
-//! - Each route runs in a fresh world: its own users, two charts, a record, a care team, a
-//!   trainee link, intern grants and an open emergency access.
+//! - Each route runs in a fresh world: its own users, three charts, a record, an allergy, a
+//!   problem, a prescription, a care team, a guardian, a trainee link, intern grants and an open
+//!   emergency access.
 //! - Where an authenticated caller is refused a patient's data (403 or 404), the body must carry
 //!   none of it and the refusal must be in the audit trail.
 //! - Every web form, posted by every caller without its CSRF token, or with it but from a
@@ -16,9 +17,10 @@ use std::fmt::Write as _;
 
 use chrono::Duration;
 use medvault_domain::clinical::{AllergyStatus, Condition, ProblemStatus, Severity, Substance};
+use medvault_domain::medication::{Dose, DrugName, Frequency, Route};
 use medvault_domain::{Email, PersonName, Role, UserId, UserStatus};
 use medvault_store::repo::{
-    access, allergies, care_team, patients, problems, records, sessions, users,
+    access, allergies, care_team, patients, prescriptions, problems, records, sessions, users,
 };
 use medvault_store::{AuditFilter, NewPatient, NewRecord, NewUser, SessionKind};
 use reqwest::{Method, StatusCode};
@@ -185,6 +187,23 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
                 ids["doctor:care_team"],
                 now,
             )?;
+            let prescription = prescriptions::insert(
+                conn,
+                target,
+                prescriptions::NewPrescription {
+                    drug: DrugName::parse("Matrix metformin")?,
+                    strength: None,
+                    dose: Dose::parse("1 tablet")?,
+                    route: Route::Oral,
+                    frequency: Frequency::parse("twice a day")?,
+                    duration: None,
+                    quantity: None,
+                    instructions: None,
+                    acknowledged_warnings: None,
+                },
+                ids["doctor:care_team"],
+                now,
+            )?;
             access::link_trainee(conn, target, ids["trainee:linked"], ids["admin"], now)?;
             let grant = access::issue_grant(
                 conn,
@@ -255,6 +274,7 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
                 ("record", record.to_string()),
                 ("allergy", allergy.to_string()),
                 ("problem", problem.to_string()),
+                ("prescription", prescription.to_string()),
                 ("grant", grant.id.to_string()),
                 ("spare", spare.to_string()),
                 ("doctor_id", ids["doctor:care_team"].to_string()),
@@ -290,6 +310,8 @@ fn fill(template: &str, path: &str, world: &World, csrf: &str) -> String {
         "allergy"
     } else if path.contains("/problems/{id}") {
         "problem"
+    } else if path.contains("/prescriptions/{id}") {
+        "prescription"
     } else if path.contains("/users/{id}") {
         "spare"
     } else if path.contains("/intern-grants/{id}") {
@@ -310,10 +332,11 @@ fn fill(template: &str, path: &str, world: &World, csrf: &str) -> String {
 /// straight from the database.
 async fn current_version(app: &TestApp, route: &str, world: &World) -> i64 {
     let value = |name: &str| world.values[name].clone();
-    let (record, allergy, problem, chart) = (
+    let (record, allergy, problem, prescription, chart) = (
         value("record"),
         value("allergy"),
         value("problem"),
+        value("prescription"),
         value("patient"),
     );
     let route = route.to_owned();
@@ -325,6 +348,8 @@ async fn current_version(app: &TestApp, route: &str, world: &World) -> i64 {
                 allergies::find(conn, allergy.parse().expect("id"))?.map(|a| a.version)
             } else if route.contains("/problems/{id}") {
                 problems::find(conn, problem.parse().expect("id"))?.map(|p| p.version)
+            } else if route.contains("/prescriptions/{id}") {
+                prescriptions::find(conn, prescription.parse().expect("id"))?.map(|p| p.version)
             } else {
                 patients::find(conn, chart.parse().expect("id"))?.map(|c| c.version)
             })

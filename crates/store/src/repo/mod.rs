@@ -20,6 +20,7 @@ pub mod audit;
 mod audit_pg;
 pub mod care_team;
 pub mod patients;
+pub mod prescriptions;
 pub mod problems;
 pub mod records;
 pub mod sessions;
