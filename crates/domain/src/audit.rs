@@ -56,6 +56,10 @@ pub enum AuditAction {
     PrescriptionList,
     PrescriptionCreate,
     PrescriptionUpdate,
+    LabResultList,
+    LabResultRecord,
+    LabResultEnteredInError,
+    LabTrendRead,
     InternGrantIssue,
     InternGrantList,
     InternGrantEnd,
@@ -67,7 +71,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 49] = [
+    pub const ALL: [AuditAction; 53] = [
         AuditAction::AuthLogin,
         AuditAction::AuthLogout,
         AuditAction::AuthThrottle,
@@ -109,6 +113,10 @@ impl AuditAction {
         AuditAction::PrescriptionList,
         AuditAction::PrescriptionCreate,
         AuditAction::PrescriptionUpdate,
+        AuditAction::LabResultList,
+        AuditAction::LabResultRecord,
+        AuditAction::LabResultEnteredInError,
+        AuditAction::LabTrendRead,
         AuditAction::InternGrantIssue,
         AuditAction::InternGrantList,
         AuditAction::InternGrantEnd,
@@ -377,6 +385,30 @@ impl AuditAction {
                 "prescription",
                 "changed a prescription's status",
                 "change a prescription's status",
+            ),
+            LabResultList => (
+                "lab_result.list",
+                "lab_result",
+                "read your lab results",
+                "read your lab results",
+            ),
+            LabResultRecord => (
+                "lab_result.record",
+                "lab_result",
+                "entered a lab result",
+                "enter a lab result",
+            ),
+            LabResultEnteredInError => (
+                "lab_result.entered_in_error",
+                "lab_result",
+                "marked a lab result entered in error",
+                "mark a lab result entered in error",
+            ),
+            LabTrendRead => (
+                "lab_result.trend",
+                "lab_result",
+                "viewed a lab test's trend",
+                "view a lab test's trend",
             ),
             InternGrantIssue => (
                 "intern_grant.issue",

@@ -91,6 +91,10 @@ typed_id!(
     /// A prescription in a patient's chart.
     PrescriptionId
 );
+typed_id!(
+    /// A lab result in a patient's chart.
+    LabResultId
+);
 
 #[cfg(test)]
 mod tests {

@@ -11,14 +11,15 @@ pub mod role;
 pub mod values;
 #[macro_use]
 pub mod clinical;
+pub mod labs;
 pub mod medication;
 pub mod profile;
 pub mod record;
 
 pub use audit::{AuditAction, Reader};
 pub use ids::{
-    AllergyId, EmergencyAccessId, GrantId, PatientId, PrescriptionId, ProblemId, RecordId,
-    SessionId, UserId,
+    AllergyId, EmergencyAccessId, GrantId, LabResultId, PatientId, PrescriptionId, ProblemId,
+    RecordId, SessionId, UserId,
 };
 pub use policy::{Action, Actor, Decision, Relation, Ties};
 pub use profile::{Change, ContactEdit, LanguageTag, Mrn, ProfileEdit};

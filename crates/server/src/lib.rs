@@ -14,6 +14,7 @@ pub mod dashboards;
 pub mod docs;
 pub mod error;
 pub mod http;
+pub mod labs;
 pub mod names;
 pub mod ops;
 pub mod patients;

@@ -208,6 +208,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    lab_results (patient_id, id) {
+        patient_id -> Text,
+        id -> Text,
+        code -> Nullable<Text>,
+        test_name -> Text,
+        value_num -> Nullable<Double>,
+        value_text -> Nullable<Text>,
+        unit -> Nullable<Text>,
+        ref_low -> Nullable<Double>,
+        ref_high -> Nullable<Double>,
+        interpretation -> Nullable<Text>,
+        collected_at -> Timestamp,
+        source -> Text,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     guardians (patient_id, guardian_id) {
         patient_id -> Text,
         guardian_id -> Text,
@@ -273,6 +294,7 @@ diesel::joinable!(records -> patients (patient_id));
 diesel::joinable!(trainee_links -> patients (patient_id));
 diesel::joinable!(guardians -> patients (patient_id));
 diesel::joinable!(prescriptions -> patients (patient_id));
+diesel::joinable!(lab_results -> patients (patient_id));
 diesel::joinable!(intern_grants -> patients (patient_id));
 diesel::joinable!(emergency_accesses -> patients (patient_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -291,6 +313,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     trainee_links,
     guardians,
     prescriptions,
+    lab_results,
     intern_grants,
     emergency_accesses,
     login_throttle,

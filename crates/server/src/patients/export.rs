@@ -9,6 +9,7 @@ use medvault_domain::policy::Action;
 use medvault_domain::{Actor, AuditAction, PatientId};
 use medvault_store::repo::MAX_PAGE;
 use medvault_store::repo::allergies::{self, Allergy};
+use medvault_store::repo::lab_results::{self, LabFilter, LabOrder, LabResult};
 use medvault_store::repo::prescriptions::{self, Prescription};
 use medvault_store::repo::problems::{self, Problem};
 use medvault_store::repo::records::{self, RecordVersion, RecordsOf};
@@ -29,6 +30,7 @@ use crate::audit::{Event, RequestMeta};
 use crate::auth::{ApiCaller, WebCaller};
 use crate::clinical::api::{AllergyView, ProblemView};
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::labs::api::LabResultView;
 use crate::prescriptions::api::PrescriptionView;
 use crate::records::api::{RecordView, VersionView};
 
@@ -38,6 +40,8 @@ pub struct ChartCopy {
     pub allergies: Vec<Allergy>,
     pub problems: Vec<Problem>,
     pub prescriptions: Vec<Prescription>,
+    /// Every lab result, newest collected first, those entered in error included (marked).
+    pub lab_results: Vec<LabResult>,
     /// Every record, newest first, with every version of those that were changed (the first
     /// first), or none for those that were not.
     pub records: Vec<(Record, Vec<RecordVersion>)>,
@@ -73,7 +77,20 @@ pub async fn export(
                     None => break,
                 }
             }
+            let mut lab_results = Vec::new();
+            let mut after = None;
+            loop {
+                let filter = LabFilter::default();
+                let order = LabOrder::NewestFirst;
+                let page = lab_results::list(conn, id, &filter, order, after, MAX_PAGE)?;
+                lab_results.extend(page.items);
+                match page.next.as_deref().and_then(lab_results::parse_cursor) {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
             let copy = ChartCopy {
+                lab_results,
                 allergies: allergies::of(conn, id)?,
                 problems: problems::of(conn, id)?,
                 prescriptions: prescriptions::of(conn, id)?,
@@ -101,6 +118,8 @@ pub struct ChartCopyView {
     pub problems: Vec<ProblemView>,
     /// Every prescription, newest first.
     pub prescriptions: Vec<PrescriptionView>,
+    /// Every lab result, newest collected first.
+    pub lab_results: Vec<LabResultView>,
     /// Every record, newest first.
     pub records: Vec<ExportedRecord>,
     pub care_team: Vec<MemberView>,
@@ -121,6 +140,11 @@ impl ChartCopyView {
             patient: PatientView::from(copy.chart),
             allergies: copy.allergies.into_iter().map(AllergyView::from).collect(),
             problems: copy.problems.into_iter().map(ProblemView::from).collect(),
+            lab_results: copy
+                .lab_results
+                .into_iter()
+                .map(LabResultView::from)
+                .collect(),
             prescriptions: copy
                 .prescriptions
                 .into_iter()

@@ -15,6 +15,7 @@ use super::{Authorized, Subject, authorize};
 use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
 use crate::error::AppError;
+use crate::labs::{self, LabPanel};
 
 /// One chart as its page shows it to one caller.
 pub struct ChartView {
@@ -28,6 +29,8 @@ pub struct ChartView {
     pub clinical: Option<(Vec<Allergy>, Vec<Problem>)>,
     /// The prescriptions, newest first, or `None` as for the lists.
     pub prescriptions: Option<Vec<Prescription>>,
+    /// Each lab test with its newest result and trend, or `None` as for the lists.
+    pub labs: Option<Vec<LabPanel>>,
     pub care_team: Vec<Member>,
     /// The linked trainees, when the caller may link and unlink them.
     pub trainees: Option<Vec<Member>>,
@@ -79,11 +82,16 @@ pub fn read(
     let subject = Subject::id(AuditAction::ChartView, patient);
     let granted = authorize(conn, actor, patient, Action::ReadChart, subject, now)?;
     let may = |action| policy::decide(actor, action, granted.relation).is_allowed();
-    let (clinical, prescriptions) = if may(Action::ReadRecords) {
+    let (clinical, prescriptions, labs) = if may(Action::ReadRecords) {
         let lists = (allergies::of(conn, patient)?, problems::of(conn, patient)?);
-        (Some(lists), Some(prescriptions::of(conn, patient)?))
+        let medications = prescriptions::of(conn, patient)?;
+        (
+            Some(lists),
+            Some(medications),
+            Some(labs::panels(conn, patient)?),
+        )
     } else {
-        (None, None)
+        (None, None, None)
     };
     let (records, older) = if may(Action::ReadRecords) {
         let before = before.map(|id| id.to_string());
@@ -110,6 +118,7 @@ pub fn read(
         older,
         clinical,
         prescriptions,
+        labs,
         care_team,
         trainees,
         guardians,

@@ -18,6 +18,7 @@ use crate::auth::WebCaller;
 use crate::auth::csrf::Csrf;
 use crate::dashboards::web::record_rows;
 use crate::error::AppError;
+use crate::labs::web::LabPanels;
 use crate::prescriptions::web::Medications;
 use crate::web::kept::Kept;
 use crate::web::refused::{Context, FormPage, after, after_form, chart_page_of};
@@ -92,6 +93,7 @@ pub async fn chart_page(
         can_write_clinical: may(Action::WriteRecord),
         medications: view.prescriptions.as_deref().map(Medications::new),
         can_prescribe: may(Action::Prescribe),
+        labs: view.labs.as_deref().map(LabPanels::new),
         can_export: may(Action::ExportChart),
         records: view
             .records

@@ -15,7 +15,7 @@ use crate::http::json::read_body;
 use crate::http::{correlation, input};
 use crate::routes::Listed;
 use crate::{
-    access, audit_log, auth, clinical, dashboards, patients, prescriptions, records, users,
+    access, audit_log, auth, clinical, dashboards, labs, patients, prescriptions, records, users,
 };
 
 pub fn routes() -> Listed {
@@ -56,6 +56,11 @@ pub fn routes() -> Listed {
         .post(
             "/prescriptions/{id}/status",
             prescriptions::web::change_status,
+        )
+        .post("/patients/{id}/lab-results", labs::web::record)
+        .post(
+            "/lab-results/{id}/entered-in-error",
+            labs::web::entered_in_error,
         )
         .get("/records/{id}", records::web::page)
         .post("/records/{id}", records::web::amend)

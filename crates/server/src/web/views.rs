@@ -7,6 +7,7 @@ use medvault_store::{Patient, Record};
 
 use super::kept::Kept;
 use crate::auth::Caller;
+use crate::labs::web::LabPanels;
 use crate::patients::ties::Member;
 use crate::prescriptions::web::Medications;
 
@@ -451,6 +452,8 @@ pub struct ChartPage {
     pub medications: Option<Medications>,
     /// The caller may prescribe, and complete or stop a prescription (care-team doctor).
     pub can_prescribe: bool,
+    /// Each lab test's newest result and trend, when the caller may read clinical content.
+    pub labs: Option<LabPanels>,
     /// The caller may download the whole chart.
     pub can_export: bool,
     /// `None` when the caller may not see clinical notes (interns).
@@ -620,6 +623,7 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "problem_recorded" => "Problem added to the list.",
         "status_changed" => "Status changed.",
         "prescribed" => "Prescribed.",
+        "lab_recorded" => "Lab result entered.",
         "record_changed" => "Record saved; the earlier version is in its history.",
         "profile_saved" => "Details saved.",
         "registered" => "Account created. You can sign in now.",

@@ -107,6 +107,7 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
             ("problems", "patient_id"),
             ("guardians", "patient_id"),
             ("prescriptions", "patient_id"),
+            ("lab_results", "patient_id"),
         ])
     );
     // The per-patient tables share their shards: a chart's rows are on one node.
@@ -115,7 +116,7 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
         "SELECT table_name::text AS table_name, colocation_id::text AS placement \
          FROM citus_tables WHERE table_name::text IN ('patients', 'records', 'care_team', \
                                                        'record_versions', 'allergies', 'problems', \
-                                                       'guardians', 'prescriptions')",
+                                                       'guardians', 'prescriptions', 'lab_results')",
     )
     .await;
     assert!(

@@ -1,0 +1,300 @@
+//! Lab results as data: the test (by LOINC code where known), a numeric or text value, its unit
+//! and reference range, and its interpretation, whose codes map one to one to FHIR R4's
+//! ObservationInterpretation (`L`, `H`, `LL`, `HH`, `A`, `N`).
+
+use crate::values::{InvalidValue, bounded_text};
+
+coded!(
+    /// How a result reads against what is expected.
+    Interpretation, "interpretation", "must be one of low, high, critical-low, critical-high, abnormal, normal",
+    {
+        Low => "low",
+        High => "high",
+        CriticalLow => "critical-low",
+        CriticalHigh => "critical-high",
+        Abnormal => "abnormal",
+        Normal => "normal",
+    }
+);
+
+impl Interpretation {
+    /// FHIR's ObservationInterpretation code.
+    pub fn fhir_code(self) -> &'static str {
+        match self {
+            Interpretation::Low => "L",
+            Interpretation::High => "H",
+            Interpretation::CriticalLow => "LL",
+            Interpretation::CriticalHigh => "HH",
+            Interpretation::Abnormal => "A",
+            Interpretation::Normal => "N",
+        }
+    }
+
+    /// Whether the result deserves a look: anything but normal.
+    pub fn is_abnormal(self) -> bool {
+        self != Interpretation::Normal
+    }
+
+    /// A numeric value read against its reference range, where the range says anything.
+    pub fn of(value: f64, low: Option<f64>, high: Option<f64>) -> Option<Self> {
+        match (low, high) {
+            (Some(low), _) if value < low => Some(Interpretation::Low),
+            (_, Some(high)) if value > high => Some(Interpretation::High),
+            (None, None) => None,
+            _ => Some(Interpretation::Normal),
+        }
+    }
+}
+
+coded!(
+    /// Where a result came from: typed in, or read from a lab report.
+    LabSource, "source", "must be one of entered, report",
+    { Entered => "entered", Report => "report" }
+);
+
+coded!(
+    /// Whether a result stands (FHIR's Observation.status, the two values MedVault uses).
+    LabStatus, "status", "must be one of final, entered-in-error",
+    { Final => "final", EnteredInError => "entered-in-error" }
+);
+
+text_value!(
+    /// The test as the lab or the clinician names it ("Haemoglobin A1c").
+    TestName, "test_name", min = 1, max = 200, newlines = false
+);
+text_value!(
+    /// A unit as written on the report ("mmol/L", "10^9/L", "%").
+    Unit, "unit", min = 1, max = 40, newlines = false
+);
+text_value!(
+    /// A result that is not a number ("negative", "trace").
+    TextValue, "value", min = 1, max = 500, newlines = false
+);
+
+/// A LOINC code: digits, a hyphen and the check digit (`4548-4`), the check digit verified
+/// (LOINC's mod-10 scheme), so a mistyped code is refused rather than filed under no test.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoincCode(String);
+
+impl LoincCode {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        const REFUSAL: InvalidValue = InvalidValue::new(
+            "code",
+            "is not a LOINC code (digits, a hyphen, a check digit)",
+        );
+        let raw = raw.trim();
+        let (body, check) = raw.split_once('-').ok_or(REFUSAL)?;
+        let digits_only = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits_only(body) || body.len() > 7 || check.len() != 1 || !digits_only(check) {
+            return Err(REFUSAL);
+        }
+        if check.parse::<u8>().ok() != Some(loinc_check_digit(body)) {
+            return Err(InvalidValue::new(
+                "code",
+                "is not a LOINC code: its check digit does not match",
+            ));
+        }
+        Ok(LoincCode(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// LOINC's check digit: the mod-10 algorithm over the digits, right to left, doubling every
+/// other digit starting with the rightmost.
+fn loinc_check_digit(body: &str) -> u8 {
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let digit = u32::from(b - b'0');
+            if i % 2 == 0 {
+                let doubled = digit * 2;
+                doubled / 10 + doubled % 10
+            } else {
+                digit
+            }
+        })
+        .sum();
+    ((10 - sum % 10) % 10) as u8
+}
+
+/// A common test MedVault knows: its LOINC code, its usual name and unit, and an adult
+/// reference range where one range serves.
+pub struct KnownTest {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+const fn known(
+    code: &'static str,
+    name: &'static str,
+    unit: &'static str,
+    low: Option<f64>,
+    high: Option<f64>,
+) -> KnownTest {
+    KnownTest {
+        code,
+        name,
+        unit,
+        low,
+        high,
+    }
+}
+
+/// The tests the entry form offers and names are matched against: the common chemistry,
+/// haematology, lipid, thyroid and diabetes tests.
+#[rustfmt::skip]
+pub const KNOWN_TESTS: &[KnownTest] = &[
+    known("2345-7", "Glucose", "mg/dL", Some(70.0), Some(99.0)),
+    known("4548-4", "Haemoglobin A1c", "%", Some(4.0), Some(5.6)),
+    known("718-7", "Haemoglobin", "g/dL", Some(12.0), Some(17.5)),
+    known("6690-2", "White blood cells", "10^3/uL", Some(4.0), Some(11.0)),
+    known("777-3", "Platelets", "10^3/uL", Some(150.0), Some(400.0)),
+    known("4544-3", "Haematocrit", "%", Some(36.0), Some(52.0)),
+    known("2951-2", "Sodium", "mmol/L", Some(135.0), Some(145.0)),
+    known("2823-3", "Potassium", "mmol/L", Some(3.5), Some(5.1)),
+    known("2075-0", "Chloride", "mmol/L", Some(98.0), Some(107.0)),
+    known("2028-9", "Carbon dioxide", "mmol/L", Some(22.0), Some(29.0)),
+    known("3094-0", "Urea nitrogen", "mg/dL", Some(7.0), Some(20.0)),
+    known("2160-0", "Creatinine", "mg/dL", Some(0.6), Some(1.3)),
+    known("17861-6", "Calcium", "mg/dL", Some(8.6), Some(10.3)),
+    known("1751-7", "Albumin", "g/dL", Some(3.5), Some(5.0)),
+    known("1742-6", "ALT", "U/L", Some(7.0), Some(56.0)),
+    known("1920-8", "AST", "U/L", Some(10.0), Some(40.0)),
+    known("6768-6", "Alkaline phosphatase", "U/L", Some(44.0), Some(147.0)),
+    known("1975-2", "Bilirubin, total", "mg/dL", Some(0.1), Some(1.2)),
+    known("2093-3", "Cholesterol, total", "mg/dL", None, Some(200.0)),
+    known("2085-9", "HDL cholesterol", "mg/dL", Some(40.0), None),
+    known("13457-7", "LDL cholesterol (calculated)", "mg/dL", None, Some(100.0)),
+    known("2571-8", "Triglycerides", "mg/dL", None, Some(150.0)),
+    known("3016-3", "TSH", "mIU/L", Some(0.4), Some(4.0)),
+    known("3024-7", "Free T4", "ng/dL", Some(0.8), Some(1.8)),
+    known("1988-5", "C-reactive protein", "mg/L", None, Some(10.0)),
+    known("2276-4", "Ferritin", "ng/mL", Some(24.0), Some(336.0)),
+    known("2132-9", "Vitamin B12", "pg/mL", Some(200.0), Some(900.0)),
+    known("33914-3", "eGFR", "mL/min/1.73m2", Some(60.0), None),
+    known("6301-6", "INR", "", Some(0.8), Some(1.2)),
+    known("10839-9", "Troponin I", "ng/mL", None, Some(0.04)),
+];
+
+/// The known test with this LOINC code.
+pub fn known_by_code(code: &str) -> Option<&'static KnownTest> {
+    KNOWN_TESTS.iter().find(|test| test.code == code)
+}
+
+/// The known test with this name, in any case.
+pub fn known_by_name(name: &str) -> Option<&'static KnownTest> {
+    let name = name.trim();
+    KNOWN_TESTS
+        .iter()
+        .find(|test| test.name.eq_ignore_ascii_case(name))
+}
+
+/// A result's value: a number, or text where the test reports words.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LabValue {
+    Number(f64),
+    Text(TextValue),
+}
+
+impl LabValue {
+    /// A value as typed: a number when it reads as one (a decimal comma too), text otherwise.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let trimmed = raw.trim();
+        if let Ok(number) = trimmed.replace(',', ".").parse::<f64>() {
+            if !number.is_finite() {
+                return Err(InvalidValue::new("value", "is not a finite number"));
+            }
+            return Ok(LabValue::Number(number));
+        }
+        TextValue::parse(trimmed).map(LabValue::Text)
+    }
+}
+
+/// A reference range's bound, as typed: blank is none.
+pub fn bound(field: &'static str, raw: &str) -> Result<Option<f64>, InvalidValue> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.replace(',', ".")
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite())
+        .map(Some)
+        .ok_or(InvalidValue::new(field, "must be a number"))
+}
+
+/// A range whose low bound is above its high bound is a typing mistake.
+pub fn check_range(low: Option<f64>, high: Option<f64>) -> Result<(), InvalidValue> {
+    match (low, high) {
+        (Some(low), Some(high)) if low > high => Err(InvalidValue::new(
+            "reference_low",
+            "is above the reference range's high bound",
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loinc_codes_carry_a_check_digit() {
+        for known in KNOWN_TESTS {
+            assert!(LoincCode::parse(known.code).is_ok(), "{}", known.code);
+        }
+        assert!(LoincCode::parse("4548-5").is_err(), "wrong check digit");
+        assert!(LoincCode::parse("4548").is_err());
+        assert!(LoincCode::parse("ab-1").is_err());
+        assert!(LoincCode::parse("12345678-9").is_err());
+    }
+
+    #[test]
+    fn a_number_reads_against_its_range() {
+        assert_eq!(
+            Interpretation::of(3.1, Some(3.5), Some(5.1)),
+            Some(Interpretation::Low)
+        );
+        assert_eq!(
+            Interpretation::of(5.2, Some(3.5), Some(5.1)),
+            Some(Interpretation::High)
+        );
+        assert_eq!(
+            Interpretation::of(4.0, Some(3.5), Some(5.1)),
+            Some(Interpretation::Normal)
+        );
+        assert_eq!(
+            Interpretation::of(250.0, None, Some(200.0)),
+            Some(Interpretation::High)
+        );
+        assert_eq!(Interpretation::of(4.0, None, None), None);
+        assert_eq!(Interpretation::CriticalHigh.fhir_code(), "HH");
+    }
+
+    #[test]
+    fn values_are_numbers_or_words() {
+        assert_eq!(LabValue::parse(" 5,4 "), Ok(LabValue::Number(5.4)));
+        assert!(matches!(LabValue::parse("negative"), Ok(LabValue::Text(_))));
+        assert!(LabValue::parse("inf").is_err());
+        assert!(LabValue::parse("NaN").is_err());
+        assert!(LabValue::parse("").is_err());
+        assert_eq!(
+            bound("reference_low", "x").map_err(|e| e.field),
+            Err("reference_low")
+        );
+        assert!(check_range(Some(5.0), Some(1.0)).is_err());
+    }
+}

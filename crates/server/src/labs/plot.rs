@@ -1,0 +1,331 @@
+//! A lab test's trend as an SVG image, drawn on the server: the values over time joined by a
+//! line, the reference range as a band, and each result outside it marked in red and as a
+//! diamond (so it reads without colour too). Sized by its view box, so it scales to the width of
+//! a phone; every point names its date and value in a tooltip, and the image's title and
+//! description say in words what it shows.
+
+use std::fmt::Write as _;
+
+use chrono::NaiveDateTime;
+use medvault_domain::labs::Interpretation;
+
+/// One result on the plot.
+pub struct Point {
+    pub at: NaiveDateTime,
+    pub value: f64,
+    pub interpretation: Option<Interpretation>,
+}
+
+/// What a plot is of.
+pub struct Series<'a> {
+    pub test: &'a str,
+    pub unit: &'a str,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub points: &'a [Point],
+}
+
+const WIDTH: f64 = 480.0;
+const HEIGHT: f64 = 240.0;
+const LEFT: f64 = 52.0;
+const RIGHT: f64 = 14.0;
+const TOP: f64 = 16.0;
+const BOTTOM: f64 = 34.0;
+
+/// Text made safe inside SVG markup.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A number as a label: as many decimals as its size needs, no trailing zeros.
+pub fn label(value: f64) -> String {
+    let decimals = match value.abs() {
+        v if v >= 100.0 => 0,
+        v if v >= 10.0 => 1,
+        v if v >= 1.0 => 2,
+        _ => 3,
+    };
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+/// Whether a point is outside what is expected: its interpretation says so, or, without one,
+/// the range does.
+fn is_abnormal(point: &Point, low: Option<f64>, high: Option<f64>) -> bool {
+    match point.interpretation {
+        Some(interpretation) => interpretation.is_abnormal(),
+        None => Interpretation::of(point.value, low, high).is_some_and(Interpretation::is_abnormal),
+    }
+}
+
+/// A "nice" step for about four ticks over `span`: 1, 2 or 5 times a power of ten.
+fn tick_step(span: f64) -> f64 {
+    let rough = span / 4.0;
+    let magnitude = 10f64.powf(rough.log10().floor());
+    let fraction = rough / magnitude;
+    let nice = if fraction <= 1.0 {
+        1.0
+    } else if fraction <= 2.0 {
+        2.0
+    } else if fraction <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    nice * magnitude
+}
+
+/// The value axis: from a little below the lowest of the values and bounds to a little above
+/// the highest, on tick boundaries.
+fn value_axis(series: &Series) -> (f64, f64, f64) {
+    let values = series
+        .points
+        .iter()
+        .map(|p| p.value)
+        .chain(series.low)
+        .chain(series.high);
+    let (min, max) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let span = if max > min {
+        max - min
+    } else {
+        min.abs().max(1.0)
+    };
+    let step = tick_step(span * 1.2);
+    let bottom = ((min - span * 0.1) / step).floor() * step;
+    let top = ((max + span * 0.1) / step).ceil() * step;
+    (bottom, top, step)
+}
+
+/// The trend as a standalone SVG document.
+pub fn svg(series: &Series) -> String {
+    let mut out = String::new();
+    let test = escape(series.test);
+    let unit = escape(series.unit);
+    let outside = series
+        .points
+        .iter()
+        .filter(|p| is_abnormal(p, series.low, series.high))
+        .count();
+    let range = match (series.low, series.high) {
+        (Some(low), Some(high)) => {
+            format!("reference range {} to {} {unit}", label(low), label(high))
+        }
+        (Some(low), None) => format!("reference above {} {unit}", label(low)),
+        (None, Some(high)) => format!("reference below {} {unit}", label(high)),
+        (None, None) => "no reference range".to_owned(),
+    };
+    let description = match (series.points.first(), series.points.last()) {
+        (Some(first), Some(last)) => format!(
+            "{} results from {} to {}; {range}; {outside} outside it.",
+            series.points.len(),
+            first.at.format("%-d %b %Y"),
+            last.at.format("%-d %b %Y"),
+        ),
+        _ => format!("No numeric results yet; {range}."),
+    };
+    let _ = write!(
+        out,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" class="trend" font-family="system-ui, sans-serif" font-size="13"><title>{test} ({unit}) over time</title><desc>{description}</desc>"##
+    );
+    let (bottom, top, step) = value_axis(series);
+    let plot_height = HEIGHT - TOP - BOTTOM;
+    let plot_width = WIDTH - LEFT - RIGHT;
+    let y = |v: f64| TOP + (top - v) / (top - bottom) * plot_height;
+    let (first, last) = match (series.points.first(), series.points.last()) {
+        (Some(first), Some(last)) => (first.at, last.at),
+        _ => {
+            out.push_str("</svg>");
+            return out;
+        }
+    };
+    let seconds = (last - first).num_seconds() as f64;
+    let x = |at: NaiveDateTime| {
+        if seconds <= 0.0 {
+            LEFT + plot_width / 2.0
+        } else {
+            LEFT + (at - first).num_seconds() as f64 / seconds * plot_width
+        }
+    };
+    // The reference band, clipped to the axis.
+    if series.low.is_some() || series.high.is_some() {
+        let band_top = y(series.high.unwrap_or(top).min(top));
+        let band_bottom = y(series.low.unwrap_or(bottom).max(bottom));
+        let _ = write!(
+            out,
+            r##"<rect x="{LEFT}" y="{band_top:.1}" width="{plot_width}" height="{:.1}" fill="#e3f4ea"><title>{range}</title></rect>"##,
+            (band_bottom - band_top).max(0.0)
+        );
+    }
+    // Grid lines and value labels.
+    let mut tick = bottom;
+    while tick <= top + step / 2.0 {
+        let ty = y(tick);
+        let _ = write!(
+            out,
+            r##"<line x1="{LEFT}" x2="{:.1}" y1="{ty:.1}" y2="{ty:.1}" stroke="#dde3ea"/><text x="{:.1}" y="{:.1}" text-anchor="end" fill="#5b6b7a">{}</text>"##,
+            WIDTH - RIGHT,
+            LEFT - 6.0,
+            ty + 4.0,
+            label(tick)
+        );
+        tick += step;
+    }
+    // Dates: the first and the last, and the middle when there is room.
+    let mut dates = vec![(first, "start"), (last, "end")];
+    if seconds > 0.0 && series.points.len() > 2 {
+        dates.push((first + (last - first) / 2, "middle"));
+    }
+    if seconds <= 0.0 {
+        dates = vec![(first, "middle")];
+    }
+    for (at, anchor) in dates {
+        let _ = write!(
+            out,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="{anchor}" fill="#5b6b7a">{}</text>"##,
+            x(at),
+            HEIGHT - 12.0,
+            at.format("%-d %b %Y")
+        );
+    }
+    // The line, then the points above it.
+    let line: Vec<String> = series
+        .points
+        .iter()
+        .map(|p| format!("{:.1},{:.1}", x(p.at), y(p.value)))
+        .collect();
+    let _ = write!(
+        out,
+        r##"<polyline points="{}" fill="none" stroke="#0f6e7a" stroke-width="2"/>"##,
+        line.join(" ")
+    );
+    for point in series.points {
+        let (px, py) = (x(point.at), y(point.value));
+        let flag = point
+            .interpretation
+            .or_else(|| Interpretation::of(point.value, series.low, series.high))
+            .map(|i| format!(" ({})", i.as_str()))
+            .unwrap_or_default();
+        let tip = format!(
+            "{}: {} {unit}{flag}",
+            point.at.format("%-d %b %Y %H:%M"),
+            label(point.value)
+        );
+        if is_abnormal(point, series.low, series.high) {
+            let _ = write!(
+                out,
+                r##"<path d="M{px:.1} {:.1} L{:.1} {py:.1} L{px:.1} {:.1} L{:.1} {py:.1} Z" fill="#b42318" class="abnormal"><title>{tip}</title></path>"##,
+                py - 7.0,
+                px + 7.0,
+                py + 7.0,
+                px - 7.0
+            );
+        } else {
+            let _ = write!(
+                out,
+                r##"<circle cx="{px:.1}" cy="{py:.1}" r="4.5" fill="#0f6e7a"><title>{tip}</title></circle>"##
+            );
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(day: u32) -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 3, day)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .expect("date")
+    }
+
+    #[test]
+    fn the_plot_marks_what_is_outside_the_range_and_says_so_in_words() {
+        let points = [
+            Point {
+                at: at(1),
+                value: 5.2,
+                interpretation: None,
+            },
+            Point {
+                at: at(8),
+                value: 6.9,
+                interpretation: None,
+            },
+            Point {
+                at: at(15),
+                value: 5.4,
+                interpretation: Some(Interpretation::Normal),
+            },
+        ];
+        let drawn = svg(&Series {
+            test: "HbA1c <test>",
+            unit: "%",
+            low: Some(4.0),
+            high: Some(5.6),
+            points: &points,
+        });
+        assert!(drawn.starts_with("<svg"));
+        assert!(drawn.ends_with("</svg>"));
+        assert_eq!(drawn.matches("class=\"abnormal\"").count(), 1);
+        assert_eq!(drawn.matches("<circle").count(), 2);
+        assert!(drawn.contains("HbA1c &lt;test&gt;"), "text is escaped");
+        assert!(drawn.contains("3 results from 1 Mar 2026 to 15 Mar 2026"));
+        assert!(drawn.contains("reference range 4 to 5.6 %; 1 outside it"));
+        assert!(drawn.contains("6.9 % (high)"));
+        assert!(!drawn.contains("<script"));
+    }
+
+    #[test]
+    fn one_point_or_none_still_draws() {
+        let one = [Point {
+            at: at(1),
+            value: 140.0,
+            interpretation: None,
+        }];
+        let drawn = svg(&Series {
+            test: "Sodium",
+            unit: "mmol/L",
+            low: None,
+            high: None,
+            points: &one,
+        });
+        assert!(drawn.contains("<circle"));
+        assert!(!drawn.contains("NaN"));
+        let none = svg(&Series {
+            test: "Sodium",
+            unit: "mmol/L",
+            low: None,
+            high: None,
+            points: &[],
+        });
+        assert!(none.contains("No numeric results yet"));
+    }
+
+    #[test]
+    fn labels_and_ticks_read_well() {
+        assert_eq!(label(5.60), "5.6");
+        assert_eq!(label(140.0), "140");
+        assert_eq!(label(0.040), "0.04");
+        assert_eq!(tick_step(10.0), 5.0);
+        assert_eq!(tick_step(0.8), 0.2);
+    }
+}

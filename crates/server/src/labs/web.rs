@@ -1,0 +1,169 @@
+//! The chart page's lab results: each test's newest value with its trend drawn inline, the form
+//! that enters a result, and the button that marks one entered in error.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use medvault_domain::labs::KNOWN_TESTS;
+use medvault_store::repo::lab_results::{LabResult, StoredValue};
+use serde::Deserialize;
+
+use super::{LabInput, LabPanel};
+use crate::api::path_id;
+use crate::app::AppState;
+use crate::audit::RequestMeta;
+use crate::auth::WebCaller;
+use crate::auth::csrf::Csrf;
+use crate::web::WebForm;
+use crate::web::kept::Kept;
+use crate::web::refused::{Context, after_chart_form};
+
+/// A chart's lab tests as its page shows them.
+pub struct LabPanels {
+    pub tests: Vec<LabTestRow>,
+    /// The tests whose newest result is outside what is expected.
+    pub abnormal: Vec<String>,
+    /// The known tests the form offers, as `code — name (unit)`.
+    pub known: Vec<KnownTestOption>,
+}
+
+pub struct KnownTestOption {
+    pub code: &'static str,
+    pub label: String,
+}
+
+pub struct LabTestRow {
+    pub id: String,
+    pub test: String,
+    pub code: String,
+    /// The newest value with its unit: "7.2 %".
+    pub newest: String,
+    /// Its interpretation in words, or empty.
+    pub flag: &'static str,
+    pub abnormal: bool,
+    pub collected: String,
+    pub count: usize,
+    /// The trend, as inline SVG markup made by `labs::plot` (its text escaped there).
+    pub svg: Option<String>,
+}
+
+fn value_text(result: &LabResult) -> String {
+    let value = match &result.value {
+        StoredValue::Number(number) => super::plot::label(*number),
+        StoredValue::Text(text) => text.clone(),
+    };
+    match &result.unit {
+        Some(unit) => format!("{value} {unit}"),
+        None => value,
+    }
+}
+
+impl LabPanels {
+    pub fn new(panels: &[LabPanel]) -> Self {
+        let tests: Vec<LabTestRow> = panels
+            .iter()
+            .map(|panel| {
+                let newest = &panel.newest;
+                LabTestRow {
+                    id: newest.id.to_string(),
+                    test: newest.test_name.clone(),
+                    code: newest.code.clone().unwrap_or_default(),
+                    newest: value_text(newest),
+                    flag: newest.interpretation.map_or("", |i| i.as_str()),
+                    abnormal: newest.interpretation.is_some_and(|i| i.is_abnormal()),
+                    collected: newest.collected_at.format("%-d %b %Y %H:%M").to_string(),
+                    count: panel.count,
+                    svg: panel.trend.as_ref().map(super::Trend::svg),
+                }
+            })
+            .collect();
+        let abnormal = tests
+            .iter()
+            .filter(|t| t.abnormal)
+            .map(|t| format!("{} {} ({})", t.test, t.newest, t.flag))
+            .collect();
+        LabPanels {
+            tests,
+            abnormal,
+            known: KNOWN_TESTS
+                .iter()
+                .map(|k| KnownTestOption {
+                    code: k.code,
+                    label: if k.unit.is_empty() {
+                        k.name.to_owned()
+                    } else {
+                        format!("{} ({})", k.name, k.unit)
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LabForm {
+    code: Option<String>,
+    test_name: Option<String>,
+    value: String,
+    unit: Option<String>,
+    reference_low: Option<String>,
+    reference_high: Option<String>,
+    interpretation: Option<String>,
+    collected_at: String,
+}
+
+impl From<LabForm> for LabInput {
+    fn from(form: LabForm) -> Self {
+        LabInput {
+            code: form.code,
+            test_name: form.test_name,
+            value: form.value,
+            unit: form.unit,
+            reference_low: form.reference_low,
+            reference_high: form.reference_high,
+            interpretation: form.interpretation,
+            collected_at: form.collected_at,
+        }
+    }
+}
+
+pub async fn record(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    kept: Kept,
+    Path(id): Path<String>,
+    WebForm(form): WebForm<LabForm>,
+) -> Response {
+    let outcome = async {
+        super::record(&state, caller.actor, &meta, path_id(&id)?, form.into())
+            .await
+            .map(|_| ())
+    };
+    let context = Context::new(&state, &meta, &caller, &csrf);
+    after_chart_form(context, kept, &id, outcome.await, "lab_recorded").await
+}
+
+#[derive(Deserialize)]
+pub struct ReasonForm {
+    reason: String,
+}
+
+pub async fn entered_in_error(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    Path(id): Path<String>,
+    WebForm(form): WebForm<ReasonForm>,
+) -> Response {
+    let marked = async {
+        super::entered_in_error(&state, caller.actor, &meta, path_id(&id)?, &form.reason).await
+    };
+    match marked.await {
+        Ok(result) => {
+            let to = format!("/patients/{}?notice=status_changed#labs", result.patient_id);
+            Redirect::to(&to).into_response()
+        }
+        Err(error) => error.into_response_html(),
+    }
+}
