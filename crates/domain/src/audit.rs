@@ -68,10 +68,12 @@ pub enum AuditAction {
     AuditRead,
     AuditExport,
     AccessReportRead,
+    /// A create sent again with its `Idempotency-Key`, answered with the first answer.
+    RequestRepeat,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 53] = [
+    pub const ALL: [AuditAction; 54] = [
         AuditAction::AuthLogin,
         AuditAction::AuthLogout,
         AuditAction::AuthThrottle,
@@ -125,6 +127,7 @@ impl AuditAction {
         AuditAction::AuditRead,
         AuditAction::AuditExport,
         AuditAction::AccessReportRead,
+        AuditAction::RequestRepeat,
     ];
 
     /// The code stored in the trail and accepted by its filters.
@@ -457,6 +460,12 @@ impl AuditAction {
                 "audit",
                 "viewed who looked at your chart",
                 "view who looked at your chart",
+            ),
+            RequestRepeat => (
+                "request.repeat",
+                "request",
+                "repeated an earlier request and was given its first answer",
+                "repeat an earlier request",
             ),
         }
     }

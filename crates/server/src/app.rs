@@ -5,8 +5,9 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
-use medvault_domain::Actor;
+use medvault_domain::{Actor, AuditAction};
 use medvault_store::group::Done;
+use medvault_store::repo::idempotency::{self, Claim};
 use medvault_store::{AuditEntry, Backend, DbConnection, Store, WorkError};
 use tokio::sync::oneshot;
 
@@ -17,6 +18,7 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::token::TokenCodec;
 use crate::config::Config;
 use crate::error::AppError;
+use crate::http::idempotency::{Claimed, IdempotencyClaim};
 
 /// The time source. Production reads the system clock; tests may set it.
 pub type Clock = Arc<dyn Fn() -> NaiveDateTime + Send + Sync>;
@@ -106,8 +108,12 @@ impl AppState {
         F: FnOnce(&mut DbConnection, &UseCase) -> Result<T, AppError> + Send + 'static,
     {
         let case = UseCase::new(self.now(), actor, meta.clone());
+        let claim = meta.idempotency.clone();
         self.in_group(move |conn| {
-            let done = f(conn, &case);
+            let done = match claim.as_deref().map(|claim| claim_key(conn, &case, claim)) {
+                Some(Err(refused)) => Err(refused),
+                _ => f(conn, &case),
+            };
             let entries = case.entries_for(&done);
             (done, entries)
         })
@@ -265,8 +271,42 @@ impl UseCase {
                     denial,
                 )]
             }
+            // A repeat's own entry: it is answered with what the first request made.
+            Err(AppError::Repeated) => self.trail.into_entries(),
             Err(_) => Vec::new(),
         }
+    }
+}
+
+/// How long a caller's `Idempotency-Key` answers its repeats.
+const IDEMPOTENCY_KEPT: chrono::Duration = chrono::Duration::hours(24);
+
+/// Claims the request's `Idempotency-Key` in its unit of work: the work goes ahead for the
+/// key's first request; a repeat is audited and refused as [`AppError::Repeated`] (the layer
+/// answers it with the first answer); a key reused for another request is refused.
+fn claim_key(
+    conn: &mut DbConnection,
+    case: &UseCase,
+    claim: &IdempotencyClaim,
+) -> Result<(), AppError> {
+    let user = case.actor.user_id;
+    idempotency::forget_before(conn, user, case.now - IDEMPOTENCY_KEPT)?;
+    match idempotency::claim(conn, user, &claim.key, &claim.fingerprint, case.now)? {
+        Claim::New => {
+            claim.settle(Claimed::First(user));
+            Ok(())
+        }
+        Claim::Repeat => {
+            claim.settle(Claimed::Repeat(user));
+            case.record(
+                audit::Event::success(&case.actor, AuditAction::RequestRepeat).resource(&claim.key),
+            );
+            Err(AppError::Repeated)
+        }
+        Claim::Mismatch => Err(AppError::Conflict {
+            code: "idempotency_key_reused",
+            message: "this Idempotency-Key was used for a different request: send a new key",
+        }),
     }
 }
 

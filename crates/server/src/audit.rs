@@ -11,6 +11,8 @@ use medvault_store::{AuditEntry, DbConnection, Outcome, StoreError};
 pub struct RequestMeta {
     pub correlation_id: String,
     pub client_addr: Option<String>,
+    /// The request's `Idempotency-Key`, which the create it asks for claims.
+    pub idempotency: Option<std::sync::Arc<crate::http::idempotency::IdempotencyClaim>>,
 }
 
 /// What was refused, to be audited and then answered as "not found".

@@ -170,7 +170,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let state = build_state(config, system_clock())?;
             let meta = RequestMeta {
                 correlation_id: "cli".into(),
-                client_addr: None,
+                ..RequestMeta::default()
             };
             let user = create_user(
                 &state,

@@ -48,6 +48,10 @@ pub enum AppError {
     /// acknowledges these warnings.
     #[error("{}", allergy_message(.0))]
     AllergyWarning(Vec<AllergyWarning>),
+    /// The request repeats one made before with the same `Idempotency-Key`: its work is not
+    /// done again; the idempotency layer answers with the first answer instead.
+    #[error("this request repeats an earlier one with the same Idempotency-Key")]
+    Repeated,
     /// A change to something versioned came without `If-Match` naming the version it was made on.
     #[error("send If-Match with the ETag of the version you changed")]
     PreconditionRequired,
@@ -167,7 +171,9 @@ impl AppError {
             // (creating users, say) reveals nothing and is plainly forbidden.
             AppError::Denied(denial) if denial.is_forbidden() => StatusCode::FORBIDDEN,
             AppError::Denied(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } | AppError::AllergyWarning(_) => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::AllergyWarning(_) | AppError::Repeated => {
+                StatusCode::CONFLICT
+            }
             AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             AppError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -189,6 +195,7 @@ impl AppError {
             AppError::Denied(denial) if denial.is_forbidden() => "forbidden",
             AppError::NotFound | AppError::Denied(_) => "not_found",
             AppError::AllergyWarning(_) => "allergy_warning",
+            AppError::Repeated => "idempotency_in_progress",
             AppError::PreconditionRequired => "precondition_required",
             AppError::Stale { .. } => "version_mismatch",
             AppError::PayloadTooLarge => "payload_too_large",

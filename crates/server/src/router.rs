@@ -14,7 +14,7 @@ use tower_http::timeout::TimeoutLayer;
 use crate::app::AppState;
 use crate::auth::csrf;
 use crate::error::AppError;
-use crate::http::{correlation, edge, observe, security};
+use crate::http::{correlation, edge, idempotency, observe, security};
 use crate::{api, docs, ops, web};
 
 /// Request bodies larger than this are refused with 413 before they are read whole.
@@ -60,6 +60,10 @@ pub fn inventory() -> anyhow::Result<Vec<(Method, String)>> {
 
 pub fn build(state: AppState, metrics: ops::Metrics) -> Router {
     let (api_routes, openapi) = api::router();
+    let api_routes = api_routes.layer(middleware::from_fn_with_state(
+        state.clone(),
+        idempotency::middleware,
+    ));
     let document = api::spec::document(&openapi);
     let openapi_json = Arc::new(serde_json::to_string_pretty(&document).unwrap_or_default());
     let secure = state.config.secure_cookies;

@@ -65,7 +65,7 @@ pub async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
     }
     let meta = RequestMeta {
         correlation_id: "bootstrap".into(),
-        client_addr: None,
+        ..RequestMeta::default()
     };
     create_user(
         state,

@@ -229,6 +229,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        created_at -> Timestamp,
+        response_status -> Nullable<Integer>,
+        response_type -> Nullable<Text>,
+        response_etag -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     guardians (patient_id, guardian_id) {
         patient_id -> Text,
         guardian_id -> Text,
@@ -314,6 +327,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     guardians,
     prescriptions,
     lab_results,
+    idempotency_keys,
     intern_grants,
     emergency_accesses,
     login_throttle,

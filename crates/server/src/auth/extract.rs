@@ -117,6 +117,7 @@ impl FromRequestParts<AppState> for RequestMeta {
             client_addr: peer.map(|peer| {
                 client_address(peer, forwarded, &state.config.trusted_proxies).to_string()
             }),
+            idempotency: parts.extensions.get().cloned(),
         })
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod correlation;
 pub mod edge;
+pub mod idempotency;
 pub mod input;
 pub mod json;
 pub mod listener;

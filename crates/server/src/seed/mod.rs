@@ -189,7 +189,7 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
     // person the demo says made it, under one correlation id.
     let meta = RequestMeta {
         correlation_id: uuid::Uuid::new_v4().to_string(),
-        client_addr: None,
+        ..RequestMeta::default()
     };
     state
         .write(move |conn| {

@@ -108,6 +108,7 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
             ("guardians", "patient_id"),
             ("prescriptions", "patient_id"),
             ("lab_results", "patient_id"),
+            ("idempotency_keys", "user_id"),
         ])
     );
     // The per-patient tables share their shards: a chart's rows are on one node.

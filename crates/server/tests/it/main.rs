@@ -24,6 +24,7 @@ mod crash;
 mod distribution;
 mod guardians;
 mod helpers;
+mod idempotency;
 mod lab_results;
 mod matrix;
 mod multi_server;
