@@ -22,6 +22,8 @@ trap cleanup EXIT
 
 export MEDVAULT_DATA_DIR="$work" MEDVAULT_LOG=warn
 export MEDVAULT_SECRET=bench-secret-bench-secret-bench-secret-0
+# Files are sealed under these keys; every server on one database shares them.
+export MEDVAULT_FILE_KEYS=bench-1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=
 export ADMIN_EMAIL=admin@bench.test ADMIN_PASSWORD=bench-admin-passphrase
 # Sign-ins name their client addresses in X-Forwarded-For, as a proxy would.
 export MEDVAULT_TRUSTED_PROXIES=127.0.0.1

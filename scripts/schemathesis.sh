@@ -20,7 +20,8 @@ cargo build --quiet
 export MEDVAULT_DATA_DIR="$work/data" MEDVAULT_LISTEN="127.0.0.1:$port" RUST_LOG=warn
 # A throwaway secret for this run (PostgreSQL needs one set; SQLite would make its own).
 MEDVAULT_SECRET=${MEDVAULT_SECRET:-$(head -c 48 /dev/urandom | base64)}
-export MEDVAULT_SECRET
+MEDVAULT_FILE_KEYS=${MEDVAULT_FILE_KEYS:-run-1:$(head -c 32 /dev/urandom | base64)}
+export MEDVAULT_SECRET MEDVAULT_FILE_KEYS
 ./target/debug/medvault seed --demo >/dev/null
 ./target/debug/medvault serve >"$work/server.log" 2>&1 &
 server=$!

@@ -60,6 +60,12 @@ pub enum AuditAction {
     LabResultRecord,
     LabResultEnteredInError,
     LabTrendRead,
+    FileList,
+    FileUpload,
+    FileRead,
+    FileDownload,
+    FileDelete,
+    FileRestore,
     InternGrantIssue,
     InternGrantList,
     InternGrantEnd,
@@ -73,7 +79,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 54] = [
+    pub const ALL: [AuditAction; 60] = [
         AuditAction::AuthLogin,
         AuditAction::AuthLogout,
         AuditAction::AuthThrottle,
@@ -119,6 +125,12 @@ impl AuditAction {
         AuditAction::LabResultRecord,
         AuditAction::LabResultEnteredInError,
         AuditAction::LabTrendRead,
+        AuditAction::FileList,
+        AuditAction::FileUpload,
+        AuditAction::FileRead,
+        AuditAction::FileDownload,
+        AuditAction::FileDelete,
+        AuditAction::FileRestore,
         AuditAction::InternGrantIssue,
         AuditAction::InternGrantList,
         AuditAction::InternGrantEnd,
@@ -412,6 +424,42 @@ impl AuditAction {
                 "lab_result",
                 "viewed a lab test's trend",
                 "view a lab test's trend",
+            ),
+            FileList => (
+                "file.list",
+                "file",
+                "listed your chart's files",
+                "list your chart's files",
+            ),
+            FileUpload => (
+                "file.upload",
+                "file",
+                "added a file to your chart",
+                "add a file to your chart",
+            ),
+            FileRead => (
+                "file.read",
+                "file",
+                "looked at a file's details",
+                "look at a file's details",
+            ),
+            FileDownload => (
+                "file.download",
+                "file",
+                "downloaded a file from your chart",
+                "download a file from your chart",
+            ),
+            FileDelete => (
+                "file.delete",
+                "file",
+                "deleted a file from your chart",
+                "delete a file from your chart",
+            ),
+            FileRestore => (
+                "file.restore",
+                "file",
+                "restored a deleted file to your chart",
+                "restore a deleted file to your chart",
             ),
             InternGrantIssue => (
                 "intern_grant.issue",

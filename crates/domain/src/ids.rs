@@ -95,6 +95,10 @@ typed_id!(
     /// A lab result in a patient's chart.
     LabResultId
 );
+typed_id!(
+    /// A file kept with a patient's chart.
+    FileId
+);
 
 #[cfg(test)]
 mod tests {

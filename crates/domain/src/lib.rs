@@ -11,6 +11,7 @@ pub mod role;
 pub mod values;
 #[macro_use]
 pub mod clinical;
+pub mod files;
 pub mod labs;
 pub mod medication;
 pub mod profile;
@@ -18,8 +19,8 @@ pub mod record;
 
 pub use audit::{AuditAction, Reader};
 pub use ids::{
-    AllergyId, EmergencyAccessId, GrantId, LabResultId, PatientId, PrescriptionId, ProblemId,
-    RecordId, SessionId, UserId,
+    AllergyId, EmergencyAccessId, FileId, GrantId, LabResultId, PatientId, PrescriptionId,
+    ProblemId, RecordId, SessionId, UserId,
 };
 pub use policy::{Action, Actor, Decision, Relation, Ties};
 pub use profile::{Change, ContactEdit, LanguageTag, Mrn, ProfileEdit};

@@ -118,10 +118,12 @@ pub enum Action {
     ReadChartAudit,
     /// Download the whole chart as one document: the patient's right of access.
     ExportChart,
+    /// Bring back a file deleted from a chart (within 30 days): an administrator's act.
+    RestoreFile,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::ManageUsers,
         Action::CreatePatient,
         Action::ReadChart,
@@ -137,6 +139,7 @@ impl Action {
         Action::ManageGuardians,
         Action::ReadChartAudit,
         Action::ExportChart,
+        Action::RestoreFile,
     ];
 }
 
@@ -363,6 +366,7 @@ mod tests {
             (Role::Admin, &Relation::ALL, ManageGuardians),
             (Role::Admin, &Relation::ALL, ReadChartAudit),
             (Role::Admin, &Relation::ALL, ExportChart),
+            (Role::Admin, &Relation::ALL, RestoreFile),
             (Role::Doctor, &Relation::ALL, CreatePatient),
             (Role::Doctor, &[CareTeam, Emergency], ReadChart),
             (Role::Doctor, &[CareTeam, Emergency], ReadRecords),

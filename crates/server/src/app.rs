@@ -18,6 +18,7 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::token::TokenCodec;
 use crate::config::Config;
 use crate::error::AppError;
+use crate::files::vault::FileVault;
 use crate::http::idempotency::{Claimed, IdempotencyClaim};
 
 /// The time source. Production reads the system clock; tests may set it.
@@ -53,6 +54,7 @@ pub struct Shared {
     pub tokens: Arc<TokenCodec>,
     pub passwords: Arc<PasswordHasher>,
     pub sessions: Arc<LiveSessions>,
+    pub files: Arc<FileVault>,
     pub clock: Clock,
 }
 

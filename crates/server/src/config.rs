@@ -56,6 +56,15 @@ pub struct Config {
     pub login_limits: Limits,
     /// `MEDVAULT_LOG_FORMAT`: `json` (default) or `pretty`.
     pub log_format: LogFormat,
+    /// `MEDVAULT_FILE_STORE`: where files' sealed bytes live: a folder (`file:///srv/medvault`,
+    /// or a path) or an S3-compatible bucket (`s3://bucket`, with the `AWS_*` variables);
+    /// `MEDVAULT_DATA_DIR/files` by default.
+    pub file_store: Option<String>,
+    /// `MEDVAULT_FILE_KEYS`: `id:base64` AES-256 keys, comma-separated; the first seals new
+    /// files, every one listed opens the files that name it.
+    pub file_keys: Option<Secret>,
+    /// `MEDVAULT_MAX_UPLOAD_BYTES`: the largest file a chart takes (25 MB by default).
+    pub max_upload_bytes: u64,
     /// `MEDVAULT_MAX_CONNECTIONS` (client connections open at once; more wait to be accepted)
     /// and `MEDVAULT_HEADER_TIMEOUT_SECS` (how long a client may take to send its headers).
     pub connections: ConnectionLimits,
@@ -182,6 +191,18 @@ impl Config {
                     })
                 })
                 .collect::<anyhow::Result<_>>()?,
+            file_store: lookup("MEDVAULT_FILE_STORE"),
+            file_keys: lookup("MEDVAULT_FILE_KEYS").map(Secret::from),
+            max_upload_bytes: match lookup("MEDVAULT_MAX_UPLOAD_BYTES") {
+                None => 25 * 1024 * 1024,
+                Some(raw) => raw
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|max| (1..=1 << 30).contains(max))
+                    .context(
+                        "MEDVAULT_MAX_UPLOAD_BYTES must be a number of bytes from 1 to 1 GiB",
+                    )?,
+            },
             login_limits: Limits { per_address },
             log_format,
             connections: ConnectionLimits {

@@ -25,6 +25,12 @@ pub enum AppError {
     BadRequest { code: &'static str, message: String },
     #[error("send the body as application/json")]
     UnsupportedMediaType,
+    /// A file whose content is not a kind a chart keeps, or holds markup a browser would run.
+    #[error("{message}")]
+    UnsupportedFile { message: String },
+    /// A stored file's bytes do not open or do not match their SHA-256: never sent.
+    #[error("the stored file failed its integrity check; it was not sent")]
+    FileIntegrity,
     #[error("authentication required")]
     Unauthenticated,
     #[error("the email or password is wrong")]
@@ -162,7 +168,10 @@ impl AppError {
             AppError::Invalid(_) | AppError::InvalidField { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::UnsupportedMediaType | AppError::UnsupportedFile { .. } => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            AppError::FileIntegrity => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
@@ -187,6 +196,8 @@ impl AppError {
         match self {
             AppError::Invalid(_) | AppError::InvalidField { .. } => "invalid_input",
             AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::UnsupportedFile { .. } => "file_type_not_allowed",
+            AppError::FileIntegrity => "file_integrity",
             AppError::BadRequest { code, .. }
             | AppError::Forbidden { code, .. }
             | AppError::Conflict { code, .. } => code,
@@ -246,6 +257,7 @@ impl AppError {
                 tracing::error!(error = %format!("{error:#}"), "request failed")
             }
             AppError::Unavailable => tracing::warn!("database unavailable"),
+            AppError::FileIntegrity => tracing::error!("a stored file failed its integrity check"),
             AppError::ConnectionLost => tracing::warn!("connection to the database lost"),
             _ => {}
         }

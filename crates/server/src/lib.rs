@@ -13,6 +13,7 @@ pub mod config;
 pub mod dashboards;
 pub mod docs;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod labs;
 pub mod names;

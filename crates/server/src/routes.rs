@@ -42,6 +42,17 @@ impl Listed {
         self.add(Method::POST, path, post(handler))
     }
 
+    /// A POST whose body the handler reads as a stream under a limit of its own (an upload),
+    /// free of the 1 MiB limit on every other body.
+    pub fn post_streamed<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let route = post(handler).layer(axum::extract::DefaultBodyLimit::disable());
+        self.add(Method::POST, path, route)
+    }
+
     pub fn merge(mut self, other: Listed) -> Self {
         self.routes.extend(other.routes);
         self.router = self.router.merge(other.router);

@@ -19,6 +19,7 @@ use crate::auth::throttle;
 use crate::auth::token::TokenCodec;
 use crate::config::Config;
 use crate::error::AppError;
+use crate::files::vault::FileVault;
 use crate::ops::Metrics;
 
 /// Opens the database (running migrations) and assembles the shared state.
@@ -39,6 +40,7 @@ pub fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
         passwords: Arc::new(PasswordHasher::new(config.hash_concurrency).map_err(anyhow_of)?),
         store: Arc::new(store),
         sessions,
+        files: Arc::new(FileVault::from_config(&config)?),
         config: Arc::new(config),
         clock,
     }))

@@ -242,6 +242,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    files (patient_id, id) {
+        patient_id -> Text,
+        id -> Text,
+        record_id -> Nullable<Text>,
+        name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        key_id -> Text,
+        nonce -> Text,
+        object_path -> Text,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        deleted_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     guardians (patient_id, guardian_id) {
         patient_id -> Text,
         guardian_id -> Text,
@@ -308,6 +327,7 @@ diesel::joinable!(trainee_links -> patients (patient_id));
 diesel::joinable!(guardians -> patients (patient_id));
 diesel::joinable!(prescriptions -> patients (patient_id));
 diesel::joinable!(lab_results -> patients (patient_id));
+diesel::joinable!(files -> patients (patient_id));
 diesel::joinable!(intern_grants -> patients (patient_id));
 diesel::joinable!(emergency_accesses -> patients (patient_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -328,6 +348,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     prescriptions,
     lab_results,
     idempotency_keys,
+    files,
     intern_grants,
     emergency_accesses,
     login_throttle,

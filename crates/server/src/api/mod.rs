@@ -65,6 +65,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::clinical::api::routes())
         .merge(crate::prescriptions::api::routes())
         .merge(crate::labs::api::routes())
+        .merge(crate::files::api::routes())
         .merge(crate::patients::export::api_routes())
         .merge(crate::access::api::routes())
         .merge(crate::audit_log::api::routes());

@@ -121,6 +121,23 @@ fn from_this_site(headers: &HeaderMap, secure: bool) -> bool {
     }
 }
 
+/// Whether `tag` is this binding's token under the current key or a previous one: a form
+/// rendered before a rotation still posts.
+fn verifies(state: &AppState, binding: &str, tag: &[u8]) -> bool {
+    state
+        .keys
+        .csrf
+        .all()
+        .any(|key| verify_hmac(&key.bytes, binding.as_bytes(), tag))
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("multipart/form-data"))
+}
+
 /// Lets a state-changing request through only from this site and with this browser's token.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if matches!(
@@ -137,6 +154,23 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         Ok(binding) => binding,
         Err(error) => return error.into_response_html(),
     };
+    // An upload's body is streamed to its handler under its own limit: its token is in the
+    // form's address.
+    if is_multipart(&parts.headers) {
+        let submitted = parts
+            .uri
+            .query()
+            .and_then(|query| {
+                form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name == "csrf")
+            })
+            .and_then(|(_, value)| URL_SAFE_NO_PAD.decode(value.as_bytes()).ok());
+        return match submitted {
+            Some(tag) if verifies(&state, &binding, &tag) => {
+                next.run(Request::from_parts(parts, body)).await
+            }
+            _ => refused().into_response_html(),
+        };
+    }
     let Ok(form) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
         return AppError::PayloadTooLarge.into_response_html();
     };
@@ -144,14 +178,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         .find(|(name, _)| name == "csrf")
         .and_then(|(_, value)| URL_SAFE_NO_PAD.decode(value.as_bytes()).ok());
     match submitted {
-        // The current key, or a previous one: a form rendered before a rotation still posts.
-        Some(tag)
-            if state
-                .keys
-                .csrf
-                .all()
-                .any(|key| verify_hmac(&key.bytes, binding.as_bytes(), &tag)) =>
-        {
+        Some(tag) if verifies(&state, &binding, &tag) => {
             let mut request = Request::from_parts(parts, Body::from(form.clone()));
             // Kept, so that a refused form can be shown again as it was typed.
             request.extensions_mut().insert(SubmittedForm(form));

@@ -125,7 +125,7 @@ pub fn load_secret(config: &Config) -> anyhow::Result<Secret> {
     Ok(Secret::from(secret))
 }
 
-fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+pub fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -30,6 +30,11 @@ pub struct Authorized {
 }
 
 impl Authorized {
+    /// Whether the actor may also do `action` on this chart, as the policy decides.
+    pub fn may(&self, actor: &Actor, action: Action) -> bool {
+        policy::decide(actor, action, self.relation).is_allowed()
+    }
+
     /// Access under break-the-glass: every audit entry it leads to is flagged.
     pub fn emergency(&self) -> bool {
         self.relation == Relation::Emergency

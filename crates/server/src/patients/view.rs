@@ -2,9 +2,10 @@
 //! policy once per part, and audited as one act, "viewed the chart".
 
 use chrono::NaiveDateTime;
-use medvault_domain::policy::{self, Action};
+use medvault_domain::policy::Action;
 use medvault_domain::{Actor, AuditAction, PatientId, RecordId};
 use medvault_store::repo::allergies::{self, Allergy};
+use medvault_store::repo::files::{self, StoredFile};
 use medvault_store::repo::prescriptions::{self, Prescription};
 use medvault_store::repo::problems::{self, Problem};
 use medvault_store::repo::records::{self, RecordsOf};
@@ -31,6 +32,9 @@ pub struct ChartView {
     pub prescriptions: Option<Vec<Prescription>>,
     /// Each lab test with its newest result and trend, or `None` as for the lists.
     pub labs: Option<Vec<LabPanel>>,
+    /// The chart's files (deleted ones too for whoever may restore them), or `None` as for the
+    /// lists.
+    pub files: Option<Vec<StoredFile>>,
     pub care_team: Vec<Member>,
     /// The linked trainees, when the caller may link and unlink them.
     pub trainees: Option<Vec<Member>>,
@@ -40,7 +44,7 @@ pub struct ChartView {
 impl ChartView {
     /// Whether the caller may do `action` on this chart, as the policy decides.
     pub fn may(&self, actor: &Actor, action: Action) -> bool {
-        policy::decide(actor, action, self.granted.relation).is_allowed()
+        self.granted.may(actor, action)
     }
 }
 
@@ -81,17 +85,15 @@ pub fn read(
 ) -> Result<ChartView, AppError> {
     let subject = Subject::id(AuditAction::ChartView, patient);
     let granted = authorize(conn, actor, patient, Action::ReadChart, subject, now)?;
-    let may = |action| policy::decide(actor, action, granted.relation).is_allowed();
-    let (clinical, prescriptions, labs) = if may(Action::ReadRecords) {
+    let may = |action| granted.may(actor, action);
+    let (clinical, prescriptions, labs, files) = if may(Action::ReadRecords) {
         let lists = (allergies::of(conn, patient)?, problems::of(conn, patient)?);
         let medications = prescriptions::of(conn, patient)?;
-        (
-            Some(lists),
-            Some(medications),
-            Some(labs::panels(conn, patient)?),
-        )
+        let kept = files::of(conn, patient, may(Action::RestoreFile))?;
+        let panels = labs::panels(conn, patient)?;
+        (Some(lists), Some(medications), Some(panels), Some(kept))
     } else {
-        (None, None, None)
+        (None, None, None, None)
     };
     let (records, older) = if may(Action::ReadRecords) {
         let before = before.map(|id| id.to_string());
@@ -119,6 +121,7 @@ pub fn read(
         clinical,
         prescriptions,
         labs,
+        files,
         care_team,
         trainees,
         guardians,

@@ -18,6 +18,7 @@ use crate::auth::WebCaller;
 use crate::auth::csrf::Csrf;
 use crate::dashboards::web::record_rows;
 use crate::error::AppError;
+use crate::files::web::FileRows;
 use crate::labs::web::LabPanels;
 use crate::prescriptions::web::Medications;
 use crate::web::kept::Kept;
@@ -94,6 +95,11 @@ pub async fn chart_page(
         medications: view.prescriptions.as_deref().map(Medications::new),
         can_prescribe: may(Action::Prescribe),
         labs: view.labs.as_deref().map(LabPanels::new),
+        files: view
+            .files
+            .as_deref()
+            .map(|files| FileRows::new(files, state.config.max_upload_bytes)),
+        can_restore_files: may(Action::RestoreFile),
         can_export: may(Action::ExportChart),
         records: view
             .records

@@ -15,7 +15,8 @@ use crate::http::json::read_body;
 use crate::http::{correlation, input};
 use crate::routes::Listed;
 use crate::{
-    access, audit_log, auth, clinical, dashboards, labs, patients, prescriptions, records, users,
+    access, audit_log, auth, clinical, dashboards, files, labs, patients, prescriptions, records,
+    users,
 };
 
 pub fn routes() -> Listed {
@@ -58,6 +59,10 @@ pub fn routes() -> Listed {
             prescriptions::web::change_status,
         )
         .post("/patients/{id}/lab-results", labs::web::record)
+        .post_streamed("/patients/{id}/files", files::web::upload)
+        .get("/files/{id}/download", files::web::download)
+        .post("/files/{id}/delete", files::web::delete)
+        .post("/files/{id}/restore", files::web::restore)
         .post(
             "/lab-results/{id}/entered-in-error",
             labs::web::entered_in_error,

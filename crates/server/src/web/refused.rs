@@ -73,6 +73,8 @@ fn about_the_input(error: &AppError) -> bool {
             | AppError::InvalidField { .. }
             | AppError::Conflict { .. }
             | AppError::AllergyWarning(_)
+            | AppError::UnsupportedFile { .. }
+            | AppError::PayloadTooLarge
             | AppError::InvalidCredentials
             | AppError::TooManyAttempts { .. }
     )

@@ -7,6 +7,7 @@ use medvault_store::{Patient, Record};
 
 use super::kept::Kept;
 use crate::auth::Caller;
+use crate::files::web::FileRows;
 use crate::labs::web::LabPanels;
 use crate::patients::ties::Member;
 use crate::prescriptions::web::Medications;
@@ -454,6 +455,10 @@ pub struct ChartPage {
     pub can_prescribe: bool,
     /// Each lab test's newest result and trend, when the caller may read clinical content.
     pub labs: Option<LabPanels>,
+    /// The chart's files, when the caller may read clinical content.
+    pub files: Option<FileRows>,
+    /// The caller sees deleted files and may restore them (admins).
+    pub can_restore_files: bool,
     /// The caller may download the whole chart.
     pub can_export: bool,
     /// `None` when the caller may not see clinical notes (interns).
@@ -624,6 +629,9 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "status_changed" => "Status changed.",
         "prescribed" => "Prescribed.",
         "lab_recorded" => "Lab result entered.",
+        "file_uploaded" => "File added to the chart.",
+        "file_deleted" => "File deleted. An administrator can restore it for 30 days.",
+        "file_restored" => "File restored.",
         "record_changed" => "Record saved; the earlier version is in its history.",
         "profile_saved" => "Details saved.",
         "registered" => "Account created. You can sign in now.",

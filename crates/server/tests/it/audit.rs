@@ -31,6 +31,7 @@ fn verify_command(db: &TestDb) -> std::process::Output {
         .env("DATABASE_URL", &db.url)
         .env("MEDVAULT_DATA_DIR", db.dir.path())
         .env("MEDVAULT_SECRET", "cli-test-secret-cli-test-secret-012345")
+        .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
         .output()
         .expect("runs")
 }

@@ -12,6 +12,7 @@ fn medvault(db: &TestDb) -> Command {
         .env("DATABASE_URL", &db.url)
         .env("MEDVAULT_DATA_DIR", db.dir.path())
         .env("MEDVAULT_SECRET", "cli-test-secret-cli-test-secret-012345")
+        .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
         .env("MEDVAULT_LOG", "info");
     command
 }

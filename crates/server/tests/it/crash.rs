@@ -34,6 +34,8 @@ impl Server {
             .env("MEDVAULT_DATA_DIR", db.dir.path())
             .env("MEDVAULT_LISTEN", format!("127.0.0.1:{port}"))
             .env("MEDVAULT_SECRET", SECRET)
+        .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
+            .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
             .env("ADMIN_EMAIL", ADMIN_EMAIL)
             .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("MEDVAULT_LOG", "error")
@@ -225,6 +227,7 @@ async fn a_killed_server_acknowledged_nothing_it_did_not_keep() {
         .env("DATABASE_URL", &db.url)
         .env("MEDVAULT_DATA_DIR", db.dir.path())
         .env("MEDVAULT_SECRET", SECRET)
+        .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
         .output()
         .expect("runs");
     assert!(

@@ -109,6 +109,7 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
             ("prescriptions", "patient_id"),
             ("lab_results", "patient_id"),
             ("idempotency_keys", "user_id"),
+            ("files", "patient_id"),
         ])
     );
     // The per-patient tables share their shards: a chart's rows are on one node.
@@ -117,7 +118,8 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
         "SELECT table_name::text AS table_name, colocation_id::text AS placement \
          FROM citus_tables WHERE table_name::text IN ('patients', 'records', 'care_team', \
                                                        'record_versions', 'allergies', 'problems', \
-                                                       'guardians', 'prescriptions', 'lab_results')",
+                                                       'guardians', 'prescriptions', 'lab_results', \
+                                                       'files')",
     )
     .await;
     assert!(

@@ -15,6 +15,8 @@ pub const ADMIN_EMAIL: &str = "root@medvault.test";
 pub const ADMIN_PASSWORD: &str = "root-admin-passphrase";
 pub const PASSWORD: &str = "a fine long passphrase";
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+/// The file keys every test server shares: one current, as a deployment has.
+pub const FILE_KEYS: &str = "test-1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// A database that lives as long as the test: a SQLite file in a temporary folder, or a
 /// PostgreSQL database dropped at the end (on one server, or distributed over the local Citus
@@ -242,6 +244,7 @@ impl TestApp {
                 db.dir.path().to_str().expect("utf-8 path"),
             ),
             ("MEDVAULT_SECRET", SECRET),
+            ("MEDVAULT_FILE_KEYS", FILE_KEYS),
             ("ADMIN_EMAIL", ADMIN_EMAIL),
             ("ADMIN_PASSWORD", ADMIN_PASSWORD),
             ("MEDVAULT_DB_MAX_CONNECTIONS", "4"),

@@ -22,6 +22,7 @@ mod clinical_lists;
 mod connections;
 mod crash;
 mod distribution;
+mod files;
 mod guardians;
 mod helpers;
 mod idempotency;

@@ -17,11 +17,12 @@ use std::fmt::Write as _;
 
 use chrono::Duration;
 use medvault_domain::clinical::{AllergyStatus, Condition, ProblemStatus, Severity, Substance};
+use medvault_domain::files::{FileKind, FileName};
 use medvault_domain::labs::{Interpretation, LabSource, LabValue, LoincCode, TestName};
 use medvault_domain::medication::{Dose, DrugName, Frequency, Route};
-use medvault_domain::{Email, PersonName, Role, UserId, UserStatus};
+use medvault_domain::{Email, FileId, PatientId, PersonName, Role, UserId, UserStatus};
 use medvault_store::repo::{
-    access, allergies, care_team, lab_results, patients, prescriptions, problems, records,
+    access, allergies, care_team, files, lab_results, patients, prescriptions, problems, records,
     sessions, users,
 };
 use medvault_store::{AuditFilter, NewPatient, NewRecord, NewUser, SessionKind};
@@ -99,7 +100,8 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
     let hash = hash.to_owned();
     let now = app.clock.now();
     let tokens = app.state.tokens.clone();
-    app.state
+    let mut world = app
+        .state
         .write(move |conn| {
             let mut user = |name: &str,
                             role: Role,
@@ -319,7 +321,49 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
             Ok(World { callers, values })
         })
         .await
-        .expect("world")
+        .expect("world");
+    let target: PatientId = world.values["patient"].parse().expect("chart");
+    let doctor: UserId = world.values["doctor_id"].parse().expect("doctor");
+    for (name, deleted) in [("file", false), ("deleted_file", true)] {
+        let id = FileId::new();
+        let sealed = app
+            .state
+            .files
+            .put(target, id, b"Matrix file".to_vec())
+            .await
+            .expect("stored");
+        app.state
+            .write(move |conn| {
+                let new = files::NewFile {
+                    id,
+                    record_id: None,
+                    name: FileName::parse("matrix.txt")?,
+                    kind: FileKind::Text,
+                    size_bytes: 11,
+                    sha256: hex_sha256(b"Matrix file"),
+                    key_id: sealed.key_id,
+                    nonce: sealed.nonce,
+                    object_path: sealed.object_path,
+                };
+                files::insert(conn, target, new, doctor, now)?;
+                if deleted {
+                    let file = files::find(conn, id)?.expect("kept");
+                    files::set_deleted(conn, &file, Some((doctor, now)))?;
+                }
+                Ok(())
+            })
+            .await
+            .expect("file");
+        world.values.insert(name, id.to_string());
+    }
+    world
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Fills `{id}` by the route's resource, and `{name}` placeholders from the world.
@@ -334,6 +378,10 @@ fn fill(template: &str, path: &str, world: &World, csrf: &str) -> String {
         "prescription"
     } else if path.contains("/lab-results/{id}") {
         "lab_result"
+    } else if path.contains("/files/{id}/restore") {
+        "deleted_file"
+    } else if path.contains("/files/{id}") {
+        "file"
     } else if path.contains("/users/{id}") {
         "spare"
     } else if path.contains("/intern-grants/{id}") {
@@ -381,8 +429,19 @@ async fn current_version(app: &TestApp, route: &str, world: &World) -> i64 {
         .expect("there")
 }
 
+/// The body a row names `upload`: a small text file, as `multipart/form-data`.
+const UPLOAD: &str = "upload";
+
+fn upload_body() -> (&'static str, Vec<u8>) {
+    (
+        "multipart/form-data; boundary=matrix-boundary",
+        b"--matrix-boundary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"note.txt\"\r\n\r\nMatrix note\r\n--matrix-boundary--\r\n".to_vec(),
+    )
+}
+
 /// Posts a web form as `credentials` without its CSRF token, and with it from a foreign origin:
-/// both must be refused with 403 before anything happens. Returns what went wrong.
+/// both must be refused with 403 before anything happens. Returns what went wrong. An upload's
+/// token rides in its address.
 async fn forged_forms(
     app: &TestApp,
     path: &str,
@@ -399,17 +458,29 @@ async fn forged_forms(
         write!(cookies, "; mv_session={}", credentials.cookie).expect("string");
     }
     let mut problems = Vec::new();
+    let token = body.strip_prefix(UPLOAD).unwrap_or_default();
     for (what, form, origin) in [
         ("without a token", without_token.as_str(), None),
         ("from a foreign origin", body, Some("https://evil.example")),
     ] {
         let newest = newest_entry(app).await;
-        let mut request = app
-            .http
-            .post(app.url(path))
-            .header("cookie", &cookies)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form.to_owned());
+        let mut request = app.http.post(app.url(path)).header("cookie", &cookies);
+        request = if body.starts_with(UPLOAD) {
+            let (content_type, bytes) = upload_body();
+            let url = match origin {
+                Some(_) => format!("{path}?csrf={token}"),
+                None => path.to_owned(),
+            };
+            app.http
+                .post(app.url(&url))
+                .header("cookie", &cookies)
+                .header("content-type", content_type)
+                .body(bytes)
+        } else {
+            request
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form.to_owned())
+        };
         if let Some(origin) = origin {
             request = request.header("origin", origin);
         }
@@ -494,12 +565,10 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
             let credentials = world.callers.get(caller);
             let csrf = csrf_of(credentials);
             if !api && row.method == Method::POST {
-                let body = fill(
-                    row.body.as_deref().unwrap_or("csrf={csrf}"),
-                    &row.path,
-                    &world,
-                    &csrf,
-                );
+                let body = match row.body.as_deref() {
+                    Some(UPLOAD) => format!("{UPLOAD}{csrf}"),
+                    other => fill(other.unwrap_or("csrf={csrf}"), &row.path, &world, &csrf),
+                };
                 failures.extend(
                     forged_forms(&app, &path, &body, credentials)
                         .await
@@ -513,7 +582,13 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
             // If-Match (API) or its form's version field (web). Earlier callers in the row may
             // have changed it.
             let version = current_version(&app, &row.path, &world).await;
-            let mut request = app.http.request(row.method.clone(), app.url(&path));
+            let uploads = row.body.as_deref() == Some(UPLOAD);
+            let url = if uploads && !api {
+                format!("{path}?csrf={csrf}")
+            } else {
+                path.clone()
+            };
+            let mut request = app.http.request(row.method.clone(), app.url(&url));
             if api && row.method != Method::GET {
                 request = request.header("if-match", format!("\"{version}\""));
             }
@@ -526,7 +601,10 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
                 }
             }
             request = request.header("cookie", cookies);
-            if let Some(body) = &row.body {
+            if uploads {
+                let (content_type, bytes) = upload_body();
+                request = request.header("content-type", content_type).body(bytes);
+            } else if let Some(body) = &row.body {
                 let body =
                     fill(body, &row.path, &world, &csrf).replace("{version}", &version.to_string());
                 let content_type = if api {

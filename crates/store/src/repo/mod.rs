@@ -19,6 +19,7 @@ pub mod allergies;
 pub mod audit;
 mod audit_pg;
 pub mod care_team;
+pub mod files;
 pub mod idempotency;
 pub mod lab_results;
 pub mod patients;

@@ -1,0 +1,328 @@
+//! Files kept with a chart: PDFs, images and text, attached to the chart or to one of its
+//! records. An upload is read as a stream with the size limit enforced while reading, its kind
+//! decided from its content against the allowlist, sealed (AES-256-GCM) and stored under a name
+//! the server makes; every read checks it against its SHA-256 and gives an integrity error (and
+//! an audit entry), never bytes, when they differ. Deleting is a recorded act an admin can undo
+//! for 30 days. Reading files is reading the chart's clinical content (never interns); adding
+//! and deleting them is writing it.
+
+pub mod api;
+pub mod upload;
+pub mod vault;
+pub mod web;
+
+use chrono::Duration;
+use medvault_domain::files::{self, FileName, Refusal};
+use medvault_domain::policy::Action;
+use medvault_domain::{Actor, AuditAction, FileId, PatientId, RecordId};
+use medvault_store::Outcome;
+use medvault_store::repo::files::{self as stored, NewFile, StoredFile};
+use medvault_store::repo::records;
+use sha2::{Digest, Sha256};
+
+use crate::app::AppState;
+use crate::audit::{Event, RequestMeta};
+use crate::error::AppError;
+use crate::patients::{Subject, authorize};
+use vault::OpenFailure;
+
+/// How long a deleted file can be brought back.
+pub const RESTORE_WINDOW: Duration = Duration::days(30);
+
+/// A file as received: its name, its bytes, and the record it is attached to, if any.
+pub struct Received {
+    pub name: FileName,
+    pub content: Vec<u8>,
+    pub record: Option<RecordId>,
+}
+
+/// Whether `actor` may add files to the chart: asked before a byte of the upload is read, so
+/// that nobody streams 25 MB at a chart they may not write to. A refusal is audited; leave is
+/// not (the upload that follows is).
+pub async fn may_upload(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    patient: PatientId,
+) -> Result<(), AppError> {
+    state
+        .view(actor, meta, move |conn, uc| {
+            let subject = Subject::new(AuditAction::FileUpload);
+            authorize(conn, &actor, patient, Action::WriteRecord, subject, uc.now)?;
+            Ok(())
+        })
+        .await
+}
+
+/// Keeps a received file with the chart: checks it, seals and stores it, then records it. If
+/// the record cannot be written, the stored object is removed: nothing is left behind.
+pub async fn keep(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    patient: PatientId,
+    received: Received,
+) -> Result<StoredFile, AppError> {
+    let kind = files::check(&received.content).map_err(|refusal| match refusal {
+        Refusal::NotAllowed | Refusal::ActiveContent => AppError::UnsupportedFile {
+            message: refusal.message(),
+        },
+        _ => AppError::invalid_owned("file".to_owned(), refusal.message()),
+    })?;
+    let size_bytes =
+        i64::try_from(received.content.len()).map_err(|_| AppError::PayloadTooLarge)?;
+    let sha256 = hex::encode(Sha256::digest(&received.content));
+    let id = FileId::new();
+    let sealed = state
+        .files
+        .put(patient, id, received.content)
+        .await
+        .map_err(|error| {
+            tracing::warn!(error = %format!("{error:#}"), "file store unavailable");
+            AppError::Unavailable
+        })?;
+    let object_path = sealed.object_path.clone();
+    let new = NewFile {
+        id,
+        record_id: received.record,
+        name: received.name,
+        kind,
+        size_bytes,
+        sha256,
+        key_id: sealed.key_id,
+        nonce: sealed.nonce,
+        object_path: sealed.object_path,
+    };
+    let audited = AuditAction::FileUpload;
+    let recorded = state
+        .run(actor, meta, move |conn, uc| {
+            authorize(
+                conn,
+                &actor,
+                patient,
+                Action::WriteRecord,
+                Subject::new(audited),
+                uc.now,
+            )?;
+            if let Some(record) = new.record_id {
+                let ours = records::find(conn, record)?.is_some_and(|r| r.patient_id == patient);
+                if !ours {
+                    let message = "is not a record of this chart";
+                    return Err(medvault_domain::InvalidValue::new("record_id", message).into());
+                }
+            }
+            stored::insert(conn, patient, new, actor.user_id, uc.now)?;
+            uc.record(
+                Event::success(&actor, audited)
+                    .resource(id)
+                    .patient(patient),
+            );
+            stored::find(conn, id)?.ok_or(AppError::NotFound)
+        })
+        .await;
+    if recorded.is_err()
+        && let Err(error) = state.files.remove(&object_path).await
+    {
+        tracing::warn!(error = %format!("{error:#}"), "a stored file without its record was left");
+    }
+    recorded
+}
+
+/// The chart's files, newest first; deleted ones too for whoever may restore them.
+pub async fn of(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    patient: PatientId,
+) -> Result<Vec<StoredFile>, AppError> {
+    let audited = AuditAction::FileList;
+    state
+        .view(actor, meta, move |conn, uc| {
+            let subject = Subject::new(audited);
+            let granted = authorize(conn, &actor, patient, Action::ReadRecords, subject, uc.now)?;
+            let with_deleted = granted.may(&actor, Action::RestoreFile);
+            let found = stored::of(conn, patient, with_deleted)?;
+            let event = Event::success(&actor, audited)
+                .patient(patient)
+                .emergency(granted.emergency());
+            uc.record(event);
+            Ok(found)
+        })
+        .await
+}
+
+/// A file's details, for whoever may read the chart's records, audited as `audited`. A deleted
+/// file is found only by whoever may restore it.
+fn readable(
+    conn: &mut medvault_store::DbConnection,
+    uc: &crate::app::UseCase,
+    id: FileId,
+    audited: AuditAction,
+) -> Result<(StoredFile, bool), AppError> {
+    let file = stored::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let subject = Subject::id(audited, id);
+    let granted = authorize(
+        conn,
+        &uc.actor,
+        file.patient_id,
+        Action::ReadRecords,
+        subject,
+        uc.now,
+    )?;
+    if file.deleted_at.is_some() && !granted.may(&uc.actor, Action::RestoreFile) {
+        return Err(AppError::NotFound);
+    }
+    Ok((file, granted.emergency()))
+}
+
+pub async fn details(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    id: FileId,
+) -> Result<StoredFile, AppError> {
+    let audited = AuditAction::FileRead;
+    state
+        .view(actor, meta, move |conn, uc| {
+            let (file, emergency) = readable(conn, uc, id, audited)?;
+            let event = Event::success(&actor, audited)
+                .resource(id)
+                .patient(file.patient_id)
+                .emergency(emergency);
+            uc.record(event);
+            Ok(file)
+        })
+        .await
+}
+
+/// A file's bytes, checked. The download is audited once, as a success or (when the stored
+/// bytes do not open or do not match their SHA-256) as a failure, before anything is sent.
+pub async fn download(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    id: FileId,
+) -> Result<(StoredFile, Vec<u8>), AppError> {
+    let audited = AuditAction::FileDownload;
+    let (file, emergency) = state
+        .view(actor, meta, move |conn, uc| {
+            let (file, emergency) = readable(conn, uc, id, audited)?;
+            if file.deleted_at.is_some() {
+                return Err(AppError::NotFound);
+            }
+            Ok((file, emergency))
+        })
+        .await?;
+    let opened = state
+        .files
+        .open(id, &file.object_path, &file.key_id, &file.nonce)
+        .await;
+    let checked = match opened {
+        Ok(bytes) if hex::encode(Sha256::digest(&bytes)) == file.sha256 => Ok(bytes),
+        Ok(_) | Err(OpenFailure::Integrity) => Err(AppError::FileIntegrity),
+        Err(OpenFailure::Unavailable(why)) => {
+            tracing::warn!(error = %why, "file store unavailable");
+            Err(AppError::Unavailable)
+        }
+    };
+    let patient = file.patient_id;
+    let outcome = match &checked {
+        Ok(_) => Outcome::Success,
+        Err(_) => Outcome::Failure,
+    };
+    let now = state.now();
+    state
+        .write_audited(now, meta, move |_, trail| {
+            let mut event = Event::success(&actor, audited)
+                .resource(id)
+                .patient(patient)
+                .emergency(emergency);
+            event.outcome = outcome;
+            if outcome == Outcome::Failure {
+                event = event.reason("the stored bytes failed their integrity check");
+            }
+            trail.record(event);
+            Ok(())
+        })
+        .await?;
+    Ok((file, checked?))
+}
+
+/// Deletes a file from the chart: a recorded act an admin can undo for 30 days.
+pub async fn delete(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    id: FileId,
+) -> Result<StoredFile, AppError> {
+    let audited = AuditAction::FileDelete;
+    state
+        .run(actor, meta, move |conn, uc| {
+            let file = stored::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let subject = Subject::id(audited, id);
+            authorize(
+                conn,
+                &actor,
+                file.patient_id,
+                Action::WriteRecord,
+                subject,
+                uc.now,
+            )?;
+            if !stored::set_deleted(conn, &file, Some((actor.user_id, uc.now)))? {
+                return Err(AppError::Conflict {
+                    code: "already_deleted",
+                    message: "this file is deleted already",
+                });
+            }
+            uc.record(
+                Event::success(&actor, audited)
+                    .resource(id)
+                    .patient(file.patient_id),
+            );
+            stored::find(conn, id)?.ok_or(AppError::NotFound)
+        })
+        .await
+}
+
+/// Brings a deleted file back, within 30 days of its deletion: an admin's act.
+pub async fn restore(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    id: FileId,
+) -> Result<StoredFile, AppError> {
+    let audited = AuditAction::FileRestore;
+    state
+        .run(actor, meta, move |conn, uc| {
+            let file = stored::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let subject = Subject::id(audited, id);
+            authorize(
+                conn,
+                &actor,
+                file.patient_id,
+                Action::RestoreFile,
+                subject,
+                uc.now,
+            )?;
+            let Some(deleted_at) = file.deleted_at else {
+                return Err(AppError::Conflict {
+                    code: "not_deleted",
+                    message: "this file is not deleted",
+                });
+            };
+            if uc.now - deleted_at > RESTORE_WINDOW {
+                return Err(AppError::Conflict {
+                    code: "restore_window_passed",
+                    message: "a deleted file can be restored for 30 days only",
+                });
+            }
+            stored::set_deleted(conn, &file, None)?;
+            uc.record(
+                Event::success(&actor, audited)
+                    .resource(id)
+                    .patient(file.patient_id),
+            );
+            stored::find(conn, id)?.ok_or(AppError::NotFound)
+        })
+        .await
+}

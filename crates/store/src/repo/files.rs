@@ -1,0 +1,173 @@
+//! The files kept with a chart: where each one's sealed bytes are and how to open them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use medvault_domain::files::{FileKind, FileName};
+use medvault_domain::{FileId, PatientId, RecordId, UserId};
+
+use crate::rows::{parse, parse_opt};
+use crate::schema::{files, users};
+use crate::{DbConnection, StoreError};
+
+#[derive(Clone, Debug)]
+pub struct StoredFile {
+    pub id: FileId,
+    pub patient_id: PatientId,
+    pub record_id: Option<RecordId>,
+    pub name: String,
+    pub kind: FileKind,
+    pub size_bytes: i64,
+    /// The plaintext's SHA-256, hex.
+    pub sha256: String,
+    pub key_id: String,
+    /// The AES-GCM nonce, hex.
+    pub nonce: String,
+    pub object_path: String,
+    pub uploaded_by: UserId,
+    pub uploaded_by_name: String,
+    pub uploaded_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub deleted_by: Option<UserId>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = files)]
+struct FileRow {
+    id: String,
+    patient_id: String,
+    record_id: Option<String>,
+    name: String,
+    content_type: String,
+    size_bytes: i64,
+    sha256: String,
+    key_id: String,
+    nonce: String,
+    object_path: String,
+    uploaded_by: String,
+    uploaded_at: NaiveDateTime,
+    deleted_at: Option<NaiveDateTime>,
+    deleted_by: Option<String>,
+}
+
+impl TryFrom<(FileRow, String)> for StoredFile {
+    type Error = StoreError;
+
+    fn try_from((row, uploaded_by_name): (FileRow, String)) -> Result<Self, StoreError> {
+        const TABLE: &str = "files";
+        Ok(StoredFile {
+            id: parse(TABLE, &row.id)?,
+            patient_id: parse(TABLE, &row.patient_id)?,
+            record_id: parse_opt(TABLE, row.record_id.as_deref())?,
+            kind: FileKind::of_content_type(&row.content_type).ok_or(StoreError::Corrupt(TABLE))?,
+            uploaded_by: parse(TABLE, &row.uploaded_by)?,
+            deleted_by: parse_opt(TABLE, row.deleted_by.as_deref())?,
+            uploaded_by_name,
+            name: row.name,
+            size_bytes: row.size_bytes,
+            sha256: row.sha256,
+            key_id: row.key_id,
+            nonce: row.nonce,
+            object_path: row.object_path,
+            uploaded_at: row.uploaded_at,
+            deleted_at: row.deleted_at,
+        })
+    }
+}
+
+/// A file as stored: its row's fields.
+pub struct NewFile {
+    pub id: FileId,
+    pub record_id: Option<RecordId>,
+    pub name: FileName,
+    pub kind: FileKind,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub key_id: String,
+    pub nonce: String,
+    pub object_path: String,
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    patient: PatientId,
+    new: NewFile,
+    by: UserId,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
+    diesel::insert_into(files::table)
+        .values((
+            files::patient_id.eq(patient.to_string()),
+            files::id.eq(new.id.to_string()),
+            files::record_id.eq(new.record_id.map(|id| id.to_string())),
+            files::name.eq(new.name.into_inner()),
+            files::content_type.eq(new.kind.content_type()),
+            files::size_bytes.eq(new.size_bytes),
+            files::sha256.eq(new.sha256),
+            files::key_id.eq(new.key_id),
+            files::nonce.eq(new.nonce),
+            files::object_path.eq(new.object_path),
+            files::uploaded_by.eq(by.to_string()),
+            files::uploaded_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The chart's files, newest first: those deleted too when `with_deleted`.
+pub fn of(
+    conn: &mut DbConnection,
+    patient: PatientId,
+    with_deleted: bool,
+) -> Result<Vec<StoredFile>, StoreError> {
+    let mut query = files::table
+        .inner_join(users::table.on(users::id.eq(files::uploaded_by)))
+        .filter(files::patient_id.eq(patient.to_string()))
+        .select((FileRow::as_select(), users::name))
+        .order(files::id.desc())
+        .into_boxed();
+    if !with_deleted {
+        query = query.filter(files::deleted_at.is_null());
+    }
+    query
+        .load::<(FileRow, String)>(conn)?
+        .into_iter()
+        .map(StoredFile::try_from)
+        .collect()
+}
+
+pub fn find(conn: &mut DbConnection, id: FileId) -> Result<Option<StoredFile>, StoreError> {
+    files::table
+        .inner_join(users::table.on(users::id.eq(files::uploaded_by)))
+        .filter(files::id.eq(id.to_string()))
+        .select((FileRow::as_select(), users::name))
+        .first::<(FileRow, String)>(conn)
+        .optional()?
+        .map(StoredFile::try_from)
+        .transpose()
+}
+
+/// Marks a file deleted, or (with `None`) restores it. `false` if it already was so.
+pub fn set_deleted(
+    conn: &mut DbConnection,
+    file: &StoredFile,
+    deleted: Option<(UserId, NaiveDateTime)>,
+) -> Result<bool, StoreError> {
+    let row = files::table
+        .filter(files::patient_id.eq(file.patient_id.to_string()))
+        .filter(files::id.eq(file.id.to_string()));
+    let changed = match deleted {
+        Some((by, at)) => diesel::update(row.filter(files::deleted_at.is_null()))
+            .set((
+                files::deleted_at.eq(Some(at)),
+                files::deleted_by.eq(Some(by.to_string())),
+            ))
+            .execute(conn)?,
+        None => diesel::update(row.filter(files::deleted_at.is_not_null()))
+            .set((
+                files::deleted_at.eq(None::<NaiveDateTime>),
+                files::deleted_by.eq(None::<String>),
+            ))
+            .execute(conn)?,
+    };
+    Ok(changed == 1)
+}
