@@ -63,6 +63,18 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Work with the files kept with charts.
+    Files {
+        #[command(subcommand)]
+        command: FilesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FilesCommand {
+    /// Re-seal every file sealed under an older key with the first key of MEDVAULT_FILE_KEYS,
+    /// so the older keys can be dropped. Safe to stop and run again.
+    Reseal,
 }
 
 #[derive(Subcommand)]
@@ -157,6 +169,27 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     anyhow::bail!("audit trail broken at entry {id}: it {problem}")
                 }
             }
+        }
+        Command::Files {
+            command: FilesCommand::Reseal,
+        } => {
+            let state = build_state(config, system_clock())?;
+            let outcome = crate::files::reseal_all(&state).await?;
+            println!(
+                "Re-sealed {} files under key {}.",
+                outcome.resealed,
+                state.files.current_key_id()
+            );
+            if !outcome.damaged.is_empty() {
+                let damaged: Vec<String> =
+                    outcome.damaged.iter().map(ToString::to_string).collect();
+                anyhow::bail!(
+                    "{} files failed their integrity check and were left under their old key: {}",
+                    damaged.len(),
+                    damaged.join(", ")
+                );
+            }
+            Ok(())
         }
         Command::Admin {
             command: AdminCommand::Create { email, name },

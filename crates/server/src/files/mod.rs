@@ -326,3 +326,72 @@ pub async fn restore(
         })
         .await
 }
+
+/// What re-sealing found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Resealed {
+    pub resealed: usize,
+    /// Files whose stored bytes did not open or did not match: left as they are.
+    pub damaged: Vec<FileId>,
+}
+
+/// Re-seals every file sealed under an older key under the current one (`medvault files
+/// reseal`): each is opened and checked, written to a new object, its row switched to it, and
+/// the old object removed, so a stop half-way loses nothing and a second run goes on.
+pub async fn reseal_all(state: &AppState) -> anyhow::Result<Resealed> {
+    let current = state.files.current_key_id().to_owned();
+    let mut outcome = Resealed::default();
+    loop {
+        let skip = outcome.damaged.clone();
+        let key = current.clone();
+        let batch = state
+            .read(move |conn| Ok(stored::sealed_under_other_keys(conn, &key, 100)?))
+            .await
+            .map_err(crate::server::anyhow_of)?;
+        let batch: Vec<StoredFile> = batch
+            .into_iter()
+            .filter(|f| !skip.contains(&f.id))
+            .collect();
+        if batch.is_empty() {
+            return Ok(outcome);
+        }
+        for file in batch {
+            let opened = state
+                .files
+                .open(file.id, &file.object_path, &file.key_id, &file.nonce)
+                .await;
+            let content = match opened {
+                Ok(bytes) if hex::encode(Sha256::digest(&bytes)) == file.sha256 => bytes,
+                Ok(_) | Err(OpenFailure::Integrity) => {
+                    outcome.damaged.push(file.id);
+                    continue;
+                }
+                Err(OpenFailure::Unavailable(why)) => {
+                    anyhow::bail!("file store unavailable: {why}")
+                }
+            };
+            let sealed = state.files.put(file.patient_id, file.id, content).await?;
+            let switched_to = sealed.object_path.clone();
+            let row = file.clone();
+            let switched = state
+                .write(move |conn| {
+                    Ok(stored::switch_seal(
+                        conn,
+                        &row,
+                        &sealed.key_id,
+                        &sealed.nonce,
+                        &sealed.object_path,
+                    )?)
+                })
+                .await
+                .map_err(crate::server::anyhow_of)?;
+            let leftover = if switched {
+                &file.object_path
+            } else {
+                &switched_to
+            };
+            state.files.remove(leftover).await?;
+            outcome.resealed += usize::from(switched);
+        }
+    }
+}

@@ -147,6 +147,11 @@ impl FileVault {
         })
     }
 
+    /// The id of the key that seals new files.
+    pub fn current_key_id(&self) -> &str {
+        self.keys.first().map_or("", |key| key.id.as_str())
+    }
+
     /// Seals `content` as file `id` of `patient` under the current key and stores it.
     pub async fn put(
         &self,
@@ -168,7 +173,9 @@ impl FileVault {
                 },
             )
             .map_err(|_| anyhow::anyhow!("cannot seal a file"))?;
-        let object_path = format!("{patient}/{id}");
+        // Named by its key too: a file re-sealed under a new key goes to a new object, so that
+        // its row switches to it in one step and a re-seal stopped half-way loses nothing.
+        let object_path = format!("{patient}/{id}.{}", key.id);
         self.store
             .put(&ObjectPath::from(object_path.as_str()), sealed.into())
             .await

@@ -34,7 +34,7 @@ impl Server {
             .env("MEDVAULT_DATA_DIR", db.dir.path())
             .env("MEDVAULT_LISTEN", format!("127.0.0.1:{port}"))
             .env("MEDVAULT_SECRET", SECRET)
-        .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
+            .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
             .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
             .env("ADMIN_EMAIL", ADMIN_EMAIL)
             .env("ADMIN_PASSWORD", ADMIN_PASSWORD)

@@ -85,7 +85,15 @@ async fn a_pdf_goes_in_encrypted_and_comes_back_whole_as_an_attachment() {
     // Stored under a name the server made, and not as plaintext.
     let objects = stored_objects(&app);
     assert_eq!(objects.len(), 1);
-    assert!(objects[0].ends_with(id), "{objects:?}");
+    let stored_name = objects[0]
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    assert_eq!(
+        stored_name,
+        format!("{id}.test-1"),
+        "a name the server made"
+    );
     let on_disk = std::fs::read(&objects[0]).expect("stored");
     assert!(
         !on_disk.windows(8).any(|w| w == b"%PDF-1.4"),
@@ -393,4 +401,40 @@ async fn the_chart_page_uploads_and_downloads_a_file() {
     assert_eq!(download.status, StatusCode::OK);
     assert_eq!(download.headers["content-type"], "application/pdf");
     assert_eq!(download.html.as_bytes(), PDF);
+}
+
+#[tokio::test]
+async fn files_are_resealed_under_a_new_key_and_the_old_key_can_go() {
+    let app = TestApp::spawn().await;
+    let (chart, doctor) = doctor_and_chart(&app, "rotate").await;
+    let (_, kept) = upload(&app, &chart, &doctor, b"old.pdf", PDF).await;
+    let id = kept["id"].as_str().expect("id").to_owned();
+
+    let new_key = "test-2:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    let both = format!("{new_key},{}", crate::helpers::FILE_KEYS);
+    let rotated = TestApp::spawn_with(app.db.clone(), &[("MEDVAULT_FILE_KEYS", &both)]).await;
+    let outcome = medvault::files::reseal_all(&rotated.state)
+        .await
+        .expect("resealed");
+    assert_eq!(outcome.resealed, 1);
+    assert!(outcome.damaged.is_empty());
+    let again = medvault::files::reseal_all(&rotated.state)
+        .await
+        .expect("resealed");
+    assert_eq!(again.resealed, 0, "nothing left under the old key");
+
+    let objects = stored_objects(&app);
+    assert_eq!(objects.len(), 1, "the old object is gone: {objects:?}");
+    assert!(objects[0].ends_with(format!("{id}.test-2")), "{objects:?}");
+    let new_only = TestApp::spawn_with(app.db.clone(), &[("MEDVAULT_FILE_KEYS", new_key)]).await;
+    let token = new_only.login("dr.rotate@example.org", PASSWORD).await;
+    let response = new_only
+        .http
+        .get(new_only.url(&format!("/api/v1/files/{id}/content")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.bytes().await.expect("body").as_ref(), PDF);
 }

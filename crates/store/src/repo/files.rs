@@ -171,3 +171,45 @@ pub fn set_deleted(
     };
     Ok(changed == 1)
 }
+
+/// Up to `limit` files (deleted ones too) sealed under a key other than `current`.
+pub fn sealed_under_other_keys(
+    conn: &mut DbConnection,
+    current: &str,
+    limit: i64,
+) -> Result<Vec<StoredFile>, StoreError> {
+    files::table
+        .inner_join(users::table.on(users::id.eq(files::uploaded_by)))
+        .filter(files::key_id.ne(current.to_owned()))
+        .select((FileRow::as_select(), users::name))
+        .order(files::id.asc())
+        .limit(limit)
+        .load::<(FileRow, String)>(conn)?
+        .into_iter()
+        .map(StoredFile::try_from)
+        .collect()
+}
+
+/// Switches a file to its re-sealed object, if it is still sealed as `file` says. `false` if
+/// it changed meanwhile.
+pub fn switch_seal(
+    conn: &mut DbConnection,
+    file: &StoredFile,
+    key_id: &str,
+    nonce: &str,
+    object_path: &str,
+) -> Result<bool, StoreError> {
+    let as_read = files::table
+        .filter(files::patient_id.eq(file.patient_id.to_string()))
+        .filter(files::id.eq(file.id.to_string()))
+        .filter(files::key_id.eq(file.key_id.clone()))
+        .filter(files::object_path.eq(file.object_path.clone()));
+    let changed = diesel::update(as_read)
+        .set((
+            files::key_id.eq(key_id.to_owned()),
+            files::nonce.eq(nonce.to_owned()),
+            files::object_path.eq(object_path.to_owned()),
+        ))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
