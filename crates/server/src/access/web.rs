@@ -164,7 +164,7 @@ async fn chart_tie(
         tie.make(state, caller, meta, path_id(&id)?, user, &form.hours)
             .await
     };
-    after_chart_form(context, kept, &id, outcome.await, tie.made()).await
+    after_chart_form(context, kept, &id, outcome.await, tie.made(), "ties").await
 }
 
 pub async fn link_trainee(

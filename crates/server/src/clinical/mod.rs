@@ -173,6 +173,8 @@ pub trait ListEntry: Sized + Send + 'static {
     type Fields: Send + 'static;
     const RECORDED: AuditAction;
     const UPDATED: AuditAction;
+    /// The chart page's section that shows the list.
+    const SECTION: &'static str;
 
     /// The input over `current`'s fields (or a new entry's defaults).
     fn fields(
@@ -208,6 +210,7 @@ impl ListEntry for Allergy {
     type Fields = AllergyFields;
     const RECORDED: AuditAction = AuditAction::AllergyRecord;
     const UPDATED: AuditAction = AuditAction::AllergyUpdate;
+    const SECTION: &'static str = "allergies";
 
     fn fields(
         input: AllergyInput,
@@ -264,6 +267,7 @@ impl ListEntry for Problem {
     type Fields = ProblemFields;
     const RECORDED: AuditAction = AuditAction::ProblemRecord;
     const UPDATED: AuditAction = AuditAction::ProblemUpdate;
+    const SECTION: &'static str = "problems";
 
     fn fields(
         input: ProblemInput,

@@ -16,7 +16,7 @@ use crate::auth::csrf::Csrf;
 use crate::http::versions;
 use crate::web::WebForm;
 use crate::web::kept::Kept;
-use crate::web::refused::{Context, after_form, chart_page_of};
+use crate::web::refused::{Context, after_chart_form};
 
 #[derive(Deserialize)]
 pub struct AllergyForm {
@@ -99,16 +99,7 @@ async fn record<E: ListEntry>(posted: Posted, input: E::Input, notice: &str) -> 
             .map(|_| ())
     };
     let context = Context::new(&state, &meta, &caller, &csrf);
-    let onward = format!("/patients/{id}");
-    after_form(
-        context,
-        kept,
-        chart_page_of(&id),
-        outcome.await,
-        &onward,
-        notice,
-    )
-    .await
+    after_chart_form(context, kept, &id, outcome.await, notice, E::SECTION).await
 }
 
 /// A status button's form: the status, and the version the button was shown for.
@@ -156,7 +147,11 @@ where
     };
     match changed.await {
         Ok(entry) => {
-            let to = format!("/patients/{}?notice=status_changed", entry.patient());
+            let to = format!(
+                "/patients/{}?notice=status_changed#{}",
+                entry.patient(),
+                E::SECTION
+            );
             Redirect::to(&to).into_response()
         }
         Err(error) => error.into_response_html(),

@@ -86,7 +86,7 @@ pub async fn upload(
             .map(|_| ())
     };
     let context = Context::new(&state, &meta, &caller, &csrf);
-    after_chart_form(context, kept, &id, outcome.await, "file_uploaded").await
+    after_chart_form(context, kept, &id, outcome.await, "file_uploaded", "files").await
 }
 
 /// A file's bytes, for a signed-in browser.

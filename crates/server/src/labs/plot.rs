@@ -25,12 +25,14 @@ pub struct Series<'a> {
     pub points: &'a [Point],
 }
 
-const WIDTH: f64 = 480.0;
+// Drawn small and lettered large, so that scaled to a phone's width the labels still read at
+// about 10 px.
+const WIDTH: f64 = 420.0;
 const HEIGHT: f64 = 240.0;
-const LEFT: f64 = 52.0;
-const RIGHT: f64 = 14.0;
+const LEFT: f64 = 56.0;
+const RIGHT: f64 = 18.0;
 const TOP: f64 = 16.0;
-const BOTTOM: f64 = 34.0;
+const BOTTOM: f64 = 38.0;
 
 /// Text made safe inside SVG markup.
 fn escape(text: &str) -> String {
@@ -142,7 +144,7 @@ pub fn svg(series: &Series) -> String {
     };
     let _ = write!(
         out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" class="trend" font-family="system-ui, sans-serif" font-size="13"><title>{test} ({unit}) over time</title><desc>{description}</desc>"##
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" class="trend" font-family="system-ui, sans-serif" font-size="16"><title>{test} ({unit}) over time</title><desc>{description}</desc>"##
     );
     let (bottom, top, step) = value_axis(series);
     let plot_height = HEIGHT - TOP - BOTTOM;
@@ -181,8 +183,8 @@ pub fn svg(series: &Series) -> String {
             out,
             r##"<line x1="{LEFT}" x2="{:.1}" y1="{ty:.1}" y2="{ty:.1}" stroke="#dde3ea"/><text x="{:.1}" y="{:.1}" text-anchor="end" fill="#5b6b7a">{}</text>"##,
             WIDTH - RIGHT,
-            LEFT - 6.0,
-            ty + 4.0,
+            LEFT - 8.0,
+            ty + 5.0,
             label(tick)
         );
         tick += step;
@@ -200,7 +202,7 @@ pub fn svg(series: &Series) -> String {
             out,
             r##"<text x="{:.1}" y="{:.1}" text-anchor="{anchor}" fill="#5b6b7a">{}</text>"##,
             x(at),
-            HEIGHT - 12.0,
+            HEIGHT - 10.0,
             at.format("%-d %b %Y")
         );
     }
@@ -231,15 +233,15 @@ pub fn svg(series: &Series) -> String {
             let _ = write!(
                 out,
                 r##"<path d="M{px:.1} {:.1} L{:.1} {py:.1} L{px:.1} {:.1} L{:.1} {py:.1} Z" fill="#b42318" class="abnormal"><title>{tip}</title></path>"##,
-                py - 7.0,
-                px + 7.0,
-                py + 7.0,
-                px - 7.0
+                py - 8.0,
+                px + 8.0,
+                py + 8.0,
+                px - 8.0
             );
         } else {
             let _ = write!(
                 out,
-                r##"<circle cx="{px:.1}" cy="{py:.1}" r="4.5" fill="#0f6e7a"><title>{tip}</title></circle>"##
+                r##"<circle cx="{px:.1}" cy="{py:.1}" r="5.5" fill="#0f6e7a"><title>{tip}</title></circle>"##
             );
         }
     }

@@ -141,7 +141,7 @@ pub async fn record(
             .map(|_| ())
     };
     let context = Context::new(&state, &meta, &caller, &csrf);
-    after_chart_form(context, kept, &id, outcome.await, "lab_recorded").await
+    after_chart_form(context, kept, &id, outcome.await, "lab_recorded", "labs").await
 }
 
 #[derive(Deserialize)]

@@ -137,7 +137,15 @@ pub async fn prescribe(
             .map(|_| ())
     };
     let context = Context::new(&state, &meta, &caller, &csrf);
-    after_chart_form(context, kept, &id, outcome.await, "prescribed").await
+    after_chart_form(
+        context,
+        kept,
+        &id,
+        outcome.await,
+        "prescribed",
+        "medications",
+    )
+    .await
 }
 
 #[derive(Deserialize)]

@@ -80,6 +80,14 @@ fn about_the_input(error: &AppError) -> bool {
     )
 }
 
+/// `onward` with a notice to show, before its fragment if it has one.
+fn with_notice(onward: &str, notice: &str) -> String {
+    match onward.split_once('#') {
+        Some((path, section)) => format!("{path}?notice={notice}#{section}"),
+        None => format!("{onward}?notice={notice}"),
+    }
+}
+
 pub async fn after_form(
     context: Context<'_>,
     kept: Kept,
@@ -89,7 +97,7 @@ pub async fn after_form(
     notice: &str,
 ) -> Response {
     let error = match outcome {
-        Ok(()) => return Redirect::to(&format!("{onward}?notice={notice}")).into_response(),
+        Ok(()) => return Redirect::to(&with_notice(onward, notice)).into_response(),
         Err(error) if about_the_input(&error) && page.is_open_to(context.caller) => error,
         Err(error) => return error.into_response_html(),
     };
@@ -140,15 +148,16 @@ pub fn chart_page_of(id: &str) -> FormPage {
     path_id(id).map_or(FormPage::DoctorDashboard, FormPage::Chart)
 }
 
-/// After a form on a chart's page: back to that chart.
+/// After a form on a chart's page: back to that chart, at its `section`.
 pub async fn after_chart_form(
     context: Context<'_>,
     kept: Kept,
     id: &str,
     outcome: Result<(), AppError>,
     notice: &str,
+    section: &str,
 ) -> Response {
-    let onward = format!("/patients/{id}");
+    let onward = format!("/patients/{id}#{section}");
     after_form(context, kept, chart_page_of(id), outcome, &onward, notice).await
 }
 

@@ -207,10 +207,14 @@ impl Browser {
     }
 
     async fn set_width(&self, width: u32) {
+        self.set_size(width, 900).await;
+    }
+
+    async fn set_size(&self, width: u32, height: u32) {
         self.call(
             reqwest::Method::POST,
             "/window/rect",
-            Some(json!({"width": width, "height": 900})),
+            Some(json!({"width": width, "height": height})),
         )
         .await;
     }
@@ -236,6 +240,31 @@ impl Browser {
             .iter()
             .filter_map(|v| v.as_str().map(str::to_owned))
             .collect()
+    }
+
+    /// Sets a field's value as a script would (date and time fields take typing by locale).
+    async fn set_value(&self, css: &str, value: &str) {
+        self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({
+                "script": "document.querySelector(arguments[0]).value = arguments[1];",
+                "args": [css, value],
+            })),
+        )
+        .await;
+    }
+
+    /// Runs `script` (which ends by calling `done(value)`) in the page; its value.
+    async fn run_async(&self, script: &str, args: Value) -> Value {
+        let script = format!("const done = arguments[arguments.length - 1];\n{script}");
+        self.call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": script, "args": args})),
+        )
+        .await
     }
 
     async fn sign_out(&self) {
@@ -333,6 +362,139 @@ async fn register_sign_in_write_a_record_and_the_patient_sees_it_in_a_browser() 
         .await;
 }
 
+/// A doctor's day with a new patient, through the chart page: open the chart, record an
+/// allergy, prescribe past the allergy warning, enter two lab results and see their plot, upload
+/// a PDF and download it back.
+#[tokio::test]
+async fn a_doctor_builds_a_chart_in_the_browser() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    app.doctor("dr.walk@example.org").await;
+    browser.sign_in(&app, "dr.walk@example.org", PASSWORD).await;
+
+    browser.open(&app.url("/patients/new")).await;
+    browser
+        .type_into("input[name=name]", "Wanda Walkthrough")
+        .await;
+    browser
+        .set_value("input[name=birth_date]", "1984-06-02")
+        .await;
+    browser.click("select[name=sex] option[value=female]").await;
+    browser
+        .click("form[action='/patients'] button[type=submit]")
+        .await;
+    browser.wait_for_text("Wanda Walkthrough").await;
+    let chart = browser.path().await;
+    assert!(chart.starts_with("/patients/"), "{chart}");
+
+    browser
+        .type_into(
+            "form[action$='/allergies'] input[name=substance]",
+            "Amoxicillin",
+        )
+        .await;
+    browser
+        .click("form[action$='/allergies'] button[type=submit]")
+        .await;
+    browser.wait_for_text("Amoxicillin").await;
+
+    // A penicillin is held with the warning until the doctor acknowledges it.
+    let prescribe = "form[action$='/prescriptions']";
+    browser
+        .type_into(&format!("{prescribe} input[name=drug]"), "Penicillin V")
+        .await;
+    browser
+        .type_into(&format!("{prescribe} input[name=strength]"), "250 mg")
+        .await;
+    browser
+        .type_into(&format!("{prescribe} input[name=dose]"), "1 tablet")
+        .await;
+    browser
+        .type_into(
+            &format!("{prescribe} input[name=frequency]"),
+            "four times a day",
+        )
+        .await;
+    browser
+        .click(&format!("{prescribe} button[type=submit]"))
+        .await;
+    browser.wait_for_text("like Amoxicillin").await;
+    browser
+        .click(&format!("{prescribe} input[name=acknowledge]"))
+        .await;
+    browser
+        .click(&format!("{prescribe} button[type=submit]"))
+        .await;
+    browser.wait_for_text("Prescribed.").await;
+    browser.wait_for_text("Allergy warning acknowledged").await;
+
+    let labs = "form[action$='/lab-results']";
+    for (value, at) in [("6.2", "2026-01-10T08:00"), ("7.1", "2026-03-10T08:00")] {
+        browser
+            .click(&format!("{labs} select[name=code] option[value='4548-4']"))
+            .await;
+        browser
+            .type_into(&format!("{labs} input[name=value]"), value)
+            .await;
+        browser
+            .set_value(&format!("{labs} input[name=collected_at]"), at)
+            .await;
+        browser.click(&format!("{labs} button[type=submit]")).await;
+        browser.wait_for_text("Lab result entered.").await;
+    }
+    browser.find("#labs figure.trend svg").await;
+    assert!(
+        browser
+            .source()
+            .await
+            .contains("2 results from 10 Jan 2026 to 10 Mar 2026")
+    );
+
+    let folder = tempfile::tempdir().expect("folder");
+    let pdf = folder.path().join("discharge letter.pdf");
+    let content = "%PDF-1.4
+1 0 obj
+<< /Type /Catalog >>
+endobj
+%%EOF
+";
+    std::fs::write(&pdf, content).expect("written");
+    browser
+        .type_into(
+            "form[action*='/files'] input[type=file]",
+            &pdf.display().to_string(),
+        )
+        .await;
+    browser
+        .click("form[action*='/files'] button[type=submit]")
+        .await;
+    browser.wait_for_text("File added to the chart.").await;
+    let link = "a[href^='/files/'][href$='/download']";
+    browser.find(link).await;
+    let downloaded = browser
+        .run_async(
+            "fetch(document.querySelector(arguments[0]).href).then(r => r.text()).then(done);",
+            json!([link]),
+        )
+        .await;
+    assert_eq!(
+        downloaded.as_str(),
+        Some(content),
+        "the same bytes come back"
+    );
+    // The whole page, at a laptop's width and a phone's.
+    if let Ok(folder) = std::env::var("MEDVAULT_SCREENSHOTS") {
+        for (width, name) in [(1280, "chart.png"), (390, "chart-phone.png")] {
+            browser.set_size(width, 4200).await;
+            browser
+                .screenshot(&std::path::Path::new(&folder).join(name))
+                .await;
+        }
+    }
+}
+
 /// axe-core's script, from `npm install --prefix target/axe axe-core@4` (as `.ci/run` does), or
 /// `MEDVAULT_AXE`; the test is skipped without it unless `MEDVAULT_E2E=required`.
 fn axe_script() -> Option<String> {
@@ -377,6 +539,28 @@ async fn every_page_has_no_serious_accessibility_problem_on_a_phone_or_a_laptop(
         &json!({"title": "Visit", "notes": "Well.\nReview in a year."}),
     )
     .await;
+    // And the chart's lists: an allergy, a prescription held past it, a lab trend, a file.
+    app.post(
+        &format!("{chart_path}/allergies"),
+        Some(&doctor),
+        &json!({"substance": "Penicillin", "severity": "severe"}),
+    )
+    .await;
+    app.post(
+        &format!("{chart_path}/prescriptions"),
+        Some(&doctor),
+        &json!({"drug": "Amoxicillin", "dose": "500 mg", "route": "oral",
+                "frequency": "three times a day", "acknowledge_allergy_warnings": true}),
+    )
+    .await;
+    for (value, at) in [(5.1, "2026-01-05"), (6.4, "2026-02-05")] {
+        app.post(
+            &format!("{chart_path}/lab-results"),
+            Some(&doctor),
+            &json!({"code": "2823-3", "value": value, "collected_at": at}),
+        )
+        .await;
+    }
     let trainee = app.staff("trainee.axe@example.org", "trainee").await;
     app.post(
         &format!("{chart_path}/trainees"),

@@ -35,7 +35,7 @@ async fn doctors_link_trainees_grant_interns_and_break_the_glass_from_the_web() 
         .await;
     assert_eq!(
         linked.location(),
-        Some(format!("/patients/{patient_id}?notice=trainee_linked").as_str())
+        Some(format!("/patients/{patient_id}?notice=trainee_linked#ties").as_str())
     );
     let wrong = doctor
         .post(
@@ -60,7 +60,7 @@ async fn doctors_link_trainees_grant_interns_and_break_the_glass_from_the_web() 
         .await;
     assert_eq!(
         granted.location(),
-        Some(format!("/patients/{patient_id}?notice=intern_granted").as_str())
+        Some(format!("/patients/{patient_id}?notice=intern_granted#ties").as_str())
     );
     let dashboard = doctor.get("/doctor/dashboard").await;
     assert!(dashboard.html.contains("Test intern") && dashboard.html.contains("End now"));
@@ -361,7 +361,7 @@ async fn admins_manage_accounts_grants_and_read_the_audit_trail_from_the_web() {
             ],
         )
         .await;
-    assert_eq!(granted.location(), Some("/admin?notice=intern_granted"));
+    assert_eq!(granted.location(), Some("/admin?notice=intern_granted#ties"));
     let too_long = admin
         .post(
             "/admin/intern-grants",
