@@ -361,7 +361,7 @@ async fn admins_manage_accounts_grants_and_read_the_audit_trail_from_the_web() {
             ],
         )
         .await;
-    assert_eq!(granted.location(), Some("/admin?notice=intern_granted#ties"));
+    assert_eq!(granted.location(), Some("/admin?notice=intern_granted"));
     let too_long = admin
         .post(
             "/admin/intern-grants",
