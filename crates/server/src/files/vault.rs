@@ -14,10 +14,10 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use medvault_domain::{FileId, PatientId};
 use medvault_store::Backend;
-use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt};
 use secrecy::ExposeSecret;
 
 use crate::config::{Config, Secret};

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod export;
+pub mod printable;
 pub mod profile;
 pub mod profile_web;
 pub mod ties;

@@ -34,6 +34,7 @@ pub fn routes() -> Listed {
         .get("/patients/{id}", patients::web::chart)
         .get("/patients/{id}/profile", patients::profile_web::edit_page)
         .get("/patients/{id}/export", patients::export::web_export)
+        .get("/patients/{id}/copy", patients::printable::page)
         .post("/patients/{id}/profile", patients::profile_web::save)
         .get("/admin", dashboards::admin::page)
         .post("/admin/users", dashboards::admin::create_user)

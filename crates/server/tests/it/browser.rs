@@ -613,7 +613,10 @@ async fn every_page_has_no_serious_accessibility_problem_on_a_phone_or_a_laptop(
         (
             "axe@example.org",
             PASSWORD,
-            vec!["/patient/dashboard".into()],
+            vec![
+                "/patient/dashboard".into(),
+                format!("/patients/{chart}/copy"),
+            ],
         ),
         (
             "intern.axe@example.org",

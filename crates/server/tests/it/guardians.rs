@@ -102,6 +102,17 @@ async fn a_guardian_manages_the_dependents_chart_and_no_other() {
     assert!(home.contains(&format!("/patients/{child}")), "{home}");
     let page = signed_in_page(&app, "parent@example.org", &format!("/patients/{child}")).await;
     assert!(page.contains("Guardians"), "{page}");
+    let copy = signed_in_page(
+        &app,
+        "parent@example.org",
+        &format!("/patients/{child}/copy"),
+    )
+    .await;
+    assert!(copy.contains("The whole chart, as of"), "{copy}");
+    assert!(
+        copy.contains("Tartu"),
+        "the copy holds the chart's details: {copy}"
+    );
 
     // Ended: the access ends at once; each act is in the trail, once.
     let ended = app
