@@ -107,7 +107,7 @@ impl ProblemInput {
 }
 
 /// One of the chart's lists, for whoever may read its clinical content, audited as `audited`.
-async fn read_list<T: Send + 'static>(
+pub(crate) async fn read_list<T: Send + 'static>(
     state: &AppState,
     actor: Actor,
     meta: &RequestMeta,

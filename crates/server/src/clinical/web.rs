@@ -1,7 +1,7 @@
 //! The chart page's forms for allergies and problems: record one, or change its status.
 
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use medvault_domain::PatientId;
 use medvault_store::repo::allergies::Allergy;
 use medvault_store::repo::problems::Problem;
@@ -16,7 +16,7 @@ use crate::auth::csrf::Csrf;
 use crate::http::versions;
 use crate::web::WebForm;
 use crate::web::kept::Kept;
-use crate::web::refused::{Context, after_chart_form};
+use crate::web::refused::{Context, after_chart_form, back_to_section};
 
 #[derive(Deserialize)]
 pub struct AllergyForm {
@@ -145,15 +145,6 @@ where
         let input = E::status_only(form.status);
         super::change::<E>(&state, caller.actor, &meta, path_id(&id)?, version, input).await
     };
-    match changed.await {
-        Ok(entry) => {
-            let to = format!(
-                "/patients/{}?notice=status_changed#{}",
-                entry.patient(),
-                E::SECTION
-            );
-            Redirect::to(&to).into_response()
-        }
-        Err(error) => error.into_response_html(),
-    }
+    let changed = changed.await.map(|entry| entry.patient());
+    back_to_section(changed, "status_changed", E::SECTION)
 }

@@ -255,33 +255,7 @@ pub async fn delete(
     meta: &RequestMeta,
     id: FileId,
 ) -> Result<StoredFile, AppError> {
-    let audited = AuditAction::FileDelete;
-    state
-        .run(actor, meta, move |conn, uc| {
-            let file = stored::find(conn, id)?.ok_or(AppError::NotFound)?;
-            let subject = Subject::id(audited, id);
-            authorize(
-                conn,
-                &actor,
-                file.patient_id,
-                Action::WriteRecord,
-                subject,
-                uc.now,
-            )?;
-            if !stored::set_deleted(conn, &file, Some((actor.user_id, uc.now)))? {
-                return Err(AppError::Conflict {
-                    code: "already_deleted",
-                    message: "this file is deleted already",
-                });
-            }
-            uc.record(
-                Event::success(&actor, audited)
-                    .resource(id)
-                    .patient(file.patient_id),
-            );
-            stored::find(conn, id)?.ok_or(AppError::NotFound)
-        })
-        .await
+    change_deletion(state, actor, meta, id, Deletion::Delete).await
 }
 
 /// Brings a deleted file back, within 30 days of its deletion: an admin's act.
@@ -291,7 +265,55 @@ pub async fn restore(
     meta: &RequestMeta,
     id: FileId,
 ) -> Result<StoredFile, AppError> {
-    let audited = AuditAction::FileRestore;
+    change_deletion(state, actor, meta, id, Deletion::Restore).await
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Deletion {
+    Delete,
+    Restore,
+}
+
+impl Deletion {
+    fn audited(self) -> AuditAction {
+        match self {
+            Deletion::Delete => AuditAction::FileDelete,
+            Deletion::Restore => AuditAction::FileRestore,
+        }
+    }
+
+    fn action(self) -> Action {
+        match self {
+            Deletion::Delete => Action::WriteRecord,
+            Deletion::Restore => Action::RestoreFile,
+        }
+    }
+
+    /// Why the change cannot be made to `file` at `now`, if it cannot.
+    fn refused(self, file: &StoredFile, now: chrono::NaiveDateTime) -> Option<AppError> {
+        let (code, message) = match (self, file.deleted_at) {
+            (Deletion::Delete, None) => return None,
+            (Deletion::Delete, Some(_)) => ("already_deleted", "this file is deleted already"),
+            (Deletion::Restore, None) => ("not_deleted", "this file is not deleted"),
+            (Deletion::Restore, Some(at)) if now - at <= RESTORE_WINDOW => return None,
+            (Deletion::Restore, Some(_)) => (
+                "restore_window_passed",
+                "a deleted file can be restored for 30 days only",
+            ),
+        };
+        Some(AppError::Conflict { code, message })
+    }
+}
+
+/// Deletes or restores a file, as the policy allows, once: audited as such.
+async fn change_deletion(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    id: FileId,
+    change: Deletion,
+) -> Result<StoredFile, AppError> {
+    let audited = change.audited();
     state
         .run(actor, meta, move |conn, uc| {
             let file = stored::find(conn, id)?.ok_or(AppError::NotFound)?;
@@ -300,23 +322,15 @@ pub async fn restore(
                 conn,
                 &actor,
                 file.patient_id,
-                Action::RestoreFile,
+                change.action(),
                 subject,
                 uc.now,
             )?;
-            let Some(deleted_at) = file.deleted_at else {
-                return Err(AppError::Conflict {
-                    code: "not_deleted",
-                    message: "this file is not deleted",
-                });
-            };
-            if uc.now - deleted_at > RESTORE_WINDOW {
-                return Err(AppError::Conflict {
-                    code: "restore_window_passed",
-                    message: "a deleted file can be restored for 30 days only",
-                });
+            if let Some(refusal) = change.refused(&file, uc.now) {
+                return Err(refusal);
             }
-            stored::set_deleted(conn, &file, None)?;
+            let deleted = (change == Deletion::Delete).then_some((actor.user_id, uc.now));
+            stored::set_deleted(conn, &file, deleted)?;
             uc.record(
                 Event::success(&actor, audited)
                     .resource(id)

@@ -3,7 +3,7 @@
 //! address rather than its body, which is streamed, never held whole by the CSRF layer.
 
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use medvault_store::repo::files::StoredFile;
 
 use super::upload::UploadBody;
@@ -14,7 +14,7 @@ use crate::auth::WebCaller;
 use crate::auth::csrf::Csrf;
 use crate::error::AppError;
 use crate::web::kept::Kept;
-use crate::web::refused::{Context, after_chart_form};
+use crate::web::refused::{Context, after_chart_form, back_to_section};
 
 /// A chart's files as its page shows them.
 pub struct FileRows {
@@ -119,18 +119,12 @@ async fn change(
             super::delete(state, caller.actor, meta, id).await
         }
     };
-    match changed.await {
-        Ok(file) => {
-            let notice = if restore {
-                "file_restored"
-            } else {
-                "file_deleted"
-            };
-            let to = format!("/patients/{}?notice={notice}#files", file.patient_id);
-            Redirect::to(&to).into_response()
-        }
-        Err(error) => error.into_response_html(),
-    }
+    let notice = if restore {
+        "file_restored"
+    } else {
+        "file_deleted"
+    };
+    back_to_section(changed.await.map(|file| file.patient_id), notice, "files")
 }
 
 pub async fn delete(

@@ -2,7 +2,7 @@
 //! that enters a result, and the button that marks one entered in error.
 
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use medvault_domain::labs::KNOWN_TESTS;
 use medvault_store::repo::lab_results::{LabResult, StoredValue};
 use serde::Deserialize;
@@ -15,7 +15,7 @@ use crate::auth::WebCaller;
 use crate::auth::csrf::Csrf;
 use crate::web::WebForm;
 use crate::web::kept::Kept;
-use crate::web::refused::{Context, after_chart_form};
+use crate::web::refused::{Context, after_chart_form, back_to_section};
 
 /// A chart's lab tests as its page shows them.
 pub struct LabPanels {
@@ -157,13 +157,9 @@ pub async fn entered_in_error(
     WebForm(form): WebForm<ReasonForm>,
 ) -> Response {
     let marked = async {
-        super::entered_in_error(&state, caller.actor, &meta, path_id(&id)?, &form.reason).await
+        let id = path_id(&id)?;
+        let result = super::entered_in_error(&state, caller.actor, &meta, id, &form.reason).await?;
+        Ok(result.patient_id)
     };
-    match marked.await {
-        Ok(result) => {
-            let to = format!("/patients/{}?notice=status_changed#labs", result.patient_id);
-            Redirect::to(&to).into_response()
-        }
-        Err(error) => error.into_response_html(),
-    }
+    back_to_section(marked.await, "status_changed", "labs")
 }

@@ -85,18 +85,7 @@ pub async fn of(
     patient: PatientId,
 ) -> Result<Vec<Prescription>, AppError> {
     let audited = AuditAction::PrescriptionList;
-    state
-        .view(actor, meta, move |conn, uc| {
-            let subject = Subject::new(audited);
-            let granted = authorize(conn, &actor, patient, Action::ReadRecords, subject, uc.now)?;
-            let found = prescriptions::of(conn, patient)?;
-            let event = Event::success(&actor, audited)
-                .patient(patient)
-                .emergency(granted.emergency());
-            uc.record(event);
-            Ok(found)
-        })
-        .await
+    crate::clinical::read_list(state, actor, meta, patient, audited, prescriptions::of).await
 }
 
 /// Prescribes a drug. Held with [`AppError::AllergyWarning`] when it matches an active allergy

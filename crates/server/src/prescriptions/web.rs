@@ -2,7 +2,7 @@
 //! shows an allergy warning and asks for its acknowledgement), and the status buttons.
 
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use medvault_domain::medication::{PrescriptionStatus, Route};
 use medvault_store::repo::prescriptions::Prescription;
 use serde::Deserialize;
@@ -16,7 +16,7 @@ use crate::auth::csrf::Csrf;
 use crate::http::versions;
 use crate::web::WebForm;
 use crate::web::kept::Kept;
-use crate::web::refused::{Context, after_chart_form};
+use crate::web::refused::{Context, after_chart_form, back_to_section};
 
 /// A chart's medications as its page shows them.
 pub struct Medications {
@@ -165,26 +165,18 @@ pub async fn change_status(
 ) -> Response {
     let changed = async {
         let version = versions::from_form(form.version.as_deref())?;
-        let id = path_id(&id)?;
+        let (id, status) = (path_id(&id)?, form.status.as_str());
         super::change_status(
             &state,
             caller.actor,
             &meta,
             id,
             version,
-            &form.status,
+            status,
             form.reason,
         )
         .await
+        .map(|prescription| prescription.patient_id)
     };
-    match changed.await {
-        Ok(prescription) => {
-            let to = format!(
-                "/patients/{}?notice=status_changed#medications",
-                prescription.patient_id
-            );
-            Redirect::to(&to).into_response()
-        }
-        Err(error) => error.into_response_html(),
-    }
+    back_to_section(changed.await, "status_changed", "medications")
 }

@@ -161,6 +161,21 @@ pub async fn after_chart_form(
     after_form(context, kept, chart_page_of(id), outcome, &onward, notice).await
 }
 
+/// After a button on a chart's page that changed something of `patient`'s: back to the chart's
+/// `section` with a notice, or to an error page.
+pub fn back_to_section(
+    outcome: Result<medvault_domain::PatientId, AppError>,
+    notice: &str,
+    section: &str,
+) -> Response {
+    match outcome {
+        Ok(patient) => {
+            Redirect::to(&format!("/patients/{patient}?notice={notice}#{section}")).into_response()
+        }
+        Err(error) => error.into_response_html(),
+    }
+}
+
 /// Redirects after a button: to `to` with a notice on success, to an error page otherwise.
 pub fn after(outcome: Result<(), AppError>, to: &str, notice: &str) -> Response {
     match outcome {
