@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Load scenarios at a hospital's scale, against a release build on loopback. The database is
-# filled by `medvault seed --scale` (200 doctors, 10,000 patients, 1,000,000 records and
-# 5,000,000 audit entries unless told otherwise), then each scenario runs for a fixed time:
+# filled by `medvault seed --scale` (200 doctors, 10,000 patients, 1,000,000 records,
+# 1,000,000 lab results and 5,000,000 audit entries unless told otherwise), then each scenario
+# runs for a fixed time:
 #
 #   record list     audited API reads spread over every doctor and their charts
-#   chart page      the chart's web page, signed in with a cookie, over many charts
+#   chart page      the chart's web page, signed in with a cookie, over many charts (with its
+#                   lists, medications, files and a plotted trend per lab test)
+#   lab trend       one test's trend as SVG, over many charts
 #   record create   at 32 and at 256 connections
 #   login storm     Argon2id sign-ins of many doctors, each from an address of its own
 #   list + logins   the record list again while 32 connections sign in
@@ -18,7 +21,7 @@
 #   bench/scale.sh citus               # $BENCH_CITUS_URL: an empty database on a Citus
 #                                      # coordinator, its extension created and workers added
 #
-# BENCH_DOCTORS, BENCH_PATIENTS, BENCH_RECORDS, BENCH_AUDIT size the data; BENCH_KEEP=NAME keeps
+# BENCH_DOCTORS, BENCH_PATIENTS, BENCH_RECORDS, BENCH_LABS, BENCH_AUDIT size the data; BENCH_KEEP=NAME keeps
 # it for the next run with the same NAME, which starts from what this one left. BENCH_DURATION
 # (15s) and BENCH_CONNECTIONS (32) shape each run; BENCH_ONLY="chart" runs the scenarios whose
 # name starts so. Needs wrk, curl and python3. Only 127.0.0.1 is ever targeted.
@@ -39,7 +42,8 @@ source bench/common.sh
 echo "== seeding ($backend)"
 if /usr/bin/time -f "seeded in %e s, peak RSS %M KB" ./target/release/medvault seed --scale \
   --doctors "$doctors" --patients "${BENCH_PATIENTS:-10000}" \
-  --records "${BENCH_RECORDS:-1000000}" --audit-entries "${BENCH_AUDIT:-5000000}" 2>"$work/seed.err" | tail -n 1; then
+  --records "${BENCH_RECORDS:-1000000}" --lab-results "${BENCH_LABS:-1000000}" \
+  --audit-entries "${BENCH_AUDIT:-5000000}" 2>"$work/seed.err" | tail -n 1; then
   tail -n 1 "$work/seed.err"
 elif [ -n "$keep" ] && grep -q 'holds scale data already' "$work/seed.err"; then
   # With BENCH_KEEP, a database filled by an earlier run is used as that run left it.
@@ -95,6 +99,7 @@ targets api "/api/v1/patients/%s/records?limit=20" list
 targets web "/patients/%s" chart
 targets api "/api/v1/patients/%s/records" create
 targets admin "/api/v1/audit?patient_id=%s&limit=50" audit
+targets api "/api/v1/patients/%s/lab-results/trend?code=4548-4" trend
 
 peak_reset() { for pid in "${servers[@]}"; do echo 5 >"/proc/$pid/clear_refs"; done; }
 peak() {
@@ -122,6 +127,7 @@ list() { spread list "$connections" "$base" | report; }
 chart() { spread chart "$connections" "$base" BENCH_HEADER=cookie | report; }
 create() { spread create "$1" "$base" BENCH_METHOD=POST BENCH_BODY="$body" | report; }
 audit() { spread audit "$connections" "$base" | report; }
+trend() { spread trend "$connections" "$base" | report; }
 logins() {
   env BENCH_USERS="$doctors" BENCH_EMAILS="doctor%d@scale.medvault.test" BENCH_PASSWORD="$password" \
     wrk --latency -t1 -c32 -d"$duration" -s bench/login.lua "$base/api/v1/auth/login" | report
@@ -146,6 +152,7 @@ two_servers() {
 
 scenario "record list, many charts, $connections connections" list
 scenario "chart page (HTML), $connections connections" chart
+scenario "lab trend (SVG), $connections connections" trend
 scenario "record create, $connections connections" create "$connections"
 scenario "record create, 256 connections" create 256
 scenario "login storm, 32 connections" logins

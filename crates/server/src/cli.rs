@@ -49,6 +49,9 @@ enum Command {
         /// With --scale: records, dealt round the charts.
         #[arg(long, default_value_t = 1_000_000, requires = "scale")]
         records: usize,
+        /// With --scale: lab results, dealt round the charts a test at a time.
+        #[arg(long, default_value_t = 1_000_000, requires = "scale")]
+        lab_results: usize,
         /// With --scale: audit entries.
         #[arg(long, default_value_t = 5_000_000, requires = "scale")]
         audit_entries: usize,
@@ -134,6 +137,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             doctors,
             patients,
             records,
+            lab_results,
             audit_entries,
             ..
         } => {
@@ -142,6 +146,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 doctors,
                 patients,
                 records,
+                lab_results,
                 audit_entries,
             };
             crate::seed::scale::fill(&state, scale).await

@@ -3,10 +3,12 @@
 //! large transactions. Every account shares one password (hashed once), printed at the end.
 
 use chrono::{Duration, NaiveDateTime};
+use medvault_domain::labs::{self, Interpretation, LabSource, LabValue, LoincCode, TestName, Unit};
 use medvault_domain::{
     AuditAction, Email, Password, PatientId, PersonName, RecordKind, RecordNotes, RecordTitle,
     Role, Sex, UserId, UserStatus,
 };
+use medvault_store::repo::lab_results::{self, NewLabResult};
 use medvault_store::repo::{audit, care_team, patients, records, users};
 use medvault_store::{AuditEntry, DbConnection, NewPatient, NewRecord, NewUser, Outcome};
 
@@ -20,6 +22,7 @@ pub struct Scale {
     pub doctors: usize,
     pub patients: usize,
     pub records: usize,
+    pub lab_results: usize,
     pub audit_entries: usize,
 }
 
@@ -63,6 +66,8 @@ pub async fn fill(state: &AppState, scale: Scale) -> anyhow::Result<()> {
     );
     fill_records(state, &charts, scale.records, now).await?;
     println!("{} records", scale.records);
+    fill_lab_results(state, &charts, scale.lab_results, now).await?;
+    println!("{} lab results", scale.lab_results);
     fill_trail(state, &charts, scale.audit_entries, now).await?;
     println!("{} audit entries", scale.audit_entries);
     println!(
@@ -223,6 +228,84 @@ async fn fill_records(
                         notes: notes.clone(),
                     };
                     records::insert(conn, new, at)?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(anyhow_of)?;
+    }
+    Ok(())
+}
+
+/// The tests a scale chart's results are of: the common ones, so that each chart has a dozen
+/// trends.
+const SCALE_TESTS: [&str; 12] = [
+    "2345-7", "4548-4", "718-7", "6690-2", "777-3", "2951-2", "2823-3", "2160-0", "2093-3",
+    "2085-9", "2571-8", "3016-3",
+];
+
+/// A value for result `n` of a test with this range: mostly within it, about one in six above
+/// or below, spread so that trends wander.
+fn scale_value(n: usize, low: Option<f64>, high: Option<f64>) -> f64 {
+    let (low, high) = match (low, high) {
+        (Some(low), Some(high)) => (low, high),
+        (Some(low), None) => (low, low * 2.0),
+        (None, Some(high)) => (high * 0.5, high),
+        (None, None) => (1.0, 2.0),
+    };
+    let span = high - low;
+    // A cheap, fixed scramble of n into 0..1000.
+    let spread = (n.wrapping_mul(2_654_435_761) >> 7) % 1000;
+    let fraction = spread as f64 / 1000.0;
+    let value = low - span * 0.25 + fraction * span * 1.5;
+    (value * 100.0).round() / 100.0
+}
+
+/// `count` lab results, dealt round the charts a test at a time, entered by their care teams
+/// over the last two years.
+async fn fill_lab_results(
+    state: &AppState,
+    charts: &[(PatientId, [UserId; 2])],
+    count: usize,
+    now: NaiveDateTime,
+) -> anyhow::Result<()> {
+    if charts.is_empty() {
+        return Ok(());
+    }
+    for start in (0..count).step_by(BATCH) {
+        let end = (start + BATCH).min(count);
+        let batch: Vec<(PatientId, UserId, usize)> = (start..end)
+            .filter_map(|n| {
+                let (chart, team) = charts.get(n % charts.len())?;
+                Some((*chart, either(*team, n), n))
+            })
+            .collect();
+        let charts_count = charts.len();
+        state
+            .write(move |conn| {
+                for (patient, doctor, n) in batch {
+                    // The nth round of the charts: which test, and how long ago.
+                    let round = n / charts_count;
+                    let known = SCALE_TESTS
+                        .get(round % SCALE_TESTS.len())
+                        .and_then(|code| labs::known_by_code(code))
+                        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("an unknown test")))?;
+                    let value = scale_value(n, known.low, known.high);
+                    let days_ago = (round / SCALE_TESTS.len() * 61 + n % 30) % 730;
+                    let new = NewLabResult {
+                        code: Some(LoincCode::parse(known.code)?),
+                        test_name: TestName::parse(known.name)?,
+                        value: LabValue::Number(value),
+                        unit: (!known.unit.is_empty())
+                            .then(|| Unit::parse(known.unit))
+                            .transpose()?,
+                        reference_low: known.low,
+                        reference_high: known.high,
+                        interpretation: Interpretation::of(value, known.low, known.high),
+                        collected_at: now - Duration::days(days_ago as i64),
+                        source: LabSource::Entered,
+                    };
+                    lab_results::insert(conn, patient, new, doctor, now)?;
                 }
                 Ok(())
             })

@@ -213,7 +213,7 @@ async fn seed_scale_fills_charts_records_and_a_whole_trail() {
     let db = TestDb::new();
     let seeded = medvault(&db)
         .args(["seed", "--scale", "--doctors", "4", "--patients", "30"])
-        .args(["--records", "600", "--audit-entries", "12000"])
+        .args(["--records", "600", "--lab-results", "720", "--audit-entries", "12000"])
         .output()
         .expect("runs");
     assert!(
@@ -254,4 +254,17 @@ async fn seed_scale_fills_charts_records_and_a_whole_trail() {
         )
         .await;
     assert_eq!(records["items"].as_array().map(Vec::len), Some(20));
+    // 720 results round 30 charts: 24 each, two of each of twelve tests, some outside range.
+    let (_, labs) = app
+        .get(
+            &format!("/api/v1/patients/{chart}/lab-results?limit=200"),
+            Some(&doctor),
+        )
+        .await;
+    let labs = labs["items"].as_array().expect("items").clone();
+    assert_eq!(labs.len(), 24);
+    let codes: std::collections::BTreeSet<&str> =
+        labs.iter().filter_map(|r| r["code"].as_str()).collect();
+    assert_eq!(codes.len(), 12);
+    assert!(labs.iter().any(|r| r["interpretation"] != "normal"));
 }
