@@ -113,8 +113,8 @@ pub(crate) async fn read_list<T: Send + 'static>(
     meta: &RequestMeta,
     patient: PatientId,
     audited: AuditAction,
-    read: fn(&mut DbConnection, PatientId) -> Result<Vec<T>, StoreError>,
-) -> Result<Vec<T>, AppError> {
+    read: impl FnOnce(&mut DbConnection, PatientId) -> Result<T, StoreError> + Clone + Send + 'static,
+) -> Result<T, AppError> {
     state
         .view(actor, meta, move |conn, uc| {
             let subject = Subject::new(audited);

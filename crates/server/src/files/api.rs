@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::upload::UploadBody;
-use crate::api::{ListBody, path_id, timestamp};
+use crate::api::{ListBody, PageParams, Paging, path_id, timestamp};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::ApiCaller;
@@ -106,19 +106,29 @@ async fn upload(
     Ok((StatusCode::CREATED, Json(FileView::from(kept))))
 }
 
-/// The chart's files, newest first. Whoever may read its records; admins see deleted ones too.
+/// The chart's files, newest first, a page at a time. Whoever may read its records; admins see
+/// deleted ones too.
 #[utoipa::path(get, path = "/patients/{id}/files", tag = "files", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Patient id")),
+    params(("id" = String, Path, description = "Patient id"), PageParams),
     responses((status = 200, body = ListBody<FileView>), (status = 404, body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     meta: RequestMeta,
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
+    paging: Paging,
 ) -> AppResult<Json<ListBody<FileView>>> {
-    let found = super::of(&state, caller.actor, &meta, path_id(&id)?).await?;
-    let items = found.into_iter().map(FileView::from).collect();
-    Ok(Json(ListBody { items, next: None }))
+    let patient = path_id(&id)?;
+    let page = super::of(
+        &state,
+        caller.actor,
+        &meta,
+        patient,
+        paging.cursor,
+        paging.limit,
+    )
+    .await?;
+    Ok(ListBody::from_page(page, FileView::from))
 }
 
 /// A file's details.

@@ -15,9 +15,9 @@ use chrono::Duration;
 use medvault_domain::files::{self, FileName, Refusal};
 use medvault_domain::policy::Action;
 use medvault_domain::{Actor, AuditAction, FileId, PatientId, RecordId};
-use medvault_store::Outcome;
 use medvault_store::repo::files::{self as stored, NewFile, StoredFile};
 use medvault_store::repo::records;
+use medvault_store::{Outcome, Page};
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
@@ -128,20 +128,22 @@ pub async fn keep(
     recorded
 }
 
-/// The chart's files, newest first; deleted ones too for whoever may restore them.
+/// A page of the chart's files, newest first; deleted ones too for whoever may restore them.
 pub async fn of(
     state: &AppState,
     actor: Actor,
     meta: &RequestMeta,
     patient: PatientId,
-) -> Result<Vec<StoredFile>, AppError> {
+    before: Option<String>,
+    limit: usize,
+) -> Result<Page<StoredFile>, AppError> {
     let audited = AuditAction::FileList;
     state
         .view(actor, meta, move |conn, uc| {
             let subject = Subject::new(audited);
             let granted = authorize(conn, &actor, patient, Action::ReadRecords, subject, uc.now)?;
             let with_deleted = granted.may(&actor, Action::RestoreFile);
-            let found = stored::of(conn, patient, with_deleted)?;
+            let found = stored::of(conn, patient, with_deleted, before.as_deref(), limit)?;
             let event = Event::success(&actor, audited)
                 .patient(patient)
                 .emergency(granted.emergency());

@@ -13,7 +13,7 @@ use medvault_store::repo::lab_results::{self, LabFilter, LabOrder, LabResult};
 use medvault_store::repo::prescriptions::{self, Prescription};
 use medvault_store::repo::problems::{self, Problem};
 use medvault_store::repo::records::{self, RecordVersion, RecordsOf};
-use medvault_store::{Patient, Record};
+use medvault_store::{Page, Patient, Record, StoreError};
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -49,6 +49,22 @@ pub struct ChartCopy {
     pub guardians: Vec<Member>,
 }
 
+/// Every item of a list read a page at a time: `page` reads the page after a cursor.
+fn every<T>(
+    mut page: impl FnMut(Option<String>) -> Result<Page<T>, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let read = page(cursor)?;
+        all.extend(read.items);
+        match read.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
 pub async fn export(
     state: &AppState,
     actor: Actor,
@@ -59,41 +75,30 @@ pub async fn export(
         .view(actor, meta, move |conn, uc| {
             let subject = Subject::id(AuditAction::ChartExport, id);
             let granted = authorize(conn, &actor, id, Action::ExportChart, subject, uc.now)?;
-            let mut all = Vec::new();
-            let mut cursor: Option<String> = None;
-            loop {
-                let page =
-                    records::list(conn, RecordsOf::Patient(id), cursor.as_deref(), MAX_PAGE)?;
-                for record in page.items {
-                    let history = if record.version > 1 {
-                        records::history(conn, &record)?
-                    } else {
-                        Vec::new()
-                    };
-                    all.push((record, history));
-                }
-                match page.next {
-                    Some(next) => cursor = Some(next),
-                    None => break,
-                }
+            let records = every(|cursor| {
+                records::list(conn, RecordsOf::Patient(id), cursor.as_deref(), MAX_PAGE)
+            })?;
+            let mut all = Vec::with_capacity(records.len());
+            for record in records {
+                let history = if record.version > 1 {
+                    records::history(conn, &record)?
+                } else {
+                    Vec::new()
+                };
+                all.push((record, history));
             }
-            let mut lab_results = Vec::new();
-            let mut after = None;
-            loop {
-                let filter = LabFilter::default();
-                let order = LabOrder::NewestFirst;
-                let page = lab_results::list(conn, id, &filter, order, after, MAX_PAGE)?;
-                lab_results.extend(page.items);
-                match page.next.as_deref().and_then(lab_results::parse_cursor) {
-                    Some(next) => after = Some(next),
-                    None => break,
-                }
-            }
+            let lab_results = every(|cursor| {
+                let after = cursor.as_deref().and_then(lab_results::parse_cursor);
+                let (filter, order) = (LabFilter::default(), LabOrder::NewestFirst);
+                lab_results::list(conn, id, &filter, order, after, MAX_PAGE)
+            })?;
+            let prescriptions =
+                every(|cursor| prescriptions::of(conn, id, cursor.as_deref(), MAX_PAGE))?;
             let copy = ChartCopy {
                 lab_results,
                 allergies: allergies::of(conn, id)?,
                 problems: problems::of(conn, id)?,
-                prescriptions: prescriptions::of(conn, id)?,
+                prescriptions,
                 records: all,
                 care_team: Tie::CareTeam.named_members(conn, id)?,
                 guardians: Tie::Guardian.named_members(conn, id)?,

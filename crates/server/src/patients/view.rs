@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use medvault_domain::policy::Action;
 use medvault_domain::{Actor, AuditAction, PatientId, RecordId};
+use medvault_store::repo::MAX_PAGE;
 use medvault_store::repo::allergies::{self, Allergy};
 use medvault_store::repo::files::{self, StoredFile};
 use medvault_store::repo::prescriptions::{self, Prescription};
@@ -88,8 +89,8 @@ pub fn read(
     let may = |action| granted.may(actor, action);
     let (clinical, prescriptions, labs, files) = if may(Action::ReadRecords) {
         let lists = (allergies::of(conn, patient)?, problems::of(conn, patient)?);
-        let medications = prescriptions::of(conn, patient)?;
-        let kept = files::of(conn, patient, may(Action::RestoreFile))?;
+        let medications = prescriptions::of(conn, patient, None, MAX_PAGE)?.items;
+        let kept = files::of(conn, patient, may(Action::RestoreFile), None, MAX_PAGE)?.items;
         let panels = labs::panels(conn, patient)?;
         (Some(lists), Some(medications), Some(panels), Some(kept))
     } else {

@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::PrescriptionInput;
-use crate::api::{ListBody, path_id, timestamp};
+use crate::api::{ListBody, PageParams, Paging, path_id, timestamp};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::ApiCaller;
@@ -134,19 +134,28 @@ impl From<PrescriptionBody> for PrescriptionInput {
     }
 }
 
-/// The chart's prescriptions, newest first. Whoever may read its records.
+/// The chart's prescriptions, newest first, a page at a time. Whoever may read its records.
 #[utoipa::path(get, path = "/patients/{id}/prescriptions", tag = "chart", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Patient id")),
+    params(("id" = String, Path, description = "Patient id"), PageParams),
     responses((status = 200, body = ListBody<PrescriptionView>), (status = 404, body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     meta: RequestMeta,
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
+    paging: Paging,
 ) -> AppResult<Json<ListBody<PrescriptionView>>> {
-    let found = super::of(&state, caller.actor, &meta, path_id(&id)?).await?;
-    let items = found.into_iter().map(PrescriptionView::from).collect();
-    Ok(Json(ListBody { items, next: None }))
+    let patient = path_id(&id)?;
+    let page = super::of(
+        &state,
+        caller.actor,
+        &meta,
+        patient,
+        paging.cursor,
+        paging.limit,
+    )
+    .await?;
+    Ok(ListBody::from_page(page, PrescriptionView::from))
 }
 
 /// Prescribe. Care-team doctors. A drug that matches a recorded active allergy (by name, by

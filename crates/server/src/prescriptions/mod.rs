@@ -13,9 +13,9 @@ use medvault_domain::medication::{
 };
 use medvault_domain::policy::Action;
 use medvault_domain::{Actor, AuditAction, InvalidValue, PatientId, PrescriptionId};
-use medvault_store::DbConnection;
 use medvault_store::repo::allergies;
 use medvault_store::repo::prescriptions::{self, NewPrescription, Prescription};
+use medvault_store::{DbConnection, Page};
 
 use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
@@ -78,14 +78,20 @@ fn warnings_for(
     Ok(medication::allergy_warnings(drug.as_str(), active))
 }
 
+/// A page of the chart's prescriptions, newest first.
 pub async fn of(
     state: &AppState,
     actor: Actor,
     meta: &RequestMeta,
     patient: PatientId,
-) -> Result<Vec<Prescription>, AppError> {
+    before: Option<String>,
+    limit: usize,
+) -> Result<Page<Prescription>, AppError> {
     let audited = AuditAction::PrescriptionList;
-    crate::clinical::read_list(state, actor, meta, patient, audited, prescriptions::of).await
+    let read = move |conn: &mut DbConnection, patient| {
+        prescriptions::of(conn, patient, before.as_deref(), limit)
+    };
+    crate::clinical::read_list(state, actor, meta, patient, audited, read).await
 }
 
 /// Prescribes a drug. Held with [`AppError::AllergyWarning`] when it matches an active allergy

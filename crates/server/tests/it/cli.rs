@@ -213,7 +213,14 @@ async fn seed_scale_fills_charts_records_and_a_whole_trail() {
     let db = TestDb::new();
     let seeded = medvault(&db)
         .args(["seed", "--scale", "--doctors", "4", "--patients", "30"])
-        .args(["--records", "600", "--lab-results", "720", "--audit-entries", "12000"])
+        .args([
+            "--records",
+            "600",
+            "--lab-results",
+            "720",
+            "--audit-entries",
+            "12000",
+        ])
         .output()
         .expect("runs");
     assert!(

@@ -88,10 +88,24 @@ async fn a_penicillin_for_a_patient_allergic_to_amoxicillin_is_held_until_acknow
     assert_eq!(status, StatusCode::CREATED, "{plain}");
     assert_eq!(plain["acknowledged_warnings"], json!([]));
 
-    // The patient reads them; the chart's copy holds them.
+    // The patient reads them, a page at a time; the chart's copy holds them.
     let (status, theirs) = app.get(&prescriptions, Some(&patient)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(theirs["items"].as_array().map(Vec::len), Some(2));
+    let (_, first) = app
+        .get(&format!("{prescriptions}?limit=1"), Some(&patient))
+        .await;
+    assert_eq!(first["items"][0]["drug"], "Metformin", "newest first");
+    let next = first["next"].as_str().expect("a second page");
+    let (_, second) = app
+        .get(&format!("{prescriptions}?limit=1&cursor={next}"), Some(&patient))
+        .await;
+    assert_eq!(second["items"][0]["drug"], "Penicillin V");
+    assert!(second["next"].is_null());
+    let (status, _) = app
+        .get(&format!("{prescriptions}?limit=201"), Some(&patient))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "pages are capped");
     let (_, copy) = app
         .get(&format!("/api/v1/patients/{chart}/export"), Some(&patient))
         .await;

@@ -7,7 +7,7 @@ use medvault_domain::{FileId, PatientId, RecordId, UserId};
 
 use crate::rows::{parse, parse_opt};
 use crate::schema::{files, users};
-use crate::{DbConnection, StoreError};
+use crate::{DbConnection, Page, StoreError};
 
 #[derive(Clone, Debug)]
 pub struct StoredFile {
@@ -113,26 +113,34 @@ pub fn insert(
     Ok(())
 }
 
-/// The chart's files, newest first: those deleted too when `with_deleted`.
+/// The chart's files, newest first, those deleted too when `with_deleted`, `limit` at a time
+/// before the cursor `before`.
 pub fn of(
     conn: &mut DbConnection,
     patient: PatientId,
     with_deleted: bool,
-) -> Result<Vec<StoredFile>, StoreError> {
+    before: Option<&str>,
+    limit: usize,
+) -> Result<Page<StoredFile>, StoreError> {
     let mut query = files::table
         .inner_join(users::table.on(users::id.eq(files::uploaded_by)))
         .filter(files::patient_id.eq(patient.to_string()))
+        .filter(files::id.lt(before.unwrap_or("~").to_owned()))
         .select((FileRow::as_select(), users::name))
         .order(files::id.desc())
+        .limit(super::clamp_limit(limit))
         .into_boxed();
     if !with_deleted {
         query = query.filter(files::deleted_at.is_null());
     }
-    query
+    let items = query
         .load::<(FileRow, String)>(conn)?
         .into_iter()
         .map(StoredFile::try_from)
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_overfetch(items, limit, |file| {
+        file.id.to_string()
+    }))
 }
 
 pub fn find(conn: &mut DbConnection, id: FileId) -> Result<Option<StoredFile>, StoreError> {

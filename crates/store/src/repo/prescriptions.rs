@@ -11,7 +11,7 @@ use medvault_domain::{PatientId, PrescriptionId, UserId};
 use crate::repo::EditRefused;
 use crate::rows::parse;
 use crate::schema::{prescriptions, users};
-use crate::{DbConnection, StoreError};
+use crate::{DbConnection, Page, StoreError};
 
 #[derive(Clone, Debug)]
 pub struct Prescription {
@@ -132,17 +132,26 @@ pub fn insert(
     Ok(id)
 }
 
-/// The chart's prescriptions, newest first.
-pub fn of(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<Prescription>, StoreError> {
-    prescriptions::table
+/// The chart's prescriptions, newest first, `limit` at a time before the cursor `before`.
+pub fn of(
+    conn: &mut DbConnection,
+    patient: PatientId,
+    before: Option<&str>,
+    limit: usize,
+) -> Result<Page<Prescription>, StoreError> {
+    // Ids are lowercase hex: every one sorts before "~", so no cursor is a cursor past the end.
+    let items = prescriptions::table
         .inner_join(users::table.on(users::id.eq(prescriptions::prescribed_by)))
         .filter(prescriptions::patient_id.eq(patient.to_string()))
+        .filter(prescriptions::id.lt(before.unwrap_or("~").to_owned()))
         .order(prescriptions::id.desc())
+        .limit(super::clamp_limit(limit))
         .select((PrescriptionRow::as_select(), users::name))
         .load::<(PrescriptionRow, String)>(conn)?
         .into_iter()
         .map(Prescription::try_from)
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_overfetch(items, limit, |p| p.id.to_string()))
 }
 
 pub fn find(
