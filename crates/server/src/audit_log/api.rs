@@ -103,7 +103,7 @@ impl From<Access> for AccessView {
         let summary = access.sentence();
         let entry = access.row.entry;
         let actor_id = match &access.who {
-            Who::Staff { id, .. } => Some(id.clone()),
+            Who::Named { id, .. } => Some(id.clone()),
             Who::AnotherPatient => None,
         };
         AccessView {

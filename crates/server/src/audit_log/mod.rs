@@ -24,6 +24,7 @@ use crate::app::AppState;
 use crate::audit::{Denial, Event, RequestMeta};
 use crate::error::AppError;
 use crate::names::{self, Names};
+use crate::patients::ties::Tie;
 use crate::patients::{Subject, authorize};
 
 /// The viewer's filters as the caller typed them, in the API's query string or the web page's
@@ -268,18 +269,19 @@ pub async fn export(
         .await
 }
 
-/// Who did something to a chart, as its access report may say: staff by name, other patients
-/// never (a patient's report must not tell them who else is a patient here).
+/// Who did something to a chart, as its access report may say: staff and the chart's guardians
+/// by name, other patients never (a patient's report must not tell them who else is a patient
+/// here).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Who {
-    Staff { id: String, name: String },
+    Named { id: String, name: String },
     AnotherPatient,
 }
 
 impl Who {
     pub fn name(&self) -> &str {
         match self {
-            Who::Staff { name, .. } => name,
+            Who::Named { name, .. } => name,
             Who::AnotherPatient => "Another patient's account",
         }
     }
@@ -353,13 +355,20 @@ pub fn report_in(
         .filter(|row| may_be_named(&row.entry))
         .filter_map(|row| row.entry.actor_id.as_deref()?.parse().ok())
         .collect();
-    let names: HashMap<String, String> = users::names(conn, &staff)?.into_iter().collect();
+    let mut names: HashMap<String, String> = users::names(conn, &staff)?.into_iter().collect();
+    // The chart's guardians are no strangers to it: named, and said to be its guardians.
+    let guardians = Tie::Guardian.named_members(conn, patient)?;
+    names.extend(
+        guardians
+            .into_iter()
+            .map(|g| (g.user_id.to_string(), format!("{} (guardian)", g.name))),
+    );
     let items = page
         .items
         .into_iter()
         .map(|row| {
             let who = match &row.entry.actor_id {
-                Some(id) if may_be_named(&row.entry) => Who::Staff {
+                Some(id) if may_be_named(&row.entry) || names.contains_key(id) => Who::Named {
                     id: id.clone(),
                     name: names.get(id).cloned().unwrap_or_default(),
                 },

@@ -96,6 +96,20 @@ async fn a_guardian_manages_the_dependents_chart_and_no_other() {
     expected.sort_unstable();
     assert_eq!(ids, expected, "their own chart and their dependent's");
 
+    // The child's access report names the parent as their guardian, not as "another patient".
+    let (status, report) = app
+        .get(&format!("{chart}/access-report"), Some(&child_token))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert!(
+        report["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|item| item["actor_name"] == "Pat Patient (guardian)"),
+        "{report}"
+    );
+
     // The parent's page lists the child's chart; the chart's page names the guardian.
     let home = signed_in_page(&app, "parent@example.org", "/patient/dashboard").await;
     assert!(home.contains("Charts you look after"), "{home}");

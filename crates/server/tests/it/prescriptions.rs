@@ -98,7 +98,10 @@ async fn a_penicillin_for_a_patient_allergic_to_amoxicillin_is_held_until_acknow
     assert_eq!(first["items"][0]["drug"], "Metformin", "newest first");
     let next = first["next"].as_str().expect("a second page");
     let (_, second) = app
-        .get(&format!("{prescriptions}?limit=1&cursor={next}"), Some(&patient))
+        .get(
+            &format!("{prescriptions}?limit=1&cursor={next}"),
+            Some(&patient),
+        )
         .await;
     assert_eq!(second["items"][0]["drug"], "Penicillin V");
     assert!(second["next"].is_null());
