@@ -32,7 +32,7 @@ pub struct AllergyInput {
 }
 
 /// Text sent for an optional field, made to what it held: blank clears it.
-fn optional<T>(
+pub(crate) fn optional<T>(
     sent: Option<String>,
     kept: Option<T>,
     parse: impl FnOnce(&str) -> Result<T, InvalidValue>,

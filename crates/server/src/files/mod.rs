@@ -215,13 +215,9 @@ pub async fn download(
             Ok((file, emergency))
         })
         .await?;
-    let opened = state
-        .files
-        .open(id, &file.object_path, &file.key_id, &file.nonce)
-        .await;
-    let checked = match opened {
-        Ok(bytes) if hex::encode(Sha256::digest(&bytes)) == file.sha256 => Ok(bytes),
-        Ok(_) | Err(OpenFailure::Integrity) => Err(AppError::FileIntegrity),
+    let checked = match state.files.open(&file).await {
+        Ok(bytes) => Ok(bytes),
+        Err(OpenFailure::Integrity) => Err(AppError::FileIntegrity),
         Err(OpenFailure::Unavailable(why)) => {
             tracing::warn!(error = %why, "file store unavailable");
             Err(AppError::Unavailable)
@@ -372,13 +368,9 @@ pub async fn reseal_all(state: &AppState) -> anyhow::Result<Resealed> {
             return Ok(outcome);
         }
         for file in batch {
-            let opened = state
-                .files
-                .open(file.id, &file.object_path, &file.key_id, &file.nonce)
-                .await;
-            let content = match opened {
-                Ok(bytes) if hex::encode(Sha256::digest(&bytes)) == file.sha256 => bytes,
-                Ok(_) | Err(OpenFailure::Integrity) => {
+            let content = match state.files.open(&file).await {
+                Ok(bytes) => bytes,
+                Err(OpenFailure::Integrity) => {
                     outcome.damaged.push(file.id);
                     continue;
                 }

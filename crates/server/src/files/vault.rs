@@ -14,11 +14,13 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use medvault_domain::{FileId, PatientId};
 use medvault_store::Backend;
+use medvault_store::repo::files::StoredFile;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
 
 use crate::config::{Config, Secret};
 
@@ -187,33 +189,29 @@ impl FileVault {
         })
     }
 
-    /// The plaintext of a stored file, opened with the key it names.
-    pub async fn open(
-        &self,
-        id: FileId,
-        object_path: &str,
-        key_id: &str,
-        nonce: &str,
-    ) -> Result<Vec<u8>, OpenFailure> {
+    /// The plaintext of a stored file, opened with the key it names and checked against its
+    /// SHA-256: bytes that do not open or do not match are an integrity failure, never returned.
+    pub async fn open(&self, file: &StoredFile) -> Result<Vec<u8>, OpenFailure> {
         let key = self
             .keys
             .iter()
-            .find(|key| key.id == key_id)
-            .ok_or_else(|| OpenFailure::Unavailable(format!("no file key {key_id}")))?;
-        let nonce: [u8; 12] = hex::decode(nonce)
+            .find(|key| key.id == file.key_id)
+            .ok_or_else(|| OpenFailure::Unavailable(format!("no file key {}", file.key_id)))?;
+        let nonce: [u8; 12] = hex::decode(&file.nonce)
             .ok()
             .and_then(|n| n.try_into().ok())
             .ok_or(OpenFailure::Integrity)?;
         let stored = self
             .store
-            .get(&ObjectPath::from(object_path))
+            .get(&ObjectPath::from(file.object_path.as_str()))
             .await
             .map_err(|e| OpenFailure::Unavailable(e.to_string()))?
             .bytes()
             .await
             .map_err(|e| OpenFailure::Unavailable(e.to_string()))?;
-        let aad = id.to_string();
-        key.cipher
+        let aad = file.id.to_string();
+        let plaintext = key
+            .cipher
             .decrypt(
                 &Nonce::from(nonce),
                 Payload {
@@ -221,7 +219,11 @@ impl FileVault {
                     aad: aad.as_bytes(),
                 },
             )
-            .map_err(|_| OpenFailure::Integrity)
+            .map_err(|_| OpenFailure::Integrity)?;
+        if hex::encode(Sha256::digest(&plaintext)) != file.sha256 {
+            return Err(OpenFailure::Integrity);
+        }
+        Ok(plaintext)
     }
 
     /// Removes a stored object: one whose row was never written, or a purged file's.

@@ -74,10 +74,6 @@ fn valid_key(raw: &HeaderValue) -> Result<String, AppError> {
     Ok(key.to_owned())
 }
 
-fn hex(digest: impl AsRef<[u8]>) -> String {
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 pub async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
@@ -120,7 +116,7 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
     };
     let claim = Arc::new(IdempotencyClaim {
         key,
-        fingerprint: hex(hasher.finalize()),
+        fingerprint: hex::encode(hasher.finalize()),
         outcome: Mutex::new(None),
     });
     let mut request = Request::from_parts(parts, body);

@@ -15,6 +15,7 @@ use medvault_domain::{Actor, AuditAction, InvalidValue, LabResultId, PatientId};
 use medvault_store::repo::lab_results::{self, LabFilter, LabOrder, LabResult, NewLabResult};
 use medvault_store::{DbConnection, Page};
 
+use crate::api::given;
 use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
 use crate::error::AppError;
@@ -39,12 +40,6 @@ pub struct LabInput {
     pub collected_at: String,
 }
 
-fn given(raw: &Option<String>) -> Option<&str> {
-    raw.as_deref()
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-}
-
 /// A time as typed: RFC 3339, a form's `YYYY-MM-DDTHH:MM`, or a day (taken as midnight UTC).
 pub fn collection_time(raw: &str, field: &'static str) -> Result<NaiveDateTime, InvalidValue> {
     let raw = raw.trim();
@@ -63,14 +58,16 @@ impl LabInput {
     /// fills in the other, and its usual unit and reference range when none is given); the
     /// interpretation as given, or read from the range for a number.
     fn parse(self, now: NaiveDateTime) -> Result<NewLabResult, InvalidValue> {
-        let code = given(&self.code).map(LoincCode::parse).transpose()?;
-        let known = match (&code, given(&self.test_name)) {
+        let code = given(self.code.as_deref())
+            .map(LoincCode::parse)
+            .transpose()?;
+        let known = match (&code, given(self.test_name.as_deref())) {
             (Some(code), _) => labs::known_by_code(code.as_str()),
             (None, Some(name)) => labs::known_by_name(name),
             (None, None) => None,
         };
         let code = code.or_else(|| known.and_then(|k| LoincCode::parse(k.code).ok()));
-        let test_name = match (given(&self.test_name), known) {
+        let test_name = match (given(self.test_name.as_deref()), known) {
             (Some(name), _) => TestName::parse(name)?,
             (None, Some(known)) => TestName::parse(known.name)?,
             (None, None) => {
@@ -81,7 +78,7 @@ impl LabInput {
             }
         };
         let value = LabValue::parse(&self.value)?;
-        let unit = match (given(&self.unit), known) {
+        let unit = match (given(self.unit.as_deref()), known) {
             (Some(unit), _) => Some(Unit::parse(unit)?),
             (None, Some(known)) if !known.unit.is_empty() => Some(Unit::parse(known.unit)?),
             _ => None,
@@ -92,11 +89,13 @@ impl LabInput {
             self.reference_high.as_deref().unwrap_or(""),
         )?;
         let (reference_low, reference_high) = match (typed_low, typed_high, known) {
-            (None, None, Some(known)) if given(&self.unit).is_none() => (known.low, known.high),
+            (None, None, Some(known)) if given(self.unit.as_deref()).is_none() => {
+                (known.low, known.high)
+            }
             (low, high, _) => (low, high),
         };
         labs::check_range(reference_low, reference_high)?;
-        let interpretation = match (given(&self.interpretation), &value) {
+        let interpretation = match (given(self.interpretation.as_deref()), &value) {
             (Some(code), _) => Some(Interpretation::parse(code)?),
             (None, LabValue::Number(number)) => {
                 Interpretation::of(*number, reference_low, reference_high)

@@ -19,6 +19,7 @@ use medvault_store::{DbConnection, Page};
 
 use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
+use crate::clinical::optional;
 use crate::error::AppError;
 use crate::patients::{Subject, authorize};
 
@@ -37,27 +38,17 @@ pub struct PrescriptionInput {
     pub acknowledge_allergy_warnings: bool,
 }
 
-/// An optional text field: blank is absent.
-fn optional<T>(
-    raw: Option<String>,
-    parse: impl FnOnce(&str) -> Result<T, InvalidValue>,
-) -> Result<Option<T>, InvalidValue> {
-    raw.filter(|text| !text.trim().is_empty())
-        .map(|text| parse(&text))
-        .transpose()
-}
-
 impl PrescriptionInput {
     fn parse(self) -> Result<(NewPrescription, bool), InvalidValue> {
         let new = NewPrescription {
             drug: DrugName::parse(&self.drug)?,
-            strength: optional(self.strength, Strength::parse)?,
+            strength: optional(self.strength, None, Strength::parse)?,
             dose: Dose::parse(&self.dose)?,
             route: Route::parse(&self.route)?,
             frequency: Frequency::parse(&self.frequency)?,
-            duration: optional(self.duration, Duration::parse)?,
-            quantity: optional(self.quantity, Quantity::parse)?,
-            instructions: optional(self.instructions, Instructions::parse)?,
+            duration: optional(self.duration, None, Duration::parse)?,
+            quantity: optional(self.quantity, None, Quantity::parse)?,
+            instructions: optional(self.instructions, None, Instructions::parse)?,
             acknowledged_warnings: None,
         };
         Ok((new, self.acknowledge_allergy_warnings))
@@ -145,7 +136,7 @@ pub async fn change_status(
     reason: Option<String>,
 ) -> Result<Prescription, AppError> {
     let status = PrescriptionStatus::parse(status)?;
-    let reason = optional(reason, StatusReason::parse)?;
+    let reason = optional(reason, None, StatusReason::parse)?;
     let audited = AuditAction::PrescriptionUpdate;
     state
         .run(actor, meta, move |conn, uc| {
