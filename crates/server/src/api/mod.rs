@@ -22,7 +22,9 @@ use crate::http::json::ApiQuery;
         title = "MedVault API",
         description = "Patient records with strict role-based access. Every error has the shape \
                        `{\"error\": {\"code\", \"message\", \"correlation_id\"}}`; a resource the \
-                       caller may not see answers 404.",
+                       caller may not see answers 404. Any POST may carry `Idempotency-Key` (1 to \
+                       255 visible ASCII characters): a retry with the same key gets the first \
+                       answer, with `Idempotent-Replayed: true`, instead of a second record.",
         license(name = "AGPL-3.0-or-later")
     ),
     modifiers(&BearerAuth),
@@ -30,10 +32,12 @@ use crate::http::json::ApiQuery;
     tags(
         (name = "auth", description = "Registration, sign-in and sessions"),
         (name = "users", description = "User administration (admins)"),
-        (name = "patients", description = "Patient charts and care teams"),
+        (name = "patients", description = "Patient charts, care teams and guardians"),
         (name = "records", description = "Clinical records"),
         (name = "access", description = "Trainee links, intern grants and emergency access"),
         (name = "audit", description = "The audit trail and access reports"),
+        (name = "chart", description = "A chart's allergies, problems, prescriptions and lab results"),
+        (name = "files", description = "Files kept with a chart, encrypted at rest"),
     )
 )]
 struct ApiDoc;
