@@ -90,7 +90,7 @@ impl LabInput {
         )?;
         let (reference_low, reference_high) = match (typed_low, typed_high, known) {
             (None, None, Some(known)) if given(self.unit.as_deref()).is_none() => {
-                (known.low, known.high)
+                known.default_bounds()
             }
             (low, high, _) => (low, high),
         };

@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use medvault_domain::labs::KNOWN_TESTS;
+use medvault_domain::labs::CATALOGUE;
 use medvault_store::repo::lab_results::{LabResult, StoredValue};
 use serde::Deserialize;
 
@@ -84,7 +84,7 @@ impl LabPanels {
         LabPanels {
             tests,
             abnormal,
-            known: KNOWN_TESTS
+            known: CATALOGUE
                 .iter()
                 .map(|k| KnownTestOption {
                     code: k.code,

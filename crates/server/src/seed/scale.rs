@@ -290,7 +290,8 @@ async fn fill_lab_results(
                         .get(round % SCALE_TESTS.len())
                         .and_then(|code| labs::known_by_code(code))
                         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("an unknown test")))?;
-                    let value = scale_value(n, known.low, known.high);
+                    let (low, high) = known.default_bounds();
+                    let value = scale_value(n, low, high);
                     let days_ago = (round / SCALE_TESTS.len() * 61 + n % 30) % 730;
                     let new = NewLabResult {
                         code: Some(LoincCode::parse(known.code)?),
@@ -299,9 +300,9 @@ async fn fill_lab_results(
                         unit: (!known.unit.is_empty())
                             .then(|| Unit::parse(known.unit))
                             .transpose()?,
-                        reference_low: known.low,
-                        reference_high: known.high,
-                        interpretation: Interpretation::of(value, known.low, known.high),
+                        reference_low: low,
+                        reference_high: high,
+                        interpretation: Interpretation::of(value, low, high),
                         collected_at: now - Duration::days(days_ago as i64),
                         source: LabSource::Entered,
                     };
