@@ -1,0 +1,169 @@
+//! A report file to pages of words: a PDF's text layer where its pages have one, Tesseract on
+//! the pages that do not and on images, each page on a thread of its own (up to the limits'
+//! count at once), within the limits on pages, time and memory.
+
+use std::path::Path;
+use std::time::Duration;
+
+use medvault_domain::files::{self, FileKind, Refusal};
+use serde::Serialize;
+
+use crate::layout::Page;
+use crate::{ocr, pdf};
+
+/// What reading one report may take.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Pages read at most; a longer document is refused.
+    pub max_pages: u32,
+    /// Wall-clock (and CPU) time for one page's drawing or OCR.
+    pub page_time: Duration,
+    /// Address space for one page's drawing or OCR.
+    pub page_memory_bytes: u64,
+    /// Resolution pages are drawn at for OCR.
+    pub dpi: u32,
+    /// Pages drawn and recognised at once.
+    pub threads: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_pages: 50,
+            page_time: Duration::from_secs(60),
+            page_memory_bytes: 1 << 30,
+            dpi: 300,
+            threads: 1,
+        }
+    }
+}
+
+/// Why a file could not be read as a report, in words for its uploader.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "code", content = "detail", rename_all = "snake_case")]
+pub enum ReadError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file is not a PDF, PNG, JPEG or TIFF: {0}")]
+    NotAReport(String),
+    #[error("the PDF is encrypted; upload it without a password")]
+    Encrypted,
+    #[error("the PDF is damaged and cannot be read")]
+    CorruptPdf,
+    #[error("the PDF has no pages")]
+    NoPages,
+    #[error("the document has {pages} pages; at most {max} are read")]
+    TooManyPages { pages: u32, max: u32 },
+    #[error("a page took longer than the time allowed to read it")]
+    TimedOut,
+    #[error("{0}")]
+    OcrFailed(String),
+    #[error("{0} is not installed on the server")]
+    ToolMissing(&'static str),
+}
+
+/// The pages of a report, read within `limits`; `scratch` is an empty folder for the file's
+/// page images while it is read.
+pub fn read(bytes: &[u8], limits: &Limits, scratch: &Path) -> Result<Vec<Page>, ReadError> {
+    let kind = files::check(bytes).map_err(|refusal| match refusal {
+        Refusal::Empty => ReadError::Empty,
+        other => ReadError::NotAReport(other.message()),
+    })?;
+    let input = scratch.join(match kind {
+        FileKind::Pdf => "report.pdf",
+        FileKind::Png => "report.png",
+        FileKind::Jpeg => "report.jpg",
+        FileKind::Tiff => "report.tif",
+        FileKind::Text => return Err(ReadError::NotAReport("plain text is not a report".into())),
+    });
+    std::fs::write(&input, bytes)
+        .map_err(|_| ReadError::OcrFailed("no room to read the file".into()))?;
+    if kind != FileKind::Pdf {
+        let pages = ocr::recognise(&input, limits)?;
+        return within_page_limit(pages, limits);
+    }
+    let count = pdf::page_count(bytes)?;
+    if count == 0 {
+        return Err(ReadError::NoPages);
+    }
+    if count > limits.max_pages {
+        return Err(ReadError::TooManyPages {
+            pages: count,
+            max: limits.max_pages,
+        });
+    }
+    let layer = pdf::text_layer(bytes).unwrap_or_default();
+    let mut pages: Vec<Page> = Vec::with_capacity(count as usize);
+    let mut scanned = Vec::new();
+    for number in 1..=count {
+        match layer.iter().find(|page| page.number == number) {
+            Some(page) if has_text(page) => pages.push(page.clone()),
+            _ => scanned.push(number),
+        }
+    }
+    pages.extend(recognise_pages(&input, &scanned, limits, scratch)?);
+    pages.sort_by_key(|page| page.number);
+    Ok(pages)
+}
+
+/// A page whose text layer holds words enough to be read, not a scan with a stray caption.
+fn has_text(page: &Page) -> bool {
+    page.words
+        .iter()
+        .filter(|word| word.text.chars().any(char::is_alphanumeric))
+        .count()
+        >= 5
+}
+
+/// OCR of the given pages of a PDF, `limits.threads` at a time.
+fn recognise_pages(
+    pdf: &Path,
+    numbers: &[u32],
+    limits: &Limits,
+    scratch: &Path,
+) -> Result<Vec<Page>, ReadError> {
+    let mut pages = Vec::new();
+    for batch in numbers.chunks(limits.threads.max(1)) {
+        let results: Vec<Result<Vec<Page>, ReadError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = batch
+                .iter()
+                .map(|&number| {
+                    scope.spawn(move || {
+                        let image = ocr::rasterise(pdf, number, scratch, limits)?;
+                        let read = ocr::recognise(&image, limits);
+                        let _ = std::fs::remove_file(&image);
+                        read.map(|pages| {
+                            pages
+                                .into_iter()
+                                .map(|page| Page { number, ..page })
+                                .collect()
+                        })
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle.join().unwrap_or_else(|_| {
+                        Err(ReadError::OcrFailed("a page could not be read".into()))
+                    })
+                })
+                .collect()
+        });
+        for result in results {
+            pages.extend(result?);
+        }
+    }
+    Ok(pages)
+}
+
+fn within_page_limit(pages: Vec<Page>, limits: &Limits) -> Result<Vec<Page>, ReadError> {
+    let count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
+    if count > limits.max_pages {
+        return Err(ReadError::TooManyPages {
+            pages: count,
+            max: limits.max_pages,
+        });
+    }
+    Ok(pages)
+}
