@@ -71,6 +71,30 @@ enum Command {
         #[command(subcommand)]
         command: FilesCommand,
     },
+    /// Read lab reports, with no server or database.
+    Labs {
+        #[command(subcommand)]
+        command: LabsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LabsCommand {
+    /// Read a lab report (a PDF, PNG, JPEG or TIFF; scans through Tesseract) and print the
+    /// result rows found in it as JSON, each field with its confidence. Exits 2 when the file
+    /// cannot be read, with the reason as JSON.
+    Parse {
+        file: std::path::PathBuf,
+        /// Pages read at most.
+        #[arg(long, default_value_t = 50)]
+        max_pages: u32,
+        /// Seconds allowed for one page's OCR.
+        #[arg(long, default_value_t = 60)]
+        page_seconds: u64,
+        /// Pages recognised at once.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -101,6 +125,32 @@ enum AdminCommand {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Reading a report needs no configuration, database or runtime.
+    if let Some(Command::Labs {
+        command:
+            LabsCommand::Parse {
+                file,
+                max_pages,
+                page_seconds,
+                threads,
+            },
+    }) = &cli.command
+    {
+        let limits = medvault_ingest::Limits {
+            max_pages: *max_pages,
+            page_time: std::time::Duration::from_secs(*page_seconds),
+            threads: *threads,
+            ..medvault_ingest::Limits::default()
+        };
+        return match crate::lab_reports::cli::parse(file, &limits) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(2),
+            Err(error) => {
+                eprintln!("medvault: {error:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let result = Config::from_env().and_then(|config| {
         crate::telemetry::init(config.log_format);
         // The blocking pool runs database work, which goes no faster than the connections the
@@ -175,6 +225,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Labs { .. } => anyhow::bail!("labs commands run before configuration is read"),
         Command::Files {
             command: FilesCommand::Reseal,
         } => {

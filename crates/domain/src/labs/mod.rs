@@ -7,7 +7,9 @@ use crate::values::{InvalidValue, bounded_text};
 mod catalogue;
 mod units;
 
-pub use catalogue::{Analyte, CATALOGUE, Conversion, Range, known_by_code, known_by_name, name_key};
+pub use catalogue::{
+    Analyte, CATALOGUE, Conversion, Range, known_by_code, known_by_name, name_key,
+};
 pub use units::{normalize_unit, same_unit};
 
 coded!(
