@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use medvault_domain::labs::{self, Analyte, CATALOGUE, normalize_unit};
+use medvault_domain::labs::{self, Analyte, CATALOGUE, Interpretation, normalize_unit};
 use serde::Serialize;
 
 use crate::layout::{self, Line, Page, Word};
@@ -69,7 +69,11 @@ pub struct DraftRow {
     pub reference: Option<Field<Bounds>>,
     /// The flag printed beside the value (low, high, critical-low, ...).
     pub flag: Option<Field<&'static str>>,
-    /// Whether any field is below the review threshold.
+    /// Words of the line that were none of the fields: a reviewer's clue to what was missed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
+    /// Whether any field is below the review threshold, or a number in the line was not
+    /// understood.
     pub needs_review: bool,
 }
 
@@ -104,14 +108,31 @@ pub fn rows(pages: &[Page]) -> Vec<DraftRow> {
 
 /// The row a line holds, if it holds one.
 fn row(line: &Line<'_>) -> Option<DraftRow> {
-    let words = &line.words;
+    let first = line.words.first()?;
     // A bullet, an index or a code may stand before the name.
-    let start = usize::from(
-        words
-            .first()
-            .is_some_and(|w| !w.text.chars().any(char::is_alphabetic)),
-    );
-    let rest = words.get(start..)?;
+    if !first.text.chars().any(char::is_alphabetic) {
+        return row_from(line, 1);
+    }
+    let whole = row_from(line, 0);
+    if whole.as_ref().is_some_and(|row| row.code.is_some()) || first.text.chars().count() > 2 {
+        return whole;
+    }
+    // A speck read as a short word before a known name ("So C-reactive protein").
+    row_from(line, 1)
+        .filter(|row| row.code.is_some())
+        .map(|mut row| {
+            row.test_name = row
+                .test_name
+                .doubted(0.8, "a mark before the name was left out");
+            row.needs_review = true;
+            row
+        })
+        .or(whole)
+}
+
+/// The row a line holds from its `start`th word.
+fn row_from(line: &Line<'_>, start: usize) -> Option<DraftRow> {
+    let rest = line.words.get(start..)?;
     let (name_words, analyte, name_confidence) = name(rest)?;
     let cells = rest.get(name_words..)?;
     let mut read = Cells::read(cells, analyte);
@@ -153,11 +174,22 @@ fn row(line: &Line<'_>) -> Option<DraftRow> {
             .clone()
             .doubted(0.5, "the unit is not one this test comes in");
     }
-    let flag = read.flag.or_else(|| {
+    if let (Some(analyte), Some(reference)) = (analyte, read.reference.as_mut())
+        && !plausible_range(analyte, reference.value, read.unit.as_ref())
+    {
+        *reference = reference
+            .clone()
+            .doubted(0.5, "far from this test's usual range");
+    }
+    if number.comparator.is_some() {
+        value = value.doubted(0.8, "the value is a bound, not a measurement");
+    }
+    let printed_flag = read.flag.or_else(|| {
         number
             .flag
             .map(|f| Field::new(f.as_str(), value_word.confidence))
     });
+    let flag = checked_flag(printed_flag, value.value, read.reference.as_ref());
     let mut row = DraftRow {
         page: line.page,
         line: line.text(),
@@ -172,9 +204,14 @@ fn row(line: &Line<'_>) -> Option<DraftRow> {
         unit: read.unit,
         reference: read.reference,
         flag,
+        unread: read.unread.iter().map(|w| w.text.clone()).collect(),
         needs_review: false,
     };
-    row.needs_review = row.confidence() < REVIEW_BELOW;
+    let unread_number = row
+        .unread
+        .iter()
+        .any(|w| w.chars().any(|c| c.is_ascii_digit()));
+    row.needs_review = row.confidence() < REVIEW_BELOW || unread_number;
     Some(row)
 }
 
@@ -184,6 +221,8 @@ struct Cells<'a> {
     unit: Option<Field<String>>,
     reference: Option<Field<Bounds>>,
     flag: Option<Field<&'static str>>,
+    /// Words that were none of these.
+    unread: Vec<&'a Word>,
 }
 
 impl<'a> Cells<'a> {
@@ -193,6 +232,7 @@ impl<'a> Cells<'a> {
             unit: None,
             reference: None,
             flag: None,
+            unread: Vec::new(),
         };
         let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
         let mut i = 0;
@@ -240,7 +280,11 @@ impl<'a> Cells<'a> {
                 i += used;
                 continue;
             }
+            cells.unread.push(word);
             i += 1;
+        }
+        if cells.unit.is_none() {
+            cells.unit = unread_unit(&cells.unread, analyte);
         }
         cells
     }
@@ -273,6 +317,47 @@ fn unit(words: &[&Word], analyte: Option<&Analyte>) -> Option<(Field<String>, us
     None
 }
 
+/// The unit of a row where none was recognised: a word misread from one of the units the test
+/// comes in (one letter off), or else whatever unit-like word was left, or else the test's
+/// usual unit: each proposed with low confidence, for the reviewer to settle.
+fn unread_unit(unread: &[&Word], analyte: Option<&Analyte>) -> Option<Field<String>> {
+    let unit_like = |w: &&&Word| {
+        let unit = normalize_unit(&w.text);
+        unit.len() >= 2 && unit.chars().any(char::is_alphabetic) && tokens::flag(&w.text).is_none()
+    };
+    let candidate = unread.iter().find(unit_like);
+    if let (Some(word), Some(analyte)) = (candidate, analyte) {
+        let read = normalize_unit(&word.text);
+        let nearest = std::iter::once(analyte.unit)
+            .chain(analyte.conversions.iter().map(|c| c.unit))
+            .filter(|unit| !unit.is_empty())
+            .map(|unit| (edit_distance(&read, &normalize_unit(unit)), unit))
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((distance, unit)) = nearest
+            && read.len() >= 3
+            && distance <= 1.0
+        {
+            return Some(
+                Field::new(unit.to_owned(), word.confidence)
+                    .doubted(0.6, "read as the nearest unit this test comes in"),
+            );
+        }
+    }
+    match (candidate, analyte) {
+        (Some(word), _) => Some(
+            Field::new(word.text.clone(), word.confidence)
+                .doubted(0.3, "not a unit the catalogue knows"),
+        ),
+        (None, Some(analyte)) if !analyte.unit.is_empty() => {
+            Some(Field::new(analyte.unit.to_owned(), 1.0).doubted(
+                0.4,
+                "no unit was printed; the test's usual unit is proposed",
+            ))
+        }
+        (None, _) => None,
+    }
+}
+
 /// Every unit the catalogue knows, as compared.
 fn known_units() -> &'static HashSet<String> {
     static UNITS: OnceLock<HashSet<String>> = OnceLock::new();
@@ -295,12 +380,38 @@ fn name(words: &[&Word]) -> Option<(usize, Option<&'static Analyte>, f32)> {
         labs::name_key(&texts.join(" "))
     };
     // The longest exact name first: "Bilirubin, direct" before "Bilirubin".
-    for n in (1..=longest).rev() {
-        if let Some(analyte) = labs::known_by_name(&key_of(n)) {
-            return Some((n, Some(analyte), 1.0));
+    let exact = (1..=longest)
+        .rev()
+        .find_map(|n| labs::known_by_name(&key_of(n)).map(|analyte| (n, analyte)));
+    // A bar is an I to a scanner ("TROPONIN | CARDIAC", "CKD-EP|").
+    let near_key_of = |n: usize| {
+        let texts: Vec<String> = words
+            .iter()
+            .take(n)
+            .map(|w| w.text.replace('|', "I"))
+            .collect();
+        labs::name_key(&texts.join(" "))
+    };
+    let near = nearest_name(longest, &near_key_of);
+    match (exact, near) {
+        // A short exact name ("Ca") inside a longer misread one ("CA 199" for "CA 19-9").
+        (Some((n, _)), Some((near_n, analyte, confidence)))
+            if key_of(n).len() <= 3 && near_n > n && confidence >= 0.8 =>
+        {
+            Some((near_n, Some(analyte), confidence))
         }
+        (Some((n, analyte)), _) => Some((n, Some(analyte), 1.0)),
+        (None, Some((n, analyte, confidence))) => Some((n, Some(analyte), confidence)),
+        (None, None) => short_name_misread(words).or_else(|| unknown_test(words)),
     }
-    // Then one or two letters misread ("HbAlc", "Hemoglobln"), where no other name is as near.
+}
+
+/// The catalogue name nearest a line's first words, one or two letters off ("HbAlc",
+/// "Hemoglobln"), where no other analyte's name is as near.
+fn nearest_name(
+    longest: usize,
+    key_of: &dyn Fn(usize) -> String,
+) -> Option<(usize, &'static Analyte, f32)> {
     let mut best: Option<(f32, usize, &'static Analyte, bool)> = None;
     for n in (1..=longest).rev() {
         let key = key_of(n);
@@ -324,11 +435,36 @@ fn name(words: &[&Word]) -> Option<(usize, Option<&'static Analyte>, f32)> {
             }
         }
     }
-    if let Some((distance, n, analyte, ambiguous)) = best {
-        let confidence = if ambiguous { 0.3 } else { 1.0 - 0.2 * distance };
-        return Some((n, Some(analyte), confidence));
+    let (distance, n, analyte, ambiguous) = best?;
+    let confidence = if ambiguous { 0.3 } else { 1.0 - 0.2 * distance };
+    Some((n, analyte, confidence))
+}
+
+/// A short name with one letter misread ("ANG" for "ANC", "COQ2" for "CO2"), believed only
+/// when the line also holds a unit that test comes in, and marked for review.
+fn short_name_misread(words: &[&Word]) -> Option<(usize, Option<&'static Analyte>, f32)> {
+    let first = labs::name_key(&words.first()?.text);
+    if !(2..=5).contains(&first.len()) {
+        return None;
     }
-    // A test the catalogue does not hold: words, then a number, then a unit or a range.
+    let rest = words.get(1..)?;
+    let mut candidates = CATALOGUE.iter().filter(|analyte| {
+        analyte.names().any(|known| {
+            let known = labs::name_key(known);
+            known.len() >= 2 && edit_distance(&first, &known) <= 1.0
+        }) && rest
+            .iter()
+            .any(|w| analyte.knows_unit(&w.text) && !analyte.unit.is_empty())
+    });
+    let analyte = candidates.next()?;
+    candidates
+        .next()
+        .is_none()
+        .then_some((1, Some(analyte), 0.5))
+}
+
+/// A test the catalogue does not hold: words, then a number, then a unit and a range.
+fn unknown_test(words: &[&Word]) -> Option<(usize, Option<&'static Analyte>, f32)> {
     let name_len = words
         .iter()
         .take_while(|w| tokens::number(&w.text).is_none())
@@ -347,6 +483,54 @@ fn name(words: &[&Word]) -> Option<(usize, Option<&'static Analyte>, f32)> {
         .any(|t| known_units().contains(&normalize_unit(t)))
         && (0..after.len()).any(|i| after.get(i..).and_then(tokens::range).is_some());
     (name_len > 0 && letters && shaped).then_some((name_len, None, 1.0))
+}
+
+/// The printed flag, checked against the value and the printed range: a value outside its
+/// range without a flag gets the flag the range gives, and a flag the range contradicts is
+/// doubted, both for the reviewer to settle.
+fn checked_flag(
+    printed: Option<Field<&'static str>>,
+    value: f64,
+    reference: Option<&Field<Bounds>>,
+) -> Option<Field<&'static str>> {
+    let Some(range) = reference.map(|r| r.value) else {
+        return printed;
+    };
+    let from_range = Interpretation::of(value, range.low, range.high)
+        .filter(|i| i.is_abnormal())
+        .map(Interpretation::as_str);
+    match (printed, from_range) {
+        (None, Some(worked_out)) => Some(
+            Field::new(worked_out, 1.0)
+                .doubted(0.7, "no flag was printed; worked out from the range"),
+        ),
+        (Some(flag), None)
+            if matches!(
+                flag.value,
+                "low" | "high" | "critical-low" | "critical-high"
+            ) =>
+        {
+            Some(flag.doubted(0.6, "the flag disagrees with the range"))
+        }
+        (printed, _) => printed,
+    }
+}
+
+/// Whether a printed range is within a factor of two of the catalogue's, in the same unit: a
+/// lab's ranges differ from others', but not tenfold, which is a lost decimal point or a
+/// misread digit.
+fn plausible_range(analyte: &Analyte, printed: Bounds, unit: Option<&Field<String>>) -> bool {
+    let Some(usual) = analyte.default_range() else {
+        return true;
+    };
+    let unit = unit.map_or(analyte.unit, |u| u.value.as_str());
+    let near = |printed: Option<f64>, usual: Option<f64>| match (printed, usual) {
+        (Some(printed), Some(usual)) if usual > 0.0 => analyte
+            .to_own_unit(printed, unit)
+            .is_none_or(|own| (0.5..=2.0).contains(&(own / usual))),
+        _ => true,
+    };
+    near(printed.low, usual.low) && near(printed.high, usual.high)
 }
 
 fn mean_confidence<'a>(words: impl Iterator<Item = &'a Word>) -> f32 {
@@ -480,7 +664,7 @@ mod tests {
                 "1558-6 126 mg/dL Some(70.0) Some(99.0) high ok",
                 "4548-4 6.9 % Some(4.0) Some(5.6) high ok",
                 "6690-2 7.2 x10^9/L Some(4.0) Some(11.0) - ok",
-                "10839-9 0.01 ng/mL None Some(0.04) - ok",
+                "10839-9 0.01 ng/mL None Some(0.04) - review",
                 "2093-3 5.2 mmol/L None Some(5.2) - ok",
             ]
         );

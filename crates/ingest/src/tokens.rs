@@ -33,7 +33,11 @@ pub struct RangeRead {
 
 /// A token as a number, if it is one (allowing for OCR's confusions and a decimal comma).
 pub fn number(token: &str) -> Option<Number> {
-    let mut text = token.trim_matches(|c| matches!(c, ',' | ';' | ':'));
+    let trimmed = token.trim_matches(|c| matches!(c, ',' | ';' | ':' | '.'));
+    // Specks before a number ("—_—26.0") are a scanner's, not the lab's.
+    let mut text =
+        trimmed.trim_start_matches(['—', '_', '~', '-', '=', '\'', '‘', '’']);
+    let specks = text.len() != trimmed.len();
     let mut flag = None;
     let mut comparator = None;
     for (prefix, found) in [
@@ -68,7 +72,7 @@ pub fn number(token: &str) -> Option<Number> {
     value.is_finite().then_some(Number {
         value,
         comparator,
-        repaired,
+        repaired: repaired || specks,
         flag,
     })
 }
@@ -99,6 +103,8 @@ fn repaired_digits(text: &str) -> Option<(String, bool)> {
     for c in text.chars() {
         let digit = match c {
             '0'..='9' | '.' | ',' => c,
+            // A decimal point read as a colon ("7:45").
+            ':' => '.',
             'O' | 'o' | 'Q' => '0',
             'l' | 'I' | '|' | 'i' => '1',
             'S' | 's' => '5',
@@ -129,7 +135,7 @@ fn decimal(digits: &str) -> Option<String> {
 
 /// A flag written in a column of its own.
 pub fn flag(token: &str) -> Option<Interpretation> {
-    let word = token.trim_matches(|c| matches!(c, '(' | ')' | '[' | ']'));
+    let word = token.trim_matches(|c| matches!(c, '(' | ')' | '[' | ']' | '.' | ':' | ','));
     match word.to_ascii_lowercase().as_str() {
         "h" | "high" | "hi" | "↑" | "h*" => Some(Interpretation::High),
         "l" | "low" | "lo" | "↓" | "l*" => Some(Interpretation::Low),
@@ -144,7 +150,9 @@ pub fn flag(token: &str) -> Option<Interpretation> {
 /// "<200", "> 40", "[0.4–4.0]".
 pub fn range(tokens: &[&str]) -> Option<RangeRead> {
     let strip = |t: &str| -> String {
-        t.trim_matches(|c| matches!(c, '(' | ')' | '[' | ']' | ',' | ';'))
+        t.trim_matches(|c| matches!(c, '(' | ')' | '[' | ']' | ',' | ';' | ':'))
+            .trim_end_matches('.')
+            .trim_start_matches('.')
             .replace(['–', '—', '−'], "-")
     };
     let first = strip(tokens.first()?);
@@ -220,8 +228,9 @@ fn one_token_range(text: &str) -> Option<RangeRead> {
             });
         }
     }
+    // A doubled dash ("7.35--7.45") is a scanner's smudge.
     let (low, high) = text.split_once('-')?;
-    let (low, high) = (bound(low)?, bound(high)?);
+    let (low, high) = (bound(low)?, bound(high.trim_start_matches('-'))?);
     (low.0 <= high.0).then_some(RangeRead {
         low: Some(low.0),
         high: Some(high.0),
@@ -251,6 +260,8 @@ mod tests {
         assert_eq!(read("0,125"), Some((0.125, false)));
         assert_eq!(read("1,234"), Some((1234.0, false)));
         assert_eq!(read("1,234.5"), Some((1234.5, false)));
+        assert_eq!(read("7:45"), Some((7.45, true)));
+        assert_eq!(read("—_—26.0"), Some((26.0, true)));
         assert_eq!(read("mg/dL"), None);
         assert_eq!(read("Sodium"), None);
         assert_eq!(read("HbA1c"), None);
@@ -274,6 +285,10 @@ mod tests {
         assert_eq!(read(&["<200"]), Some((None, Some(200.0), 1)));
         assert_eq!(read(&[">", "40"]), Some((Some(40.0), None, 2)));
         assert_eq!(read(&["3.5-", "5.1"]), Some((Some(3.5), Some(5.1), 2)));
+        assert_eq!(
+            read(&["(7.35--", "7.45)"]),
+            Some((Some(7.35), Some(7.45), 2))
+        );
         assert_eq!(read(&["5.1-3.5"]), None);
         assert_eq!(read(&["mmol/L"]), None);
         assert_eq!(read(&["4.1"]), None);
@@ -284,6 +299,7 @@ mod tests {
         assert_eq!(flag("H"), Some(Interpretation::High));
         assert_eq!(flag("(L)"), Some(Interpretation::Low));
         assert_eq!(flag("HH"), Some(Interpretation::CriticalHigh));
+        assert_eq!(flag("LOW:"), Some(Interpretation::Low));
         assert_eq!(flag("Normal"), None);
     }
 }

@@ -91,9 +91,11 @@ fn warp(page: &GrayImage, source: impl Fn(f32, f32) -> (f32, f32)) -> GrayImage 
     out
 }
 
+type Point = (f32, f32);
+
 /// The projective map taking each `(from, to)` pair's first point to its second, as its
 /// eight coefficients (the ninth is 1), by Gaussian elimination.
-fn homography(pairs: &[((f32, f32), (f32, f32)); 4]) -> Option<[f32; 8]> {
+fn homography(pairs: &[(Point, Point); 4]) -> Option<[f32; 8]> {
     let mut rows: Vec<[f64; 9]> = Vec::with_capacity(8);
     for &((x, y), (u, v)) in pairs {
         let (x, y, u, v) = (f64::from(x), f64::from(y), f64::from(u), f64::from(v));

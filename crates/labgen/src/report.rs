@@ -129,7 +129,8 @@ fn row(rng: &mut Rng, analyte: &Analyte, layout: Layout) -> TruthRow {
         (_, Some(h)) if value > h => Some("high".to_owned()),
         _ => None,
     };
-    let names: Vec<&str> = analyte.names().collect();
+    // Names that fit their column.
+    let names: Vec<&str> = analyte.names().filter(|n| n.len() <= 30).collect();
     let printed = names
         .get(rng.below(names.len().min(3)))
         .copied()

@@ -71,6 +71,9 @@ pub fn score(dir: &Path, threads: usize) -> anyhow::Result<()> {
                     let started = std::time::Instant::now();
                     let rows = read(&path);
                     let seconds = started.elapsed().as_secs_f64();
+                    if std::env::var_os("LABGEN_SHOW").is_some() {
+                        show_mistakes(&path, &truth, rows.as_deref());
+                    }
                     if let Ok(mut tallies) = tallies.lock() {
                         let tally = tallies.entry(kind).or_default();
                         tally.seconds += seconds;
@@ -171,6 +174,42 @@ fn verdicts(row: &DraftRow, truth: &TruthRow) -> [bool; 5] {
         same(range.and_then(|r| r.low), truth.low) && same(range.and_then(|r| r.high), truth.high),
         flag == truth.flag.as_deref(),
     ]
+}
+
+/// Prints each row that is not exactly right beside its truth (`LABGEN_SHOW=1`).
+fn show_mistakes(path: &Path, truth: &[TruthRow], rows: Option<&[DraftRow]>) {
+    let name = path.display();
+    let Some(rows) = rows else {
+        println!("{name}: unreadable");
+        return;
+    };
+    for t in truth {
+        match rows.iter().find(|r| r.code == Some(t.code.as_str())) {
+            Some(row) if verdicts(row, t).iter().all(|v| *v) => {}
+            Some(row) => println!(
+                "{name}: {} {} {} {:?}-{:?} {:?} | read {:?} -> {} {:?} {:?} {:?} review={}",
+                t.printed_name,
+                t.value,
+                t.unit,
+                t.low,
+                t.high,
+                t.flag,
+                row.line,
+                row.value.value,
+                row.unit.as_ref().map(|u| &u.value),
+                row.reference.as_ref().map(|r| r.value),
+                row.flag.as_ref().map(|f| f.value),
+                row.needs_review
+            ),
+            None => println!("{name}: missed {} {} {}", t.printed_name, t.value, t.unit),
+        }
+    }
+    for row in rows
+        .iter()
+        .filter(|r| !truth.iter().any(|t| Some(t.code.as_str()) == r.code))
+    {
+        println!("{name}: extra {:?} as {:?}", row.line, row.code);
+    }
 }
 
 fn percent(part: usize, whole: usize) -> String {

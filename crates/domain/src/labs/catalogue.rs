@@ -485,7 +485,7 @@ pub static CATALOGUE: &[Analyte] = &[
         .converts(&[per("ug/L", 1.0)]).ranges(&[below(10.0)]),
     analyte("10334-1", "CA 125", "U/mL", &["ca125", "cancer antigen 125"])
         .converts(&[per("kU/L", 1.0)]).ranges(&[below(35.0)]),
-    analyte("24108-3", "CA 19-9", "U/mL", &["ca19 9", "ca 19 9", "cancer antigen 19 9"])
+    analyte("24108-3", "CA 19-9", "U/mL", &["ca19-9", "cancer antigen 19-9"])
         .converts(&[per("kU/L", 1.0)]).ranges(&[below(37.0)]),
 
     // Urine.

@@ -8,7 +8,7 @@ pub fn normalize_unit(raw: &str) -> String {
     let mut unit = String::new();
     for c in raw
         .trim()
-        .trim_matches(|c| matches!(c, '(' | ')' | '[' | ']'))
+        .trim_matches(|c| matches!(c, '(' | ')' | '[' | ']' | '.' | ',' | ':' | ';'))
         .chars()
         .filter(|c| !c.is_whitespace())
     {
@@ -28,22 +28,25 @@ pub fn normalize_unit(raw: &str) -> String {
     for (from, to) in SPELLINGS {
         unit = unit.replace(from, to);
     }
-    // A power of ten's caret read as a 7 ("1073/ul", "1079/l") or as a quote: what follows 10
-    // before the slash is its exponent.
-    for (from, to) in [
-        ("1073/", "10^3/"),
-        ("1076/", "10^6/"),
-        ("1079/", "10^9/"),
-        ("10712/", "10^12/"),
-        ("10\"3/", "10^3/"),
-        ("10'3/", "10^3/"),
-    ] {
-        if unit.starts_with(from) {
-            unit = unit.replacen(from, to, 1);
-        }
-    }
     unit = unit.trim_start_matches('x').to_owned();
-    unit
+    power_of_ten_repaired(&unit).unwrap_or(unit)
+}
+
+/// A power of ten whose caret a scanner read as another mark or a digit ("1073/ul", "1043/ul",
+/// "10%9/l", "10’3/ul") or lost ("103/ul"): what follows 10 before the slash is its exponent,
+/// since no count is reported per 103 or 1073 cells.
+fn power_of_ten_repaired(unit: &str) -> Option<String> {
+    let rest = unit.strip_prefix("10")?;
+    let (before_slash, after) = rest.split_once('/')?;
+    let exponent = ["12", "3", "6", "9"]
+        .into_iter()
+        .find(|exponent| before_slash.ends_with(exponent))?;
+    let mark = before_slash.strip_suffix(exponent)?;
+    let misread_caret = matches!(
+        mark,
+        "" | "^" | "7" | "4" | "%" | "'" | "\"" | "’" | "‘" | "*" | "~" | "°" | "a"
+    );
+    misread_caret.then(|| format!("10^{exponent}/{after}"))
 }
 
 fn superscript_digit(c: char) -> char {
@@ -57,7 +60,8 @@ fn superscript_digit(c: char) -> char {
 }
 
 /// Other spellings of one unit, replaced in order (longer before their parts).
-const SPELLINGS: [(&str, &str); 16] = [
+const SPELLINGS: [(&str, &str); 17] = [
+    ("mliu/", "miu/"),
     ("mcg", "ug"),
     ("10*", "10^"),
     ("10e", "10^"),
@@ -92,6 +96,12 @@ mod tests {
             ("10*3/uL", "10^3/uL"),
             ("K/uL", "10^3/uL"),
             ("1073/uL", "10^3/uL"),
+            ("1043/uL", "10^3/uL"),
+            ("10%9/L", "10^9/L"),
+            ("10’3/uL", "10^3/uL"),
+            ("103/uL", "10^3/uL"),
+            ("ng/mL.", "ng/mL"),
+            ("mlIU/L", "mIU/L"),
             ("10³/µL", "10^3/uL"),
             ("x10E9/L", "10^9/L"),
             ("mlU/L", "mIU/L"),
