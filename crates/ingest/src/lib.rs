@@ -3,6 +3,7 @@
 //! one and from Tesseract otherwise, and then draft result rows, each field with a confidence,
 //! for a doctor to confirm. Nothing here touches the database or the network.
 
+mod clean;
 pub mod layout;
 pub mod ocr;
 pub mod parse;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::clean;
 use crate::layout::{Page, TextSource, Word};
 use crate::read::{Limits, ReadError};
 
@@ -42,13 +43,22 @@ pub fn rasterise(pdf: &Path, page: u32, dir: &Path, limits: &Limits) -> Result<P
 /// Tesseract's words on an image (every page of a multi-page TIFF), with their boxes and
 /// confidences.
 pub fn recognise(image: &Path, limits: &Limits) -> Result<Vec<Page>, ReadError> {
+    // A TIFF may hold several pages, of which the cleaner would keep only the first.
+    let is_tiff = image.extension().is_some_and(|e| e == "tif");
+    let cleaned = image
+        .parent()
+        .filter(|_| !is_tiff)
+        .and_then(|scratch| clean::cleaned(image, scratch));
     let mut command = limited("tesseract", limits);
     command
-        .arg(image)
+        .arg(cleaned.as_deref().unwrap_or(image))
         .arg("stdout")
         .args(["-l", "eng", "--psm", "6", "tsv"]);
-    let tsv = run(command, limits, "tesseract")?;
-    Ok(pages_of_tsv(&tsv))
+    let tsv = run(command, limits, "tesseract");
+    if let Some(cleaned) = cleaned {
+        let _ = std::fs::remove_file(cleaned);
+    }
+    Ok(pages_of_tsv(&tsv?))
 }
 
 /// A command run under `prlimit`, with one thread.

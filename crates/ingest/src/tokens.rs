@@ -35,8 +35,7 @@ pub struct RangeRead {
 pub fn number(token: &str) -> Option<Number> {
     let trimmed = token.trim_matches(|c| matches!(c, ',' | ';' | ':' | '.'));
     // Specks before a number ("—_—26.0") are a scanner's, not the lab's.
-    let mut text =
-        trimmed.trim_start_matches(['—', '_', '~', '-', '=', '\'', '‘', '’']);
+    let mut text = trimmed.trim_start_matches(['—', '_', '~', '-', '=', '\'', '‘', '’']);
     let specks = text.len() != trimmed.len();
     let mut flag = None;
     let mut comparator = None;
