@@ -39,10 +39,10 @@ fn main() -> anyhow::Result<()> {
         Some("score") => {
             let dir = PathBuf::from(args.get(1).context("labgen score DIR")?);
             let threads: usize = option("--threads").unwrap_or("2").parse()?;
-            score::score(&dir, threads)
+            score::score(&dir, threads, args.iter().any(|a| a == "--json"))
         }
         _ => bail!(
-            "usage: labgen generate DIR [--count N] [--seed S] | labgen score DIR [--threads N]"
+            "usage: labgen generate DIR [--count N] [--seed S] | labgen score DIR [--threads N] [--json]"
         ),
     }
 }

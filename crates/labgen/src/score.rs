@@ -30,7 +30,7 @@ struct Tally {
     seconds: f64,
 }
 
-pub fn score(dir: &Path, threads: usize) -> anyhow::Result<()> {
+pub fn score(dir: &Path, threads: usize, json: bool) -> anyhow::Result<()> {
     let mut work: Vec<(String, PathBuf, Vec<TruthRow>)> = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
@@ -87,7 +87,11 @@ pub fn score(dir: &Path, threads: usize) -> anyhow::Result<()> {
         .into_inner()
         .ok()
         .context("a scoring thread failed")?;
-    print_table(&tallies);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary(&tallies))?);
+    } else {
+        print_table(&tallies);
+    }
     Ok(())
 }
 
@@ -210,6 +214,35 @@ fn show_mistakes(path: &Path, truth: &[TruthRow], rows: Option<&[DraftRow]>) {
     {
         println!("{name}: extra {:?} as {:?}", row.line, row.code);
     }
+}
+
+/// Each kind's figures as JSON, for tests and scripts: row precision and recall, and the
+/// count of wrong fields not flagged.
+fn summary(tallies: &BTreeMap<String, Tally>) -> serde_json::Value {
+    let ratio = |part: usize, whole: usize| {
+        if whole == 0 {
+            0.0
+        } else {
+            part as f64 / whole as f64
+        }
+    };
+    tallies
+        .iter()
+        .map(|(kind, t)| {
+            let silent: usize = t.fields.iter().map(|f| f[3]).sum();
+            let figures = serde_json::json!({
+                "files": t.files,
+                "unreadable": t.unreadable,
+                "rows_printed": t.printed,
+                "rows_found": t.found,
+                "row_precision": ratio(t.exact, t.found),
+                "row_recall": ratio(t.exact, t.printed),
+                "silent_wrong_fields": silent,
+            });
+            (kind.clone(), figures)
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 fn percent(part: usize, whole: usize) -> String {

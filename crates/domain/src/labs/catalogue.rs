@@ -82,6 +82,13 @@ impl Analyte {
             .map(|conversion| value * conversion.factor + conversion.offset)
     }
 
+    /// The catalogue's spelling of a unit the analyte comes in, however it was written.
+    pub fn spelling_of(&self, unit: &str) -> Option<&'static str> {
+        std::iter::once(self.unit)
+            .chain(self.conversions.iter().map(|c| c.unit))
+            .find(|known| !known.is_empty() && same_unit(unit, known))
+    }
+
     /// Whether the analyte comes in this unit, its own or one it converts from.
     pub fn knows_unit(&self, unit: &str) -> bool {
         self.to_own_unit(1.0, unit).is_some()
