@@ -78,16 +78,18 @@ fn limited(program: &str, limits: &Limits) -> Command {
 
 /// Runs a command to its end or its time limit, and returns what it printed.
 fn run(mut command: Command, limits: &Limits, tool: &'static str) -> Result<String, ReadError> {
-    let mut child = command.spawn().map_err(|_| ReadError::ToolMissing(tool))?;
+    if !installed(tool) {
+        return Err(ReadError::ToolMissing(tool));
+    }
+    let mut child = command
+        .spawn()
+        .map_err(|_| ReadError::ToolMissing("prlimit"))?;
     let output = collect_output(&mut child);
     let started = Instant::now();
     loop {
         match child.try_wait() {
             Ok(Some(status)) if status.success() => break,
-            // prlimit itself answers 127 (or 1 with a message) when the tool is not installed.
-            Ok(Some(status)) if status.code() == Some(127) => {
-                return Err(ReadError::ToolMissing(tool));
-            }
+            // Past its memory a tool fails to allocate, or even to load (exit 127).
             Ok(Some(_)) => {
                 return Err(ReadError::OcrFailed(format!(
                     "{tool} could not read the page (it may be damaged, or beyond the memory allowed for a page)"
@@ -105,6 +107,12 @@ fn run(mut command: Command, limits: &Limits, tool: &'static str) -> Result<Stri
     output
         .join()
         .map_err(|_| ReadError::OcrFailed(format!("{tool}'s output was lost")))
+}
+
+/// Whether a program is on the PATH.
+fn installed(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
 /// Reads the child's output on a thread of its own, so a full pipe never stalls it.

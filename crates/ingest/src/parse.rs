@@ -109,9 +109,9 @@ pub fn rows(pages: &[Page]) -> Vec<DraftRow> {
 /// The row a line holds, if it holds one.
 fn row(line: &Line<'_>) -> Option<DraftRow> {
     let first = line.words.first()?;
-    // A bullet, an index or a code may stand before the name.
-    if !first.text.chars().any(char::is_alphabetic) {
-        return row_from(line, 1);
+    // A bullet, an index, a code or a flag column may stand before the name.
+    if !first.text.chars().any(char::is_alphabetic) || tokens::flag(&first.text).is_some() {
+        return row_from(line, 1).or_else(|| row_from(line, 0));
     }
     let whole = row_from(line, 0);
     if whole.as_ref().is_some_and(|row| row.code.is_some()) || first.text.chars().count() > 2 {
@@ -136,6 +136,12 @@ fn row_from(line: &Line<'_>, start: usize) -> Option<DraftRow> {
     let (name_words, analyte, name_confidence) = name(rest)?;
     let cells = rest.get(name_words..)?;
     let mut read = Cells::read(cells, analyte);
+    // A flag column before the name ("H  Potassium  5.6").
+    let leading_flag = start
+        .checked_sub(1)
+        .and_then(|i| line.words.get(i))
+        .and_then(|w| tokens::flag(&w.text).map(|f| Field::new(f.as_str(), w.confidence)));
+    read.flag = read.flag.or(leading_flag);
     let (number, value_word) = read.value.take()?;
     let printed_name: Vec<&str> = rest
         .iter()

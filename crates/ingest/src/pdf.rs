@@ -35,7 +35,10 @@ fn load(bytes: &[u8]) -> Result<Document, ReadError> {
             pdf_extract::Error::Decryption(_) => ReadError::Encrypted,
             _ => ReadError::CorruptPdf,
         })?;
-    if document.is_encrypted() {
+    // An encrypted PDF that opens without a password (an owner password only) has been
+    // decrypted by now; one still marked encrypted needs a user password.
+    let needs_password = document.trailer.get(b"Encrypt").is_ok() && !document.was_encrypted();
+    if needs_password || document.is_encrypted() {
         return Err(ReadError::Encrypted);
     }
     Ok(document)
@@ -98,7 +101,9 @@ impl OutputDev for Collector {
         let across = font_size * (trm.m11 + trm.m21);
         let up = font_size * (trm.m12 + trm.m22);
         let size = (across * up).abs().sqrt() as f32;
-        let advance = width as f32 * size;
+        // Some fonts' widths do not reach the parser (Chromium's digits come with width 0);
+        // a typical glyph's width stands in for them.
+        let advance = if width > 0.05 { width as f32 } else { 0.55 } * size;
         if char.trim().is_empty() {
             self.finish_word();
             return Ok(());
