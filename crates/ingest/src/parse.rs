@@ -110,8 +110,18 @@ pub fn rows(pages: &[Page]) -> Vec<DraftRow> {
 fn row(line: &Line<'_>) -> Option<DraftRow> {
     let first = line.words.first()?;
     // A bullet, an index, a code or a flag column may stand before the name.
+    // ("High sensitivity CRP" begins with a flag's word, and is a name.)
     if !first.text.chars().any(char::is_alphabetic) || tokens::flag(&first.text).is_some() {
-        return row_from(line, 1).or_else(|| row_from(line, 0));
+        let after = row_from(line, 1);
+        if after.as_ref().is_some_and(|row| row.code.is_some()) {
+            return after;
+        }
+        let whole = row_from(line, 0);
+        return if whole.as_ref().is_some_and(|row| row.code.is_some()) {
+            whole
+        } else {
+            after.or(whole)
+        };
     }
     let whole = row_from(line, 0);
     if whole.as_ref().is_some_and(|row| row.code.is_some()) || first.text.chars().count() > 2 {
@@ -700,6 +710,22 @@ mod tests {
                 "2951-2 140 mmol/L Some(135.0) Some(145.0) - review",
                 "777-3 250 10^3/uL Some(150.0) Some(400.0) - ok",
                 "3016-3 2.1 mIU/L Some(0.4) Some(4.0) - ok",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_name_that_begins_with_a_flag_word_is_a_name() {
+        let report = page(&[
+            "High sensitivity CRP 0.28 mg/dL <0.30",
+            "H Potassium 5.6 mmol/L 3.5-5.3",
+        ]);
+        let found: Vec<String> = rows(&[report]).iter().map(summary).collect();
+        assert_eq!(
+            found,
+            [
+                "30522-7 0.28 mg/dL None Some(0.3) - ok",
+                "2823-3 5.6 mmol/L Some(3.5) Some(5.3) high ok",
             ]
         );
     }

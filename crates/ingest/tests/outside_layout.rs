@@ -3,6 +3,9 @@
 //! carry no widths. Read from its text layer, every row must be exactly right; read from a
 //! 300 dpi scan of it by Tesseract, nearly every row, and any wrong field flagged.
 
+// Test code may stop at the first surprise: that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::type_complexity)]
+
 use std::process::Command;
 
 use medvault_ingest::{DraftRow, Limits, read, rows};
