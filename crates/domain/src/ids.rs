@@ -99,6 +99,10 @@ typed_id!(
     /// A file kept with a patient's chart.
     FileId
 );
+typed_id!(
+    /// A lab report sent to be read into a patient's chart.
+    LabReportId
+);
 
 #[cfg(test)]
 mod tests {

@@ -19,8 +19,8 @@ pub mod record;
 
 pub use audit::{AuditAction, Reader};
 pub use ids::{
-    AllergyId, EmergencyAccessId, FileId, GrantId, LabResultId, PatientId, PrescriptionId,
-    ProblemId, RecordId, SessionId, UserId,
+    AllergyId, EmergencyAccessId, FileId, GrantId, LabReportId, LabResultId, PatientId,
+    PrescriptionId, ProblemId, RecordId, SessionId, UserId,
 };
 pub use policy::{Action, Actor, Decision, Relation, Ties};
 pub use profile::{Change, ContactEdit, LanguageTag, Mrn, ProfileEdit};

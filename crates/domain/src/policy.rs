@@ -120,10 +120,19 @@ pub enum Action {
     ExportChart,
     /// Bring back a file deleted from a chart (within 30 days): an administrator's act.
     RestoreFile,
+    /// Send a lab report to be read into the chart: whoever takes part in the patient's care,
+    /// an intern within their grant, and the patient (marked as provided by them).
+    UploadLabReport,
+    /// See what was read from a report before a doctor confirmed it: the clinical team, never
+    /// the patient (who sees confirmed results only) nor an intern.
+    ReadLabDrafts,
+    /// Correct, confirm or reject a report's rows, putting the confirmed ones in the chart: a
+    /// care-team doctor's act.
+    ReviewLabReport,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 19] = [
         Action::ManageUsers,
         Action::CreatePatient,
         Action::ReadChart,
@@ -140,6 +149,9 @@ impl Action {
         Action::ReadChartAudit,
         Action::ExportChart,
         Action::RestoreFile,
+        Action::UploadLabReport,
+        Action::ReadLabDrafts,
+        Action::ReviewLabReport,
     ];
 }
 
@@ -161,27 +173,31 @@ pub fn decide(actor: &Actor, action: Action, relation: Relation) -> Decision {
     use Relation::*;
     let allowed = match (actor.role, action) {
         // An administrator runs the system; they do not treat patients.
-        (Role::Admin, BreakGlass | Prescribe) => false,
+        (Role::Admin, BreakGlass | Prescribe | ReviewLabReport) => false,
         (Role::Admin, _) => true,
         (Role::Doctor, CreatePatient) => true,
-        (Role::Doctor, ReadChart | ReadRecords) => matches!(relation, CareTeam | Emergency),
+        (Role::Doctor, ReadChart | ReadRecords | ReadLabDrafts) => {
+            matches!(relation, CareTeam | Emergency)
+        }
         (
             Role::Doctor,
             WriteRecord | Prescribe | EditProfile | EditContactDetails | LinkTrainee | GrantIntern
-            | ManageGuardians | ReadChartAudit | ExportChart,
+            | ManageGuardians | ReadChartAudit | ExportChart | UploadLabReport | ReviewLabReport,
         ) => relation == CareTeam,
         // Off the care team, a doctor may break the glass (again, while it is open); on it, there
         // is nothing to break.
         (Role::Doctor, BreakGlass) => matches!(relation, Unrelated | Emergency),
-        (Role::Trainee, ReadChart | ReadRecords) => relation == TraineeLink,
-        // Interns see demographics, never clinical notes.
-        (Role::Intern, ReadChart) => relation == InternGrant,
+        (Role::Trainee, ReadChart | ReadRecords | ReadLabDrafts | UploadLabReport) => {
+            relation == TraineeLink
+        }
+        // Interns see demographics, never clinical notes; they may hand in a lab's report.
+        (Role::Intern, ReadChart | UploadLabReport) => relation == InternGrant,
         // A patient keeps their contact details up to date; who they are on record is the care
         // team's to change. A guardian manages a dependent's chart as the patient would.
         (
             Role::Patient,
             ReadChart | ReadRecords | EditContactDetails | AssignCareTeam | ReadChartAudit
-            | ExportChart,
+            | ExportChart | UploadLabReport,
         ) => matches!(relation, Own | Guardian),
         _ => false,
     };
@@ -367,6 +383,8 @@ mod tests {
             (Role::Admin, &Relation::ALL, ReadChartAudit),
             (Role::Admin, &Relation::ALL, ExportChart),
             (Role::Admin, &Relation::ALL, RestoreFile),
+            (Role::Admin, &Relation::ALL, UploadLabReport),
+            (Role::Admin, &Relation::ALL, ReadLabDrafts),
             (Role::Doctor, &Relation::ALL, CreatePatient),
             (Role::Doctor, &[CareTeam, Emergency], ReadChart),
             (Role::Doctor, &[CareTeam, Emergency], ReadRecords),
@@ -379,16 +397,23 @@ mod tests {
             (Role::Doctor, &[CareTeam], ManageGuardians),
             (Role::Doctor, &[CareTeam], ReadChartAudit),
             (Role::Doctor, &[CareTeam], ExportChart),
+            (Role::Doctor, &[CareTeam], UploadLabReport),
+            (Role::Doctor, &[CareTeam, Emergency], ReadLabDrafts),
+            (Role::Doctor, &[CareTeam], ReviewLabReport),
             (Role::Doctor, &[Unrelated, Emergency], BreakGlass),
             (Role::Trainee, &[TraineeLink], ReadChart),
             (Role::Trainee, &[TraineeLink], ReadRecords),
+            (Role::Trainee, &[TraineeLink], ReadLabDrafts),
+            (Role::Trainee, &[TraineeLink], UploadLabReport),
             (Role::Intern, &[InternGrant], ReadChart),
+            (Role::Intern, &[InternGrant], UploadLabReport),
             (Role::Patient, &[Own, Guardian], ReadChart),
             (Role::Patient, &[Own, Guardian], ReadRecords),
             (Role::Patient, &[Own, Guardian], EditContactDetails),
             (Role::Patient, &[Own, Guardian], AssignCareTeam),
             (Role::Patient, &[Own, Guardian], ReadChartAudit),
             (Role::Patient, &[Own, Guardian], ExportChart),
+            (Role::Patient, &[Own, Guardian], UploadLabReport),
         ];
         for role in Role::ALL {
             let who = actor(role);

@@ -109,6 +109,33 @@ fn run(mut command: Command, limits: &Limits, tool: &'static str) -> Result<Stri
         .map_err(|_| ReadError::OcrFailed(format!("{tool}'s output was lost")))
 }
 
+/// The programs OCR needs that are not installed (Debian: `tesseract-ocr`,
+/// `tesseract-ocr-eng`, `poppler-utils`).
+pub fn missing_tools() -> Vec<&'static str> {
+    ["tesseract", "pdftoppm", "prlimit"]
+        .into_iter()
+        .filter(|tool| !installed(tool))
+        .collect()
+}
+
+/// Whether OCR may run here; when it may not, tests skip it unless `MEDVAULT_OCR=required`
+/// (as CI sets), which makes a missing tool a failure.
+pub fn ready_for_tests() -> bool {
+    let missing = missing_tools();
+    if missing.is_empty() {
+        return true;
+    }
+    let required = std::env::var("MEDVAULT_OCR").is_ok_and(|v| v == "required");
+    assert!(
+        !required,
+        "MEDVAULT_OCR=required but {missing:?} not installed"
+    );
+    eprintln!(
+        "skipped: {missing:?} not installed (Debian: tesseract-ocr tesseract-ocr-eng poppler-utils)"
+    );
+    false
+}
+
 /// Whether a program is on the PATH.
 fn installed(program: &str) -> bool {
     std::env::var_os("PATH")

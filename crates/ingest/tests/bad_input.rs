@@ -128,6 +128,9 @@ fn picture_without_text(width: u32, height: u32) -> Vec<u8> {
 
 #[test]
 fn a_photo_without_results_reads_as_no_rows() {
+    if !medvault_ingest::ocr::ready_for_tests() {
+        return;
+    }
     assert_eq!(
         read_bytes("cat", &picture_without_text(600, 400), &Limits::default()),
         Ok(0)
@@ -136,6 +139,9 @@ fn a_photo_without_results_reads_as_no_rows() {
 
 #[test]
 fn a_page_that_overruns_its_limits_is_stopped() {
+    if !medvault_ingest::ocr::ready_for_tests() {
+        return;
+    }
     // A page the size of a 300 dpi scan.
     let picture = picture_without_text(2550, 3300);
     let hurried = Limits {

@@ -225,6 +225,45 @@ diesel::table! {
         status_reason -> Nullable<Text>,
         recorded_by -> Text,
         recorded_at -> Timestamp,
+        report_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    lab_reports (patient_id, id) {
+        patient_id -> Text,
+        id -> Text,
+        file_id -> Text,
+        uploaded_by -> Text,
+        patient_provided -> Bool,
+        status -> Text,
+        attempts -> Integer,
+        run_after -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        error_code -> Nullable<Text>,
+        error_message -> Nullable<Text>,
+        pages -> Nullable<Integer>,
+        text_source -> Nullable<Text>,
+        document_kind -> Nullable<Text>,
+        kind_confidence -> Nullable<Double>,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+        reviewed_by -> Nullable<Text>,
+        reviewed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    lab_report_rows (patient_id, report_id, n) {
+        patient_id -> Text,
+        report_id -> Text,
+        n -> Integer,
+        draft -> Text,
+        decision -> Nullable<Text>,
+        lab_result_id -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
     }
 }
 
@@ -328,6 +367,7 @@ diesel::joinable!(guardians -> patients (patient_id));
 diesel::joinable!(prescriptions -> patients (patient_id));
 diesel::joinable!(lab_results -> patients (patient_id));
 diesel::joinable!(files -> patients (patient_id));
+diesel::joinable!(lab_reports -> patients (patient_id));
 diesel::joinable!(intern_grants -> patients (patient_id));
 diesel::joinable!(emergency_accesses -> patients (patient_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -347,6 +387,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     guardians,
     prescriptions,
     lab_results,
+    lab_reports,
+    lab_report_rows,
     idempotency_keys,
     files,
     intern_grants,

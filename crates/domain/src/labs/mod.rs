@@ -61,6 +61,25 @@ coded!(
 );
 
 coded!(
+    /// Where a lab report is in its reading: waiting for a reader, being read, waiting for a
+    /// doctor's review of its rows, reviewed, or not readable.
+    LabReportStatus, "status", "must be one of queued, reading, review, done, failed",
+    {
+        Queued => "queued",
+        Reading => "reading",
+        Review => "review",
+        Done => "done",
+        Failed => "failed",
+    }
+);
+
+coded!(
+    /// A reviewer's decision on a row read from a report.
+    RowDecision, "decision", "must be one of confirm, reject",
+    { Confirm => "confirm", Reject => "reject" }
+);
+
+coded!(
     /// Whether a result stands (FHIR's Observation.status, the two values MedVault uses).
     LabStatus, "status", "must be one of final, entered-in-error",
     { Final => "final", EnteredInError => "entered-in-error" }

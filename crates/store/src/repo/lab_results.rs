@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use medvault_domain::labs::{
     Interpretation, LabSource, LabStatus, LabValue, LoincCode, TestName, Unit,
 };
-use medvault_domain::{LabResultId, PatientId, UserId};
+use medvault_domain::{LabReportId, LabResultId, PatientId, UserId};
 
 use crate::rows::parse;
 use crate::schema::{lab_results, users};
@@ -126,6 +126,19 @@ pub fn insert(
     by: UserId,
     now: NaiveDateTime,
 ) -> Result<LabResultId, StoreError> {
+    insert_with_report(conn, patient, new, None, by, now)
+}
+
+/// Inserts a result, naming the report it was read from when it was (recorded by the doctor
+/// who confirmed it).
+pub fn insert_with_report(
+    conn: &mut DbConnection,
+    patient: PatientId,
+    new: NewLabResult,
+    report: Option<LabReportId>,
+    by: UserId,
+    now: NaiveDateTime,
+) -> Result<LabResultId, StoreError> {
     let id = LabResultId::new();
     let (number, text) = match new.value {
         LabValue::Number(number) => (Some(number), None),
@@ -148,6 +161,7 @@ pub fn insert(
             lab_results::status.eq(LabStatus::Final.as_str()),
             lab_results::recorded_by.eq(by.to_string()),
             lab_results::recorded_at.eq(now),
+            lab_results::report_id.eq(report.map(|r| r.to_string())),
         ))
         .execute(conn)?;
     Ok(id)

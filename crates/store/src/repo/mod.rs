@@ -21,6 +21,7 @@ mod audit_pg;
 pub mod care_team;
 pub mod files;
 pub mod idempotency;
+pub mod lab_reports;
 pub mod lab_results;
 pub mod patients;
 pub mod prescriptions;
