@@ -60,6 +60,12 @@ pub enum AuditAction {
     LabResultRecord,
     LabResultEnteredInError,
     LabTrendRead,
+    LabReportSend,
+    /// MedVault itself read a sent report into draft rows (no actor).
+    LabReportRead,
+    LabReportView,
+    LabReportList,
+    LabReportReview,
     FileList,
     FileUpload,
     FileRead,
@@ -79,7 +85,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 60] = [
+    pub const ALL: [AuditAction; 65] = [
         AuditAction::AuthLogin,
         AuditAction::AuthLogout,
         AuditAction::AuthThrottle,
@@ -125,6 +131,11 @@ impl AuditAction {
         AuditAction::LabResultRecord,
         AuditAction::LabResultEnteredInError,
         AuditAction::LabTrendRead,
+        AuditAction::LabReportSend,
+        AuditAction::LabReportRead,
+        AuditAction::LabReportView,
+        AuditAction::LabReportList,
+        AuditAction::LabReportReview,
         AuditAction::FileList,
         AuditAction::FileUpload,
         AuditAction::FileRead,
@@ -424,6 +435,36 @@ impl AuditAction {
                 "lab_result",
                 "viewed a lab test's trend",
                 "view a lab test's trend",
+            ),
+            LabReportSend => (
+                "lab_report.send",
+                "lab_report",
+                "sent a lab report to be read into your chart",
+                "send a lab report to be read into your chart",
+            ),
+            LabReportRead => (
+                "lab_report.read",
+                "lab_report",
+                "read a lab report into draft results",
+                "read a lab report into draft results",
+            ),
+            LabReportView => (
+                "lab_report.view",
+                "lab_report",
+                "looked at a lab report's reading",
+                "look at a lab report's reading",
+            ),
+            LabReportList => (
+                "lab_report.list",
+                "lab_report",
+                "listed your chart's lab reports",
+                "list your chart's lab reports",
+            ),
+            LabReportReview => (
+                "lab_report.review",
+                "lab_report",
+                "reviewed results read from a lab report",
+                "review results read from a lab report",
             ),
             FileList => (
                 "file.list",

@@ -3,6 +3,7 @@
 //! one and from Tesseract otherwise, and then draft result rows, each field with a confidence,
 //! for a doctor to confirm. Nothing here touches the database or the network.
 
+pub mod classify;
 mod clean;
 pub mod layout;
 pub mod ocr;
@@ -11,6 +12,7 @@ pub mod pdf;
 pub mod read;
 mod tokens;
 
+pub use classify::{DocumentKind, classify};
 pub use layout::{Page, TextSource, Word};
 pub use parse::{Bounds, DraftRow, Field, REVIEW_BELOW, rows};
 pub use read::{Limits, ReadError, read};

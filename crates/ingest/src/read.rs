@@ -62,6 +62,23 @@ pub enum ReadError {
     ToolMissing(&'static str),
 }
 
+impl ReadError {
+    /// The machine-readable code, as the error serializes.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReadError::Empty => "empty",
+            ReadError::NotAReport(_) => "not_a_report",
+            ReadError::Encrypted => "encrypted",
+            ReadError::CorruptPdf => "corrupt_pdf",
+            ReadError::NoPages => "no_pages",
+            ReadError::TooManyPages { .. } => "too_many_pages",
+            ReadError::TimedOut => "timed_out",
+            ReadError::OcrFailed(_) => "ocr_failed",
+            ReadError::ToolMissing(_) => "tool_missing",
+        }
+    }
+}
+
 /// The pages of a report, read within `limits`; `scratch` is an empty folder for the file's
 /// page images while it is read.
 pub fn read(bytes: &[u8], limits: &Limits, scratch: &Path) -> Result<Vec<Page>, ReadError> {

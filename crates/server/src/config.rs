@@ -68,6 +68,19 @@ pub struct Config {
     /// `MEDVAULT_MAX_CONNECTIONS` (client connections open at once; more wait to be accepted)
     /// and `MEDVAULT_HEADER_TIMEOUT_SECS` (how long a client may take to send its headers).
     pub connections: ConnectionLimits,
+    /// How this server reads lab reports (see [`LabReading`]).
+    pub lab_reading: LabReading,
+}
+
+/// Reading lab reports: `MEDVAULT_LAB_WORKERS` reports at once on this server (1; 0 leaves
+/// reading to other servers), `MEDVAULT_LAB_MAX_PAGES` pages a report at most (50),
+/// `MEDVAULT_LAB_PAGE_SECS` for one page's OCR (60), and `MEDVAULT_LAB_LEASE_SECS`, how long a
+/// server holds a report it reads before another may take it, renewed while it reads (120).
+#[derive(Clone, Debug)]
+pub struct LabReading {
+    pub workers: usize,
+    pub limits: medvault_ingest::Limits,
+    pub lease: std::time::Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,6 +110,17 @@ impl Config {
                     }
                     Ok(Duration::from_secs(secs))
                 }
+            }
+        };
+        // A whole number of at least `min`, or `default` when unset.
+        let whole = |name: &str, default: usize, min: usize| -> anyhow::Result<usize> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(raw) => raw
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n >= min && *n <= 10_000)
+                    .with_context(|| format!("{name} must be a whole number from {min} to 10000")),
             }
         };
         let flag = |name: &str| -> anyhow::Result<bool> {
@@ -215,6 +239,16 @@ impl Config {
                         .context("MEDVAULT_MAX_CONNECTIONS must be a whole number from 1")?,
                 },
                 header_timeout: parse_secs("MEDVAULT_HEADER_TIMEOUT_SECS", 10)?,
+            },
+            lab_reading: LabReading {
+                workers: whole("MEDVAULT_LAB_WORKERS", 1, 0)?,
+                limits: medvault_ingest::Limits {
+                    max_pages: u32::try_from(whole("MEDVAULT_LAB_MAX_PAGES", 50, 1)?)
+                        .context("MEDVAULT_LAB_MAX_PAGES is too large")?,
+                    page_time: parse_secs("MEDVAULT_LAB_PAGE_SECS", 60)?,
+                    ..medvault_ingest::Limits::default()
+                },
+                lease: parse_secs("MEDVAULT_LAB_LEASE_SECS", 120)?,
             },
         })
     }

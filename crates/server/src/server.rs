@@ -97,10 +97,12 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let pruning = tokio::spawn(prune_throttle(state.clone()));
+    let reading = tokio::spawn(crate::lab_reports::worker::run(state.clone()));
     let limits = state.config.connections;
     let router = crate::router::build(state, Metrics::install()?);
     crate::http::listener::serve(listener, router, limits, shutdown).await;
     pruning.abort();
+    reading.abort();
     Ok(())
 }
 

@@ -38,6 +38,7 @@ use crate::http::json::ApiQuery;
         (name = "audit", description = "The audit trail and access reports"),
         (name = "chart", description = "A chart's allergies, problems, prescriptions and lab results"),
         (name = "files", description = "Files kept with a chart, encrypted at rest"),
+        (name = "lab reports", description = "Lab reports read into draft results, reviewed by a doctor"),
     )
 )]
 struct ApiDoc;
@@ -70,6 +71,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::prescriptions::api::routes())
         .merge(crate::labs::api::routes())
         .merge(crate::files::api::routes())
+        .merge(crate::lab_reports::api::routes())
         .merge(crate::patients::export::api_routes())
         .merge(crate::access::api::routes())
         .merge(crate::audit_log::api::routes());

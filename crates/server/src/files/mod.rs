@@ -45,10 +45,38 @@ pub async fn may_upload(
     meta: &RequestMeta,
     patient: PatientId,
 ) -> Result<(), AppError> {
+    may_send(state, actor, meta, patient, Purpose::ChartFile).await
+}
+
+/// What a file is sent for: to be kept with the chart, or to be read as a lab report. Each is
+/// its own permission and its own audited act.
+#[derive(Clone, Copy)]
+pub enum Purpose {
+    ChartFile,
+    LabReport,
+}
+
+impl Purpose {
+    fn permission(self) -> (Action, AuditAction) {
+        match self {
+            Purpose::ChartFile => (Action::WriteRecord, AuditAction::FileUpload),
+            Purpose::LabReport => (Action::UploadLabReport, AuditAction::LabReportSend),
+        }
+    }
+}
+
+/// Whether `actor` may send the chart a file for `purpose`, asked before the upload is read.
+pub async fn may_send(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    patient: PatientId,
+    purpose: Purpose,
+) -> Result<(), AppError> {
+    let (action, audited) = purpose.permission();
     state
         .view(actor, meta, move |conn, uc| {
-            let subject = Subject::new(AuditAction::FileUpload);
-            authorize(conn, &actor, patient, Action::WriteRecord, subject, uc.now)?;
+            authorize(conn, &actor, patient, action, Subject::new(audited), uc.now)?;
             Ok(())
         })
         .await
@@ -63,6 +91,47 @@ pub async fn keep(
     patient: PatientId,
     received: Received,
 ) -> Result<StoredFile, AppError> {
+    keep_then(
+        state,
+        actor,
+        meta,
+        patient,
+        received,
+        Purpose::ChartFile,
+        |_, uc, file| {
+            uc.record(
+                Event::success(&uc.actor, AuditAction::FileUpload)
+                    .resource(file.id)
+                    .patient(file.patient_id),
+            );
+            Ok(file)
+        },
+    )
+    .await
+}
+
+/// Keeps a received file for `purpose` and runs `then` with it in the same unit of work (which
+/// records the act's audit entry): kept together, or not at all, and then the stored object is
+/// removed too.
+pub async fn keep_then<T, F>(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    patient: PatientId,
+    received: Received,
+    purpose: Purpose,
+    then: F,
+) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(
+            &mut medvault_store::DbConnection,
+            &crate::app::UseCase,
+            StoredFile,
+        ) -> Result<T, AppError>
+        + Send
+        + 'static,
+{
     let kind = files::check(&received.content).map_err(|refusal| match refusal {
         Refusal::NotAllowed | Refusal::ActiveContent => AppError::UnsupportedFile {
             message: refusal.message(),
@@ -93,17 +162,10 @@ pub async fn keep(
         nonce: sealed.nonce,
         object_path: sealed.object_path,
     };
-    let audited = AuditAction::FileUpload;
+    let (action, audited) = purpose.permission();
     let recorded = state
         .run(actor, meta, move |conn, uc| {
-            authorize(
-                conn,
-                &actor,
-                patient,
-                Action::WriteRecord,
-                Subject::new(audited),
-                uc.now,
-            )?;
+            authorize(conn, &actor, patient, action, Subject::new(audited), uc.now)?;
             if let Some(record) = new.record_id {
                 let ours = records::find(conn, record)?.is_some_and(|r| r.patient_id == patient);
                 if !ours {
@@ -112,12 +174,8 @@ pub async fn keep(
                 }
             }
             stored::insert(conn, patient, new, actor.user_id, uc.now)?;
-            uc.record(
-                Event::success(&actor, audited)
-                    .resource(id)
-                    .patient(patient),
-            );
-            stored::find(conn, id)?.ok_or(AppError::NotFound)
+            let file = stored::find(conn, id)?.ok_or(AppError::NotFound)?;
+            then(conn, uc, file)
         })
         .await;
     if recorded.is_err()

@@ -57,7 +57,7 @@ impl LabInput {
     /// The result, valid: the test named by its LOINC code, its name, or both (a known test
     /// fills in the other, and its usual unit and reference range when none is given); the
     /// interpretation as given, or read from the range for a number.
-    fn parse(self, now: NaiveDateTime) -> Result<NewLabResult, InvalidValue> {
+    pub fn parse(self, now: NaiveDateTime) -> Result<NewLabResult, InvalidValue> {
         let code = given(self.code.as_deref())
             .map(LoincCode::parse)
             .transpose()?;

@@ -8,24 +8,11 @@ use medvault_store::AuditFilter;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, TestDb, answer, error_code};
+use crate::helpers::{PASSWORD, TestApp, TestDb, answer, error_code, multipart, send_file};
 use crate::web::WebSession;
 
 const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
-
-/// A `multipart/form-data` body with one file part (its name sent as given, bytes and all).
-fn multipart(file_name: &[u8], content: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "medvault-test-boundary-7d3f";
-    let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-    body.extend_from_slice(b"Content-Disposition: form-data; name=\"file\"; filename=\"");
-    body.extend_from_slice(file_name);
-    body.extend_from_slice(b"\"\r\nContent-Type: application/pdf\r\n\r\n");
-    body.extend_from_slice(content);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
 
 async fn upload(
     app: &TestApp,
@@ -34,17 +21,8 @@ async fn upload(
     name: &[u8],
     content: &[u8],
 ) -> (StatusCode, Value) {
-    let (content_type, body) = multipart(name, content);
-    let response = app
-        .http
-        .post(app.url(&format!("/api/v1/patients/{chart}/files")))
-        .bearer_auth(token)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("sent");
-    answer(response).await
+    let path = format!("/api/v1/patients/{chart}/files");
+    send_file(app, &path, token, name, content).await
 }
 
 /// Every stored object under the file folder.

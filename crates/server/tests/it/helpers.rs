@@ -441,6 +441,40 @@ impl TestApp {
     }
 }
 
+/// A `multipart/form-data` body with one file part (its name sent as given, bytes and all).
+pub fn multipart(file_name: &[u8], content: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "medvault-test-boundary-7d3f";
+    let mut body = Vec::new();
+    body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+    body.extend_from_slice(b"Content-Disposition: form-data; name=\"file\"; filename=\"");
+    body.extend_from_slice(file_name);
+    body.extend_from_slice(b"\"\r\nContent-Type: application/pdf\r\n\r\n");
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Posts one file to `path` as a multipart upload.
+pub async fn send_file(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    name: &[u8],
+    content: &[u8],
+) -> (StatusCode, Value) {
+    let (content_type, body) = multipart(name, content);
+    let response = app
+        .http
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    answer(response).await
+}
+
 pub async fn answer(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.expect("body");

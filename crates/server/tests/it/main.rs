@@ -26,6 +26,7 @@ mod files;
 mod guardians;
 mod helpers;
 mod idempotency;
+mod lab_reports;
 mod lab_results;
 mod matrix;
 mod multi_server;

@@ -213,6 +213,24 @@ pub fn claim(
     Ok(taken == 1)
 }
 
+/// Extends `server`'s claim on a job it is reading: whether the job is still its own.
+pub fn renew(
+    conn: &mut DbConnection,
+    patient: PatientId,
+    id: LabReportId,
+    server: &str,
+    lease_until: NaiveDateTime,
+) -> Result<bool, StoreError> {
+    let renewed = diesel::update(lab_reports::table)
+        .filter(lab_reports::patient_id.eq(patient.to_string()))
+        .filter(lab_reports::id.eq(id.to_string()))
+        .filter(lab_reports::status.eq(LabReportStatus::Reading.as_str()))
+        .filter(lab_reports::claimed_by.eq(server))
+        .set(lab_reports::lease_until.eq(lease_until))
+        .execute(conn)?;
+    Ok(renewed == 1)
+}
+
 /// What reading a report found.
 pub struct ReadResult {
     pub pages: i32,
@@ -362,27 +380,32 @@ pub fn rows(
         .collect()
 }
 
+/// A reviewer's decision on one row: the result it became, if confirmed.
+pub struct Decided {
+    pub n: i32,
+    pub decision: RowDecision,
+    pub result: Option<LabResultId>,
+    pub by: UserId,
+    pub at: NaiveDateTime,
+}
+
 /// Records a reviewer's decision on a row not yet decided: whether it was undecided.
 pub fn decide(
     conn: &mut DbConnection,
     patient: PatientId,
     id: LabReportId,
-    n: i32,
-    decision: RowDecision,
-    result: Option<LabResultId>,
-    by: UserId,
-    now: NaiveDateTime,
+    decided: Decided,
 ) -> Result<bool, StoreError> {
     let changed = diesel::update(lab_report_rows::table)
         .filter(lab_report_rows::patient_id.eq(patient.to_string()))
         .filter(lab_report_rows::report_id.eq(id.to_string()))
-        .filter(lab_report_rows::n.eq(n))
+        .filter(lab_report_rows::n.eq(decided.n))
         .filter(lab_report_rows::decision.is_null())
         .set((
-            lab_report_rows::decision.eq(decision.as_str()),
-            lab_report_rows::lab_result_id.eq(result.map(|r| r.to_string())),
-            lab_report_rows::decided_by.eq(by.to_string()),
-            lab_report_rows::decided_at.eq(now),
+            lab_report_rows::decision.eq(decided.decision.as_str()),
+            lab_report_rows::lab_result_id.eq(decided.result.map(|r| r.to_string())),
+            lab_report_rows::decided_by.eq(decided.by.to_string()),
+            lab_report_rows::decided_at.eq(decided.at),
         ))
         .execute(conn)?;
     Ok(changed == 1)
