@@ -12,7 +12,7 @@ pub mod vault;
 pub mod web;
 
 use chrono::Duration;
-use medvault_domain::files::{self, FileName, Refusal};
+use medvault_domain::files::{self, FileKind, FileName, Refusal};
 use medvault_domain::policy::Action;
 use medvault_domain::{Actor, AuditAction, FileId, PatientId, RecordId};
 use medvault_store::repo::files::{self as stored, NewFile, StoredFile};
@@ -57,6 +57,12 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// Whether a file of this kind serves the purpose: a report is read from a document or an
+    /// image, never plain text.
+    fn takes(self, kind: FileKind) -> bool {
+        !matches!((self, kind), (Purpose::LabReport, FileKind::Text))
+    }
+
     fn permission(self) -> (Action, AuditAction) {
         match self {
             Purpose::ChartFile => (Action::WriteRecord, AuditAction::FileUpload),
@@ -138,6 +144,11 @@ where
         },
         _ => AppError::invalid_owned("file".to_owned(), refusal.message()),
     })?;
+    if !purpose.takes(kind) {
+        return Err(AppError::UnsupportedFile {
+            message: "a lab report is read from a PDF, PNG, JPEG or TIFF".to_owned(),
+        });
+    }
     let size_bytes =
         i64::try_from(received.content.len()).map_err(|_| AppError::PayloadTooLarge)?;
     let sha256 = hex::encode(Sha256::digest(&received.content));

@@ -20,16 +20,18 @@ use medvault_domain::clinical::{AllergyStatus, Condition, ProblemStatus, Severit
 use medvault_domain::files::{FileKind, FileName};
 use medvault_domain::labs::{Interpretation, LabSource, LabValue, LoincCode, TestName};
 use medvault_domain::medication::{Dose, DrugName, Frequency, Route};
-use medvault_domain::{Email, FileId, PatientId, PersonName, Role, UserId, UserStatus};
+use medvault_domain::{
+    Email, FileId, LabReportId, PatientId, PersonName, Role, UserId, UserStatus,
+};
 use medvault_store::repo::{
-    access, allergies, care_team, files, lab_results, patients, prescriptions, problems, records,
-    sessions, users,
+    access, allergies, care_team, files, lab_reports, lab_results, patients, prescriptions,
+    problems, records, sessions, users,
 };
 use medvault_store::{AuditFilter, NewPatient, NewRecord, NewUser, SessionKind};
 use reqwest::{Method, StatusCode};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{PASSWORD, TestApp};
+use crate::helpers::{PASSWORD, TestApp, TestDb};
 
 /// The kinds of caller, in the matrix's column order.
 const CALLERS: [&str; 12] = [
@@ -356,8 +358,43 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
             .expect("file");
         world.values.insert(name, id.to_string());
     }
+    let file: FileId = world.values["file"].parse().expect("file");
+    let report = LabReportId::new();
+    app.state
+        .write(move |conn| {
+            let new = lab_reports::NewLabReport {
+                id: report,
+                file_id: file,
+                uploaded_by: doctor,
+                patient_provided: false,
+            };
+            lab_reports::insert(conn, target, new, now)?;
+            lab_reports::claim(
+                conn,
+                target,
+                report,
+                "matrix",
+                now,
+                now + Duration::minutes(5),
+            )?;
+            let read = lab_reports::ReadResult {
+                pages: 1,
+                text_source: "text-layer".into(),
+                document_kind: "lab-report".into(),
+                kind_confidence: 0.9,
+                rows: vec![MATRIX_DRAFT_ROW.to_owned()],
+            };
+            lab_reports::finish_reading(conn, target, report, "matrix", read, now)?;
+            Ok(())
+        })
+        .await
+        .expect("lab report");
+    world.values.insert("lab_report", report.to_string());
     world
 }
+
+/// A row as the reader keeps it: potassium, 4.2 mmol/L, read from a text layer.
+const MATRIX_DRAFT_ROW: &str = r#"{"page":1,"line":"Potassium 4.2 mmol/L 3.5-5.1","bounds":[0,0,1,1],"code":"2823-3","test_name":{"value":"Potassium","confidence":1.0},"value":{"value":4.2,"confidence":1.0},"unit":{"value":"mmol/L","confidence":1.0},"reference":{"value":{"low":3.5,"high":5.1},"confidence":1.0},"flag":null,"needs_review":false}"#;
 
 fn hex_sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -378,6 +415,8 @@ fn fill(template: &str, path: &str, world: &World, csrf: &str) -> String {
         "prescription"
     } else if path.contains("/lab-results/{id}") {
         "lab_result"
+    } else if path.contains("/lab-reports/{id}") {
+        "lab_report"
     } else if path.contains("/files/{id}/restore") {
         "deleted_file"
     } else if path.contains("/files/{id}") {
@@ -429,13 +468,13 @@ async fn current_version(app: &TestApp, route: &str, world: &World) -> i64 {
         .expect("there")
 }
 
-/// The body a row names `upload`: a small text file, as `multipart/form-data`.
+/// The body a row names `upload`: a small PDF, as `multipart/form-data`.
 const UPLOAD: &str = "upload";
 
 fn upload_body() -> (&'static str, Vec<u8>) {
     (
         "multipart/form-data; boundary=matrix-boundary",
-        b"--matrix-boundary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"note.txt\"\r\n\r\nMatrix note\r\n--matrix-boundary--\r\n".to_vec(),
+        b"--matrix-boundary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"note.pdf\"\r\n\r\n%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n\r\n--matrix-boundary--\r\n".to_vec(),
     )
 }
 
@@ -515,7 +554,9 @@ async fn denials_by(app: &TestApp, actor: &str) -> usize {
 
 #[tokio::test]
 async fn every_route_answers_every_caller_as_the_matrix_says() {
-    let app = TestApp::spawn().await;
+    // No report is read meanwhile: the forged-form check counts what changes around each
+    // request, and a reader's audit entries would be counted too.
+    let app = TestApp::spawn_with(TestDb::new(), &[("MEDVAULT_LAB_WORKERS", "0")]).await;
     let rows = parse_matrix();
 
     let served: BTreeSet<(String, String)> = medvault::router::inventory()
