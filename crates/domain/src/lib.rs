@@ -12,6 +12,7 @@ pub mod values;
 #[macro_use]
 pub mod clinical;
 pub mod files;
+pub mod insights;
 pub mod labs;
 pub mod medication;
 pub mod profile;
