@@ -66,6 +66,8 @@ pub enum AuditAction {
     LabReportView,
     LabReportList,
     LabReportReview,
+    InsightRead,
+    SummaryRead,
     FileList,
     FileUpload,
     FileRead,
@@ -85,7 +87,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 65] = [
+    pub const ALL: [AuditAction; 67] = [
         AuditAction::AuthLogin,
         AuditAction::AuthLogout,
         AuditAction::AuthThrottle,
@@ -136,6 +138,8 @@ impl AuditAction {
         AuditAction::LabReportView,
         AuditAction::LabReportList,
         AuditAction::LabReportReview,
+        AuditAction::InsightRead,
+        AuditAction::SummaryRead,
         AuditAction::FileList,
         AuditAction::FileUpload,
         AuditAction::FileRead,
@@ -465,6 +469,18 @@ impl AuditAction {
                 "lab_report",
                 "reviewed results read from a lab report",
                 "review results read from a lab report",
+            ),
+            InsightRead => (
+                "insight.read",
+                "insight",
+                "read the clinical insights from your results",
+                "read the clinical insights from your results",
+            ),
+            SummaryRead => (
+                "summary.read",
+                "summary",
+                "read your chart's summary",
+                "read your chart's summary",
             ),
             FileList => (
                 "file.list",

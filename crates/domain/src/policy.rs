@@ -129,10 +129,12 @@ pub enum Action {
     /// Correct, confirm or reject a report's rows, putting the confirmed ones in the chart: a
     /// care-team doctor's act.
     ReviewLabReport,
+    /// Read the chart's clinical insights: advice to clinicians, as drafts are.
+    ReadInsights,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::ManageUsers,
         Action::CreatePatient,
         Action::ReadChart,
@@ -152,6 +154,7 @@ impl Action {
         Action::UploadLabReport,
         Action::ReadLabDrafts,
         Action::ReviewLabReport,
+        Action::ReadInsights,
     ];
 }
 
@@ -176,7 +179,7 @@ pub fn decide(actor: &Actor, action: Action, relation: Relation) -> Decision {
         (Role::Admin, BreakGlass | Prescribe | ReviewLabReport) => false,
         (Role::Admin, _) => true,
         (Role::Doctor, CreatePatient) => true,
-        (Role::Doctor, ReadChart | ReadRecords | ReadLabDrafts) => {
+        (Role::Doctor, ReadChart | ReadRecords | ReadLabDrafts | ReadInsights) => {
             matches!(relation, CareTeam | Emergency)
         }
         (
@@ -187,9 +190,10 @@ pub fn decide(actor: &Actor, action: Action, relation: Relation) -> Decision {
         // Off the care team, a doctor may break the glass (again, while it is open); on it, there
         // is nothing to break.
         (Role::Doctor, BreakGlass) => matches!(relation, Unrelated | Emergency),
-        (Role::Trainee, ReadChart | ReadRecords | ReadLabDrafts | UploadLabReport) => {
-            relation == TraineeLink
-        }
+        (
+            Role::Trainee,
+            ReadChart | ReadRecords | ReadLabDrafts | ReadInsights | UploadLabReport,
+        ) => relation == TraineeLink,
         // Interns see demographics, never clinical notes; they may hand in a lab's report.
         (Role::Intern, ReadChart | UploadLabReport) => relation == InternGrant,
         // A patient keeps their contact details up to date; who they are on record is the care
@@ -385,6 +389,7 @@ mod tests {
             (Role::Admin, &Relation::ALL, RestoreFile),
             (Role::Admin, &Relation::ALL, UploadLabReport),
             (Role::Admin, &Relation::ALL, ReadLabDrafts),
+            (Role::Admin, &Relation::ALL, ReadInsights),
             (Role::Doctor, &Relation::ALL, CreatePatient),
             (Role::Doctor, &[CareTeam, Emergency], ReadChart),
             (Role::Doctor, &[CareTeam, Emergency], ReadRecords),
@@ -399,11 +404,13 @@ mod tests {
             (Role::Doctor, &[CareTeam], ExportChart),
             (Role::Doctor, &[CareTeam], UploadLabReport),
             (Role::Doctor, &[CareTeam, Emergency], ReadLabDrafts),
+            (Role::Doctor, &[CareTeam, Emergency], ReadInsights),
             (Role::Doctor, &[CareTeam], ReviewLabReport),
             (Role::Doctor, &[Unrelated, Emergency], BreakGlass),
             (Role::Trainee, &[TraineeLink], ReadChart),
             (Role::Trainee, &[TraineeLink], ReadRecords),
             (Role::Trainee, &[TraineeLink], ReadLabDrafts),
+            (Role::Trainee, &[TraineeLink], ReadInsights),
             (Role::Trainee, &[TraineeLink], UploadLabReport),
             (Role::Intern, &[InternGrant], ReadChart),
             (Role::Intern, &[InternGrant], UploadLabReport),

@@ -15,6 +15,7 @@ pub mod docs;
 pub mod error;
 pub mod files;
 pub mod http;
+pub mod insights;
 pub mod lab_reports;
 pub mod labs;
 pub mod names;

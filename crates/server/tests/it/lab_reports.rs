@@ -273,3 +273,79 @@ async fn two_servers_never_read_one_report_twice() {
         .await;
     assert_eq!(reads.len(), 6);
 }
+
+#[tokio::test]
+async fn insights_and_the_summary_explain_themselves() {
+    let app = TestApp::spawn().await;
+    let (chart, doctor, patient) = doctor_and_chart(&app, "insights").await;
+    // A woman of 50 (the chart's sex and birth date are the rules' too).
+    let profile = format!("/api/v1/patients/{chart}");
+    let edited = app
+        .http
+        .patch(app.url(&profile))
+        .bearer_auth(&doctor)
+        .header("if-match", "\"1\"")
+        .json(&json!({"sex": "female", "birth_date": "1976-01-15"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.status(), StatusCode::OK, "{:?}", edited.text().await);
+    let results = format!("/api/v1/patients/{chart}/lab-results");
+    for (code, value, at) in [
+        ("2823-3", 4.4, "2026-03-01T08:00:00Z"),
+        ("2823-3", 6.9, "2026-03-02T08:00:00Z"),
+        ("2160-0", 1.0, "2026-03-02T08:00:00Z"),
+        ("4548-4", 6.8, "2026-03-02T08:00:00Z"),
+    ] {
+        let (status, body) = app
+            .post(
+                &results,
+                Some(&doctor),
+                &json!({"code": code, "value": value, "collected_at": at}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, found) = app
+        .get(&format!("/api/v1/patients/{chart}/insights"), Some(&doctor))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["kind"], "advice");
+    let insights = found["insights"].as_array().unwrap();
+    assert_eq!(insights[0]["rule"], "critical-value", "{found}");
+    assert_eq!(insights[0]["severity"], "critical");
+    assert!(
+        insights[0]["guideline"]
+            .as_str()
+            .unwrap()
+            .contains("critical")
+    );
+    let egfr = insights
+        .iter()
+        .find(|i| i["rule"] == "egfr-ckd-epi-2021")
+        .unwrap();
+    assert_eq!(egfr["derived"]["value"], 69.0, "{egfr}");
+    assert_eq!(egfr["version"], 1);
+    assert!(insights.iter().any(|i| i["rule"] == "hba1c-diabetes"));
+    assert!(insights.iter().any(|i| i["rule"] == "meaningful-change"));
+    assert_eq!(found["rules"].as_array().map(Vec::len), Some(12));
+    // Advice is the clinical team's: the patient reads their summary instead.
+    let (status, _) = app
+        .get(
+            &format!("/api/v1/patients/{chart}/insights"),
+            Some(&patient),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, summary) = app
+        .get(&format!("/api/v1/patients/{chart}/summary"), Some(&patient))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    let abnormal = summary["abnormal_results"].as_array().unwrap();
+    let potassium = abnormal
+        .iter()
+        .find(|a| a["latest"]["code"] == "2823-3")
+        .unwrap();
+    assert_eq!(potassium["trend"], "rising");
+    assert_eq!(potassium["previous"]["value"], 4.4);
+}

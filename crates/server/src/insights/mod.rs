@@ -1,0 +1,197 @@
+//! A chart's clinical insights (the domain's rules over its lab results, for the clinical
+//! team) and its summary (what matters in the chart at a glance, for whoever reads its
+//! records).
+
+pub mod api;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use medvault_domain::clinical::{AllergyStatus, ProblemStatus};
+use medvault_domain::insights::{self, Insight, Observation, Person};
+use medvault_domain::labs::LabStatus;
+use medvault_domain::medication::PrescriptionStatus;
+use medvault_domain::policy::Action;
+use medvault_domain::{Actor, AuditAction, PatientId, Sex};
+use medvault_store::repo::allergies::{self, Allergy};
+use medvault_store::repo::lab_results::{self, LabFilter, LabOrder, LabResult};
+use medvault_store::repo::prescriptions::{self, Prescription};
+use medvault_store::repo::problems::{self, Problem};
+use medvault_store::repo::records::{self, RecordsOf};
+use medvault_store::{DbConnection, Record};
+
+use crate::app::AppState;
+use crate::audit::{Event, RequestMeta};
+use crate::error::AppError;
+use crate::patients::{Subject, authorize};
+
+/// The results the rules read: the newest, enough for every test's last two.
+const RESULTS_READ: usize = 500;
+
+/// The newest records a summary lists.
+const RECENT_RECORDS: usize = 5;
+
+/// The chart's insights, most severe first.
+pub async fn of(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    patient: PatientId,
+) -> Result<Vec<Insight>, AppError> {
+    let audited = AuditAction::InsightRead;
+    state
+        .view(actor, meta, move |conn, uc| {
+            let subject = Subject::new(audited);
+            let granted = authorize(conn, &actor, patient, Action::ReadInsights, subject, uc.now)?;
+            let person = person(granted.chart.sex, granted.chart.birth_date, uc.now);
+            let found = insights::insights(&observations(conn, patient)?, person);
+            uc.record(
+                Event::success(&actor, audited)
+                    .patient(patient)
+                    .emergency(granted.emergency()),
+            );
+            Ok(found)
+        })
+        .await
+}
+
+/// What the rules know of the patient: sex, and age in whole years at `now`.
+pub fn person(sex: Sex, birth_date: Option<NaiveDate>, now: NaiveDateTime) -> Person {
+    let today = now.date();
+    let age = birth_date.and_then(|born| {
+        let birthday_passed = (today.month(), today.day()) >= (born.month(), born.day());
+        let years = today.year() - born.year() - i32::from(!birthday_passed);
+        u32::try_from(years).ok()
+    });
+    Person {
+        sex: Some(sex),
+        age,
+    }
+}
+
+/// The chart's standing numeric results with a LOINC code, as the rules read them.
+fn observations(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<Observation>, AppError> {
+    let page = lab_results::list(
+        conn,
+        patient,
+        &LabFilter::default(),
+        LabOrder::NewestFirst,
+        None,
+        RESULTS_READ,
+    )?;
+    Ok(page.items.iter().filter_map(observation).collect())
+}
+
+fn observation(result: &LabResult) -> Option<Observation> {
+    if result.status != LabStatus::Final {
+        return None;
+    }
+    Some(Observation {
+        id: result.id.to_string(),
+        code: result.code.clone()?,
+        value: result.number()?,
+        unit: result.unit.clone(),
+        reference_low: result.reference_low,
+        reference_high: result.reference_high,
+        interpretation: result.interpretation,
+        collected_at: result.collected_at,
+    })
+}
+
+/// A chart at a glance.
+pub struct Summary {
+    pub problems: Vec<Problem>,
+    pub allergies: Vec<Allergy>,
+    pub medications: Vec<Prescription>,
+    /// Each test whose newest result is outside its range, with the result before it.
+    pub abnormal: Vec<(LabResult, Option<LabResult>)>,
+    pub recent_records: Vec<Record>,
+}
+
+pub async fn summary(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    patient: PatientId,
+) -> Result<Summary, AppError> {
+    let audited = AuditAction::SummaryRead;
+    state
+        .view(actor, meta, move |conn, uc| {
+            let subject = Subject::new(audited);
+            let granted = authorize(conn, &actor, patient, Action::ReadRecords, subject, uc.now)?;
+            let summary = Summary {
+                problems: problems::of(conn, patient)?
+                    .into_iter()
+                    .filter(|p| p.status == ProblemStatus::Active)
+                    .collect(),
+                allergies: allergies::of(conn, patient)?
+                    .into_iter()
+                    .filter(|a| a.status == AllergyStatus::Active)
+                    .collect(),
+                medications: prescriptions::of(
+                    conn,
+                    patient,
+                    None,
+                    medvault_store::repo::MAX_PAGE,
+                )?
+                .items
+                .into_iter()
+                .filter(|p| p.status == PrescriptionStatus::Active)
+                .collect(),
+                abnormal: abnormal_with_previous(conn, patient)?,
+                recent_records: records::list(
+                    conn,
+                    RecordsOf::Patient(patient),
+                    None,
+                    RECENT_RECORDS,
+                )?
+                .items,
+            };
+            uc.record(
+                Event::success(&actor, audited)
+                    .patient(patient)
+                    .emergency(granted.emergency()),
+            );
+            Ok(summary)
+        })
+        .await
+}
+
+/// Each test whose newest standing result is abnormal, with its previous result for the trend.
+fn abnormal_with_previous(
+    conn: &mut DbConnection,
+    patient: PatientId,
+) -> Result<Vec<(LabResult, Option<LabResult>)>, AppError> {
+    let page = lab_results::list(
+        conn,
+        patient,
+        &LabFilter::default(),
+        LabOrder::NewestFirst,
+        None,
+        RESULTS_READ,
+    )?;
+    let standing: Vec<&LabResult> = page
+        .items
+        .iter()
+        .filter(|r| r.status == LabStatus::Final)
+        .collect();
+    let mut seen: Vec<String> = Vec::new();
+    let mut abnormal = Vec::new();
+    for result in &standing {
+        let test = result
+            .code
+            .clone()
+            .unwrap_or_else(|| result.test_name.to_lowercase());
+        if seen.contains(&test) {
+            continue;
+        }
+        seen.push(test.clone());
+        if result.interpretation.is_some_and(|i| i.is_abnormal()) {
+            let previous = standing
+                .iter()
+                .filter(|r| r.id != result.id)
+                .find(|r| r.code.clone().unwrap_or_else(|| r.test_name.to_lowercase()) == test)
+                .map(|r| (*r).clone());
+            abnormal.push(((*result).clone(), previous));
+        }
+    }
+    Ok(abnormal)
+}
