@@ -68,6 +68,8 @@ pub enum AuditAction {
     LabReportReview,
     InsightRead,
     SummaryRead,
+    AlertList,
+    AlertAcknowledge,
     FileList,
     FileUpload,
     FileRead,
@@ -87,7 +89,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 67] = [
+    pub const ALL: [AuditAction; 69] = [
         AuditAction::AuthLogin,
         AuditAction::AuthLogout,
         AuditAction::AuthThrottle,
@@ -140,6 +142,8 @@ impl AuditAction {
         AuditAction::LabReportReview,
         AuditAction::InsightRead,
         AuditAction::SummaryRead,
+        AuditAction::AlertList,
+        AuditAction::AlertAcknowledge,
         AuditAction::FileList,
         AuditAction::FileUpload,
         AuditAction::FileRead,
@@ -481,6 +485,18 @@ impl AuditAction {
                 "summary",
                 "read your chart's summary",
                 "read your chart's summary",
+            ),
+            AlertList => (
+                "alert.list",
+                "alert",
+                "looked at alerts on your results",
+                "look at alerts on your results",
+            ),
+            AlertAcknowledge => (
+                "alert.acknowledge",
+                "alert",
+                "acknowledged an alert on a critical result",
+                "acknowledge an alert on a critical result",
             ),
             FileList => (
                 "file.list",

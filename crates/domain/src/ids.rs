@@ -103,6 +103,10 @@ typed_id!(
     /// A lab report sent to be read into a patient's chart.
     LabReportId
 );
+typed_id!(
+    /// An alert raised by a critical lab result.
+    AlertId
+);
 
 #[cfg(test)]
 mod tests {

@@ -234,7 +234,9 @@ fn shown(value: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-fn critical_value(observation: &Observation) -> Option<Insight> {
+/// The critical-value insight of one result, when it is beyond its analyte's critical limits:
+/// what raises an alert for the care team.
+pub fn critical_value(observation: &Observation) -> Option<Insight> {
     let (analyte, value) = own(observation)?;
     let (side, limit) = match (analyte.critical_low, analyte.critical_high) {
         (Some(low), _) if value < low => ("below", low),

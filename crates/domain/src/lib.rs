@@ -20,7 +20,7 @@ pub mod record;
 
 pub use audit::{AuditAction, Reader};
 pub use ids::{
-    AllergyId, EmergencyAccessId, FileId, GrantId, LabReportId, LabResultId, PatientId,
+    AlertId, AllergyId, EmergencyAccessId, FileId, GrantId, LabReportId, LabResultId, PatientId,
     PrescriptionId, ProblemId, RecordId, SessionId, UserId,
 };
 pub use policy::{Action, Actor, Decision, Relation, Ties};

@@ -131,10 +131,12 @@ pub enum Action {
     ReviewLabReport,
     /// Read the chart's clinical insights: advice to clinicians, as drafts are.
     ReadInsights,
+    /// Acknowledge a critical result's alert: a doctor looking after the patient.
+    AcknowledgeAlert,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::ManageUsers,
         Action::CreatePatient,
         Action::ReadChart,
@@ -155,6 +157,7 @@ impl Action {
         Action::ReadLabDrafts,
         Action::ReviewLabReport,
         Action::ReadInsights,
+        Action::AcknowledgeAlert,
     ];
 }
 
@@ -176,10 +179,13 @@ pub fn decide(actor: &Actor, action: Action, relation: Relation) -> Decision {
     use Relation::*;
     let allowed = match (actor.role, action) {
         // An administrator runs the system; they do not treat patients.
-        (Role::Admin, BreakGlass | Prescribe | ReviewLabReport) => false,
+        (Role::Admin, BreakGlass | Prescribe | ReviewLabReport | AcknowledgeAlert) => false,
         (Role::Admin, _) => true,
         (Role::Doctor, CreatePatient) => true,
-        (Role::Doctor, ReadChart | ReadRecords | ReadLabDrafts | ReadInsights) => {
+        (
+            Role::Doctor,
+            ReadChart | ReadRecords | ReadLabDrafts | ReadInsights | AcknowledgeAlert,
+        ) => {
             matches!(relation, CareTeam | Emergency)
         }
         (
@@ -405,6 +411,7 @@ mod tests {
             (Role::Doctor, &[CareTeam], UploadLabReport),
             (Role::Doctor, &[CareTeam, Emergency], ReadLabDrafts),
             (Role::Doctor, &[CareTeam, Emergency], ReadInsights),
+            (Role::Doctor, &[CareTeam, Emergency], AcknowledgeAlert),
             (Role::Doctor, &[CareTeam], ReviewLabReport),
             (Role::Doctor, &[Unrelated, Emergency], BreakGlass),
             (Role::Trainee, &[TraineeLink], ReadChart),

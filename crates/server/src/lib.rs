@@ -2,6 +2,7 @@
 //! and store crates. The binary is a thin wrapper over [`cli::main`].
 
 pub mod access;
+pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod audit;

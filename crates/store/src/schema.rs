@@ -268,6 +268,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    critical_alerts (patient_id, id) {
+        patient_id -> Text,
+        id -> Text,
+        lab_result_id -> Text,
+        rule -> Text,
+        title -> Text,
+        raised_at -> Timestamp,
+        acknowledged_by -> Nullable<Text>,
+        acknowledged_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     idempotency_keys (user_id, key) {
         user_id -> Text,
         key -> Text,
@@ -389,6 +402,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     lab_results,
     lab_reports,
     lab_report_rows,
+    critical_alerts,
     idempotency_keys,
     files,
     intern_grants,

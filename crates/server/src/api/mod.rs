@@ -73,6 +73,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::files::api::routes())
         .merge(crate::lab_reports::api::routes())
         .merge(crate::insights::api::routes())
+        .merge(crate::alerts::api::routes())
         .merge(crate::patients::export::api_routes())
         .merge(crate::access::api::routes())
         .merge(crate::audit_log::api::routes());

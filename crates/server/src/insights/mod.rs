@@ -80,7 +80,8 @@ fn observations(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<Obser
     Ok(page.items.iter().filter_map(observation).collect())
 }
 
-fn observation(result: &LabResult) -> Option<Observation> {
+/// A standing numeric result with a LOINC code, as the rules read it.
+pub fn observation(result: &LabResult) -> Option<Observation> {
     if result.status != LabStatus::Final {
         return None;
     }

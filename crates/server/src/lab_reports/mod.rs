@@ -331,12 +331,15 @@ fn confirm(
         .parse(uc.now)
         .map_err(|invalid| row_field(row.n, invalid.field, invalid.message))?;
     new.source = LabSource::Report;
-    Ok(lab_results::insert_with_report(
+    let id = lab_results::insert_with_report(
         conn,
         patient,
         new,
         Some(report),
         uc.actor.user_id,
         uc.now,
-    )?)
+    )?;
+    let made = lab_results::find(conn, id)?.ok_or(AppError::NotFound)?;
+    crate::alerts::raise_if_critical(conn, &made, uc.now)?;
+    Ok(id)
 }

@@ -171,6 +171,7 @@ pub async fn record(
             authorize(conn, &actor, patient, Action::WriteRecord, subject, uc.now)?;
             let id = lab_results::insert(conn, patient, new, actor.user_id, uc.now)?;
             let made = lab_results::find(conn, id)?.ok_or(AppError::NotFound)?;
+            crate::alerts::raise_if_critical(conn, &made, uc.now)?;
             uc.record(
                 Event::success(&actor, audited)
                     .resource(id)

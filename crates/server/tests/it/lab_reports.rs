@@ -349,3 +349,49 @@ async fn insights_and_the_summary_explain_themselves() {
     assert_eq!(potassium["trend"], "rising");
     assert_eq!(potassium["previous"]["value"], 4.4);
 }
+
+#[tokio::test]
+async fn a_critical_result_raises_an_alert_until_a_doctor_acknowledges_it() {
+    let app = TestApp::spawn().await;
+    let (chart, doctor, patient) = doctor_and_chart(&app, "alerts").await;
+    let results = format!("/api/v1/patients/{chart}/lab-results");
+    for value in [4.4, 2.1] {
+        let body =
+            json!({"code": "2823-3", "value": value, "collected_at": "2026-03-02T08:00:00Z"});
+        let (status, made) = app.post(&results, Some(&doctor), &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+    }
+    let alerts = format!("/api/v1/patients/{chart}/alerts");
+    let (status, open) = app.get(&alerts, Some(&doctor)).await;
+    assert_eq!(status, StatusCode::OK, "{open}");
+    let open = open.as_array().unwrap();
+    assert_eq!(open.len(), 1, "only the critical one: {open:?}");
+    assert_eq!(
+        open[0]["title"],
+        "Potassium 2.1 mmol/L is below the critical limit of 2.8 mmol/L"
+    );
+    let id = open[0]["id"].as_str().unwrap();
+    let acknowledge = format!("/api/v1/alerts/{id}/acknowledge");
+    let (status, _) = app.post(&acknowledge, Some(&patient), &json!({})).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a patient does not acknowledge"
+    );
+    let (status, done) = app.post(&acknowledge, Some(&doctor), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert!(done["acknowledged_at"].is_string());
+    let (status, again) = app.post(&acknowledge, Some(&doctor), &json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(error_code(&again), "already_acknowledged");
+    let (_, open) = app.get(&alerts, Some(&doctor)).await;
+    assert_eq!(open.as_array().map(Vec::len), Some(0));
+    let acknowledged = app
+        .audit(AuditFilter {
+            actions: vec!["alert.acknowledge".into()],
+            outcome: Some("success".into()),
+            ..AuditFilter::default()
+        })
+        .await;
+    assert_eq!(acknowledged.len(), 1);
+}

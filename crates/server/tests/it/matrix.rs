@@ -21,10 +21,10 @@ use medvault_domain::files::{FileKind, FileName};
 use medvault_domain::labs::{Interpretation, LabSource, LabValue, LoincCode, TestName};
 use medvault_domain::medication::{Dose, DrugName, Frequency, Route};
 use medvault_domain::{
-    Email, FileId, LabReportId, PatientId, PersonName, Role, UserId, UserStatus,
+    Email, FileId, LabReportId, LabResultId, PatientId, PersonName, Role, UserId, UserStatus,
 };
 use medvault_store::repo::{
-    access, allergies, care_team, files, lab_reports, lab_results, patients, prescriptions,
+    access, alerts, allergies, care_team, files, lab_reports, lab_results, patients, prescriptions,
     problems, records, sessions, users,
 };
 use medvault_store::{AuditFilter, NewPatient, NewRecord, NewUser, SessionKind};
@@ -390,6 +390,16 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
         .await
         .expect("lab report");
     world.values.insert("lab_report", report.to_string());
+    let result: LabResultId = world.values["lab_result"].parse().expect("lab result");
+    let alert = app
+        .state
+        .write(move |conn| {
+            let critical = ("critical-value", "Matrix potassium 7.1 mmol/L is critical");
+            Ok(alerts::raise(conn, target, result, critical, now)?)
+        })
+        .await
+        .expect("alert");
+    world.values.insert("alert", alert.to_string());
     world
 }
 
@@ -417,6 +427,8 @@ fn fill(template: &str, path: &str, world: &World, csrf: &str) -> String {
         "lab_result"
     } else if path.contains("/lab-reports/{id}") {
         "lab_report"
+    } else if path.contains("/alerts/{id}") {
+        "alert"
     } else if path.contains("/files/{id}/restore") {
         "deleted_file"
     } else if path.contains("/files/{id}") {

@@ -15,6 +15,7 @@ macro_rules! natively {
 }
 
 pub mod access;
+pub mod alerts;
 pub mod allergies;
 pub mod audit;
 mod audit_pg;

@@ -1,0 +1,1 @@
+DROP TABLE critical_alerts;
