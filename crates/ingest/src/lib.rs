@@ -15,4 +15,4 @@ mod tokens;
 pub use classify::{DocumentKind, classify};
 pub use layout::{Page, TextSource, Word};
 pub use parse::{Bounds, DraftRow, Field, REVIEW_BELOW, rows};
-pub use read::{Limits, ReadError, read};
+pub use read::{Limits, ReadError, page_image, read};

@@ -40,6 +40,25 @@ pub fn rasterise(pdf: &Path, page: u32, dir: &Path, limits: &Limits) -> Result<P
     }
 }
 
+/// One PDF page drawn as a PNG at `dpi`, for a reviewer to read beside its rows.
+pub fn draw_page(
+    pdf: &Path,
+    page: u32,
+    dpi: u32,
+    dir: &Path,
+    limits: &Limits,
+) -> Result<Vec<u8>, ReadError> {
+    let drawing = Limits {
+        dpi,
+        ..limits.clone()
+    };
+    let image = rasterise(pdf, page, dir, &drawing)?;
+    let png = std::fs::read(&image)
+        .map_err(|_| ReadError::OcrFailed(format!("page {page} could not be drawn")));
+    let _ = std::fs::remove_file(&image);
+    png
+}
+
 /// Tesseract's words on an image (every page of a multi-page TIFF), with their boxes and
 /// confidences.
 pub fn recognise(image: &Path, limits: &Limits) -> Result<Vec<Page>, ReadError> {

@@ -174,6 +174,46 @@ fn recognise_pages(
     Ok(pages)
 }
 
+/// A page of a report as an image a browser shows: a PDF's page drawn at `dpi`, a PNG or JPEG
+/// as it is, a TIFF's first page as PNG. With its content type.
+pub fn page_image(
+    bytes: &[u8],
+    page: u32,
+    dpi: u32,
+    limits: &Limits,
+    scratch: &Path,
+) -> Result<(Vec<u8>, &'static str), ReadError> {
+    let kind = files::check(bytes).map_err(|refusal| ReadError::NotAReport(refusal.message()))?;
+    match kind {
+        FileKind::Pdf => {
+            let count = pdf::page_count(bytes)?;
+            if page == 0 || page > count {
+                return Err(ReadError::NoPages);
+            }
+            let input = scratch.join("report.pdf");
+            std::fs::write(&input, bytes)
+                .map_err(|_| ReadError::OcrFailed("no room to draw the page".into()))?;
+            Ok((
+                ocr::draw_page(&input, page, dpi, scratch, limits)?,
+                "image/png",
+            ))
+        }
+        _ if page != 1 => Err(ReadError::NoPages),
+        FileKind::Png => Ok((bytes.to_vec(), "image/png")),
+        FileKind::Jpeg => Ok((bytes.to_vec(), "image/jpeg")),
+        FileKind::Tiff => {
+            let decoded = image::load_from_memory_with_format(bytes, image::ImageFormat::Tiff)
+                .map_err(|_| ReadError::OcrFailed("the TIFF could not be decoded".into()))?;
+            let mut png = Vec::new();
+            decoded
+                .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+                .map_err(|_| ReadError::OcrFailed("the page could not be drawn".into()))?;
+            Ok((png, "image/png"))
+        }
+        FileKind::Text => Err(ReadError::NotAReport("plain text is not a report".into())),
+    }
+}
+
 fn within_page_limit(pages: Vec<Page>, limits: &Limits) -> Result<Vec<Page>, ReadError> {
     let count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
     if count > limits.max_pages {

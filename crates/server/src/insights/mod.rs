@@ -41,8 +41,7 @@ pub async fn of(
         .view(actor, meta, move |conn, uc| {
             let subject = Subject::new(audited);
             let granted = authorize(conn, &actor, patient, Action::ReadInsights, subject, uc.now)?;
-            let person = person(granted.chart.sex, granted.chart.birth_date, uc.now);
-            let found = insights::insights(&observations(conn, patient)?, person);
+            let found = of_chart(conn, &granted.chart, uc.now)?;
             uc.record(
                 Event::success(&actor, audited)
                     .patient(patient)
@@ -51,6 +50,16 @@ pub async fn of(
             Ok(found)
         })
         .await
+}
+
+/// The insights of a chart the caller may read them for, at `now`.
+pub fn of_chart(
+    conn: &mut DbConnection,
+    chart: &medvault_store::Patient,
+    now: NaiveDateTime,
+) -> Result<Vec<Insight>, AppError> {
+    let person = person(chart.sex, chart.birth_date, now);
+    Ok(insights::insights(&observations(conn, chart.id)?, person))
 }
 
 /// What the rules know of the patient: sex, and age in whole years at `now`.

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod web;
 pub mod worker;
 
 use medvault_domain::labs::{LabReportStatus, LabSource, RowDecision};
@@ -32,6 +33,8 @@ const LISTED: usize = 100;
 pub struct ReportView {
     pub report: LabReport,
     pub rows: Option<Vec<StoredRow>>,
+    /// Whether the caller may review its rows (a care-team doctor).
+    pub can_review: bool,
 }
 
 /// Sends a received file to be read into the chart: kept as a chart file and queued, in one
@@ -91,7 +94,7 @@ fn visible(
     id: LabReportId,
     audited: AuditAction,
     needed_by_others: Action,
-) -> Result<(LabReport, bool, bool), AppError> {
+) -> Result<(LabReport, Access), AppError> {
     let report = stored::find(conn, id)?.ok_or(AppError::NotFound)?;
     let needed =
         if report.uploaded_by == uc.actor.user_id && needed_by_others == Action::ReadLabDrafts {
@@ -101,8 +104,19 @@ fn visible(
         };
     let subject = Subject::id(audited, id);
     let granted = authorize(conn, &uc.actor, report.patient_id, needed, subject, uc.now)?;
-    let drafts = granted.may(&uc.actor, Action::ReadLabDrafts);
-    Ok((report, drafts, granted.emergency()))
+    let access = Access {
+        drafts: granted.may(&uc.actor, Action::ReadLabDrafts),
+        review: granted.may(&uc.actor, Action::ReviewLabReport),
+        emergency: granted.emergency(),
+    };
+    Ok((report, access))
+}
+
+/// What the caller may do with a report they may see.
+struct Access {
+    drafts: bool,
+    review: bool,
+    emergency: bool,
 }
 
 pub async fn details(
@@ -114,9 +128,8 @@ pub async fn details(
     let audited = AuditAction::LabReportView;
     state
         .view(actor, meta, move |conn, uc| {
-            let (report, drafts, emergency) =
-                visible(conn, uc, id, audited, Action::ReadLabDrafts)?;
-            let rows = if drafts {
+            let (report, access) = visible(conn, uc, id, audited, Action::ReadLabDrafts)?;
+            let rows = if access.drafts {
                 Some(stored::rows(conn, report.patient_id, id)?)
             } else {
                 None
@@ -125,9 +138,13 @@ pub async fn details(
                 Event::success(&actor, audited)
                     .resource(id)
                     .patient(report.patient_id)
-                    .emergency(emergency),
+                    .emergency(access.emergency),
             );
-            Ok(ReportView { report, rows })
+            Ok(ReportView {
+                report,
+                rows,
+                can_review: access.review,
+            })
         })
         .await
 }
@@ -193,7 +210,7 @@ pub async fn review(
     let audited = AuditAction::LabReportReview;
     state
         .run(actor, meta, move |conn, uc| {
-            let (report, _, emergency) = visible(conn, uc, id, audited, Action::ReviewLabReport)?;
+            let (report, access) = visible(conn, uc, id, audited, Action::ReviewLabReport)?;
             if report.status != LabReportStatus::Review {
                 return Err(AppError::Conflict {
                     code: "not_in_review",
@@ -243,12 +260,13 @@ pub async fn review(
                 Event::success(&actor, audited)
                     .resource(id)
                     .patient(patient)
-                    .emergency(emergency),
+                    .emergency(access.emergency),
             );
             let report = stored::find(conn, id)?.ok_or(AppError::NotFound)?;
             Ok(ReportView {
                 report,
                 rows: Some(rows),
+                can_review: true,
             })
         })
         .await
@@ -262,27 +280,52 @@ fn row_field(n: i32, field: &str, message: &str) -> AppError {
     }
 }
 
-/// The fields of a draft row a confirmation starts from.
+/// A draft row as the reader kept it (the reader's `DraftRow`, as JSON).
 #[derive(Deserialize)]
-struct Draft {
-    code: Option<String>,
-    test_name: DraftField<String>,
-    value: DraftField<f64>,
-    comparator: Option<String>,
-    unit: Option<DraftField<String>>,
-    reference: Option<DraftField<DraftBounds>>,
-    flag: Option<DraftField<String>>,
+pub(crate) struct Draft {
+    #[serde(default)]
+    pub line: String,
+    #[serde(default)]
+    pub page: u32,
+    pub code: Option<String>,
+    pub test_name: DraftField<String>,
+    pub value: DraftField<f64>,
+    pub comparator: Option<String>,
+    pub unit: Option<DraftField<String>>,
+    pub reference: Option<DraftField<DraftBounds>>,
+    pub flag: Option<DraftField<String>>,
+    #[serde(default)]
+    pub needs_review: bool,
 }
 
 #[derive(Deserialize)]
-struct DraftField<T> {
-    value: T,
+pub(crate) struct DraftField<T> {
+    pub value: T,
+    /// Why the reader doubted it.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 #[derive(Deserialize)]
-struct DraftBounds {
-    low: Option<f64>,
-    high: Option<f64>,
+pub(crate) struct DraftBounds {
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+impl Draft {
+    pub(crate) fn of(row: &StoredRow) -> Result<Draft, AppError> {
+        serde_json::from_str(&row.draft)
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("a stored draft row does not read")))
+    }
+
+    /// The value as printed, its bound's sign included ("<0.01").
+    pub(crate) fn value_text(&self) -> String {
+        format!(
+            "{}{}",
+            self.comparator.as_deref().unwrap_or(""),
+            self.value.value
+        )
+    }
 }
 
 /// Puts a confirmed row in the chart: the draft as read, with the reviewer's corrections,
@@ -296,12 +339,8 @@ fn confirm(
     reviewed: &RowReview,
     collected_at: &str,
 ) -> Result<LabResultId, AppError> {
-    let draft: Draft = serde_json::from_str(&row.draft)
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("a stored draft row does not read")))?;
-    let read_value = match draft.comparator {
-        Some(comparator) => format!("{comparator}{}", draft.value.value),
-        None => draft.value.value.to_string(),
-    };
+    let draft = Draft::of(row)?;
+    let read_value = draft.value_text();
     let or_read = |given: &Option<String>, read: Option<String>| given.clone().or(read);
     let input = LabInput {
         code: or_read(&reviewed.code, draft.code),
@@ -343,3 +382,48 @@ fn confirm(
     crate::alerts::raise_if_critical(conn, &made, uc.now)?;
     Ok(id)
 }
+
+/// A page of a report's file as an image, for whoever may see its drafts (or sent it), with
+/// its content type. Audited as a look at the report.
+pub async fn page_image(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    id: LabReportId,
+    page: u32,
+) -> Result<(Vec<u8>, &'static str), AppError> {
+    let audited = AuditAction::LabReportView;
+    let file = state
+        .view(actor, meta, move |conn, uc| {
+            let (report, access) = visible(conn, uc, id, audited, Action::ReadLabDrafts)?;
+            let file = medvault_store::repo::files::find(conn, report.file_id)?
+                .filter(|file| file.deleted_at.is_none())
+                .ok_or(AppError::NotFound)?;
+            uc.record(
+                Event::success(&actor, audited)
+                    .resource(id)
+                    .patient(report.patient_id)
+                    .emergency(access.emergency),
+            );
+            Ok(file)
+        })
+        .await?;
+    let bytes = state
+        .files
+        .open(&file)
+        .await
+        .map_err(|_| AppError::FileIntegrity)?;
+    let limits = state.config.lab_reading.limits.clone();
+    tokio::task::spawn_blocking(move || {
+        let scratch = std::env::temp_dir().join(format!("medvault-page-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&scratch).map_err(|e| AppError::Internal(e.into()))?;
+        let drawn = medvault_ingest::page_image(&bytes, page, PAGE_DPI, &limits, &scratch);
+        let _ = std::fs::remove_dir_all(&scratch);
+        drawn.map_err(|_| AppError::NotFound)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+}
+
+/// The resolution a report's page is drawn at for the reviewer: legible, and light to send.
+const PAGE_DPI: u32 = 110;

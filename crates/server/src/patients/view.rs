@@ -2,11 +2,14 @@
 //! policy once per part, and audited as one act, "viewed the chart".
 
 use chrono::NaiveDateTime;
+use medvault_domain::insights::Insight;
 use medvault_domain::policy::Action;
 use medvault_domain::{Actor, AuditAction, PatientId, RecordId};
 use medvault_store::repo::MAX_PAGE;
+use medvault_store::repo::alerts::{self, Alert};
 use medvault_store::repo::allergies::{self, Allergy};
 use medvault_store::repo::files::{self, StoredFile};
+use medvault_store::repo::lab_reports::{self, LabReport};
 use medvault_store::repo::prescriptions::{self, Prescription};
 use medvault_store::repo::problems::{self, Problem};
 use medvault_store::repo::records::{self, RecordsOf};
@@ -40,7 +43,22 @@ pub struct ChartView {
     /// The linked trainees, when the caller may link and unlink them.
     pub trainees: Option<Vec<Member>>,
     pub guardians: Vec<Member>,
+    /// Lab reports, alerts and insights, when the caller may send reports or read their drafts.
+    pub reports: Option<ChartReports>,
 }
+
+/// The chart's lab reports (all, or the caller's own), open critical alerts and insights (for
+/// the clinical team), and what the caller may do with them.
+pub struct ChartReports {
+    pub reports: Vec<LabReport>,
+    pub alerts: Vec<Alert>,
+    pub insights: Option<Vec<Insight>>,
+    pub can_send: bool,
+    pub can_acknowledge: bool,
+}
+
+/// How many of a chart's reports its page lists.
+const REPORTS_SHOWN: usize = 20;
 
 impl ChartView {
     /// Whether the caller may do `action` on this chart, as the policy decides.
@@ -115,6 +133,30 @@ pub fn read(
         None
     };
     let guardians = Tie::Guardian.named_members(conn, patient)?;
+    let reports = if may(Action::UploadLabReport) || may(Action::ReadLabDrafts) {
+        let all = may(Action::ReadLabDrafts);
+        let clinical_team = may(Action::ReadInsights);
+        Some(ChartReports {
+            reports: lab_reports::of(conn, patient, REPORTS_SHOWN)?
+                .into_iter()
+                .filter(|report| all || report.uploaded_by == actor.user_id)
+                .collect(),
+            alerts: if clinical_team {
+                alerts::open(conn, patient)?
+            } else {
+                Vec::new()
+            },
+            insights: if clinical_team {
+                Some(crate::insights::of_chart(conn, &granted.chart, now)?)
+            } else {
+                None
+            },
+            can_send: may(Action::UploadLabReport),
+            can_acknowledge: may(Action::AcknowledgeAlert),
+        })
+    } else {
+        None
+    };
     Ok(ChartView {
         granted,
         records,
@@ -126,5 +168,6 @@ pub fn read(
         care_team,
         trainees,
         guardians,
+        reports,
     })
 }

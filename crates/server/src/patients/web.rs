@@ -19,6 +19,7 @@ use crate::auth::csrf::Csrf;
 use crate::dashboards::web::record_rows;
 use crate::error::AppError;
 use crate::files::web::FileRows;
+use crate::lab_reports::web::ReportsPanel;
 use crate::labs::web::LabPanels;
 use crate::prescriptions::web::Medications;
 use crate::web::kept::Kept;
@@ -95,6 +96,15 @@ pub async fn chart_page(
         medications: view.prescriptions.as_deref().map(Medications::new),
         can_prescribe: may(Action::Prescribe),
         labs: view.labs.as_deref().map(LabPanels::new),
+        reports: view.reports.as_ref().map(|r| {
+            ReportsPanel::new(
+                &r.alerts,
+                r.insights.as_deref(),
+                &r.reports,
+                r.can_send,
+                r.can_acknowledge,
+            )
+        }),
         files: view
             .files
             .as_deref()

@@ -15,8 +15,8 @@ use crate::http::json::read_body;
 use crate::http::{correlation, input};
 use crate::routes::Listed;
 use crate::{
-    access, audit_log, auth, clinical, dashboards, files, labs, patients, prescriptions, records,
-    users,
+    access, audit_log, auth, clinical, dashboards, files, lab_reports, labs, patients,
+    prescriptions, records, users,
 };
 
 pub fn routes() -> Listed {
@@ -61,6 +61,14 @@ pub fn routes() -> Listed {
         )
         .post("/patients/{id}/lab-results", labs::web::record)
         .post_streamed("/patients/{id}/files", files::web::upload)
+        .post_streamed("/patients/{id}/lab-reports", lab_reports::web::send)
+        .get("/lab-reports/{id}", lab_reports::web::page)
+        .get(
+            "/lab-reports/{id}/pages/{page}",
+            lab_reports::web::page_image,
+        )
+        .post("/lab-reports/{id}/review", lab_reports::web::review)
+        .post("/alerts/{id}/acknowledge", lab_reports::web::acknowledge)
         .get("/files/{id}/download", files::web::download)
         .post("/files/{id}/delete", files::web::delete)
         .post("/files/{id}/restore", files::web::restore)

@@ -457,6 +457,8 @@ pub struct ChartPage {
     pub labs: Option<LabPanels>,
     /// The chart's files, when the caller may read clinical content.
     pub files: Option<FileRows>,
+    /// Lab reports, critical alerts and insights, when the caller may send or review reports.
+    pub reports: Option<crate::lab_reports::web::ReportsPanel>,
     /// The caller sees deleted files and may restore them (admins).
     pub can_restore_files: bool,
     /// The caller may download the whole chart.
@@ -632,6 +634,10 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "file_uploaded" => "File added to the chart.",
         "file_deleted" => "File deleted. An administrator can restore it for 30 days.",
         "file_restored" => "File restored.",
+        "report_sent" => "Report sent. It is read in the background; this page shows its progress.",
+        "rows_reviewed" => "Decisions saved. Confirmed results are in the chart.",
+        "report_reviewed" => "Report reviewed. Confirmed results are in the chart.",
+        "alert_acknowledged" => "Alert acknowledged.",
         "record_changed" => "Record saved; the earlier version is in its history.",
         "profile_saved" => "Details saved.",
         "registered" => "Account created. You can sign in now.",

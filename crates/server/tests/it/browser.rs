@@ -484,6 +484,51 @@ endobj
         Some(content),
         "the same bytes come back"
     );
+    // A lab's report, sent from the chart, read, and one of its rows confirmed.
+    let report = folder.path().join("westgate.pdf");
+    std::fs::write(&report, crate::lab_reports::REPORT).expect("written");
+    browser
+        .type_into(
+            "form[action*='/lab-reports'] input[type=file]",
+            &report.display().to_string(),
+        )
+        .await;
+    browser
+        .click("form[action*='/lab-reports'] button[type=submit]")
+        .await;
+    browser.wait_for_text("Report sent.").await;
+    let report_page = browser.path().await;
+    let started = std::time::Instant::now();
+    while !browser.source().await.contains("waiting for a doctor") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "never read"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        browser.open(&app.url(&report_page)).await;
+    }
+    browser.find("img[src$='/pages/1']").await;
+    browser
+        .set_value("input[name=collected_at]", "2026-03-02T07:55")
+        .await;
+    browser.click("input[name=decision_1][value=confirm]").await;
+    if let Ok(folder) = std::env::var("MEDVAULT_SCREENSHOTS") {
+        for (width, name) in [(1280, "lab-report.png"), (390, "lab-report-phone.png")] {
+            browser.set_size(width, 2400).await;
+            browser
+                .screenshot(&std::path::Path::new(&folder).join(name))
+                .await;
+        }
+        browser.set_size(1280, 900).await;
+    }
+    browser
+        .click("form[action$='/review'] button[type=submit]")
+        .await;
+    browser.wait_for_text("Decisions saved.").await;
+    browser.wait_for_text("(confirmed)").await;
+    browser.open(&app.url(&chart)).await;
+    browser.wait_for_text("Potassium").await;
+
     // The whole page, at a laptop's width and a phone's.
     if let Ok(folder) = std::env::var("MEDVAULT_SCREENSHOTS") {
         for (width, name) in [(1280, "chart.png"), (390, "chart-phone.png")] {
@@ -584,6 +629,11 @@ async fn every_page_has_no_serious_accessibility_problem_on_a_phone_or_a_laptop(
     .await;
     app.register("dr.waiting.axe@example.org", "Dr. Waiting", "doctor")
         .await;
+    // A lab report read and waiting for review (the potassium of 6.4 above raised an alert).
+    let (_, sent) =
+        crate::lab_reports::send(&app, &chart, &doctor, crate::lab_reports::REPORT).await;
+    let report = sent["id"].as_str().expect("report").to_owned();
+    crate::lab_reports::settled(&app, &doctor, &report).await;
 
     let roles: [(&str, &str, Vec<String>); 5] = [
         (
@@ -607,6 +657,7 @@ async fn every_page_has_no_serious_accessibility_problem_on_a_phone_or_a_laptop(
             vec![
                 "/doctor/dashboard".into(),
                 format!("/patients/{chart}"),
+                format!("/lab-reports/{report}"),
                 "/audit".into(),
             ],
         ),

@@ -10,15 +10,15 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestDb, error_code, send_file};
 
-const REPORT: &[u8] = include_bytes!("../../../ingest/tests/fixtures/outside-layout.pdf");
+pub const REPORT: &[u8] = include_bytes!("../../../ingest/tests/fixtures/outside-layout.pdf");
 
-async fn send(app: &TestApp, chart: &str, token: &str, content: &[u8]) -> (StatusCode, Value) {
+pub async fn send(app: &TestApp, chart: &str, token: &str, content: &[u8]) -> (StatusCode, Value) {
     let path = format!("/api/v1/patients/{chart}/lab-reports");
     send_file(app, &path, token, b"westgate.pdf", content).await
 }
 
 /// Waits (up to 60 s) for the report to leave the queue and its reading.
-async fn settled(app: &TestApp, token: &str, id: &str) -> Value {
+pub async fn settled(app: &TestApp, token: &str, id: &str) -> Value {
     let started = Instant::now();
     loop {
         let (status, report) = app

@@ -326,12 +326,30 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
         .expect("world");
     let target: PatientId = world.values["patient"].parse().expect("chart");
     let doctor: UserId = world.values["doctor_id"].parse().expect("doctor");
-    for (name, deleted) in [("file", false), ("deleted_file", true)] {
+    // The chart's files: a note, a deleted note, and the scan a lab report was read from.
+    let kept: [(&str, bool, &[u8], FileKind, &str); 3] = [
+        ("file", false, b"Matrix file", FileKind::Text, "matrix.txt"),
+        (
+            "deleted_file",
+            true,
+            b"Matrix file",
+            FileKind::Text,
+            "matrix.txt",
+        ),
+        (
+            "report_file",
+            false,
+            ONE_PIXEL_PNG,
+            FileKind::Png,
+            "report.png",
+        ),
+    ];
+    for (name, deleted, content, kind, file_name) in kept {
         let id = FileId::new();
         let sealed = app
             .state
             .files
-            .put(target, id, b"Matrix file".to_vec())
+            .put(target, id, content.to_vec())
             .await
             .expect("stored");
         app.state
@@ -339,10 +357,10 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
                 let new = files::NewFile {
                     id,
                     record_id: None,
-                    name: FileName::parse("matrix.txt")?,
-                    kind: FileKind::Text,
-                    size_bytes: 11,
-                    sha256: hex_sha256(b"Matrix file"),
+                    name: FileName::parse(file_name)?,
+                    kind,
+                    size_bytes: i64::try_from(content.len()).expect("small"),
+                    sha256: hex_sha256(content),
                     key_id: sealed.key_id,
                     nonce: sealed.nonce,
                     object_path: sealed.object_path,
@@ -358,7 +376,7 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
             .expect("file");
         world.values.insert(name, id.to_string());
     }
-    let file: FileId = world.values["file"].parse().expect("file");
+    let file: FileId = world.values["report_file"].parse().expect("file");
     let report = LabReportId::new();
     app.state
         .write(move |conn| {
@@ -400,8 +418,18 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
         .await
         .expect("alert");
     world.values.insert("alert", alert.to_string());
+    world.values.insert("page", "1".to_owned());
     world
 }
+
+/// The smallest PNG: one transparent pixel.
+const ONE_PIXEL_PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
+];
 
 /// A row as the reader keeps it: potassium, 4.2 mmol/L, read from a text layer.
 const MATRIX_DRAFT_ROW: &str = r#"{"page":1,"line":"Potassium 4.2 mmol/L 3.5-5.1","bounds":[0,0,1,1],"code":"2823-3","test_name":{"value":"Potassium","confidence":1.0},"value":{"value":4.2,"confidence":1.0},"unit":{"value":"mmol/L","confidence":1.0},"reference":{"value":{"low":3.5,"high":5.1},"confidence":1.0},"flag":null,"needs_review":false}"#;
