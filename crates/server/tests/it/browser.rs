@@ -175,9 +175,10 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    /// Waits up to 10 s for the page to contain `text`.
+    /// Waits up to 30 s for the page to contain `text` (a loaded machine, running the other
+    /// backends' suites beside this one, has taken over 10 s to submit a form).
     async fn wait_for_text(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         while !self.source().await.contains(text) {
             assert!(
                 Instant::now() < deadline,
