@@ -68,6 +68,8 @@ pub enum AuditAction {
     LabReportReview,
     InsightRead,
     SummaryRead,
+    /// Part of a chart's summary sent to the outside summary service.
+    SummaryDisclose,
     AlertList,
     AlertAcknowledge,
     FileList,
@@ -89,7 +91,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 69] = [
+    pub const ALL: [AuditAction; 70] = [
         AuditAction::AuthLogin,
         AuditAction::AuthLogout,
         AuditAction::AuthThrottle,
@@ -142,6 +144,7 @@ impl AuditAction {
         AuditAction::LabReportReview,
         AuditAction::InsightRead,
         AuditAction::SummaryRead,
+        AuditAction::SummaryDisclose,
         AuditAction::AlertList,
         AuditAction::AlertAcknowledge,
         AuditAction::FileList,
@@ -485,6 +488,12 @@ impl AuditAction {
                 "summary",
                 "read your chart's summary",
                 "read your chart's summary",
+            ),
+            SummaryDisclose => (
+                "summary.disclose",
+                "summary",
+                "sent your chart's summary, without your name, to the summary service",
+                "send your chart's summary to the summary service",
             ),
             AlertList => (
                 "alert.list",

@@ -55,6 +55,8 @@ pub struct Shared {
     pub passwords: Arc<PasswordHasher>,
     pub sessions: Arc<LiveSessions>,
     pub files: Arc<FileVault>,
+    /// The summary service, when one is configured.
+    pub assistant: Option<Arc<crate::outside::assistant::Assistant>>,
     pub clock: Clock,
 }
 

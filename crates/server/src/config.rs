@@ -70,6 +70,9 @@ pub struct Config {
     pub connections: ConnectionLimits,
     /// How this server reads lab reports (see [`LabReading`]).
     pub lab_reading: LabReading,
+    /// `MEDVAULT_AI_URL`: the optional summary service (see `outside::assistant`), and
+    /// `MEDVAULT_AI_TIMEOUT_MS`, how long a call to it may take (3000).
+    pub assistant: Option<(String, std::time::Duration)>,
 }
 
 /// Reading lab reports: `MEDVAULT_LAB_WORKERS` reports at once on this server (1; 0 leaves
@@ -249,6 +252,16 @@ impl Config {
                     ..medvault_ingest::Limits::default()
                 },
                 lease: parse_secs("MEDVAULT_LAB_LEASE_SECS", 120)?,
+            },
+            assistant: match lookup("MEDVAULT_AI_URL") {
+                None => None,
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => Some((
+                    url,
+                    Duration::from_millis(
+                        u64::try_from(whole("MEDVAULT_AI_TIMEOUT_MS", 3000, 1)?).unwrap_or(3000),
+                    ),
+                )),
+                Some(_) => bail!("MEDVAULT_AI_URL must be an http:// or https:// address"),
             },
         })
     }

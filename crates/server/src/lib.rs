@@ -21,6 +21,7 @@ pub mod lab_reports;
 pub mod labs;
 pub mod names;
 pub mod ops;
+pub mod outside;
 pub mod patients;
 pub mod prescriptions;
 pub mod records;

@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::files::vault::FileVault;
 use crate::ops::Metrics;
+use crate::outside::assistant::Assistant;
 
 /// Opens the database (running migrations) and assembles the shared state.
 pub fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
@@ -41,6 +42,10 @@ pub fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
         store: Arc::new(store),
         sessions,
         files: Arc::new(FileVault::from_config(&config)?),
+        assistant: match &config.assistant {
+            Some((url, timeout)) => Some(Arc::new(Assistant::new(url, *timeout)?)),
+            None => None,
+        },
         config: Arc::new(config),
         clock,
     }))

@@ -115,6 +115,8 @@ async fn insights(
 /// A chart at a glance.
 #[derive(Serialize, ToSchema)]
 pub struct SummaryBody {
+    /// The summary in a few sentences.
+    pub narrative: NarrativeView,
     pub active_problems: Vec<ProblemView>,
     pub active_allergies: Vec<AllergyView>,
     pub active_medications: Vec<PrescriptionView>,
@@ -122,6 +124,19 @@ pub struct SummaryBody {
     pub abnormal_results: Vec<AbnormalView>,
     /// The newest records.
     pub recent_records: Vec<RecordView>,
+}
+
+/// The summary in prose: from the summary service (`MEDVAULT_AI_URL`) when it answers, else
+/// built in, with why.
+#[derive(Serialize, ToSchema)]
+pub struct NarrativeView {
+    /// `service` or `built-in`.
+    pub source: &'static str,
+    pub text: String,
+    /// What the service suggests considering (advice for a clinician).
+    pub suggestions: Vec<String>,
+    /// Why the service's summary is not shown, when a service is configured.
+    pub fallback: Option<&'static str>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -132,9 +147,11 @@ pub struct AbnormalView {
     pub trend: Option<&'static str>,
 }
 
-/// The chart's summary: active problems, active allergies, active medications, the latest
-/// abnormal results with their trend, and the newest records. Whoever may read the chart's
-/// records.
+/// The chart's summary: a few sentences (from the summary service when one is configured and
+/// answers within its timeout, its breaker closed; otherwise built in, with the reason), active
+/// problems, active allergies, active medications, the latest abnormal results with their
+/// trend, and the newest records. Whoever may read the chart's records. Sending the service
+/// part of it (no name, id, date or note) is audited as `summary.disclose`.
 #[utoipa::path(get, path = "/patients/{id}/summary", tag = "chart", security(("bearer" = [])),
     params(("id" = String, Path, description = "Patient id")),
     responses((status = 200, body = SummaryBody), (status = 404, body = ErrorBody)))]
@@ -144,8 +161,17 @@ async fn summary(
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
 ) -> AppResult<Json<SummaryBody>> {
-    let summary = super::summary(&state, caller.actor, &meta, path_id(&id)?).await?;
+    let patient = path_id(&id)?;
+    let summary = super::summary(&state, caller.actor, &meta, patient).await?;
+    let narrative =
+        super::narrative::narrative(&state, caller.actor, &meta, patient, &summary).await;
     Ok(Json(SummaryBody {
+        narrative: NarrativeView {
+            source: narrative.source,
+            text: narrative.text,
+            suggestions: narrative.suggestions,
+            fallback: narrative.fallback,
+        },
         active_problems: summary
             .problems
             .into_iter()
@@ -165,12 +191,7 @@ async fn summary(
             .abnormal
             .into_iter()
             .map(|(latest, previous)| {
-                let trend = match (latest.number(), previous.as_ref().and_then(|p| p.number())) {
-                    (Some(now), Some(before)) if now > before => Some("rising"),
-                    (Some(now), Some(before)) if now < before => Some("falling"),
-                    (Some(_), Some(_)) => Some("steady"),
-                    _ => None,
-                };
+                let trend = super::trend(&latest, previous.as_ref());
                 AbnormalView {
                     latest: LabResultView::from(latest),
                     previous: previous.map(LabResultView::from),

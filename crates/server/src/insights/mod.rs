@@ -3,6 +3,7 @@
 //! records).
 
 pub mod api;
+pub mod narrative;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use medvault_domain::clinical::{AllergyStatus, ProblemStatus};
@@ -108,6 +109,8 @@ pub fn observation(result: &LabResult) -> Option<Observation> {
 
 /// A chart at a glance.
 pub struct Summary {
+    /// What the rules know of the patient (sex, age).
+    pub person: Person,
     pub problems: Vec<Problem>,
     pub allergies: Vec<Allergy>,
     pub medications: Vec<Prescription>,
@@ -128,6 +131,7 @@ pub async fn summary(
             let subject = Subject::new(audited);
             let granted = authorize(conn, &actor, patient, Action::ReadRecords, subject, uc.now)?;
             let summary = Summary {
+                person: person(granted.chart.sex, granted.chart.birth_date, uc.now),
                 problems: problems::of(conn, patient)?
                     .into_iter()
                     .filter(|p| p.status == ProblemStatus::Active)
@@ -163,6 +167,24 @@ pub async fn summary(
             Ok(summary)
         })
         .await
+}
+
+/// A result's value as written: its number, or its words.
+pub fn shown_value(result: &LabResult) -> String {
+    match &result.value {
+        lab_results::StoredValue::Number(number) => number.to_string(),
+        lab_results::StoredValue::Text(text) => text.clone(),
+    }
+}
+
+/// Which way a result moved from the one before it, when both are numbers.
+pub fn trend(latest: &LabResult, previous: Option<&LabResult>) -> Option<&'static str> {
+    match (latest.number(), previous.and_then(LabResult::number)) {
+        (Some(now), Some(before)) if now > before => Some("rising"),
+        (Some(now), Some(before)) if now < before => Some("falling"),
+        (Some(_), Some(_)) => Some("steady"),
+        _ => None,
+    }
 }
 
 /// Each test whose newest standing result is abnormal, with its previous result for the trend.

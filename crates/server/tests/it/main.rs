@@ -12,6 +12,7 @@
 
 mod access;
 mod access_report;
+mod assistant;
 mod audit;
 mod audit_viewer;
 mod auth;
