@@ -47,6 +47,8 @@ fn charts_of(
 /// A doctor's dashboard: their patients, the records they wrote, the grants they issued.
 pub struct DoctorHome {
     pub charts: Vec<Patient>,
+    /// Critical results on their patients' charts not yet acknowledged.
+    pub alerts: Vec<medvault_store::repo::alerts::Alert>,
     pub authored: Vec<Record>,
     pub grants: Vec<InternGrant>,
     pub names: Names,
@@ -60,20 +62,30 @@ pub async fn doctor(
     state
         .view(actor, meta, move |conn, uc| {
             let charts = charts_of(conn, &actor, uc.now)?;
+            let alerts =
+                medvault_store::repo::alerts::open_for_care_team(conn, actor.user_id, ITEMS)?;
             let authored = records::authored_in(conn, &actor, ITEMS)?;
             let grants = access::grants_in(conn, &actor, AuditAction::DashboardView)?;
             let names = names::of(
                 conn,
-                grants.iter().map(|g| {
-                    (
-                        Some(g.intern_id.to_string()),
-                        Some(g.patient_id.to_string()),
-                    )
-                }),
+                grants
+                    .iter()
+                    .map(|g| {
+                        (
+                            Some(g.intern_id.to_string()),
+                            Some(g.patient_id.to_string()),
+                        )
+                    })
+                    .chain(
+                        alerts
+                            .iter()
+                            .map(|a| (None, Some(a.patient_id.to_string()))),
+                    ),
             )?;
             uc.record(Event::success(&actor, AuditAction::DashboardView));
             Ok(DoctorHome {
                 charts,
+                alerts,
                 authored,
                 grants,
                 names,

@@ -69,6 +69,20 @@ pub async fn doctor_page(context: Context<'_>, chrome: Chrome) -> Result<Respons
         me_name: caller.name.clone(),
         me_email: caller.email.clone(),
         patients: home.charts.iter().map(PatientRow::from).collect(),
+        alerts: home
+            .alerts
+            .iter()
+            .map(|alert| {
+                let chart = alert.patient_id.to_string();
+                let name = home.names.get(&chart).cloned().unwrap_or_default();
+                (
+                    chart,
+                    name,
+                    alert.title.clone(),
+                    to_the_minute(alert.raised_at),
+                )
+            })
+            .collect(),
         records: record_rows(&home.authored, Some(&names)),
         grants: crate::access::web::grant_rows(home.grants, &home.names, state.now()),
         emergency_lasts: span_in_words(state.config.emergency_access),

@@ -413,6 +413,8 @@ pub struct DoctorDashboard {
     pub me_name: String,
     pub me_email: String,
     pub patients: Vec<PatientRow>,
+    /// Critical results waiting for a doctor: (chart id, patient's name, what, when).
+    pub alerts: Vec<(String, String, String, String)>,
     pub records: Vec<RecordRow>,
     pub grants: Vec<GrantRow>,
     /// How long a break-the-glass access lasts, in words ("1 hour").

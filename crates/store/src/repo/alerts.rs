@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use medvault_domain::{AlertId, LabResultId, PatientId, UserId};
 
 use crate::rows::{parse, parse_opt};
-use crate::schema::critical_alerts;
+use crate::schema::{care_team, critical_alerts};
 use crate::{DbConnection, StoreError};
 
 #[derive(Clone, Debug)]
@@ -80,6 +80,26 @@ pub fn open(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<Alert>, S
         .filter(critical_alerts::patient_id.eq(patient.to_string()))
         .filter(critical_alerts::acknowledged_at.is_null())
         .order(critical_alerts::raised_at.desc())
+        .load::<AlertRow>(c))?
+    .into_iter()
+    .map(Alert::try_from)
+    .collect()
+}
+
+/// The open alerts of the charts on a doctor's care team, newest first, at most `limit`.
+pub fn open_for_care_team(
+    conn: &mut DbConnection,
+    doctor: UserId,
+    limit: usize,
+) -> Result<Vec<Alert>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    natively!(conn, |c| critical_alerts::table
+        .inner_join(care_team::table.on(care_team::patient_id.eq(critical_alerts::patient_id)))
+        .select(AlertRow::as_select())
+        .filter(care_team::doctor_id.eq(doctor.to_string()))
+        .filter(critical_alerts::acknowledged_at.is_null())
+        .order(critical_alerts::raised_at.desc())
+        .limit(limit)
         .load::<AlertRow>(c))?
     .into_iter()
     .map(Alert::try_from)
