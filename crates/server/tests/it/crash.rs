@@ -23,6 +23,11 @@ struct Server {
 
 impl Server {
     async fn start(db: &TestDb) -> Server {
+        Server::start_with(db, &[]).await
+    }
+
+    /// A server with extra configuration.
+    async fn start_with(db: &TestDb, extra: &[(&str, &str)]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
@@ -35,10 +40,12 @@ impl Server {
             .env("MEDVAULT_LISTEN", format!("127.0.0.1:{port}"))
             .env("MEDVAULT_SECRET", SECRET)
             .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
-            .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
             .env("ADMIN_EMAIL", ADMIN_EMAIL)
             .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("MEDVAULT_LOG", "error")
+            // OCR's tools are found on the PATH.
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(extra.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -235,4 +242,72 @@ async fn a_killed_server_acknowledged_nothing_it_did_not_keep() {
         "{}",
         String::from_utf8_lossy(&verified.stdout)
     );
+}
+
+/// A server killed outright while it reads a scanned report: the report is not lost; another
+/// server takes it once the lease lapses, and reads it to the end.
+#[tokio::test]
+async fn a_report_being_read_when_its_server_is_killed_is_read_after_restart() {
+    if !medvault_ingest::ocr::ready_for_tests() {
+        return;
+    }
+    // A 300 dpi scan of another lab's report, so that reading it takes OCR's time.
+    let folder = tempfile::tempdir().expect("folder");
+    let pdf = folder.path().join("report.pdf");
+    std::fs::write(&pdf, crate::lab_reports::REPORT).expect("written");
+    let drawn = Command::new("pdftoppm")
+        .args(["-r", "300", "-gray", "-png", "-singlefile"])
+        .arg(&pdf)
+        .arg(folder.path().join("scan"))
+        .status()
+        .expect("pdftoppm");
+    assert!(drawn.success());
+    let scan = std::fs::read(folder.path().join("scan.png")).expect("scan");
+
+    let db = TestDb::new();
+    let lease = [("MEDVAULT_LAB_LEASE_SECS", "2")];
+    let mut first = Server::start_with(&db, &lease).await;
+    let (chart, _, doctor) = chart_with_doctor(&first).await;
+    let client = reqwest::Client::new();
+    let (content_type, body) = crate::helpers::multipart(b"scan.png", &scan);
+    let sent = call(
+        client
+            .post(format!("{}/api/v1/patients/{chart}/lab-reports", first.base))
+            .bearer_auth(&doctor)
+            .header("content-type", content_type)
+            .body(body),
+    )
+    .await;
+    let id = sent["id"].as_str().expect("id").to_owned();
+    let status_at = |base: String| {
+        let client = client.clone();
+        let doctor = doctor.clone();
+        let id = id.clone();
+        async move {
+            call(client.get(format!("{base}/api/v1/lab-reports/{id}")).bearer_auth(&doctor)).await
+        }
+    };
+    // Killed as soon as it is reading.
+    let started = std::time::Instant::now();
+    while status_at(first.base.clone()).await["status"] != "reading" {
+        assert!(started.elapsed() < Duration::from_secs(30), "never read");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.child.kill().expect("killed");
+    first.child.wait().expect("reaped");
+
+    let second = Server::start_with(&db, &lease).await;
+    let started = std::time::Instant::now();
+    let read = loop {
+        let report = status_at(second.base.clone()).await;
+        if !matches!(report["status"].as_str(), Some("queued" | "reading")) {
+            break report;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "not read after restart: {report}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(read["status"], "review", "{read}");
+    assert_eq!(read["attempts"], 2, "taken again after the kill: {read}");
+    assert_eq!(read["text_source"], "ocr");
+    assert!(read["rows"].as_array().is_some_and(|rows| rows.len() >= 12), "{read}");
 }
