@@ -56,3 +56,23 @@ start_server() {
 
 json() { curl -fs -H 'content-type: application/json' "$@"; }
 field() { python3 -c "import sys, json; print(json.load(sys.stdin)$1)"; }
+
+# A chart for the quick scenarios on the server at $1: an admin's token ($admin), a doctor
+# ($doctor_id, signed in as $doctor) on the care team of a patient ($patient_id, signed in as
+# $patient) whose chart holds 100 records. Sign-ins use $password.
+one_chart() {
+  local base=$1
+  password=bench-user-passphrase
+  admin=$(json "$base/api/v1/auth/login" -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | field "['access_token']")
+  doctor_id=$(json "$base/api/v1/users" -H "authorization: Bearer $admin" \
+    -d "{\"email\":\"doctor@bench.test\",\"password\":\"$password\",\"name\":\"Dr Bench\",\"role\":\"doctor\"}" | field "['id']")
+  json "$base/api/v1/auth/register" -d "{\"email\":\"patient@bench.test\",\"password\":\"$password\",\"name\":\"Pat Bench\",\"role\":\"patient\"}" >/dev/null
+  patient=$(json "$base/api/v1/auth/login" -d "{\"email\":\"patient@bench.test\",\"password\":\"$password\"}" | field "['access_token']")
+  patient_id=$(json "$base/api/v1/auth/me" -H "authorization: Bearer $patient" | field "['patient_id']")
+  json "$base/api/v1/patients/$patient_id/care-team" -H "authorization: Bearer $patient" -d "{\"doctor_id\":\"$doctor_id\"}" >/dev/null
+  doctor=$(json "$base/api/v1/auth/login" -d "{\"email\":\"doctor@bench.test\",\"password\":\"$password\"}" | field "['access_token']")
+  for n in $(seq 1 100); do
+    json "$base/api/v1/patients/$patient_id/records" -H "authorization: Bearer $doctor" \
+      -d "{\"title\":\"Visit $n\",\"notes\":\"Routine follow-up, observations within normal limits.\"}" >/dev/null
+  done
+}

@@ -25,19 +25,7 @@ cargo build --release --quiet -p medvault-labgen
 ./target/release/medvault-labgen generate "$work/reports" --count "$reports" --seed 11 >/dev/null
 start_server "$port"
 
-password=bench-user-passphrase
-admin=$(json "$base/api/v1/auth/login" -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | field "['access_token']")
-doctor_id=$(json "$base/api/v1/users" -H "authorization: Bearer $admin" \
-  -d "{\"email\":\"doctor@bench.test\",\"password\":\"$password\",\"name\":\"Dr Bench\",\"role\":\"doctor\"}" | field "['id']")
-json "$base/api/v1/auth/register" -d "{\"email\":\"patient@bench.test\",\"password\":\"$password\",\"name\":\"Pat Bench\",\"role\":\"patient\"}" >/dev/null
-patient=$(json "$base/api/v1/auth/login" -d "{\"email\":\"patient@bench.test\",\"password\":\"$password\"}" | field "['access_token']")
-patient_id=$(json "$base/api/v1/auth/me" -H "authorization: Bearer $patient" | field "['patient_id']")
-json "$base/api/v1/patients/$patient_id/care-team" -H "authorization: Bearer $patient" -d "{\"doctor_id\":\"$doctor_id\"}" >/dev/null
-doctor=$(json "$base/api/v1/auth/login" -d "{\"email\":\"doctor@bench.test\",\"password\":\"$password\"}" | field "['access_token']")
-for n in $(seq 1 100); do
-  json "$base/api/v1/patients/$patient_id/records" -H "authorization: Bearer $doctor" \
-    -d "{\"title\":\"Visit $n\",\"notes\":\"Routine follow-up.\"}" >/dev/null
-done
+one_chart "$base"
 
 list() {
   echo "== record list ($1, $backend, $connections connections, $duration)"

@@ -23,19 +23,7 @@ users=${BENCH_USERS:-64}
 source bench/common.sh
 start_server "$port"
 
-password=bench-user-passphrase
-admin=$(json "$base/api/v1/auth/login" -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | field "['access_token']")
-doctor_id=$(json "$base/api/v1/users" -H "authorization: Bearer $admin" \
-  -d "{\"email\":\"doctor@bench.test\",\"password\":\"$password\",\"name\":\"Dr Bench\",\"role\":\"doctor\"}" | field "['id']")
-json "$base/api/v1/auth/register" -d "{\"email\":\"patient@bench.test\",\"password\":\"$password\",\"name\":\"Pat Bench\",\"role\":\"patient\"}" >/dev/null
-patient=$(json "$base/api/v1/auth/login" -d "{\"email\":\"patient@bench.test\",\"password\":\"$password\"}" | field "['access_token']")
-patient_id=$(json "$base/api/v1/auth/me" -H "authorization: Bearer $patient" | field "['patient_id']")
-json "$base/api/v1/patients/$patient_id/care-team" -H "authorization: Bearer $patient" -d "{\"doctor_id\":\"$doctor_id\"}" >/dev/null
-doctor=$(json "$base/api/v1/auth/login" -d "{\"email\":\"doctor@bench.test\",\"password\":\"$password\"}" | field "['access_token']")
-for n in $(seq 1 100); do
-  json "$base/api/v1/patients/$patient_id/records" -H "authorization: Bearer $doctor" \
-    -d "{\"title\":\"Visit $n\",\"notes\":\"Routine follow-up, observations within normal limits.\"}" >/dev/null
-done
+one_chart "$base"
 
 # Accounts for the login scenario, each signing in from an address of its own.
 for n in $(seq 0 $((users - 1))); do
