@@ -74,7 +74,7 @@ pub struct Insight {
 }
 
 /// The rules, with their versions: a rule's version changes whenever what it concludes could.
-pub const RULES: [(&str, u32, &str); 12] = [
+pub const RULES: [(&str, u32, &str); 13] = [
     (
         "critical-value",
         1,
@@ -114,6 +114,11 @@ pub const RULES: [(&str, u32, &str); 12] = [
         "ldl-friedewald",
         1,
         "Friedewald et al., Clin Chem 1972: LDL = TC - HDL - TG/5 (mg/dL), TG < 400 mg/dL",
+    ),
+    (
+        "lipid-targets",
+        1,
+        "2018 ACC/AHA cholesterol guideline: LDL >= 190 mg/dL severe, >= 160 high; triglycerides >= 500 mg/dL severe",
     ),
     (
         "hba1c-diabetes",
@@ -205,9 +210,12 @@ pub fn insights(observations: &[Observation], person: Person) -> Vec<Insight> {
     found.extend(corrected_calcium(newest("17861-6"), newest("1751-7")));
     let (total, hdl, tg) = (newest("2093-3"), newest("2085-9"), newest("2571-8"));
     found.extend(non_hdl(total, hdl));
-    if newest("2089-1").is_none() && newest("13457-7").is_none() {
-        found.extend(friedewald(total, hdl, tg));
+    let reported_ldl = newest("2089-1").or(newest("13457-7"));
+    match reported_ldl {
+        Some(ldl) => found.extend(ldl_target(ldl)),
+        None => found.extend(friedewald(total, hdl, tg)),
     }
+    found.extend(tg.and_then(|tg| severe_triglycerides(tg)));
     found.extend(hba1c(newest("4548-4")));
     found.extend(anaemia(newest("718-7"), person));
     found.extend(thyroid(newest("3016-3"), newest("3024-7")));
@@ -550,6 +558,42 @@ fn friedewald(
     Some(found)
 }
 
+/// A reported LDL against the ACC/AHA thresholds.
+fn ldl_target(ldl: &Observation) -> Option<Insight> {
+    let (_, mg_dl) = own(ldl)?;
+    let (severity, words) = match mg_dl {
+        l if l >= 190.0 => (
+            Severity::Critical,
+            "severe hypercholesterolaemia (≥ 190 mg/dL)",
+        ),
+        l if l >= 160.0 => (Severity::Warning, "high (≥ 160 mg/dL)"),
+        _ => return None,
+    };
+    Some(insight(
+        "lipid-targets",
+        severity,
+        format!("LDL cholesterol {} mg/dL: {words}", shown(mg_dl)),
+        "Reported LDL against the ACC/AHA thresholds for treatment.".to_owned(),
+        &[ldl],
+    ))
+}
+
+fn severe_triglycerides(triglycerides: &Observation) -> Option<Insight> {
+    let (_, mg_dl) = own(triglycerides)?;
+    (mg_dl >= 500.0).then(|| {
+        insight(
+            "lipid-targets",
+            Severity::Warning,
+            format!(
+                "Triglycerides {} mg/dL: severe hypertriglyceridaemia (≥ 500)",
+                shown(mg_dl)
+            ),
+            "A level that raises the risk of pancreatitis.".to_owned(),
+            &[triglycerides],
+        )
+    })
+}
+
 fn hba1c(result: Option<&&Observation>) -> Option<Insight> {
     let result = *result?;
     let (_, percent) = own(result)?;
@@ -765,6 +809,17 @@ mod tests {
         assert_eq!(derived("corrected-calcium"), Some(9.6), "8.0 + 0.8 x 2.0");
         assert_eq!(derived("non-hdl-cholesterol"), Some(150.0));
         assert_eq!(derived("ldl-friedewald"), Some(120.0), "200 - 50 - 30");
+        // A reported LDL is judged against its targets instead of being worked out.
+        let mut reported = chart.to_vec();
+        reported.push(result("ldl", "2089-1", 5.2, "mmol/L", day));
+        let found = insights(&reported, Person::default());
+        assert!(!rules(&found).contains(&"ldl-friedewald"));
+        let target = found.iter().find(|i| i.rule == "lipid-targets");
+        assert_eq!(
+            target.map(|i| i.severity),
+            Some(Severity::Critical),
+            "5.2 mmol/L is 201 mg/dL"
+        );
         let gap = found.iter().find(|i| i.rule == "anion-gap");
         assert_eq!(gap.map(|i| i.evidence.len()), Some(3));
         assert_eq!(gap.map(|i| i.severity), Some(Severity::Warning));

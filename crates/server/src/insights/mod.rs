@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod narrative;
+pub mod web;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use medvault_domain::clinical::{AllergyStatus, ProblemStatus};

@@ -15,7 +15,7 @@ use crate::http::json::read_body;
 use crate::http::{correlation, input};
 use crate::routes::Listed;
 use crate::{
-    access, audit_log, auth, clinical, dashboards, files, lab_reports, labs, patients,
+    access, audit_log, auth, clinical, dashboards, files, insights, lab_reports, labs, patients,
     prescriptions, records, users,
 };
 
@@ -35,6 +35,7 @@ pub fn routes() -> Listed {
         .get("/patients/{id}/profile", patients::profile_web::edit_page)
         .get("/patients/{id}/export", patients::export::web_export)
         .get("/patients/{id}/copy", patients::printable::page)
+        .get("/patients/{id}/summary", insights::web::page)
         .post("/patients/{id}/profile", patients::profile_web::save)
         .get("/admin", dashboards::admin::page)
         .post("/admin/users", dashboards::admin::create_user)

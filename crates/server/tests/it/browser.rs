@@ -668,6 +668,7 @@ async fn every_page_has_no_serious_accessibility_problem_on_a_phone_or_a_laptop(
             vec![
                 "/patient/dashboard".into(),
                 format!("/patients/{chart}/copy"),
+                format!("/patients/{chart}/summary"),
             ],
         ),
         (

@@ -275,3 +275,43 @@ async fn seed_scale_fills_charts_records_and_a_whole_trail() {
     assert_eq!(codes.len(), 12);
     assert!(labs.iter().any(|r| r["interpretation"] != "normal"));
 }
+
+/// `medvault labs parse FILE` needs no database, configuration or server: it prints the rows
+/// as JSON, and a file it cannot read gives its reason as JSON and exit status 2.
+#[test]
+fn labs_parse_prints_rows_and_reasons_as_json() {
+    let folder = tempfile::tempdir().expect("folder");
+    let report = folder.path().join("westgate.pdf");
+    std::fs::write(&report, crate::lab_reports::REPORT).expect("written");
+    let parse = |file: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_medvault"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .current_dir(folder.path())
+            .args(["labs", "parse"])
+            .arg(file)
+            .output()
+            .expect("runs")
+    };
+    let read = parse(&report);
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let parsed: serde_json::Value = serde_json::from_slice(&read.stdout).expect("json");
+    assert_eq!(parsed["pages"][0]["source"], "text-layer");
+    let rows = parsed["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 13);
+    assert_eq!(rows[0]["code"], "2951-2");
+    assert_eq!(rows[0]["value"]["value"], 139.0);
+    assert!(!folder.path().join("data").exists(), "no data folder made");
+
+    let empty = folder.path().join("empty.pdf");
+    std::fs::write(&empty, b"").expect("written");
+    let refused = parse(&empty);
+    assert_eq!(refused.status.code(), Some(2));
+    let reason: serde_json::Value = serde_json::from_slice(&refused.stdout).expect("json");
+    assert_eq!(reason["error"]["code"], "empty");
+    assert_eq!(reason["error"]["message"], "the file is empty");
+}

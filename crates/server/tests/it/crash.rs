@@ -272,7 +272,10 @@ async fn a_report_being_read_when_its_server_is_killed_is_read_after_restart() {
     let (content_type, body) = crate::helpers::multipart(b"scan.png", &scan);
     let sent = call(
         client
-            .post(format!("{}/api/v1/patients/{chart}/lab-reports", first.base))
+            .post(format!(
+                "{}/api/v1/patients/{chart}/lab-reports",
+                first.base
+            ))
             .bearer_auth(&doctor)
             .header("content-type", content_type)
             .body(body),
@@ -284,7 +287,12 @@ async fn a_report_being_read_when_its_server_is_killed_is_read_after_restart() {
         let doctor = doctor.clone();
         let id = id.clone();
         async move {
-            call(client.get(format!("{base}/api/v1/lab-reports/{id}")).bearer_auth(&doctor)).await
+            call(
+                client
+                    .get(format!("{base}/api/v1/lab-reports/{id}"))
+                    .bearer_auth(&doctor),
+            )
+            .await
         }
     };
     // Killed as soon as it is reading.
@@ -303,11 +311,17 @@ async fn a_report_being_read_when_its_server_is_killed_is_read_after_restart() {
         if !matches!(report["status"].as_str(), Some("queued" | "reading")) {
             break report;
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "not read after restart: {report}");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not read after restart: {report}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(read["status"], "review", "{read}");
     assert_eq!(read["attempts"], 2, "taken again after the kill: {read}");
     assert_eq!(read["text_source"], "ocr");
-    assert!(read["rows"].as_array().is_some_and(|rows| rows.len() >= 12), "{read}");
+    assert!(
+        read["rows"].as_array().is_some_and(|rows| rows.len() >= 12),
+        "{read}"
+    );
 }

@@ -328,7 +328,7 @@ async fn insights_and_the_summary_explain_themselves() {
     assert_eq!(egfr["version"], 1);
     assert!(insights.iter().any(|i| i["rule"] == "hba1c-diabetes"));
     assert!(insights.iter().any(|i| i["rule"] == "meaningful-change"));
-    assert_eq!(found["rules"].as_array().map(Vec::len), Some(12));
+    assert_eq!(found["rules"].as_array().map(Vec::len), Some(13));
     // Advice is the clinical team's: the patient reads their summary instead.
     let (status, _) = app
         .get(
