@@ -55,7 +55,8 @@ async fn per_patient_tables_lead_their_keys_with_the_patient() {
          FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace \
          WHERE c.contype = 'p' AND n.nspname = 'public' \
            AND c.conrelid::regclass::text IN ('patients', 'care_team', 'records', \
-               'trainee_links', 'intern_grants', 'emergency_accesses', 'audit_log')",
+               'trainee_links', 'intern_grants', 'emergency_accesses', 'audit_log', \
+               'lab_reports', 'lab_report_rows', 'critical_alerts')",
     )
     .await;
     assert_eq!(
@@ -68,6 +69,9 @@ async fn per_patient_tables_lead_their_keys_with_the_patient() {
             ("intern_grants", "patient_id"),
             ("emergency_accesses", "patient_id"),
             ("audit_log", "lane"),
+            ("lab_reports", "patient_id"),
+            ("lab_report_rows", "patient_id"),
+            ("critical_alerts", "patient_id"),
         ])
     );
 }
@@ -110,6 +114,9 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
             ("lab_results", "patient_id"),
             ("idempotency_keys", "user_id"),
             ("files", "patient_id"),
+            ("lab_reports", "patient_id"),
+            ("lab_report_rows", "patient_id"),
+            ("critical_alerts", "patient_id"),
         ])
     );
     // The per-patient tables share their shards: a chart's rows are on one node.
@@ -119,7 +126,8 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
          FROM citus_tables WHERE table_name::text IN ('patients', 'records', 'care_team', \
                                                        'record_versions', 'allergies', 'problems', \
                                                        'guardians', 'prescriptions', 'lab_results', \
-                                                       'files')",
+                                                       'files', 'lab_reports', 'lab_report_rows', \
+                                                       'critical_alerts')",
     )
     .await;
     assert!(
