@@ -441,20 +441,18 @@ fn nearest_name(
             continue;
         }
         let allowed = if key.len() >= 10 { 2.0 } else { 1.0 };
-        for analyte in CATALOGUE {
-            for known in analyte.names() {
-                let distance = edit_distance(&key, &labs::name_key(known));
-                if distance > allowed {
-                    continue;
-                }
-                best = match best {
-                    Some((d, _, other, _)) if d == distance && other.code != analyte.code => {
-                        Some((d, n, other, true))
-                    }
-                    Some((d, ..)) if d <= distance => best,
-                    _ => Some((distance, n, analyte, false)),
-                };
+        for &(ref known, analyte) in labs::name_index() {
+            let distance = edit_distance(&key, known);
+            if distance > allowed {
+                continue;
             }
+            best = match best {
+                Some((d, _, other, _)) if d == distance && other.code != analyte.code => {
+                    Some((d, n, other, true))
+                }
+                Some((d, ..)) if d <= distance => best,
+                _ => Some((distance, n, analyte, false)),
+            };
         }
     }
     let (distance, n, analyte, ambiguous) = best?;
@@ -470,14 +468,17 @@ fn short_name_misread(words: &[&Word]) -> Option<(usize, Option<&'static Analyte
         return None;
     }
     let rest = words.get(1..)?;
-    let mut candidates = CATALOGUE.iter().filter(|analyte| {
-        analyte.names().any(|known| {
-            let known = labs::name_key(known);
-            known.len() >= 2 && edit_distance(&first, &known) <= 1.0
-        }) && rest
-            .iter()
-            .any(|w| analyte.knows_unit(&w.text) && !analyte.unit.is_empty())
-    });
+    let mut near: Vec<&'static Analyte> = Vec::new();
+    for &(ref known, analyte) in labs::name_index() {
+        let fits = known.len() >= 2
+            && edit_distance(&first, known) <= 1.0
+            && !analyte.unit.is_empty()
+            && rest.iter().any(|w| analyte.knows_unit(&w.text));
+        if fits && !near.iter().any(|a| a.code == analyte.code) {
+            near.push(analyte);
+        }
+    }
+    let mut candidates = near.into_iter();
     let analyte = candidates.next()?;
     candidates
         .next()

@@ -79,9 +79,22 @@ impl ReadError {
     }
 }
 
-/// The pages of a report, read within `limits`; `scratch` is an empty folder for the file's
-/// page images while it is read.
-pub fn read(bytes: &[u8], limits: &Limits, scratch: &Path) -> Result<Vec<Page>, ReadError> {
+/// Runs `work` with an empty folder of its own for a file's page images, removed afterwards.
+fn in_scratch<T>(work: impl FnOnce(&Path) -> Result<T, ReadError>) -> Result<T, ReadError> {
+    let scratch = std::env::temp_dir().join(format!("medvault-report-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&scratch)
+        .map_err(|_| ReadError::OcrFailed("no room to read the file".into()))?;
+    let done = work(&scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    done
+}
+
+/// The pages of a report, read within `limits`.
+pub fn read(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, ReadError> {
+    in_scratch(|scratch| read_in(bytes, limits, scratch))
+}
+
+fn read_in(bytes: &[u8], limits: &Limits, scratch: &Path) -> Result<Vec<Page>, ReadError> {
     let kind = files::check(bytes).map_err(|refusal| match refusal {
         Refusal::Empty => ReadError::Empty,
         other => ReadError::NotAReport(other.message()),
@@ -181,7 +194,6 @@ pub fn page_image(
     page: u32,
     dpi: u32,
     limits: &Limits,
-    scratch: &Path,
 ) -> Result<(Vec<u8>, &'static str), ReadError> {
     let kind = files::check(bytes).map_err(|refusal| ReadError::NotAReport(refusal.message()))?;
     match kind {
@@ -190,13 +202,13 @@ pub fn page_image(
             if page == 0 || page > count {
                 return Err(ReadError::NoPages);
             }
-            let input = scratch.join("report.pdf");
-            std::fs::write(&input, bytes)
-                .map_err(|_| ReadError::OcrFailed("no room to draw the page".into()))?;
-            Ok((
-                ocr::draw_page(&input, page, dpi, scratch, limits)?,
-                "image/png",
-            ))
+            let png = in_scratch(|scratch| {
+                let input = scratch.join("report.pdf");
+                std::fs::write(&input, bytes)
+                    .map_err(|_| ReadError::OcrFailed("no room to draw the page".into()))?;
+                ocr::draw_page(&input, page, dpi, scratch, limits)
+            })?;
+            Ok((png, "image/png"))
         }
         _ if page != 1 => Err(ReadError::NoPages),
         FileKind::Png => Ok((bytes.to_vec(), "image/png")),

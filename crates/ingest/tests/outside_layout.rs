@@ -74,17 +74,13 @@ fn right(
         && flag_right
 }
 
-fn read_rows(bytes: &[u8], name: &str) -> Vec<DraftRow> {
-    let dir = std::env::temp_dir().join(format!("outside-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let pages = read(bytes, &Limits::default(), &dir).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    rows(&pages)
+fn read_rows(bytes: &[u8]) -> Vec<DraftRow> {
+    rows(&read(bytes, &Limits::default()).unwrap())
 }
 
 #[test]
 fn its_text_layer_reads_exactly() {
-    let rows = read_rows(PDF, "text");
+    let rows = read_rows(PDF);
     assert_eq!(rows.len(), TRUTH.len(), "{rows:#?}");
     for (row, truth) in rows.iter().zip(TRUTH.iter()) {
         assert!(right(row, truth), "{truth:?} read as {row:#?}");
@@ -109,7 +105,7 @@ fn its_scan_reads_with_every_doubt_flagged() {
     assert!(drawn.success());
     let scan = std::fs::read(dir.join("scan.png")).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
-    let rows = read_rows(&scan, "scan");
+    let rows = read_rows(&scan);
     let mut exact = 0;
     for truth in &TRUTH {
         match rows.iter().find(|row| row.code == Some(truth.0)) {

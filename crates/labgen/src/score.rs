@@ -97,14 +97,7 @@ pub fn score(dir: &Path, threads: usize, json: bool) -> anyhow::Result<()> {
 
 fn read(path: &Path) -> Option<Vec<DraftRow>> {
     let bytes = std::fs::read(path).ok()?;
-    let scratch = std::env::temp_dir().join(format!(
-        "labgen-{}-{}",
-        std::process::id(),
-        path.file_name()?.to_str()?
-    ));
-    std::fs::create_dir_all(&scratch).ok()?;
-    let pages = medvault_ingest::read(&bytes, &Limits::default(), &scratch);
-    let _ = std::fs::remove_dir_all(&scratch);
+    let pages = medvault_ingest::read(&bytes, &Limits::default());
     Some(medvault_ingest::rows(&pages.ok()?))
 }
 

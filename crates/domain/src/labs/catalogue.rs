@@ -108,9 +108,22 @@ pub fn known_by_code(code: &str) -> Option<&'static Analyte> {
 /// The analyte with this name or synonym, in any case and spacing.
 pub fn known_by_name(name: &str) -> Option<&'static Analyte> {
     let wanted = name_key(name);
-    CATALOGUE
+    name_index()
         .iter()
-        .find(|analyte| analyte.names().any(|known| name_key(known) == wanted))
+        .find(|(known, _)| *known == wanted)
+        .map(|(_, analyte)| *analyte)
+}
+
+/// Every analyte's names as compared ([`name_key`]), in the catalogue's order, with the
+/// analyte: worked out once, since a report's every line is matched against them all.
+pub fn name_index() -> &'static [(String, &'static Analyte)] {
+    static INDEX: std::sync::OnceLock<Vec<(String, &'static Analyte)>> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        CATALOGUE
+            .iter()
+            .flat_map(|analyte| analyte.names().map(move |name| (name_key(name), analyte)))
+            .collect()
+    })
 }
 
 /// A name as compared: lower case, letters and digits in words, British and American

@@ -8,7 +8,7 @@ mod catalogue;
 mod units;
 
 pub use catalogue::{
-    Analyte, CATALOGUE, Conversion, Range, known_by_code, known_by_name, name_key,
+    Analyte, CATALOGUE, Conversion, Range, known_by_code, known_by_name, name_index, name_key,
 };
 pub use units::{normalize_unit, same_unit};
 

@@ -14,7 +14,7 @@ use medvault_domain::medication::PrescriptionStatus;
 use medvault_domain::policy::Action;
 use medvault_domain::{Actor, AuditAction, PatientId, Sex};
 use medvault_store::repo::allergies::{self, Allergy};
-use medvault_store::repo::lab_results::{self, LabFilter, LabOrder, LabResult};
+use medvault_store::repo::lab_results::{self, LabResult};
 use medvault_store::repo::prescriptions::{self, Prescription};
 use medvault_store::repo::problems::{self, Problem};
 use medvault_store::repo::records::{self, RecordsOf};
@@ -24,9 +24,6 @@ use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
 use crate::error::AppError;
 use crate::patients::{Subject, authorize};
-
-/// The results the rules read: the newest, enough for every test's last two.
-const RESULTS_READ: usize = 500;
 
 /// The newest records a summary lists.
 const RECENT_RECORDS: usize = 5;
@@ -60,8 +57,22 @@ pub fn of_chart(
     chart: &medvault_store::Patient,
     now: NaiveDateTime,
 ) -> Result<Vec<Insight>, AppError> {
+    Ok(of_results(
+        &crate::labs::newest(conn, chart.id)?,
+        chart,
+        now,
+    ))
+}
+
+/// The insights of a chart's newest results, read already.
+pub fn of_results(
+    results: &[LabResult],
+    chart: &medvault_store::Patient,
+    now: NaiveDateTime,
+) -> Vec<Insight> {
     let person = person(chart.sex, chart.birth_date, now);
-    Ok(insights::insights(&observations(conn, chart.id)?, person))
+    let observations: Vec<Observation> = results.iter().filter_map(observation).collect();
+    insights::insights(&observations, person)
 }
 
 /// What the rules know of the patient: sex, and age in whole years at `now`.
@@ -76,19 +87,6 @@ pub fn person(sex: Sex, birth_date: Option<NaiveDate>, now: NaiveDateTime) -> Pe
         sex: Some(sex),
         age,
     }
-}
-
-/// The chart's standing numeric results with a LOINC code, as the rules read them.
-fn observations(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<Observation>, AppError> {
-    let page = lab_results::list(
-        conn,
-        patient,
-        &LabFilter::default(),
-        LabOrder::NewestFirst,
-        None,
-        RESULTS_READ,
-    )?;
-    Ok(page.items.iter().filter_map(observation).collect())
 }
 
 /// A standing numeric result with a LOINC code, as the rules read it.
@@ -193,16 +191,8 @@ fn abnormal_with_previous(
     conn: &mut DbConnection,
     patient: PatientId,
 ) -> Result<Vec<(LabResult, Option<LabResult>)>, AppError> {
-    let page = lab_results::list(
-        conn,
-        patient,
-        &LabFilter::default(),
-        LabOrder::NewestFirst,
-        None,
-        RESULTS_READ,
-    )?;
-    let standing: Vec<&LabResult> = page
-        .items
+    let results = crate::labs::newest(conn, patient)?;
+    let standing: Vec<&LabResult> = results
         .iter()
         .filter(|r| r.status == LabStatus::Final)
         .collect();

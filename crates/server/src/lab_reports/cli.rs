@@ -38,10 +38,7 @@ struct ErrorBody {
 pub fn parse(path: &Path, limits: &Limits) -> anyhow::Result<bool> {
     let bytes = std::fs::read(path)
         .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
-    let scratch = std::env::temp_dir().join(format!("medvault-labs-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&scratch)?;
-    let read = medvault_ingest::read(&bytes, limits, &scratch);
-    let _ = std::fs::remove_dir_all(&scratch);
+    let read = medvault_ingest::read(&bytes, limits);
     let (json, ok) = match read {
         Ok(pages) => {
             let parsed = Parsed {

@@ -415,11 +415,7 @@ pub async fn page_image(
         .map_err(|_| AppError::FileIntegrity)?;
     let limits = state.config.lab_reading.limits.clone();
     tokio::task::spawn_blocking(move || {
-        let scratch = std::env::temp_dir().join(format!("medvault-page-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&scratch).map_err(|e| AppError::Internal(e.into()))?;
-        let drawn = medvault_ingest::page_image(&bytes, page, PAGE_DPI, &limits, &scratch);
-        let _ = std::fs::remove_dir_all(&scratch);
-        drawn.map_err(|_| AppError::NotFound)
+        medvault_ingest::page_image(&bytes, page, PAGE_DPI, &limits).map_err(|_| AppError::NotFound)
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))?

@@ -241,12 +241,7 @@ async fn read_file(
 
 /// The reading itself: pages, rows, and what kind of document it is.
 fn read_bytes(bytes: &[u8], limits: &medvault_ingest::Limits) -> Result<ReadResult, ReadError> {
-    let scratch = std::env::temp_dir().join(format!("medvault-report-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&scratch)
-        .map_err(|_| ReadError::OcrFailed("no room to read the file".to_owned()))?;
-    let pages = medvault_ingest::read(bytes, limits, &scratch);
-    let _ = std::fs::remove_dir_all(&scratch);
-    let pages = pages?;
+    let pages = medvault_ingest::read(bytes, limits)?;
     let rows: Vec<DraftRow> = medvault_ingest::rows(&pages);
     let (kind, confidence) = medvault_ingest::classify(&pages, rows.len());
     let source = if pages

@@ -307,22 +307,28 @@ pub struct LabPanel {
     pub count: usize,
 }
 
-/// How many of a chart's newest results its page reads to draw its panels.
-const PANEL_RESULTS: usize = 500;
+/// How many of a chart's newest results its page, its insights and its summary read.
+const RESULTS_READ: usize = 500;
 
-/// The chart's tests, the one with the newest result first, inside the chart page's use case.
-pub fn panels(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<LabPanel>, AppError> {
+/// The chart's newest results (at most [`RESULTS_READ`]), newest first, read once for whatever
+/// a use case draws from them.
+pub fn newest(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<LabResult>, AppError> {
     let page = lab_results::list(
         conn,
         patient,
         &LabFilter::default(),
         LabOrder::NewestFirst,
         None,
-        PANEL_RESULTS,
+        RESULTS_READ,
     )?;
+    Ok(page.items)
+}
+
+/// The chart's tests from its newest results, the one with the newest result first.
+pub fn panels(results: &[LabResult]) -> Vec<LabPanel> {
     // Grouped by test (its code, or its name without one), in order of each test's newest.
     let mut groups: Vec<(String, Vec<&LabResult>)> = Vec::new();
-    for result in page.items.iter().filter(|r| r.status == LabStatus::Final) {
+    for result in results.iter().filter(|r| r.status == LabStatus::Final) {
         let key = result
             .code
             .clone()
@@ -332,7 +338,7 @@ pub fn panels(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<LabPane
             None => groups.push((key, vec![result])),
         }
     }
-    Ok(groups
+    groups
         .into_iter()
         .filter_map(|(_, mut newest_first)| {
             let newest = (*newest_first.first()?).clone();
@@ -344,5 +350,5 @@ pub fn panels(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<LabPane
                 trend,
             })
         })
-        .collect())
+        .collect()
 }

@@ -105,14 +105,25 @@ pub fn read(
     let subject = Subject::id(AuditAction::ChartView, patient);
     let granted = authorize(conn, actor, patient, Action::ReadChart, subject, now)?;
     let may = |action| granted.may(actor, action);
-    let (clinical, prescriptions, labs, files) = if may(Action::ReadRecords) {
-        let lists = (allergies::of(conn, patient)?, problems::of(conn, patient)?);
-        let medications = prescriptions::of(conn, patient, None, MAX_PAGE)?.items;
-        let kept = files::of(conn, patient, may(Action::RestoreFile), None, MAX_PAGE)?.items;
-        let panels = labs::panels(conn, patient)?;
-        (Some(lists), Some(medications), Some(panels), Some(kept))
+    // The newest lab results, read once for the panels and the insights.
+    let results = if may(Action::ReadRecords) {
+        Some(labs::newest(conn, patient)?)
     } else {
-        (None, None, None, None)
+        None
+    };
+    let (clinical, prescriptions, labs, files) = match &results {
+        Some(results) => {
+            let lists = (allergies::of(conn, patient)?, problems::of(conn, patient)?);
+            let medications = prescriptions::of(conn, patient, None, MAX_PAGE)?.items;
+            let kept = files::of(conn, patient, may(Action::RestoreFile), None, MAX_PAGE)?.items;
+            (
+                Some(lists),
+                Some(medications),
+                Some(labs::panels(results)),
+                Some(kept),
+            )
+        }
+        None => (None, None, None, None),
     };
     let (records, older) = if may(Action::ReadRecords) {
         let before = before.map(|id| id.to_string());
@@ -146,11 +157,10 @@ pub fn read(
             } else {
                 Vec::new()
             },
-            insights: if clinical_team {
-                Some(crate::insights::of_chart(conn, &granted.chart, now)?)
-            } else {
-                None
-            },
+            insights: results
+                .as_deref()
+                .filter(|_| clinical_team)
+                .map(|results| crate::insights::of_results(results, &granted.chart, now)),
             can_send: may(Action::UploadLabReport),
             can_acknowledge: may(Action::AcknowledgeAlert),
         })
