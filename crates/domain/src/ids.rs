@@ -108,6 +108,16 @@ typed_id!(
     AlertId
 );
 
+typed_id!(
+    /// A hospital, clinic, lab or pharmacy.
+    InstitutionId
+);
+
+typed_id!(
+    /// A booked visit.
+    AppointmentId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

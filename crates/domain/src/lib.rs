@@ -11,8 +11,10 @@ pub mod role;
 pub mod values;
 #[macro_use]
 pub mod clinical;
+pub mod appointments;
 pub mod files;
 pub mod insights;
+pub mod institutions;
 pub mod labs;
 pub mod medication;
 pub mod profile;
@@ -20,8 +22,8 @@ pub mod record;
 
 pub use audit::{AuditAction, Reader};
 pub use ids::{
-    AlertId, AllergyId, EmergencyAccessId, FileId, GrantId, LabReportId, LabResultId, PatientId,
-    PrescriptionId, ProblemId, RecordId, SessionId, UserId,
+    AlertId, AllergyId, AppointmentId, EmergencyAccessId, FileId, GrantId, InstitutionId,
+    LabReportId, LabResultId, PatientId, PrescriptionId, ProblemId, RecordId, SessionId, UserId,
 };
 pub use policy::{Action, Actor, Decision, Relation, Ties};
 pub use profile::{Change, ContactEdit, LanguageTag, Mrn, ProfileEdit};

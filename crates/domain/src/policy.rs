@@ -6,6 +6,7 @@
 //! answer a denial about a patient's data with 404, so that a chart's existence is not revealed.
 
 use crate::ids::{PatientId, UserId};
+use crate::institutions::StaffRole;
 use crate::role::{Role, UserStatus};
 
 /// Who is asking: the signed-in user behind a request.
@@ -32,6 +33,8 @@ pub enum Relation {
     Emergency,
     /// The actor is a patient account that is the chart's guardian (a parent, say).
     Guardian,
+    /// The actor runs an institution, or its front desk, where the patient is registered.
+    Institution,
     /// No tie at all.
     Unrelated,
 }
@@ -44,16 +47,19 @@ pub struct Ties {
     pub intern_grant: bool,
     pub emergency: bool,
     pub guardian: bool,
+    /// Admin or reception at an institution where the patient is registered.
+    pub institution_desk: bool,
 }
 
 impl Relation {
-    pub const ALL: [Relation; 7] = [
+    pub const ALL: [Relation; 8] = [
         Relation::Own,
         Relation::CareTeam,
         Relation::TraineeLink,
         Relation::InternGrant,
         Relation::Emergency,
         Relation::Guardian,
+        Relation::Institution,
         Relation::Unrelated,
     ];
 
@@ -67,6 +73,7 @@ impl Relation {
             Role::Trainee if ties.trainee_link => Relation::TraineeLink,
             Role::Intern if ties.intern_grant => Relation::InternGrant,
             Role::Patient if ties.guardian => Relation::Guardian,
+            role if ties.institution_desk && role != Role::Patient => Relation::Institution,
             _ => Relation::Unrelated,
         }
     }
@@ -79,6 +86,7 @@ impl Relation {
             Relation::InternGrant => "intern_grant",
             Relation::Emergency => "emergency",
             Relation::Guardian => "guardian",
+            Relation::Institution => "institution",
             Relation::Unrelated => "unrelated",
         }
     }
@@ -133,10 +141,13 @@ pub enum Action {
     ReadInsights,
     /// Acknowledge a critical result's alert: a doctor looking after the patient.
     AcknowledgeAlert,
+    /// Record the patient's insurance: the patient, the front desk of an institution they are
+    /// registered at, an administrator.
+    EditCoverage,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::ManageUsers,
         Action::CreatePatient,
         Action::ReadChart,
@@ -158,6 +169,7 @@ impl Action {
         Action::ReviewLabReport,
         Action::ReadInsights,
         Action::AcknowledgeAlert,
+        Action::EditCoverage,
     ];
 }
 
@@ -181,6 +193,8 @@ pub fn decide(actor: &Actor, action: Action, relation: Relation) -> Decision {
         // An administrator runs the system; they do not treat patients.
         (Role::Admin, BreakGlass | Prescribe | ReviewLabReport | AcknowledgeAlert) => false,
         (Role::Admin, _) => true,
+        // The front desk knows who its patients are and how they pay, not what ails them.
+        (role, ReadChart | EditCoverage) if relation == Institution => role != Role::Patient,
         (Role::Doctor, CreatePatient) => true,
         (
             Role::Doctor,
@@ -207,7 +221,7 @@ pub fn decide(actor: &Actor, action: Action, relation: Relation) -> Decision {
         (
             Role::Patient,
             ReadChart | ReadRecords | EditContactDetails | AssignCareTeam | ReadChartAudit
-            | ExportChart | UploadLabReport,
+            | ExportChart | UploadLabReport | EditCoverage,
         ) => matches!(relation, Own | Guardian),
         _ => false,
     };
@@ -231,6 +245,8 @@ pub enum PatientScope {
         own: Option<PatientId>,
         guardian: UserId,
     },
+    /// Charts registered at the institutions whose admin or front desk the user is.
+    AtDesksOf(UserId),
 }
 
 pub fn patient_scope(actor: &Actor) -> PatientScope {
@@ -243,6 +259,127 @@ pub fn patient_scope(actor: &Actor) -> PatientScope {
             own,
             guardian: actor.user_id,
         },
+        (Role::Staff, _) => PatientScope::AtDesksOf(actor.user_id),
+    }
+}
+
+/// How an actor stands at one institution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Standing {
+    Member(StaffRole),
+    Outsider,
+}
+
+impl Standing {
+    /// Admin or reception: the people who register patients and book their visits.
+    pub fn at_desk(self) -> bool {
+        matches!(
+            self,
+            Standing::Member(StaffRole::Admin | StaffRole::Reception)
+        )
+    }
+}
+
+/// An act about an institution rather than a chart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InstitutionAct {
+    /// Open a new institution: a system administrator's act.
+    Create,
+    /// See who works there.
+    ListStaff,
+    /// Add, change or remove its staff, one by one or from a file.
+    ManageStaff,
+    /// Register patients there and list the patients registered.
+    RegisterPatients,
+    /// Set a doctor's hours and days off there: the doctor's own (`own`), or anyone's by the
+    /// institution's admin.
+    SetAvailability { own: bool },
+    /// See a doctor's appointments there: their own, or anyone's by the admin or front desk.
+    ReadSchedule { own: bool },
+}
+
+impl InstitutionAct {
+    pub const ALL: [InstitutionAct; 8] = [
+        InstitutionAct::Create,
+        InstitutionAct::ListStaff,
+        InstitutionAct::ManageStaff,
+        InstitutionAct::RegisterPatients,
+        InstitutionAct::SetAvailability { own: true },
+        InstitutionAct::SetAvailability { own: false },
+        InstitutionAct::ReadSchedule { own: true },
+        InstitutionAct::ReadSchedule { own: false },
+    ];
+}
+
+/// Decides an act at an institution from how the actor stands there. A system administrator
+/// may do all of them; anyone else only where they work.
+pub fn decide_at(actor: &Actor, act: InstitutionAct, standing: Standing) -> Decision {
+    use InstitutionAct::*;
+    let role_there = match standing {
+        Standing::Member(role) => Some(role),
+        Standing::Outsider => None,
+    };
+    let allowed = actor.role == Role::Admin
+        || match act {
+            Create => false,
+            ListStaff => role_there.is_some(),
+            ManageStaff => role_there == Some(StaffRole::Admin),
+            RegisterPatients => standing.at_desk(),
+            SetAvailability { own } => {
+                role_there == Some(StaffRole::Admin)
+                    || (own
+                        && actor.role == Role::Doctor
+                        && role_there == Some(StaffRole::Clinician))
+            }
+            ReadSchedule { own } => {
+                standing.at_desk() || (own && role_there == Some(StaffRole::Clinician))
+            }
+        };
+    if allowed {
+        Decision::Allow
+    } else {
+        Decision::Deny
+    }
+}
+
+/// An act on an appointment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AppointmentAct {
+    Book,
+    See,
+    /// Cancel or reschedule.
+    Change,
+}
+
+/// How an actor stands to one appointment (or, for a booking, the one asked for).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AppointmentTies {
+    /// To the patient's chart.
+    pub relation: Relation,
+    /// Admin or reception at the appointment's institution, where the patient is registered.
+    pub desk: bool,
+    /// The actor is the doctor the visit is with.
+    pub its_doctor: bool,
+}
+
+/// Decides an act on an appointment: the patient (or their guardian) books, sees and changes
+/// their own; the front desk of its institution does so for them; its doctor sees and changes
+/// their schedule; a care-team doctor books follow-ups and sees what is planned.
+pub fn decide_appointment(actor: &Actor, act: AppointmentAct, ties: AppointmentTies) -> Decision {
+    use AppointmentAct::*;
+    let patient_side =
+        actor.role == Role::Patient && matches!(ties.relation, Relation::Own | Relation::Guardian);
+    let allowed = actor.role == Role::Admin
+        || patient_side
+        || ties.desk
+        || (ties.its_doctor && matches!(act, See | Change))
+        || (actor.role == Role::Doctor
+            && ties.relation == Relation::CareTeam
+            && matches!(act, Book | See));
+    if allowed {
+        Decision::Allow
+    } else {
+        Decision::Deny
     }
 }
 
@@ -310,7 +447,7 @@ pub enum Page {
     Admin,
     DoctorDashboard,
     PatientDashboard,
-    /// Trainees' and interns' list of the charts they may read.
+    /// Trainees', interns' and institution staff's list of the charts they may read.
     StaffDashboard,
 }
 
@@ -320,7 +457,10 @@ pub fn may_open(actor: &Actor, page: Page) -> bool {
         (Page::Admin, Role::Admin)
             | (Page::DoctorDashboard, Role::Doctor)
             | (Page::PatientDashboard, Role::Patient)
-            | (Page::StaffDashboard, Role::Trainee | Role::Intern)
+            | (
+                Page::StaffDashboard,
+                Role::Trainee | Role::Intern | Role::Staff
+            )
     )
 }
 
@@ -338,7 +478,7 @@ pub fn audit_scope(actor: &Actor) -> AuditScope {
     match actor.role {
         Role::Admin => AuditScope::All,
         Role::Doctor => AuditScope::CareTeamOf(actor.user_id),
-        Role::Trainee | Role::Intern | Role::Patient => AuditScope::Nothing,
+        Role::Trainee | Role::Intern | Role::Patient | Role::Staff => AuditScope::Nothing,
     }
 }
 
@@ -355,7 +495,7 @@ pub fn oversight_scope(actor: &Actor) -> OversightScope {
     match actor.role {
         Role::Admin => OversightScope::All,
         Role::Doctor => OversightScope::MadeBy(actor.user_id),
-        Role::Trainee | Role::Intern | Role::Patient => OversightScope::Nothing,
+        Role::Trainee | Role::Intern | Role::Patient | Role::Staff => OversightScope::Nothing,
     }
 }
 
@@ -428,6 +568,16 @@ mod tests {
             (Role::Patient, &[Own, Guardian], ReadChartAudit),
             (Role::Patient, &[Own, Guardian], ExportChart),
             (Role::Patient, &[Own, Guardian], UploadLabReport),
+            (Role::Patient, &[Own, Guardian], EditCoverage),
+            (Role::Admin, &Relation::ALL, EditCoverage),
+            (Role::Doctor, &[Institution], ReadChart),
+            (Role::Doctor, &[Institution], EditCoverage),
+            (Role::Trainee, &[Institution], ReadChart),
+            (Role::Trainee, &[Institution], EditCoverage),
+            (Role::Intern, &[Institution], ReadChart),
+            (Role::Intern, &[Institution], EditCoverage),
+            (Role::Staff, &[Institution], ReadChart),
+            (Role::Staff, &[Institution], EditCoverage),
         ];
         for role in Role::ALL {
             let who = actor(role);
@@ -462,8 +612,13 @@ mod tests {
             intern_grant: true,
             emergency: true,
             guardian: true,
+            institution_desk: true,
         };
         assert_eq!(Relation::of(&doctor, own, all), Relation::CareTeam);
+        assert_eq!(
+            Relation::of(&actor(Role::Staff), own, all),
+            Relation::Institution
+        );
         assert_eq!(
             Relation::of(
                 &doctor,
@@ -550,6 +705,7 @@ mod tests {
             (Page::PatientDashboard, Role::Patient),
             (Page::StaffDashboard, Role::Trainee),
             (Page::StaffDashboard, Role::Intern),
+            (Page::StaffDashboard, Role::Staff),
         ];
         for page in [
             Page::Admin,
@@ -575,5 +731,143 @@ mod tests {
         assert_eq!(registered_status(Role::Doctor, false), UserStatus::Pending);
         assert_eq!(registered_status(Role::Doctor, true), UserStatus::Active);
         assert_eq!(registered_status(Role::Patient, false), UserStatus::Active);
+    }
+
+    #[test]
+    fn institutions_are_run_by_their_own_staff() {
+        use InstitutionAct::*;
+        let admin = actor(Role::Admin);
+        let doctor = actor(Role::Doctor);
+        let clerk = actor(Role::Staff);
+        for act in InstitutionAct::ALL {
+            assert!(
+                decide_at(&admin, act, Standing::Outsider).is_allowed(),
+                "{act:?}"
+            );
+            for who in [&doctor, &clerk] {
+                assert!(
+                    !decide_at(who, act, Standing::Outsider).is_allowed(),
+                    "{act:?}"
+                );
+            }
+        }
+        let allowed =
+            |who: &Actor, act, role| decide_at(who, act, Standing::Member(role)).is_allowed();
+        assert!(!allowed(&clerk, Create, StaffRole::Admin));
+        assert!(allowed(&clerk, ManageStaff, StaffRole::Admin));
+        assert!(!allowed(&clerk, ManageStaff, StaffRole::Reception));
+        assert!(allowed(&clerk, RegisterPatients, StaffRole::Reception));
+        assert!(!allowed(&doctor, RegisterPatients, StaffRole::Clinician));
+        assert!(allowed(&doctor, ListStaff, StaffRole::Clinician));
+        assert!(allowed(
+            &doctor,
+            SetAvailability { own: true },
+            StaffRole::Clinician
+        ));
+        assert!(!allowed(
+            &doctor,
+            SetAvailability { own: false },
+            StaffRole::Clinician
+        ));
+        assert!(!allowed(
+            &actor(Role::Trainee),
+            SetAvailability { own: true },
+            StaffRole::Clinician
+        ));
+        assert!(allowed(
+            &clerk,
+            SetAvailability { own: false },
+            StaffRole::Admin
+        ));
+        assert!(!allowed(
+            &clerk,
+            SetAvailability { own: false },
+            StaffRole::Reception
+        ));
+        assert!(allowed(
+            &clerk,
+            ReadSchedule { own: false },
+            StaffRole::Reception
+        ));
+        assert!(allowed(
+            &doctor,
+            ReadSchedule { own: true },
+            StaffRole::Clinician
+        ));
+        assert!(!allowed(
+            &doctor,
+            ReadSchedule { own: false },
+            StaffRole::Clinician
+        ));
+    }
+
+    #[test]
+    fn appointments_belong_to_the_patient_their_doctor_and_the_front_desk() {
+        use AppointmentAct::*;
+        let ties = |relation, desk, its_doctor| AppointmentTies {
+            relation,
+            desk,
+            its_doctor,
+        };
+        let decide = |who: &Actor, act, t| decide_appointment(who, act, t).is_allowed();
+        let patient = actor(Role::Patient);
+        let doctor = actor(Role::Doctor);
+        let clerk = actor(Role::Staff);
+        for act in [Book, See, Change] {
+            assert!(decide(
+                &actor(Role::Admin),
+                act,
+                ties(Relation::Unrelated, false, false)
+            ));
+            assert!(decide(&patient, act, ties(Relation::Own, false, false)));
+            assert!(decide(
+                &patient,
+                act,
+                ties(Relation::Guardian, false, false)
+            ));
+            assert!(!decide(
+                &patient,
+                act,
+                ties(Relation::Unrelated, false, false)
+            ));
+            assert!(decide(
+                &clerk,
+                act,
+                ties(Relation::Institution, true, false)
+            ));
+            // Registered at one of the clerk's institutions, booked at another.
+            assert!(!decide(
+                &clerk,
+                act,
+                ties(Relation::Institution, false, false)
+            ));
+            assert!(!decide(
+                &actor(Role::Trainee),
+                act,
+                ties(Relation::TraineeLink, false, false)
+            ));
+        }
+        assert!(decide(&doctor, See, ties(Relation::Unrelated, false, true)));
+        assert!(decide(
+            &doctor,
+            Change,
+            ties(Relation::Unrelated, false, true)
+        ));
+        assert!(decide(
+            &doctor,
+            Book,
+            ties(Relation::CareTeam, false, false)
+        ));
+        assert!(decide(&doctor, See, ties(Relation::CareTeam, false, false)));
+        assert!(!decide(
+            &doctor,
+            Change,
+            ties(Relation::CareTeam, false, false)
+        ));
+        assert!(!decide(
+            &doctor,
+            Book,
+            ties(Relation::Emergency, false, false)
+        ));
     }
 }

@@ -17,15 +17,19 @@ pub enum Role {
     /// Sees demographics (never clinical notes) of patients in an active grant, for a shift.
     Intern,
     Patient,
+    /// Works at institutions without treating anyone: the front desk, an institution's
+    /// administration. What they may do comes from their memberships (`institutions`).
+    Staff,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Admin,
         Role::Doctor,
         Role::Trainee,
         Role::Intern,
         Role::Patient,
+        Role::Staff,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -35,6 +39,7 @@ impl Role {
             Role::Trainee => "trainee",
             Role::Intern => "intern",
             Role::Patient => "patient",
+            Role::Staff => "staff",
         }
     }
 
@@ -60,7 +65,7 @@ impl FromStr for Role {
             .find(|role| role.as_str() == s)
             .ok_or(InvalidValue::new(
                 "role",
-                "must be one of admin, doctor, trainee, intern, patient",
+                "must be one of admin, doctor, trainee, intern, patient, staff",
             ))
     }
 }
@@ -121,5 +126,6 @@ mod tests {
         assert!(!Role::Admin.self_registrable());
         assert!(!Role::Trainee.self_registrable());
         assert!(!Role::Intern.self_registrable());
+        assert!(!Role::Staff.self_registrable());
     }
 }

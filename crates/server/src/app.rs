@@ -57,6 +57,8 @@ pub struct Shared {
     pub files: Arc<FileVault>,
     /// The summary service, when one is configured.
     pub assistant: Option<Arc<crate::outside::assistant::Assistant>>,
+    /// The insurer's eligibility service, when one is configured.
+    pub insurer: Option<Arc<crate::outside::insurer::Insurer>>,
     pub clock: Clock,
 }
 

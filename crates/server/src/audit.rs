@@ -20,18 +20,29 @@ pub struct RequestMeta {
 pub struct Denial {
     /// The use case that was refused, named as it would have been had it been allowed.
     pub action: AuditAction,
-    /// The caller may see the chart this is about, so its existence is no secret to them: the
-    /// refusal is "forbidden", not "not found".
-    pub chart_visible: bool,
+    /// The caller may see what this is about (a chart they may read, a function that is no
+    /// secret, an institution they work at), so its existence is no secret to them: the refusal
+    /// is "forbidden", not "not found".
+    pub visible: bool,
     pub resource_id: Option<String>,
     pub patient_id: Option<PatientId>,
 }
 
 impl Denial {
-    /// Whether the refusal may say so (403): it is about a function, or about a chart the
-    /// caller may see anyway. Otherwise it answers "not found", like a chart that does not exist.
+    /// A refusal of a function that concerns no particular patient or place.
+    pub fn of_function(action: AuditAction) -> Self {
+        Denial {
+            action,
+            visible: true,
+            resource_id: None,
+            patient_id: None,
+        }
+    }
+
+    /// Whether the refusal may say so (403), or answers "not found", like something that does
+    /// not exist.
     pub fn is_forbidden(&self) -> bool {
-        self.patient_id.is_none() || self.chart_visible
+        self.visible
     }
 }
 

@@ -73,6 +73,10 @@ pub struct Config {
     /// `MEDVAULT_AI_URL`: the optional summary service (see `outside::assistant`), and
     /// `MEDVAULT_AI_TIMEOUT_MS`, how long a call to it may take (3000).
     pub assistant: Option<(String, std::time::Duration)>,
+    /// `MEDVAULT_INSURANCE_URL`: the insurer's eligibility service (see `outside::insurer`),
+    /// and `MEDVAULT_INSURANCE_TIMEOUT_MS`, how long a call to it may take (2000). Unset,
+    /// bookings of insured patients stay pending verification.
+    pub insurer: Option<(String, std::time::Duration)>,
 }
 
 /// Reading lab reports: `MEDVAULT_LAB_WORKERS` reports at once on this server (1; 0 leaves
@@ -126,6 +130,18 @@ impl Config {
                     .with_context(|| format!("{name} must be a whole number from {min} to 10000")),
             }
         };
+        // An outside service: `{prefix}_URL`, and `{prefix}_TIMEOUT_MS` for one call.
+        let outside_service =
+            |prefix: &str, default_ms: usize| -> anyhow::Result<Option<(String, Duration)>> {
+                match lookup(&format!("{prefix}_URL")) {
+                    None => Ok(None),
+                    Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                        let ms = whole(&format!("{prefix}_TIMEOUT_MS"), default_ms, 1)?;
+                        Ok(Some((url, Duration::from_millis(ms as u64))))
+                    }
+                    Some(_) => bail!("{prefix}_URL must be an http:// or https:// address"),
+                }
+            };
         let flag = |name: &str| -> anyhow::Result<bool> {
             match lookup(name).as_deref() {
                 None | Some("false" | "0" | "no") => Ok(false),
@@ -253,16 +269,8 @@ impl Config {
                 },
                 lease: parse_secs("MEDVAULT_LAB_LEASE_SECS", 120)?,
             },
-            assistant: match lookup("MEDVAULT_AI_URL") {
-                None => None,
-                Some(url) if url.starts_with("http://") || url.starts_with("https://") => Some((
-                    url,
-                    Duration::from_millis(
-                        u64::try_from(whole("MEDVAULT_AI_TIMEOUT_MS", 3000, 1)?).unwrap_or(3000),
-                    ),
-                )),
-                Some(_) => bail!("MEDVAULT_AI_URL must be an http:// or https:// address"),
-            },
+            assistant: outside_service("MEDVAULT_AI", 3000)?,
+            insurer: outside_service("MEDVAULT_INSURANCE", 2000)?,
         })
     }
 }

@@ -22,6 +22,7 @@ use crate::error::AppError;
 use crate::files::vault::FileVault;
 use crate::ops::Metrics;
 use crate::outside::assistant::Assistant;
+use crate::outside::insurer::Insurer;
 
 /// Opens the database (running migrations) and assembles the shared state.
 pub fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
@@ -44,6 +45,10 @@ pub fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
         files: Arc::new(FileVault::from_config(&config)?),
         assistant: match &config.assistant {
             Some((url, timeout)) => Some(Arc::new(Assistant::new(url, *timeout)?)),
+            None => None,
+        },
+        insurer: match &config.insurer {
+            Some((url, timeout)) => Some(Arc::new(Insurer::new(url, *timeout)?)),
             None => None,
         },
         config: Arc::new(config),
@@ -103,11 +108,13 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let pruning = tokio::spawn(prune_throttle(state.clone()));
     let reading = tokio::spawn(crate::lab_reports::worker::run(state.clone()));
+    let verifying = tokio::spawn(crate::appointments::eligibility::run(state.clone()));
     let limits = state.config.connections;
     let router = crate::router::build(state, Metrics::install()?);
     crate::http::listener::serve(listener, router, limits, shutdown).await;
     pruning.abort();
     reading.abort();
+    verifying.abort();
     Ok(())
 }
 

@@ -372,6 +372,96 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    institutions (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        address -> Text,
+        time_zone -> Text,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    institution_staff (institution_id, user_id) {
+        institution_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        added_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// A doctor's week at one institution; `hours` and `time_off` are JSON.
+    availability (doctor_id, institution_id) {
+        doctor_id -> Text,
+        institution_id -> Text,
+        slot_minutes -> Integer,
+        hours -> Text,
+        time_off -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    patient_registrations (patient_id, institution_id) {
+        patient_id -> Text,
+        institution_id -> Text,
+        registered_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    coverages (patient_id) {
+        patient_id -> Text,
+        payer -> Text,
+        member_id -> Text,
+        plan -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    appointments (patient_id, id) {
+        patient_id -> Text,
+        id -> Text,
+        doctor_id -> Text,
+        institution_id -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        status -> Text,
+        booked_by -> Text,
+        created_at -> Timestamp,
+        changed_by -> Nullable<Text>,
+        changed_at -> Nullable<Timestamp>,
+        rescheduled_from -> Nullable<Text>,
+        eligibility -> Text,
+        eligibility_reason -> Nullable<Text>,
+        eligibility_checked_at -> Nullable<Timestamp>,
+        eligibility_attempts -> Integer,
+        eligibility_after -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// The 5-minute marks a booked visit holds: one doctor, one visit per mark.
+    appointment_claims (doctor_id, at) {
+        doctor_id -> Text,
+        at -> Timestamp,
+        patient_id -> Text,
+        appointment_id -> Text,
+    }
+}
+
 diesel::joinable!(patients -> users (user_id));
 diesel::joinable!(care_team -> patients (patient_id));
 diesel::joinable!(records -> patients (patient_id));
@@ -409,4 +499,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     emergency_accesses,
     login_throttle,
     login_known_places,
+    institutions,
+    institution_staff,
+    availability,
+    patient_registrations,
+    coverages,
+    appointments,
+    appointment_claims,
 );

@@ -145,12 +145,7 @@ fn listing_scope(actor: &Actor, audited: AuditAction) -> Result<Option<UserId>, 
     match policy::oversight_scope(actor) {
         OversightScope::All => Ok(None),
         OversightScope::MadeBy(maker) => Ok(Some(maker)),
-        OversightScope::Nothing => Err(AppError::Denied(Denial {
-            action: audited,
-            chart_visible: false,
-            resource_id: None,
-            patient_id: None,
-        })),
+        OversightScope::Nothing => Err(AppError::Denied(Denial::of_function(audited))),
     }
 }
 

@@ -39,6 +39,8 @@ use crate::http::json::ApiQuery;
         (name = "chart", description = "A chart's allergies, problems, prescriptions and lab results"),
         (name = "files", description = "Files kept with a chart, encrypted at rest"),
         (name = "lab reports", description = "Lab reports read into draft results, reviewed by a doctor"),
+        (name = "institutions", description = "Hospitals, clinics, labs and pharmacies: their staff and patients"),
+        (name = "appointments", description = "Doctors' hours, slots, bookings and insurance eligibility"),
     )
 )]
 struct ApiDoc;
@@ -74,6 +76,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::lab_reports::api::routes())
         .merge(crate::insights::api::routes())
         .merge(crate::alerts::api::routes())
+        .merge(crate::institutions::api::routes())
+        .merge(crate::appointments::api::routes())
         .merge(crate::patients::export::api_routes())
         .merge(crate::access::api::routes())
         .merge(crate::audit_log::api::routes());

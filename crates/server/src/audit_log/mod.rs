@@ -185,12 +185,7 @@ fn scoped(
             None => filter.patient_ids = Some(care_team::charts_of(conn, doctor)?),
         },
         AuditScope::Nothing => {
-            return Err(AppError::Denied(Denial {
-                action: audited,
-                chart_visible: false,
-                resource_id: None,
-                patient_id: None,
-            }));
+            return Err(AppError::Denied(Denial::of_function(audited)));
         }
     }
     Ok(filter)

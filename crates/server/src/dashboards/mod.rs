@@ -27,7 +27,7 @@ pub fn home_of(role: Role) -> &'static str {
         Role::Admin => "/admin",
         Role::Doctor => "/doctor/dashboard",
         Role::Patient => "/patient/dashboard",
-        Role::Trainee | Role::Intern => "/staff/dashboard",
+        Role::Trainee | Role::Intern | Role::Staff => "/staff/dashboard",
     }
 }
 

@@ -8,7 +8,8 @@ use medvault_store::Outcome;
 use super::Summary;
 use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
-use crate::outside::assistant::{AbnormalResult, Fallback, SummaryRequest};
+use crate::outside::assistant::{AbnormalResult, SummaryRequest, fallback_in_words};
+use crate::outside::service::CallFailed;
 
 /// The summary in prose.
 pub struct Narrative {
@@ -28,17 +29,17 @@ pub async fn narrative(
     patient: PatientId,
     summary: &Summary,
 ) -> Narrative {
-    let built_in = |fallback: Option<Fallback>| Narrative {
+    let built_in = |failed: Option<CallFailed>| Narrative {
         source: "built-in",
         text: built_in(summary),
         suggestions: Vec::new(),
-        fallback: fallback.map(Fallback::as_str),
+        fallback: failed.map(fallback_in_words),
     };
     let Some(assistant) = state.assistant.clone() else {
         return built_in(None);
     };
-    if !assistant.may_call(state.now()) {
-        return built_in(Some(Fallback::BreakerOpen));
+    if !assistant.service.may_call(state.now()) {
+        return built_in(Some(CallFailed::BreakerOpen));
     }
     let request = request_of(summary);
     let answer = assistant.summarise(&request, || state.now()).await;
@@ -48,7 +49,7 @@ pub async fn narrative(
     } else {
         Outcome::Failure
     };
-    let host = assistant.host().to_owned();
+    let host = assistant.service.host().to_owned();
     let recorded = state
         .write_audited(state.now(), meta, move |_, trail| {
             trail.record(Event {

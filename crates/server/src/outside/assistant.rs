@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::breaker::Breaker;
+use super::service::{CallFailed, Service};
 
 /// What the service is sent.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -46,59 +46,25 @@ pub struct SummaryAnswer {
     pub suggestions: Vec<String>,
 }
 
-/// Why the service's summary is not shown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fallback {
-    /// The breaker is open after too many failures: the service was not called.
-    BreakerOpen,
-    TimedOut,
-    /// It could not be reached, or answered with an error or something else than the contract.
-    Failed,
-}
-
-impl Fallback {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Fallback::BreakerOpen => "the summary service is failing; not called for now",
-            Fallback::TimedOut => "the summary service did not answer in time",
-            Fallback::Failed => "the summary service could not be used",
-        }
+/// Why the service's summary is not shown, as the summary page says it.
+pub fn fallback_in_words(failed: CallFailed) -> &'static str {
+    match failed {
+        CallFailed::BreakerOpen => "the summary service is failing; not called for now",
+        CallFailed::TimedOut => "the summary service did not answer in time",
+        CallFailed::Failed => "the summary service could not be used",
     }
 }
 
+/// The summary service.
 pub struct Assistant {
-    url: String,
-    client: outbound::Client,
-    timeout: Duration,
-    pub breaker: Breaker,
+    pub service: Service,
 }
 
 impl Assistant {
     pub fn new(url: &str, timeout: Duration) -> anyhow::Result<Self> {
-        let client = outbound::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .build()?;
         Ok(Assistant {
-            url: url.trim_end_matches('/').to_owned(),
-            client,
-            timeout,
-            breaker: Breaker::new("summary"),
+            service: Service::new("summary", url, timeout)?,
         })
-    }
-
-    /// The service's host, as the audit trail names where data went.
-    pub fn host(&self) -> &str {
-        self.url
-            .split("://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or(&self.url)
-    }
-
-    /// Whether the breaker lets a call through now.
-    pub fn may_call(&self, now: chrono::NaiveDateTime) -> bool {
-        self.breaker.permit(now).is_ok()
     }
 
     /// Calls the service (the breaker's permit taken), and records the outcome with the breaker.
@@ -106,26 +72,14 @@ impl Assistant {
         &self,
         request: &SummaryRequest,
         now: impl Fn() -> chrono::NaiveDateTime,
-    ) -> Result<SummaryAnswer, Fallback> {
-        let sent = self
-            .client
-            .post(format!("{}/summarise", self.url))
-            .json(request)
-            .send();
-        let answer = match tokio::time::timeout(self.timeout, sent).await {
-            Err(_) => Err(Fallback::TimedOut),
-            Ok(Err(error)) if error.is_timeout() => Err(Fallback::TimedOut),
-            Ok(Err(_)) => Err(Fallback::Failed),
-            Ok(Ok(response)) if !response.status().is_success() => Err(Fallback::Failed),
-            Ok(Ok(response)) => {
-                match tokio::time::timeout(self.timeout, response.json::<SummaryAnswer>()).await {
-                    Ok(Ok(answer)) if !answer.summary.trim().is_empty() => Ok(answer),
-                    Ok(_) => Err(Fallback::Failed),
-                    Err(_) => Err(Fallback::TimedOut),
-                }
-            }
-        };
-        self.breaker.record(now(), answer.is_ok());
-        answer
+    ) -> Result<SummaryAnswer, CallFailed> {
+        self.service
+            .post(
+                "/summarise",
+                request,
+                |answer: &SummaryAnswer| !answer.summary.trim().is_empty(),
+                now,
+            )
+            .await
     }
 }

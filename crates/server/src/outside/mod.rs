@@ -3,3 +3,5 @@
 
 pub mod assistant;
 pub mod breaker;
+pub mod insurer;
+pub mod service;

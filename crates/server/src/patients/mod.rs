@@ -20,7 +20,7 @@ use medvault_store::{DbConnection, NewPatient, Page, Patient};
 
 pub use profile::ProfileInput;
 
-use crate::app::AppState;
+use crate::app::{AppState, UseCase};
 use crate::audit::{Denial, Event, RequestMeta};
 use crate::error::AppError;
 
@@ -82,7 +82,7 @@ pub fn authorize(
         Decision::Allow => Ok(Authorized { chart, relation }),
         Decision::Deny => Err(AppError::Denied(Denial {
             action: subject.action,
-            chart_visible: policy::decide(actor, Action::ReadChart, relation).is_allowed(),
+            visible: policy::decide(actor, Action::ReadChart, relation).is_allowed(),
             resource_id: subject.resource_id,
             patient_id: Some(patient),
         })),
@@ -97,12 +97,7 @@ pub fn authorize_global(
 ) -> Result<(), AppError> {
     match policy::decide(actor, action, Relation::Unrelated) {
         Decision::Allow => Ok(()),
-        Decision::Deny => Err(AppError::Denied(Denial {
-            action: audited,
-            chart_visible: false,
-            resource_id: None,
-            patient_id: None,
-        })),
+        Decision::Deny => Err(AppError::Denied(Denial::of_function(audited))),
     }
 }
 
@@ -149,18 +144,17 @@ pub fn typed_search(text: &str) -> ChartSearch {
     }
 }
 
-/// Opens a chart from a profile whose name is given; the rest is optional.
-pub async fn create(
-    state: &AppState,
-    actor: Actor,
-    meta: &RequestMeta,
+/// A new chart from a profile whose name is given; the rest is optional.
+pub fn new_chart(
     mut input: ProfileInput,
-) -> Result<Patient, AppError> {
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<NewPatient, AppError> {
     let name = input.name.take().unwrap_or_default();
     // A new chart's sex, left blank, is not known yet.
     input.sex = input.sex.filter(|sex| !sex.trim().is_empty());
-    let profile = input.parse(state.now().date())?;
-    let new = NewPatient {
+    let profile = input.parse(now.date())?;
+    Ok(NewPatient {
         name: medvault_domain::PersonName::parse(&name)?,
         birth_date: match profile.birth_date {
             Change::Set(date) => Some(date),
@@ -170,20 +164,40 @@ pub async fn create(
         contact: profile.contact,
         user_id: None,
         created_by: Some(actor.user_id),
-    };
+    })
+}
+
+/// Opens a chart in the caller's unit of work, which has decided that the actor may; a doctor
+/// who opens one looks after that patient.
+pub fn open_chart(
+    conn: &mut DbConnection,
+    uc: &UseCase,
+    actor: &Actor,
+    new: NewPatient,
+) -> Result<Patient, AppError> {
+    let chart = patients::insert(conn, new, uc.now)?;
+    if policy::joins_care_team_of_new_chart(actor) {
+        care_team::add(conn, chart.id, actor.user_id, actor.user_id, uc.now)?;
+    }
+    let event = Event::success(actor, AuditAction::PatientCreate)
+        .resource(chart.id)
+        .patient(chart.id);
+    uc.record(event);
+    Ok(chart)
+}
+
+/// Opens a chart from a profile whose name is given; the rest is optional.
+pub async fn create(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    input: ProfileInput,
+) -> Result<Patient, AppError> {
+    let new = new_chart(input, &actor, state.now())?;
     state
         .run(actor, meta, move |conn, uc| {
             authorize_global(&actor, Action::CreatePatient, AuditAction::PatientCreate)?;
-            let chart = patients::insert(conn, new, uc.now)?;
-            // A doctor who opens a chart looks after that patient.
-            if policy::joins_care_team_of_new_chart(&actor) {
-                care_team::add(conn, chart.id, actor.user_id, actor.user_id, uc.now)?;
-            }
-            let event = Event::success(&actor, AuditAction::PatientCreate)
-                .resource(chart.id)
-                .patient(chart.id);
-            uc.record(event);
-            Ok(chart)
+            open_chart(conn, uc, &actor, new)
         })
         .await
 }

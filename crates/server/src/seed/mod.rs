@@ -2,6 +2,7 @@
 //! `medvault seed --scale` ([`scale`]): a hospital's worth of data, for load tests.
 
 pub mod scale;
+mod visits;
 
 use chrono::NaiveDate;
 use medvault_domain::AuditAction;
@@ -50,7 +51,7 @@ fn demo_contact(email: &str) -> Result<ContactEdit, InvalidValue> {
     })
 }
 
-const USERS: [DemoUser; 9] = [
+const USERS: [DemoUser; 10] = [
     DemoUser {
         email: "admin@demo.medvault.test",
         password: "demo-admin-passphrase",
@@ -121,6 +122,14 @@ const USERS: [DemoUser; 9] = [
         name: "Dr. Hana Nakamura",
         role: Role::Doctor,
         status: UserStatus::Pending,
+        born: None,
+    },
+    DemoUser {
+        email: "desk@demo.medvault.test",
+        password: "demo-staff-passphrase",
+        name: "Giulia Bianchi",
+        role: Role::Staff,
+        status: UserStatus::Active,
         born: None,
     },
 ];
@@ -296,7 +305,16 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
                     audit::record(conn, &meta, now, event)?;
                 }
             }
-            Ok(())
+            let cast = visits::Cast {
+                admin,
+                okafor: person(1)?,
+                meyer: person(2)?,
+                sofia: person(3)?,
+                kenji: person(4)?,
+                maria: person(5)?,
+                desk: person(9)?,
+            };
+            visits::seed(conn, &meta, now, &cast)
         })
         .await
         .map_err(anyhow_of)?;
@@ -307,7 +325,8 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
 
 fn print_credentials() {
     println!("\nSign in with any of these (demo only: never use these in production).");
-    println!("The intern's grant lasts 8 hours from seeding.");
+    println!("The intern's grant lasts 8 hours from seeding. The staff account runs the clinic's");
+    println!("front desk; Sofia, Kenji and María have visits booked there.");
     for user in &USERS {
         let waiting = if user.status == UserStatus::Pending {
             "  (waits for an admin's approval)"

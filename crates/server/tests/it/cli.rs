@@ -92,7 +92,42 @@ async fn seed_demo_prints_credentials_and_runs_once() {
             .all(|row| row.entry.actor_role.as_deref() == Some("doctor")
                 && row.entry.patient_id.is_some())
     );
-    assert_eq!(entries("user.create").await.len(), 9);
+    assert_eq!(entries("user.create").await.len(), 10);
+    // The clinic's front desk sees the three patients registered there, and their visits: two
+    // booked (one insurance pending) and one cancelled.
+    let desk = app
+        .login("desk@demo.medvault.test", "demo-staff-passphrase")
+        .await;
+    assert_eq!(
+        seen(desk.clone()).await,
+        ["Kenji Tanaka", "María García", "Sofia Rossi"]
+    );
+    let (_, places) = app.get("/api/v1/institutions", Some(&desk)).await;
+    assert_eq!(places.as_array().map(Vec::len), Some(2), "{places}");
+    let (_, patients) = app.get("/api/v1/patients", Some(&desk)).await;
+    let mut visits = Vec::new();
+    for chart in patients["items"].as_array().expect("items") {
+        let id = chart["id"].as_str().expect("id");
+        let (status, list) = app
+            .get(&format!("/api/v1/patients/{id}/appointments"), Some(&desk))
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{list}");
+        for visit in list.as_array().expect("list") {
+            visits.push(format!(
+                "{} {}",
+                visit["status"], visit["eligibility"]["status"]
+            ));
+        }
+    }
+    visits.sort();
+    assert_eq!(
+        visits,
+        [
+            r#""booked" "pending""#,
+            r#""booked" "verified""#,
+            r#""cancelled" "no_coverage""#
+        ]
+    );
     // One doctor waits for approval, so that the admin page has someone to approve.
     let (status, error) = app
         .post(

@@ -56,7 +56,8 @@ async fn per_patient_tables_lead_their_keys_with_the_patient() {
          WHERE c.contype = 'p' AND n.nspname = 'public' \
            AND c.conrelid::regclass::text IN ('patients', 'care_team', 'records', \
                'trainee_links', 'intern_grants', 'emergency_accesses', 'audit_log', \
-               'lab_reports', 'lab_report_rows', 'critical_alerts')",
+               'lab_reports', 'lab_report_rows', 'critical_alerts', \
+               'patient_registrations', 'coverages', 'appointments', 'appointment_claims')",
     )
     .await;
     assert_eq!(
@@ -72,6 +73,10 @@ async fn per_patient_tables_lead_their_keys_with_the_patient() {
             ("lab_reports", "patient_id"),
             ("lab_report_rows", "patient_id"),
             ("critical_alerts", "patient_id"),
+            ("patient_registrations", "patient_id"),
+            ("coverages", "patient_id"),
+            ("appointments", "patient_id"),
+            ("appointment_claims", "doctor_id"),
         ])
     );
 }
@@ -117,6 +122,14 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
             ("lab_reports", "patient_id"),
             ("lab_report_rows", "patient_id"),
             ("critical_alerts", "patient_id"),
+            ("institutions", "reference"),
+            ("institution_staff", "reference"),
+            ("availability", "reference"),
+            ("patient_registrations", "patient_id"),
+            ("coverages", "patient_id"),
+            ("appointments", "patient_id"),
+            // A doctor's schedule: what refuses a double booking is keyed by doctor.
+            ("appointment_claims", "doctor_id"),
         ])
     );
     // The per-patient tables share their shards: a chart's rows are on one node.
@@ -127,7 +140,8 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
                                                        'record_versions', 'allergies', 'problems', \
                                                        'guardians', 'prescriptions', 'lab_results', \
                                                        'files', 'lab_reports', 'lab_report_rows', \
-                                                       'critical_alerts')",
+                                                       'critical_alerts', 'patient_registrations', \
+                                                       'coverages', 'appointments')",
     )
     .await;
     assert!(

@@ -310,7 +310,23 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
-        let mut request = self.http.post(self.url(path)).json(body);
+        self.send_json(reqwest::Method::POST, path, token, body)
+            .await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
+        self.send_json(reqwest::Method::PUT, path, token, body)
+            .await
+    }
+
+    async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, self.url(path)).json(body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }

@@ -12,6 +12,7 @@
 
 mod access;
 mod access_report;
+mod appointments;
 mod assistant;
 mod audit;
 mod audit_viewer;
@@ -27,6 +28,7 @@ mod files;
 mod guardians;
 mod helpers;
 mod idempotency;
+mod insurance;
 mod lab_reports;
 mod lab_results;
 mod matrix;

@@ -16,16 +16,18 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use chrono::Duration;
+use medvault_domain::appointments::{self as rules, Eligibility};
 use medvault_domain::clinical::{AllergyStatus, Condition, ProblemStatus, Severity, Substance};
 use medvault_domain::files::{FileKind, FileName};
+use medvault_domain::institutions::{InstitutionKind, StaffRole, TimeZone};
 use medvault_domain::labs::{Interpretation, LabSource, LabValue, LoincCode, TestName};
 use medvault_domain::medication::{Dose, DrugName, Frequency, Route};
 use medvault_domain::{
     Email, FileId, LabReportId, LabResultId, PatientId, PersonName, Role, UserId, UserStatus,
 };
 use medvault_store::repo::{
-    access, alerts, allergies, care_team, files, lab_reports, lab_results, patients, prescriptions,
-    problems, records, sessions, users,
+    access, alerts, allergies, appointments, care_team, files, institutions, lab_reports,
+    lab_results, patients, prescriptions, problems, records, sessions, users,
 };
 use medvault_store::{AuditFilter, NewPatient, NewRecord, NewUser, SessionKind};
 use reqwest::{Method, StatusCode};
@@ -34,7 +36,7 @@ use sha2::{Digest, Sha256};
 use crate::helpers::{PASSWORD, TestApp, TestDb};
 
 /// The kinds of caller, in the matrix's column order.
-const CALLERS: [&str; 12] = [
+const CALLERS: [&str; 14] = [
     "anonymous",
     "admin",
     "doctor:care_team",
@@ -47,6 +49,8 @@ const CALLERS: [&str; 12] = [
     "patient:own",
     "patient:guardian",
     "patient:other",
+    "staff:desk",
+    "staff:outside",
 ];
 
 const CSRF_COOKIE: &str = "matrix-csrf-cookie-value";
@@ -137,11 +141,14 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
                 ("patient:own", Role::Patient),
                 ("patient:guardian", Role::Patient),
                 ("patient:other", Role::Patient),
+                ("staff:desk", Role::Staff),
+                ("staff:outside", Role::Staff),
             ] {
                 ids.insert(caller, user(caller, role, UserStatus::Active)?);
             }
             let spare = user("spare", Role::Doctor, UserStatus::Pending)?;
             let spare_patient = user("spare:patient", Role::Patient, UserStatus::Active)?;
+            let clerk = user("spare:clerk", Role::Staff, UserStatus::Active)?;
             let chart = |conn: &mut medvault_store::DbConnection, owner: UserId, name: &str| {
                 let new = NewPatient {
                     name: PersonName::parse(name).expect("name"),
@@ -253,6 +260,70 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
                 now + Duration::hours(1),
             )?;
 
+            // Two institutions: the chart is registered at the first, where staff:desk is the
+            // admin, doctor:care_team a clinician with hours, and a visit is booked; staff:outside
+            // runs the second.
+            let place = |conn: &mut medvault_store::DbConnection, name: &str, zone: &str| {
+                let new = institutions::NewInstitution {
+                    name,
+                    kind: InstitutionKind::Clinic,
+                    address: "",
+                    time_zone: TimeZone::parse(zone).expect("zone"),
+                    phone: None,
+                    email: None,
+                };
+                institutions::create(conn, &new, ids["admin"], now)
+            };
+            let clinic = place(conn, "Matrix Clinic", "Europe/Lisbon")?;
+            let elsewhere = place(conn, "Matrix Elsewhere", "America/New_York")?;
+            let by = ids["admin"];
+            institutions::put_member(conn, clinic, ids["staff:desk"], StaffRole::Admin, by, now)?;
+            institutions::put_member(conn, clinic, clerk, StaffRole::Reception, by, now)?;
+            let doctor = ids["doctor:care_team"];
+            institutions::put_member(conn, clinic, doctor, StaffRole::Clinician, by, now)?;
+            institutions::put_member(
+                conn,
+                elsewhere,
+                ids["staff:outside"],
+                StaffRole::Admin,
+                by,
+                now,
+            )?;
+            institutions::register(conn, target, clinic, by, now)?;
+            let every_day = rules::WEEK
+                .into_iter()
+                .map(|weekday| rules::WeeklyHours {
+                    weekday,
+                    starts: rules::parse_clock("starts", "08:00").expect("time"),
+                    ends: rules::parse_clock("ends", "20:00").expect("time"),
+                })
+                .collect();
+            let week = rules::Availability::new(30, every_day)?;
+            institutions::set_week(conn, doctor, clinic, (&week, &[]), by, now)?;
+            appointments::set_coverage(conn, target, ("Matrix Health", "M-1", ""), by, now)?;
+            let zone = TimeZone::parse("Europe/Lisbon").expect("zone");
+            let ahead = rules::slots(
+                &week,
+                &[],
+                zone,
+                now + Duration::days(1),
+                now + Duration::days(2),
+            );
+            let booked = appointments::book(
+                conn,
+                &appointments::NewAppointment {
+                    patient_id: target,
+                    doctor_id: doctor,
+                    institution_id: clinic,
+                    slot: ahead[0],
+                    booked_by: by,
+                    rescheduled_from: None,
+                    eligibility: Eligibility::Pending,
+                    check_after: now,
+                },
+                now,
+            )?;
+
             let mut callers = HashMap::new();
             for (caller, id) in &ids {
                 let api = sessions::insert(
@@ -319,6 +390,11 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
                     format!("trainee-unrelated.{n}@matrix.test"),
                 ),
                 ("intern_email", format!("intern-unrelated.{n}@matrix.test")),
+                ("institution", clinic.to_string()),
+                ("appointment", booked.to_string()),
+                ("user_id", clerk.to_string()),
+                ("slot", instant(ahead[2].starts)),
+                ("other_slot", instant(ahead[4].starts)),
             ]);
             Ok(World { callers, values })
         })
@@ -434,6 +510,11 @@ const ONE_PIXEL_PNG: &[u8] = &[
 /// A row as the reader keeps it: potassium, 4.2 mmol/L, read from a text layer.
 const MATRIX_DRAFT_ROW: &str = r#"{"page":1,"line":"Potassium 4.2 mmol/L 3.5-5.1","bounds":[0,0,1,1],"code":"2823-3","test_name":{"value":"Potassium","confidence":1.0},"value":{"value":4.2,"confidence":1.0},"unit":{"value":"mmol/L","confidence":1.0},"reference":{"value":{"low":3.5,"high":5.1},"confidence":1.0},"flag":null,"needs_review":false}"#;
 
+/// An instant as the API takes it.
+fn instant(at: chrono::NaiveDateTime) -> String {
+    at.and_utc().to_rfc3339()
+}
+
 fn hex_sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -465,6 +546,12 @@ fn fill(template: &str, path: &str, world: &World, csrf: &str) -> String {
         "spare"
     } else if path.contains("/intern-grants/{id}") {
         "grant"
+    } else if path.contains("/institutions/{id}") {
+        "institution"
+    } else if path.contains("/appointments/{id}") {
+        "appointment"
+    } else if path.contains("/doctors/{id}") {
+        "doctor_id"
     } else {
         "patient"
     };

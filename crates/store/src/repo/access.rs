@@ -8,11 +8,12 @@ use medvault_domain::{EmergencyAccessId, GrantId, PatientId, Ties, UserId};
 use crate::repo::patients::{Patient, PatientRow};
 use crate::rows::{parse, parse_opt};
 use crate::schema::{
-    care_team, emergency_accesses, guardians, intern_grants, patients, trainee_links, users,
+    care_team, emergency_accesses, guardians, institution_staff, intern_grants,
+    patient_registrations, patients, trainee_links, users,
 };
 use crate::{DbConnection, StoreError, watch};
 
-/// Whether `user` has each kind of tie to `patient` at `now`: five `EXISTS` expressions, for a
+/// Whether `user` has each kind of tie to `patient` at `now`: six `EXISTS` expressions, for a
 /// select list.
 macro_rules! tie_exists {
     ($user:expr, $patient:expr, $now:expr) => {{
@@ -36,21 +37,33 @@ macro_rules! tie_exists {
                     .filter(emergency_accesses::ended_at.is_null())
                     .filter(emergency_accesses::ends_at.gt(now)),
             ),
-            exists(guardians::table.find((patient, user))),
+            exists(guardians::table.find((patient.clone(), user.clone()))),
+            exists(
+                patient_registrations::table
+                    .inner_join(institution_staff::table.on(
+                        institution_staff::institution_id.eq(patient_registrations::institution_id),
+                    ))
+                    .filter(patient_registrations::patient_id.eq(patient))
+                    .filter(institution_staff::user_id.eq(user))
+                    .filter(institution_staff::role.eq_any(super::institutions::DESK_ROLES)),
+            ),
         )
     }};
 }
 
 /// The answers of [`tie_exists`], in its order.
-type TieFacts = (bool, bool, bool, bool, bool);
+type TieFacts = (bool, bool, bool, bool, bool, bool);
 
-fn ties_of((care_team, trainee_link, intern_grant, emergency, guardian): TieFacts) -> Ties {
+fn ties_of(
+    (care_team, trainee_link, intern_grant, emergency, guardian, institution_desk): TieFacts,
+) -> Ties {
     Ties {
         care_team,
         trainee_link,
         intern_grant,
         emergency,
         guardian,
+        institution_desk,
     }
 }
 

@@ -17,11 +17,13 @@ macro_rules! natively {
 pub mod access;
 pub mod alerts;
 pub mod allergies;
+pub mod appointments;
 pub mod audit;
 mod audit_pg;
 pub mod care_team;
 pub mod files;
 pub mod idempotency;
+pub mod institutions;
 pub mod lab_reports;
 pub mod lab_results;
 pub mod patients;

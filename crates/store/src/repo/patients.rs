@@ -7,7 +7,8 @@ use medvault_domain::{
 
 use crate::rows::{parse, parse_opt};
 use crate::schema::{
-    care_team, guardians, intern_grants, patient_mrns, patients, trainee_links, users,
+    care_team, guardians, institution_staff, intern_grants, patient_mrns, patient_registrations,
+    patients, trainee_links, users,
 };
 use crate::{DbConnection, Page, StoreError};
 
@@ -349,6 +350,16 @@ pub fn list(
                 .select(guardians::patient_id);
             let own = own.map(|own| own.to_string()).unwrap_or_default();
             query = query.filter(patients::id.eq(own).or(patients::id.eq_any(dependents)));
+        }
+        PatientScope::AtDesksOf(user) => {
+            let desks = institution_staff::table
+                .filter(institution_staff::user_id.eq(user.to_string()))
+                .filter(institution_staff::role.eq_any(super::institutions::DESK_ROLES))
+                .select(institution_staff::institution_id);
+            let charts = patient_registrations::table
+                .filter(patient_registrations::institution_id.eq_any(desks))
+                .select(patient_registrations::patient_id);
+            query = query.filter(patients::id.eq_any(charts));
         }
     }
     if let Some(after) = after {
