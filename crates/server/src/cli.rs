@@ -71,6 +71,13 @@ enum Command {
         #[command(subcommand)]
         command: FilesCommand,
     },
+    /// Import an institution's patients or staff from a CSV file, all or nothing: every row
+    /// is checked first and any fault (named by line and column) imports nothing. Exits 2 when
+    /// the file is refused.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
     /// Read lab reports, with no server or database.
     Labs {
         #[command(subcommand)]
@@ -95,6 +102,37 @@ enum LabsCommand {
         #[arg(long, default_value_t = 1)]
         threads: usize,
     },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Charts to open and register (columns: mrn, name, birth_date, sex, phone, email,
+    /// address_line, city, region, postal_code, country, preferred_language; name, and an mrn or
+    /// an email, on every row).
+    Patients {
+        #[command(flatten)]
+        file: ImportArgs,
+    },
+    /// People to give a place on the staff (columns: email, role, and for a new account name and
+    /// account_role).
+    Staff {
+        #[command(flatten)]
+        file: ImportArgs,
+    },
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    file: std::path::PathBuf,
+    /// The institution's id.
+    #[arg(long)]
+    institution: String,
+    /// The email of the account the import acts as: an administrator, or the institution's.
+    #[arg(long)]
+    by: String,
+    /// Check every row and say what would happen, changing nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Subcommand)]
@@ -167,12 +205,19 @@ pub fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Its reasons are printed already.
+        Err(error) if error.is::<Refused>() => ExitCode::from(2),
         Err(error) => {
             eprintln!("medvault: {error:#}");
             ExitCode::FAILURE
         }
     }
 }
+
+/// An input refused for reasons printed already: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("refused")]
+struct Refused;
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
@@ -226,6 +271,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
         }
         Command::Labs { .. } => anyhow::bail!("labs commands run before configuration is read"),
+        Command::Import { what } => {
+            let (kind, args) = match what {
+                ImportCommand::Patients { file } => (crate::imports::cli::Kind::Patients, file),
+                ImportCommand::Staff { file } => (crate::imports::cli::Kind::Staff, file),
+            };
+            let state = build_state(config, system_clock())?;
+            let who = (args.institution.as_str(), args.by.as_str());
+            if crate::imports::cli::run(&state, kind, &args.file, who, args.dry_run).await? {
+                Ok(())
+            } else {
+                Err(Refused.into())
+            }
+        }
         Command::Files {
             command: FilesCommand::Reseal,
         } => {

@@ -74,6 +74,9 @@ pub enum AppError {
     /// [`AppError::Unavailable`], and worth one more try on another connection.
     #[error("the service is busy; try again shortly")]
     ConnectionLost,
+    /// Rows of an imported file that cannot be imported: nothing was.
+    #[error("{} rows cannot be imported; nothing was imported", .0.len())]
+    InvalidRows(Vec<crate::imports::RowError>),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -158,6 +161,9 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<AllergyWarningView>>)]
     pub warnings: Option<Vec<AllergyWarning>>,
+    /// For `invalid_rows`: each row of an imported file that cannot be imported, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Vec<crate::imports::RowError>>,
     /// Quote it to support: it finds the request's log lines.
     pub correlation_id: String,
 }
@@ -165,7 +171,7 @@ pub struct ErrorDetail {
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::Invalid(_) | AppError::InvalidField { .. } => {
+            AppError::Invalid(_) | AppError::InvalidField { .. } | AppError::InvalidRows(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             AppError::UnsupportedMediaType | AppError::UnsupportedFile { .. } => {
@@ -195,6 +201,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Invalid(_) | AppError::InvalidField { .. } => "invalid_input",
+            AppError::InvalidRows(_) => "invalid_rows",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::UnsupportedFile { .. } => "file_type_not_allowed",
             AppError::FileIntegrity => "file_integrity",
@@ -275,6 +282,10 @@ impl AppError {
                 },
                 warnings: match self {
                     AppError::AllergyWarning(warnings) => Some(warnings.clone()),
+                    _ => None,
+                },
+                rows: match self {
+                    AppError::InvalidRows(rows) => Some(rows.clone()),
                     _ => None,
                 },
                 correlation_id: correlation::current(),

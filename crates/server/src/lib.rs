@@ -17,6 +17,7 @@ pub mod docs;
 pub mod error;
 pub mod files;
 pub mod http;
+pub mod imports;
 pub mod insights;
 pub mod institutions;
 pub mod lab_reports;

@@ -78,6 +78,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::alerts::api::routes())
         .merge(crate::institutions::api::routes())
         .merge(crate::appointments::api::routes())
+        .merge(crate::imports::api::routes())
         .merge(crate::patients::export::api_routes())
         .merge(crate::access::api::routes())
         .merge(crate::audit_log::api::routes());

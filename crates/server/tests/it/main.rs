@@ -28,6 +28,7 @@ mod files;
 mod guardians;
 mod helpers;
 mod idempotency;
+mod imports;
 mod insurance;
 mod lab_reports;
 mod lab_results;

@@ -9,7 +9,8 @@ use medvault_domain::{InstitutionId, PatientId, Role, UserId};
 use crate::repo::patients::{Patient, PatientRow};
 use crate::rows::parse;
 use crate::schema::{
-    availability, institution_staff, institutions, patient_registrations, patients, users,
+    availability, institution_staff, institutions, patient_mrns, patient_registrations, patients,
+    users,
 };
 use crate::{DbConnection, Page, StoreError};
 
@@ -251,6 +252,18 @@ pub fn register(
     if is_registered(conn, patient, institution)? {
         return Ok(false);
     }
+    register_new(conn, patient, institution, by, now)?;
+    Ok(true)
+}
+
+/// Registers a chart known not to be registered there yet (one just opened, say).
+pub fn register_new(
+    conn: &mut DbConnection,
+    patient: PatientId,
+    institution: InstitutionId,
+    by: UserId,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
     diesel::insert_into(patient_registrations::table)
         .values((
             patient_registrations::patient_id.eq(patient.to_string()),
@@ -259,7 +272,7 @@ pub fn register(
             patient_registrations::created_at.eq(now),
         ))
         .execute(conn)?;
-    Ok(true)
+    Ok(())
 }
 
 pub fn is_registered(
@@ -298,6 +311,37 @@ pub fn patients_of(
         .map(Patient::try_from)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_overfetch(items, limit, |p| p.id.to_string()))
+}
+
+/// The charts registered at an institution, with what an import matches them by: their record
+/// number and their email.
+pub fn registered_keys(
+    conn: &mut DbConnection,
+    institution: InstitutionId,
+) -> Result<Vec<(PatientId, String, Option<String>)>, StoreError> {
+    patient_registrations::table
+        .inner_join(patients::table.on(patients::id.eq(patient_registrations::patient_id)))
+        .filter(patient_registrations::institution_id.eq(institution.to_string()))
+        .select((patients::id, patients::mrn, patients::email))
+        .load::<(String, String, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(id, mrn, email)| Ok((parse("patient_registrations", &id)?, mrn, email)))
+        .collect()
+}
+
+/// The chart given a record number, if any (found by the number's own table, which is
+/// distributed by it on Citus).
+pub fn chart_with_mrn(
+    conn: &mut DbConnection,
+    mrn: &medvault_domain::Mrn,
+) -> Result<Option<PatientId>, StoreError> {
+    patient_mrns::table
+        .find(mrn.to_string())
+        .select(patient_mrns::patient_id)
+        .first::<String>(conn)
+        .optional()?
+        .map(|id| parse("patient_mrns", &id))
+        .transpose()
 }
 
 // Availability.

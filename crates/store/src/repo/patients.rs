@@ -141,6 +141,7 @@ impl ContactChanges {
     }
 }
 
+#[derive(Clone)]
 pub struct NewPatient {
     pub name: PersonName,
     pub birth_date: Option<BirthDate>,
