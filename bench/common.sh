@@ -54,6 +54,14 @@ start_server() {
   exit 1
 }
 
+# The servers' peak resident memory (VmHWM), and its reset between scenarios.
+peak_reset() { for pid in "${servers[@]}"; do echo 5 >"/proc/$pid/clear_refs"; done; }
+peak() {
+  for pid in "${servers[@]}"; do
+    echo "    peak RSS of server $pid: $(($(awk '/VmHWM/ { print $2 }' "/proc/$pid/status") / 1024)) MB"
+  done
+}
+
 json() { curl -fs -H 'content-type: application/json' "$@"; }
 field() { python3 -c "import sys, json; print(json.load(sys.stdin)$1)"; }
 

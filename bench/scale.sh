@@ -101,12 +101,6 @@ targets api "/api/v1/patients/%s/records" create
 targets admin "/api/v1/audit?patient_id=%s&limit=50" audit
 targets api "/api/v1/patients/%s/lab-results/trend?code=4548-4" trend
 
-peak_reset() { for pid in "${servers[@]}"; do echo 5 >"/proc/$pid/clear_refs"; done; }
-peak() {
-  for pid in "${servers[@]}"; do
-    echo "    peak RSS of server $pid: $(($(awk '/VmHWM/ { print $2 }' "/proc/$pid/status") / 1024)) MB"
-  done
-}
 wanted() { [ -z "$only" ] || [[ "$1" == "$only"* ]]; }
 report() { grep -E 'Requests/sec|Latency |50%|99%|Non-2xx|Socket errors' || true; }
 spread() {

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod eligibility;
+pub mod web;
 
 use chrono::{Duration, NaiveDateTime};
 use medvault_domain::appointments::{

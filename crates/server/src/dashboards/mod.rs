@@ -5,6 +5,7 @@ pub mod admin;
 pub mod web;
 
 use chrono::NaiveDateTime;
+use medvault_domain::appointments::AppointmentStatus;
 use medvault_domain::policy::{self, Action, PatientScope};
 use medvault_domain::{Actor, AuditAction, Role, UserStatus};
 use medvault_store::repo::access::{EmergencyAccess, InternGrant};
@@ -13,6 +14,7 @@ use medvault_store::repo::users;
 use medvault_store::{DbConnection, Patient, Record, User, UserFilter};
 
 use crate::app::AppState;
+use crate::appointments::web::VisitNames;
 use crate::audit::{Event, RequestMeta};
 use crate::audit_log::{self, Access};
 use crate::error::AppError;
@@ -105,6 +107,8 @@ pub struct PatientHome {
 pub struct OwnChart {
     pub chart: ChartView,
     pub accesses: Vec<Access>,
+    /// Visits booked and still ahead, soonest first.
+    pub visits: Vec<crate::appointments::web::VisitRow>,
 }
 
 /// The patient's own page, audited as a view of their chart (their own acts are not in their
@@ -132,9 +136,20 @@ pub async fn patient(
             };
             let chart = view::read(conn, &actor, own, uc.now, ITEMS, None)?;
             let accesses = audit_log::report_in(conn, &actor, own, uc.now, None, 100)?.items;
+            let ahead: Vec<_> = medvault_store::repo::appointments::of_patient(conn, own)?
+                .into_iter()
+                .filter(|v| v.status == AppointmentStatus::Booked && v.slot.starts > uc.now)
+                .collect();
+            let names = VisitNames::read(conn, &ahead.iter().collect::<Vec<_>>())?;
+            let name = &chart.granted.chart.name;
+            let visits = ahead.iter().map(|v| names.row(v, name, uc.now)).collect();
             uc.record(view::viewed(&actor, &chart));
             Ok(PatientHome {
-                own: Some(OwnChart { chart, accesses }),
+                own: Some(OwnChart {
+                    chart,
+                    accesses,
+                    visits,
+                }),
                 dependents,
             })
         })

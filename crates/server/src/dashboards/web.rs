@@ -114,7 +114,7 @@ pub async fn patient_page(context: Context<'_>, chrome: Chrome) -> Result<Respon
         .own
         .as_ref()
         .map(|home| ProfileFacts::from(&home.chart.granted.chart));
-    let (chart, records, accesses, care_team) = match home.own {
+    let (chart, records, accesses, care_team, visits) = match home.own {
         Some(home) => (
             Some(PatientRow::from(&home.chart.granted.chart)),
             home.chart
@@ -128,8 +128,9 @@ pub async fn patient_page(context: Context<'_>, chrome: Chrome) -> Result<Respon
                 .into_iter()
                 .map(MemberRow::from)
                 .collect(),
+            home.visits,
         ),
-        None => (None, Vec::new(), Vec::new(), Vec::new()),
+        None => (None, Vec::new(), Vec::new(), Vec::new(), Vec::new()),
     };
     Ok(render(&PatientDashboard {
         chrome,
@@ -142,6 +143,7 @@ pub async fn patient_page(context: Context<'_>, chrome: Chrome) -> Result<Respon
         accesses,
         care_team,
         dependents,
+        visits,
     }))
 }
 

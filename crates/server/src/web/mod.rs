@@ -15,8 +15,8 @@ use crate::http::json::read_body;
 use crate::http::{correlation, input};
 use crate::routes::Listed;
 use crate::{
-    access, audit_log, auth, clinical, dashboards, files, insights, lab_reports, labs, patients,
-    prescriptions, records, users,
+    access, appointments, audit_log, auth, clinical, dashboards, files, insights, lab_reports,
+    labs, patients, prescriptions, records, users,
 };
 
 pub fn routes() -> Listed {
@@ -106,6 +106,10 @@ pub fn routes() -> Listed {
         .post("/emergency", access::web::break_glass)
         .get("/audit", audit_log::web::viewer)
         .get("/audit.csv", audit_log::web::export)
+        .get("/appointments", appointments::web::page)
+        .get("/appointments/book", appointments::web::book_page)
+        .post("/appointments", appointments::web::book)
+        .post("/appointments/{id}/cancel", appointments::web::cancel)
         .get("/account/password", auth::web::account_page)
         .post("/account/password", auth::web::change_password)
 }

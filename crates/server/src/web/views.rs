@@ -436,6 +436,8 @@ pub struct PatientDashboard {
     pub care_team: Vec<MemberRow>,
     /// The charts the patient is the guardian of.
     pub dependents: Vec<PatientRow>,
+    /// Visits booked and still ahead.
+    pub visits: Vec<crate::appointments::web::VisitRow>,
 }
 
 #[derive(Template)]
@@ -640,6 +642,8 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "rows_reviewed" => "Decisions saved. Confirmed results are in the chart.",
         "report_reviewed" => "Report reviewed. Confirmed results are in the chart.",
         "alert_acknowledged" => "Alert acknowledged.",
+        "visit_booked" => "Visit booked.",
+        "visit_cancelled" => "Visit cancelled; the time is free for others.",
         "record_changed" => "Record saved; the earlier version is in its history.",
         "profile_saved" => "Details saved.",
         "registered" => "Account created. You can sign in now.",

@@ -624,3 +624,111 @@ async fn bad_schedules_and_bookings_are_refused_naming_the_field() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 }
+
+#[tokio::test]
+async fn on_the_web_a_patient_books_from_a_week_of_free_times_and_cancels() {
+    let app = TestApp::spawn().await;
+    let c = clinics(&app, "webvisit").await;
+    let (chart, _) = app.patient("web.visit@example.org").await;
+    let mut web = crate::web::WebSession::new(&app);
+    web.sign_in("web.visit@example.org", crate::helpers::PASSWORD)
+        .await;
+    let visits = web.get("/appointments").await;
+    assert_eq!(visits.status, StatusCode::OK);
+    assert!(
+        visits.body().contains("No visits booked."),
+        "{}",
+        visits.body()
+    );
+    let choice = format!("{}|{}", c.doctor_id, c.clinic);
+    assert!(visits.body().contains(&choice), "the doctor is offered");
+
+    // A week of the doctor's free times, on the clinic's clock, each a button.
+    let week = web
+        .get(&format!(
+            "/appointments/book?with={}",
+            choice.replace('|', "%7C")
+        ))
+        .await;
+    assert_eq!(week.status, StatusCode::OK, "{}", week.body());
+    assert!(week.body().contains("Europe/Lisbon"));
+    assert!(week.has_form("/appointments"));
+    let marker = r#"name="start" value=""#;
+    let at = week.body().find(marker).expect("a free time") + marker.len();
+    let start = week.body()[at..]
+        .split('"')
+        .next()
+        .expect("a time")
+        .to_owned();
+    let csrf = week.csrf();
+    let booked = web
+        .post(
+            "/appointments",
+            &[
+                ("csrf", csrf.as_str()),
+                ("doctor_id", c.doctor_id.as_str()),
+                ("institution_id", c.clinic.as_str()),
+                ("patient_id", chart.as_str()),
+                ("start", start.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::SEE_OTHER);
+    assert_eq!(booked.location(), Some("/appointments?notice=visit_booked"));
+    let visits = web.get("/appointments?notice=visit_booked").await;
+    assert!(visits.body().contains("Visit booked."));
+    assert!(visits.body().contains("Dr. Test"), "{}", visits.body());
+    assert!(visits.body().contains("no insurance on file"));
+    // The dashboard shows it too; and the time is no longer offered.
+    let home = web.get("/patient/dashboard").await;
+    assert!(home.body().contains("Your upcoming visits"));
+    assert!(home.body().contains("Clinic webvisit"), "{}", home.body());
+    let week = web
+        .get(&format!(
+            "/appointments/book?with={}",
+            choice.replace('|', "%7C")
+        ))
+        .await;
+    assert!(!week.body().contains(&start));
+
+    // The doctor sees it in their week, with the patient's name.
+    let mut doctor = crate::web::WebSession::new(&app);
+    doctor
+        .sign_in("dr.webvisit@example.org", crate::helpers::PASSWORD)
+        .await;
+    let day = at_day(&start);
+    let schedule = doctor.get(&format!("/appointments?from={day}")).await;
+    assert!(
+        schedule.body().contains("Pat Patient"),
+        "{}",
+        schedule.body()
+    );
+
+    // Cancelled from its button: gone from what is coming, kept in the history.
+    let visits = web.get("/appointments").await;
+    let marker = r#"action="/appointments/"#;
+    let at = visits.body().find(marker).expect("a cancel button") + marker.len();
+    let id = visits.body()[at..]
+        .split('/')
+        .next()
+        .expect("an id")
+        .to_owned();
+    let cancelled = web
+        .post(
+            &format!("/appointments/{id}/cancel"),
+            &[("csrf", visits.csrf().as_str())],
+        )
+        .await;
+    assert_eq!(
+        cancelled.location(),
+        Some("/appointments?notice=visit_cancelled")
+    );
+    let visits = web.get("/appointments").await;
+    assert!(visits.body().contains("No visits booked."));
+    assert!(visits.body().contains("cancelled"));
+}
+
+/// The UTC day of an RFC 3339 instant.
+fn at_day(start: &str) -> String {
+    at(&json!(start)).date().to_string()
+}

@@ -510,9 +510,10 @@ const ONE_PIXEL_PNG: &[u8] = &[
 /// A row as the reader keeps it: potassium, 4.2 mmol/L, read from a text layer.
 const MATRIX_DRAFT_ROW: &str = r#"{"page":1,"line":"Potassium 4.2 mmol/L 3.5-5.1","bounds":[0,0,1,1],"code":"2823-3","test_name":{"value":"Potassium","confidence":1.0},"value":{"value":4.2,"confidence":1.0},"unit":{"value":"mmol/L","confidence":1.0},"reference":{"value":{"low":3.5,"high":5.1},"confidence":1.0},"flag":null,"needs_review":false}"#;
 
-/// An instant as the API takes it.
+/// An instant as the API and the forms take it (no `+`, which a form would read as a space).
 fn instant(at: chrono::NaiveDateTime) -> String {
-    at.and_utc().to_rfc3339()
+    at.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {

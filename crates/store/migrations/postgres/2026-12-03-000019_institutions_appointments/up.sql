@@ -10,13 +10,13 @@
 -- touches both (two-phase commit on Citus).
 SET LOCAL citus.multi_shard_modify_mode TO 'sequential';
 
--- Staff who treat no one: the front desk, an institution's administration.
-ALTER TABLE users DROP CONSTRAINT users_role_check;
-ALTER TABLE users ADD CONSTRAINT users_role_check
-    CHECK (role IN ('admin', 'doctor', 'trainee', 'intern', 'patient', 'staff'));
-
 DO $$
 BEGIN
+    -- Staff who treat no one: the front desk, an institution's administration. (Inside the
+    -- block, as all DDL on a distributed or reference table: see the architecture's Citus notes.)
+    ALTER TABLE users DROP CONSTRAINT users_role_check;
+    ALTER TABLE users ADD CONSTRAINT users_role_check
+        CHECK (role IN ('admin', 'doctor', 'trainee', 'intern', 'patient', 'staff'));
     CREATE TABLE institutions (
         id          TEXT PRIMARY KEY,
         name        TEXT NOT NULL,

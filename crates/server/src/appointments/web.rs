@@ -1,0 +1,430 @@
+//! The visits pages: `/appointments` shows a patient their visits (and where to book), a doctor
+//! their week, and an institution's staff or an admin whose week to look at; `/appointments/book`
+//! is a week of a doctor's free slots, one button each, that reads well on a phone.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use medvault_domain::institutions::{StaffRole, TimeZone};
+use medvault_domain::{Actor, InstitutionId, PatientId, Role, UserId};
+use medvault_store::repo::appointments::Appointment;
+use medvault_store::repo::institutions::{self as places, Institution};
+use medvault_store::repo::users;
+use medvault_store::{DbConnection, StoreError};
+use serde::Deserialize;
+
+use super::BookingInput;
+use crate::api::{given, path_id};
+use crate::app::AppState;
+use crate::audit::RequestMeta;
+use crate::auth::WebCaller;
+use crate::auth::csrf::Csrf;
+use crate::error::AppError;
+use crate::web::refused::after;
+use crate::web::views::{Chrome, notice};
+use crate::web::{WebForm, WebQuery, render};
+
+/// One visit, as a row.
+pub struct VisitRow {
+    pub id: String,
+    pub when: String,
+    pub place: String,
+    pub doctor: String,
+    pub patient: String,
+    pub patient_id: String,
+    pub status: &'static str,
+    pub eligibility: &'static str,
+    pub reason: String,
+    pub can_cancel: bool,
+}
+
+/// A doctor one may book with, and where.
+pub struct Bookable {
+    pub doctor_id: String,
+    pub institution_id: String,
+    pub label: String,
+}
+
+/// A day of a week, with its visits or its free slots.
+pub struct Day<T> {
+    pub label: String,
+    pub items: Vec<T>,
+}
+
+/// A free slot's button.
+pub struct SlotButton {
+    pub start: String,
+    pub time: String,
+}
+
+#[derive(Template)]
+#[template(path = "appointments/visits.html")]
+struct VisitsPage {
+    chrome: Chrome,
+    csrf: String,
+    role: &'static str,
+    /// A patient's own visits, upcoming first, then earlier and cancelled ones.
+    upcoming: Vec<VisitRow>,
+    history: Vec<VisitRow>,
+    bookable: Vec<Bookable>,
+    /// A doctor's week (theirs, or one chosen by the front desk or an admin).
+    week_of: String,
+    week: Vec<Day<VisitRow>>,
+    week_links: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "appointments/book.html")]
+struct BookPage {
+    chrome: Chrome,
+    csrf: String,
+    doctor: String,
+    place: String,
+    time_zone: &'static str,
+    doctor_id: String,
+    institution_id: String,
+    patient_id: String,
+    days: Vec<Day<SlotButton>>,
+    earlier: Option<String>,
+    later: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitsQuery {
+    notice: Option<String>,
+    /// Whose week: a doctor's user id (the caller's own by default, for a doctor).
+    doctor: Option<String>,
+    institution: Option<String>,
+    /// The week's first day.
+    from: Option<String>,
+}
+
+fn day_of(raw: Option<&str>, today: NaiveDate) -> Result<NaiveDate, AppError> {
+    given(raw)
+        .map(|text| {
+            text.parse::<NaiveDate>()
+                .map_err(|_| AppError::invalid("from", "must be a date written YYYY-MM-DD"))
+        })
+        .transpose()
+        .map(|day| day.unwrap_or(today))
+}
+
+fn optional_id<T: std::str::FromStr>(raw: Option<&str>) -> Result<Option<T>, AppError> {
+    given(raw).map(path_id).transpose()
+}
+
+/// The names of the people and places visits mention.
+pub(crate) struct VisitNames {
+    people: HashMap<String, String>,
+    places: Vec<Institution>,
+}
+
+impl VisitNames {
+    /// Read in the caller's unit of work.
+    pub(crate) fn read(
+        conn: &mut DbConnection,
+        visits: &[&Appointment],
+    ) -> Result<Self, StoreError> {
+        let ids: Vec<UserId> = visits.iter().map(|v| v.doctor_id).collect();
+        Ok(VisitNames {
+            people: users::names(conn, &ids)?.into_iter().collect(),
+            places: places::all(conn)?,
+        })
+    }
+
+    async fn of(state: &AppState, visits: &[&Appointment]) -> Result<Self, AppError> {
+        let visits: Vec<Appointment> = visits.iter().map(|v| (*v).clone()).collect();
+        state
+            .read(move |conn| Ok(VisitNames::read(conn, &visits.iter().collect::<Vec<_>>())?))
+            .await
+    }
+
+    fn place(&self, id: InstitutionId) -> (String, TimeZone) {
+        self.places
+            .iter()
+            .find(|p| p.id == id)
+            .map_or((String::new(), TimeZone::UTC), |p| {
+                (p.name.clone(), p.time_zone)
+            })
+    }
+
+    pub(crate) fn row(&self, visit: &Appointment, patient: &str, now: NaiveDateTime) -> VisitRow {
+        let (place, zone) = self.place(visit.institution_id);
+        VisitRow {
+            id: visit.id.to_string(),
+            when: zone
+                .local(visit.slot.starts)
+                .format("%a %-d %b %Y, %H:%M")
+                .to_string(),
+            place,
+            doctor: self
+                .people
+                .get(&visit.doctor_id.to_string())
+                .cloned()
+                .unwrap_or_default(),
+            patient: patient.to_owned(),
+            patient_id: visit.patient_id.to_string(),
+            status: visit.status.as_str(),
+            eligibility: visit.eligibility.in_words(),
+            reason: visit.eligibility_reason.clone().unwrap_or_default(),
+            can_cancel: visit.status == medvault_domain::appointments::AppointmentStatus::Booked
+                && visit.slot.starts > now,
+        }
+    }
+}
+
+/// Where the caller may book, and with whom: every institution's doctors.
+async fn bookable(state: &AppState) -> Result<Vec<Bookable>, AppError> {
+    state
+        .read(|conn| {
+            let mut found = Vec::new();
+            for place in places::all(conn)? {
+                let clinicians = places::staff(conn, place.id, Some(StaffRole::Clinician))?;
+                for doctor in clinicians
+                    .into_iter()
+                    .filter(|m| m.account_role == Role::Doctor)
+                {
+                    found.push(Bookable {
+                        doctor_id: doctor.user_id.to_string(),
+                        institution_id: place.id.to_string(),
+                        label: format!("{}, {}", doctor.name, place.name),
+                    });
+                }
+            }
+            Ok(found)
+        })
+        .await
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    WebQuery(query): WebQuery<VisitsQuery>,
+) -> Response {
+    let shown = async {
+        let actor = caller.actor;
+        let now = state.now();
+        let mut page = VisitsPage {
+            chrome: Chrome::signed_in(&caller, csrf.token())
+                .notice(notice(query.notice.as_deref())),
+            csrf: csrf.token().to_owned(),
+            role: actor.role.as_str(),
+            upcoming: Vec::new(),
+            history: Vec::new(),
+            bookable: Vec::new(),
+            week_of: String::new(),
+            week: Vec::new(),
+            week_links: None,
+        };
+        if let (Role::Patient, Some(chart)) = (actor.role, actor.patient_id) {
+            let visits = super::of_patient(&state, actor, &meta, chart).await?;
+            let names = VisitNames::of(&state, &visits.iter().collect::<Vec<_>>()).await?;
+            for visit in &visits {
+                let row = names.row(visit, &caller.name, now);
+                if row.can_cancel {
+                    page.upcoming.push(row);
+                } else {
+                    page.history.push(row);
+                }
+            }
+            page.history.reverse();
+            page.bookable = bookable(&state).await?;
+        }
+        let doctor = optional_id::<UserId>(query.doctor.as_deref())?
+            .or((actor.role == Role::Doctor).then_some(actor.user_id));
+        if let Some(doctor) = doctor {
+            let at = optional_id(query.institution.as_deref())?;
+            let first = day_of(query.from.as_deref(), now.date())?;
+            week(&state, (actor, &meta), (doctor, at), first, &mut page).await?;
+        } else if actor.role != Role::Patient {
+            page.bookable = bookable(&state).await?;
+        }
+        Ok::<_, AppError>(render(&page))
+    };
+    shown.await.unwrap_or_else(AppError::into_response_html)
+}
+
+/// Fills the page with a doctor's week from `first`, day by day.
+async fn week(
+    state: &AppState,
+    (actor, meta): (Actor, &RequestMeta),
+    (doctor, at): (UserId, Option<InstitutionId>),
+    first: NaiveDate,
+    page: &mut VisitsPage,
+) -> Result<(), AppError> {
+    let from = first.and_time(chrono::NaiveTime::MIN) - Duration::hours(14);
+    let to = from + Duration::days(7) + Duration::hours(28);
+    let visits = super::schedule(state, actor, meta, doctor, at, (from, to)).await?;
+    let plain: Vec<&Appointment> = visits.iter().map(|(v, _)| v).collect();
+    let names = VisitNames::of(state, &plain).await?;
+    let now = state.now();
+    let mut days: Vec<Day<VisitRow>> = (0..7)
+        .map(|n| Day {
+            label: (first + Duration::days(n)).format("%A %-d %B").to_string(),
+            items: Vec::new(),
+        })
+        .collect();
+    for (visit, patient) in &visits {
+        let (_, zone) = names.place(visit.institution_id);
+        let offset = (zone.local(visit.slot.starts).date() - first).num_days();
+        if let Some(day) = usize::try_from(offset).ok().and_then(|n| days.get_mut(n)) {
+            day.items.push(names.row(visit, patient, now));
+        }
+    }
+    let doctor_name = state
+        .read(move |conn| Ok(users::find(conn, doctor)?.map(|u| u.name)))
+        .await?
+        .unwrap_or_default();
+    let link = |day: NaiveDate| {
+        let place = at
+            .map(|id| format!("&institution={id}"))
+            .unwrap_or_default();
+        format!("/appointments?doctor={doctor}{place}&from={day}")
+    };
+    page.week_of = doctor_name;
+    page.week = days;
+    page.week_links = Some((
+        link(first - Duration::days(7)),
+        link(first + Duration::days(7)),
+    ));
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookQuery {
+    /// `doctor_id|institution_id`, as the booking form's one select sends it, or the two apart.
+    with: Option<String>,
+    doctor: Option<String>,
+    institution: Option<String>,
+    /// For the front desk: whom to book for.
+    patient: Option<String>,
+    from: Option<String>,
+}
+
+pub async fn book_page(
+    State(state): State<AppState>,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    WebQuery(query): WebQuery<BookQuery>,
+) -> Response {
+    let shown = async {
+        let (doctor, institution) = match given(query.with.as_deref()) {
+            Some(pair) => {
+                let (doctor, place) = pair.split_once('|').ok_or(AppError::NotFound)?;
+                (path_id::<UserId>(doctor)?, path_id::<InstitutionId>(place)?)
+            }
+            None => (
+                path_id(query.doctor.as_deref().unwrap_or_default())?,
+                path_id(query.institution.as_deref().unwrap_or_default())?,
+            ),
+        };
+        let patient: PatientId = match optional_id(query.patient.as_deref())? {
+            Some(patient) => patient,
+            None => caller
+                .actor
+                .patient_id
+                .ok_or(AppError::invalid("patient", "choose whom the visit is for"))?,
+        };
+        let place = crate::institutions::get(&state, institution).await?;
+        let now = state.now();
+        let first = day_of(query.from.as_deref(), place.time_zone.local(now).date())?;
+        let from = first.and_time(chrono::NaiveTime::MIN) - Duration::hours(14);
+        let free = super::free_slots(
+            &state,
+            doctor,
+            Some(institution),
+            (from, from + Duration::days(8)),
+        )
+        .await?;
+        let mut days: Vec<Day<SlotButton>> = (0..7)
+            .map(|n| Day {
+                label: (first + Duration::days(n)).format("%A %-d %B").to_string(),
+                items: Vec::new(),
+            })
+            .collect();
+        for slot in free {
+            let local = place.time_zone.local(slot.slot.starts);
+            let offset = (local.date() - first).num_days();
+            if let Some(day) = usize::try_from(offset).ok().and_then(|n| days.get_mut(n)) {
+                day.items.push(SlotButton {
+                    start: crate::api::timestamp(slot.slot.starts),
+                    time: local.format("%H:%M").to_string(),
+                });
+            }
+        }
+        let doctor_name = state
+            .read(move |conn| Ok(users::find(conn, doctor)?.map(|u| u.name)))
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let link = |day: NaiveDate| {
+            format!(
+                "/appointments/book?doctor={doctor}&institution={institution}&patient={patient}&from={day}"
+            )
+        };
+        let today = place.time_zone.local(now).date();
+        Ok::<_, AppError>(render(&BookPage {
+            chrome: Chrome::signed_in(&caller, csrf.token()),
+            csrf: csrf.token().to_owned(),
+            doctor: doctor_name,
+            place: place.name.clone(),
+            time_zone: place.time_zone.name(),
+            doctor_id: doctor.to_string(),
+            institution_id: institution.to_string(),
+            patient_id: patient.to_string(),
+            days,
+            earlier: (first > today).then(|| link(first - Duration::days(7))),
+            later: link(first + Duration::days(7)),
+        }))
+    };
+    shown.await.unwrap_or_else(AppError::into_response_html)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookForm {
+    #[allow(dead_code)] // Checked by the CSRF guard before the handler runs.
+    csrf: String,
+    doctor_id: String,
+    institution_id: String,
+    patient_id: String,
+    start: String,
+}
+
+pub async fn book(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    WebForm(form): WebForm<BookForm>,
+) -> Response {
+    let done = async {
+        let input = BookingInput {
+            doctor_id: path_id(&form.doctor_id)?,
+            patient_id: path_id(&form.patient_id)?,
+            institution_id: path_id(&form.institution_id)?,
+            starts: super::api::instant("start", &form.start)?,
+        };
+        super::book(&state, caller.actor, &meta, input).await?;
+        Ok(())
+    };
+    after(done.await, "/appointments", "visit_booked")
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    Path(id): Path<String>,
+) -> Response {
+    let done = async {
+        super::cancel(&state, caller.actor, &meta, path_id(&id)?).await?;
+        Ok(())
+    };
+    after(done.await, "/appointments", "visit_cancelled")
+}
