@@ -75,7 +75,7 @@ pub enum AppError {
     #[error("the service is busy; try again shortly")]
     ConnectionLost,
     /// Rows of an imported file that cannot be imported: nothing was.
-    #[error("{} rows cannot be imported; nothing was imported", .0.len())]
+    #[error("rows of the file cannot be imported ({}); nothing was imported", .0.len())]
     InvalidRows(Vec<crate::imports::RowError>),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),

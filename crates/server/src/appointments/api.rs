@@ -285,7 +285,7 @@ async fn slots(
                 end: timestamp(f.slot.ends),
                 local_start: local(f.institution.time_zone, f.slot.starts),
                 institution_id: f.institution.id.to_string(),
-                institution_name: f.institution.name,
+                institution_name: f.institution.name.clone(),
                 time_zone: f.institution.time_zone.name(),
             })
             .collect(),

@@ -9,6 +9,8 @@ pub mod api;
 pub mod eligibility;
 pub mod web;
 
+use std::sync::Arc;
+
 use chrono::{Duration, NaiveDateTime};
 use medvault_domain::appointments::{
     self as rules, Availability, Eligibility, LONGEST_SEARCH_DAYS, Slot, TimeOff,
@@ -123,9 +125,10 @@ pub async fn weeks(state: &AppState, doctor: UserId) -> Result<Vec<Week>, AppErr
         .await
 }
 
-/// A slot still free, and where.
+/// A slot still free, and where (the shared institution, not a copy per slot: a 62-day search
+/// finds thousands).
 pub struct FreeSlot {
-    pub institution: Institution,
+    pub institution: Arc<Institution>,
     pub slot: Slot,
 }
 
@@ -168,6 +171,7 @@ pub async fn free_slots(
                 let Some(place) = places::find(conn, week.institution_id)? else {
                     continue;
                 };
+                let place = Arc::new(place);
                 let offered = rules::slots(
                     &week.availability,
                     &week.time_off,

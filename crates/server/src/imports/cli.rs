@@ -84,7 +84,7 @@ pub async fn run(
             Ok(true)
         }
         Err(AppError::InvalidRows(faults)) => {
-            eprintln!("Nothing was imported: {} rows cannot be.", faults.len());
+            eprintln!("Nothing was imported: rows cannot be ({}).", faults.len());
             for fault in faults.iter().take(1_000) {
                 eprintln!("  line {}, {}: {}", fault.line, fault.field, fault.message);
             }

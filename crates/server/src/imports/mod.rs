@@ -15,8 +15,32 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use medvault_domain::policy::InstitutionAct;
+use medvault_domain::{Actor, AuditAction, InstitutionId};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::audit::RequestMeta;
+use crate::error::AppError;
+use crate::institutions::authorize_at;
+
+/// Whether `actor` may import (`act`) at the institution: asked before a byte of the file is
+/// looked at, so that someone outside it learns nothing from how their file is judged. A
+/// refusal is audited as `audited`.
+pub async fn may_import(
+    state: &AppState,
+    (actor, meta): (Actor, &RequestMeta),
+    institution: InstitutionId,
+    (act, audited): (InstitutionAct, AuditAction),
+) -> Result<(), AppError> {
+    state
+        .view(actor, meta, move |conn, _| {
+            authorize_at(conn, &actor, institution, act, audited)?;
+            Ok(())
+        })
+        .await
+}
 
 /// The most rows one file may hold.
 pub const MOST_ROWS: usize = 200_000;

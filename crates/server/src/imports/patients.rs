@@ -220,10 +220,12 @@ pub async fn import(
     dry_run: bool,
     progress: Progress,
 ) -> Result<Report, AppError> {
+    let act = InstitutionAct::RegisterPatients;
+    let asked = (act, AuditAction::RegistrationAdd);
+    super::may_import(state, (actor, meta), institution, asked).await?;
     let rows = table(bytes, &COLUMNS, &["name"]).map_err(AppError::InvalidRows)?;
     let wanted = checked(rows, &actor, state).map_err(AppError::InvalidRows)?;
     progress.start(wanted.len());
-    let act = InstitutionAct::RegisterPatients;
     if dry_run {
         let audited = AuditAction::RegistrationList;
         return state

@@ -193,11 +193,12 @@ pub async fn import(
     dry_run: bool,
     progress: Progress,
 ) -> Result<Report, AppError> {
+    let act = InstitutionAct::ManageStaff;
+    let audited = AuditAction::StaffAdd;
+    super::may_import(state, (actor, meta), institution, (act, audited)).await?;
     let rows = table(bytes, &COLUMNS, &["email", "role"]).map_err(AppError::InvalidRows)?;
     let wanted = checked(rows).map_err(AppError::InvalidRows)?;
     progress.start(wanted.len());
-    let act = InstitutionAct::ManageStaff;
-    let audited = AuditAction::StaffAdd;
     if dry_run {
         return state
             .view(actor, meta, move |conn, _| {

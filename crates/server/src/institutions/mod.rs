@@ -4,6 +4,7 @@
 //! "not found" about its staff and patients, as about a chart they may not see.
 
 pub mod api;
+pub mod web;
 
 use medvault_domain::institutions::{
     Address, InstitutionKind, InstitutionName, StaffRole, TimeZone,

@@ -15,8 +15,8 @@ use crate::http::json::read_body;
 use crate::http::{correlation, input};
 use crate::routes::Listed;
 use crate::{
-    access, appointments, audit_log, auth, clinical, dashboards, files, insights, lab_reports,
-    labs, patients, prescriptions, records, users,
+    access, appointments, audit_log, auth, clinical, dashboards, files, insights, institutions,
+    lab_reports, labs, patients, prescriptions, records, users,
 };
 
 pub fn routes() -> Listed {
@@ -106,6 +106,18 @@ pub fn routes() -> Listed {
         .post("/emergency", access::web::break_glass)
         .get("/audit", audit_log::web::viewer)
         .get("/audit.csv", audit_log::web::export)
+        .get("/institutions", institutions::web::list)
+        .post("/institutions", institutions::web::open)
+        .get("/institutions/{id}", institutions::web::page)
+        .post("/institutions/{id}/staff", institutions::web::add_staff)
+        .post(
+            "/institutions/{id}/staff/{user_id}/remove",
+            institutions::web::remove_staff,
+        )
+        .post_streamed(
+            "/institutions/{id}/imports/{kind}",
+            institutions::web::import,
+        )
         .get("/appointments", appointments::web::page)
         .get("/appointments/book", appointments::web::book_page)
         .post("/appointments", appointments::web::book)

@@ -636,7 +636,23 @@ async fn every_page_has_no_serious_accessibility_problem_on_a_phone_or_a_laptop(
     let report = sent["id"].as_str().expect("report").to_owned();
     crate::lab_reports::settled(&app, &doctor, &report).await;
 
-    let roles: [(&str, &str, Vec<String>); 5] = [
+    // An institution's pages and a week of free times, with a visit booked.
+    let c = crate::appointments::clinics(&app, "axevisit").await;
+    let free = crate::appointments::slots_at(&app, &c, &c.clinic).await;
+    let (status, booked) = app
+        .post(
+            "/api/v1/appointments",
+            Some(&patient),
+            &crate::appointments::booking(&c, &chart, &c.clinic, &free[0]["start"]),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{booked}");
+    let week = format!(
+        "/appointments/book?doctor={}&institution={}",
+        c.doctor_id, c.clinic
+    );
+
+    let roles: [(&str, &str, Vec<String>); 7] = [
         (
             "",
             "",
@@ -669,7 +685,23 @@ async fn every_page_has_no_serious_accessibility_problem_on_a_phone_or_a_laptop(
                 "/patient/dashboard".into(),
                 format!("/patients/{chart}/copy"),
                 format!("/patients/{chart}/summary"),
+                "/appointments".into(),
+                week.clone(),
             ],
+        ),
+        (
+            "desk.axevisit@example.org",
+            PASSWORD,
+            vec![
+                "/institutions".into(),
+                format!("/institutions/{}", c.clinic),
+                "/appointments".into(),
+            ],
+        ),
+        (
+            "dr.axevisit@example.org",
+            PASSWORD,
+            vec!["/appointments".into()],
         ),
         (
             "intern.axe@example.org",
@@ -689,6 +721,19 @@ async fn every_page_has_no_serious_accessibility_problem_on_a_phone_or_a_laptop(
                 browser.find("footer").await;
                 for problem in browser.accessibility_problems(&axe).await {
                     problems.push(format!("{page} at {width} px: {problem}"));
+                }
+                if let Ok(folder) = std::env::var("MEDVAULT_SCREENSHOTS")
+                    && page.starts_with("/appointments")
+                {
+                    let name = page
+                        .trim_start_matches('/')
+                        .split('?')
+                        .next()
+                        .unwrap_or_default();
+                    let file = format!("{}-{width}.png", name.replace('/', "-"));
+                    browser
+                        .screenshot(&std::path::Path::new(&folder).join(file))
+                        .await;
                 }
             }
         }

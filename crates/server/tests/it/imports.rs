@@ -300,3 +300,66 @@ async fn charts_registered_count(app: &TestApp, clinic: &str) -> usize {
         .await
         .expect("readable")
 }
+
+#[tokio::test]
+async fn an_institutions_admin_runs_its_staff_and_imports_from_its_page() {
+    let app = TestApp::spawn().await;
+    let c = clinics(&app, "webimport").await;
+    let mut web = crate::web::WebSession::new(&app);
+    web.sign_in("desk.webimport@example.org", crate::helpers::PASSWORD)
+        .await;
+    let page = web.get(&format!("/institutions/{}", c.clinic)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body());
+    assert!(page.body().contains("Dr. Test"), "its staff are listed");
+    assert!(page.has_form(&format!("/institutions/{}/staff", c.clinic)));
+    app.staff("nurse.webimport@example.org", "staff").await;
+    let saved = web
+        .post(
+            &format!("/institutions/{}/staff", c.clinic),
+            &[
+                ("csrf", page.csrf().as_str()),
+                ("email", "nurse.webimport@example.org"),
+                ("role", "reception"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let page = web.get(&format!("/institutions/{}", c.clinic)).await;
+    assert!(page.body().contains("nurse.webimport@example.org"));
+
+    // A file checked, then imported, from the page; a file at fault lists its rows.
+    let upload = |csv: String, dry_run: bool| {
+        let (content_type, body) = crate::helpers::multipart(b"patients.csv", csv.as_bytes());
+        let dry = if dry_run { "&dry_run=true" } else { "" };
+        app.http
+            .post(app.url(&format!(
+                "/institutions/{}/imports/patients?csrf={}{dry}",
+                c.clinic,
+                page.csrf()
+            )))
+            .header("cookie", web.cookie_header())
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let checked = upload(patients_file(20), true).await.expect("sent");
+    assert_eq!(checked.status(), StatusCode::OK);
+    let text = checked.text().await.expect("html");
+    assert!(text.contains("It would import"), "{text}");
+    assert_eq!(charts_registered_count(&app, &c.clinic).await, 0);
+    let imported = upload(patients_file(20), false).await.expect("sent");
+    assert!(imported.text().await.expect("html").contains("20 created"));
+    assert_eq!(charts_registered_count(&app, &c.clinic).await, 20);
+    let refused = upload(
+        "name,sex,email\nAna,dragon,ana@x.example\n".to_owned(),
+        false,
+    )
+    .await
+    .expect("sent");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = refused.text().await.expect("html");
+    assert!(
+        text.contains("Nothing was imported") && text.contains("sex"),
+        "{text}"
+    );
+}

@@ -393,6 +393,7 @@ async fn world(app: &TestApp, n: usize, hash: &str) -> World {
                 ("institution", clinic.to_string()),
                 ("appointment", booked.to_string()),
                 ("user_id", clerk.to_string()),
+                ("kind", "patients".to_owned()),
                 ("slot", instant(ahead[2].starts)),
                 ("other_slot", instant(ahead[4].starts)),
             ]);
