@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use medvault_domain::policy::InstitutionAct;
 use medvault_domain::{Actor, AuditAction, Email, InstitutionId, Mrn, PatientId};
 use medvault_store::repo::institutions as places;
+use medvault_store::repo::patients::{self as stored_charts, BATCH};
 use medvault_store::{DbConnection, NewPatient};
 
 use super::{Progress, Report, RowError, Table, table, value};
@@ -180,8 +181,9 @@ fn report(steps: &[Step], dry_run: bool) -> Report {
     }
 }
 
-/// Takes each step in the caller's unit of work, with an audit entry for every chart opened or
-/// registered.
+/// Takes the steps in the caller's unit of work, charts opened and registered in batches, with
+/// an audit entry for every chart opened or registered. An import opens charts as the
+/// institution's, so a doctor who runs one does not join a hundred thousand care teams.
 fn apply(
     conn: &mut DbConnection,
     uc: &UseCase,
@@ -190,24 +192,40 @@ fn apply(
     steps: Vec<Step>,
     progress: &Progress,
 ) -> Result<(), AppError> {
+    let mut opening = Vec::new();
+    let mut registering = Vec::new();
     for step in steps {
         match step {
-            Step::Open(chart) => {
-                let opened = patients::open_chart(conn, uc, actor, *chart)?;
-                places::register_new(conn, opened.id, institution, actor.user_id, uc.now)?;
-            }
-            Step::Register(id) => {
-                places::register(conn, id, institution, actor.user_id, uc.now)?;
-                uc.record(
-                    Event::success(actor, AuditAction::RegistrationAdd)
-                        .resource(institution)
-                        .patient(id),
-                );
-            }
-            Step::Keep => {}
+            Step::Open(chart) => opening.push(*chart),
+            Step::Register(id) => registering.push(id),
+            Step::Keep => progress.step(),
         }
-        progress.step();
     }
+    // A chart opened is the resource of its entry, as when opened by hand; a registration's
+    // is the institution.
+    let record = |ids: &[PatientId], action| {
+        for id in ids {
+            let event = match action {
+                AuditAction::PatientCreate => Event::success(actor, action).resource(*id),
+                _ => Event::success(actor, action).resource(institution),
+            };
+            uc.record(
+                event
+                    .patient(*id)
+                    .reason(format!("imported at {institution}")),
+            );
+            progress.step();
+        }
+    };
+    let mut rest = opening;
+    while !rest.is_empty() {
+        let batch: Vec<NewPatient> = rest.drain(..rest.len().min(BATCH)).collect();
+        let opened = stored_charts::insert_many(conn, batch, uc.now)?;
+        places::register_many(conn, &opened, institution, actor.user_id, uc.now)?;
+        record(&opened, AuditAction::PatientCreate);
+    }
+    places::register_many(conn, &registering, institution, actor.user_id, uc.now)?;
+    record(&registering, AuditAction::RegistrationAdd);
     Ok(())
 }
 

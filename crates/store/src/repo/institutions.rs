@@ -275,6 +275,40 @@ pub fn register_new(
     Ok(())
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = patient_registrations)]
+struct RegistrationRow {
+    patient_id: String,
+    institution_id: String,
+    registered_by: String,
+    created_at: NaiveDateTime,
+}
+
+/// Registers charts known not to be registered there yet, in batches (an import).
+pub fn register_many(
+    conn: &mut DbConnection,
+    charts: &[PatientId],
+    institution: InstitutionId,
+    by: UserId,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
+    let rows: Vec<RegistrationRow> = charts
+        .iter()
+        .map(|chart| RegistrationRow {
+            patient_id: chart.to_string(),
+            institution_id: institution.to_string(),
+            registered_by: by.to_string(),
+            created_at: now,
+        })
+        .collect();
+    for batch in rows.chunks(super::patients::BATCH) {
+        natively!(conn, |c| diesel::insert_into(patient_registrations::table)
+            .values(batch)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
 pub fn is_registered(
     conn: &mut DbConnection,
     patient: PatientId,
