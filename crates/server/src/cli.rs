@@ -273,8 +273,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Labs { .. } => anyhow::bail!("labs commands run before configuration is read"),
         Command::Import { what } => {
             let (kind, args) = match what {
-                ImportCommand::Patients { file } => (crate::imports::cli::Kind::Patients, file),
-                ImportCommand::Staff { file } => (crate::imports::cli::Kind::Staff, file),
+                ImportCommand::Patients { file } => (crate::imports::Kind::Patients, file),
+                ImportCommand::Staff { file } => (crate::imports::Kind::Staff, file),
             };
             let state = build_state(config, system_clock())?;
             let who = (args.institution.as_str(), args.by.as_str());

@@ -10,18 +10,11 @@ use anyhow::Context;
 use medvault_domain::{Actor, Email, InstitutionId};
 use medvault_store::repo::users;
 
-use super::{Progress, Report};
+use super::{Kind, Progress, Report};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::error::AppError;
 use crate::server::anyhow_of;
-
-/// What to import.
-#[derive(Clone, Copy)]
-pub enum Kind {
-    Patients,
-    Staff,
-}
 
 /// Runs one import; `Ok(false)` when the file was refused (its faults printed).
 pub async fn run(

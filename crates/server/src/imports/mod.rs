@@ -42,6 +42,50 @@ pub async fn may_import(
         .await
 }
 
+/// What a file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Patients,
+    Staff,
+}
+
+impl Kind {
+    /// From its name in an address: `patients` or `staff`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "patients" => Some(Kind::Patients),
+            "staff" => Some(Kind::Staff),
+            _ => None,
+        }
+    }
+
+    /// What importing it at an institution takes there, and how a refusal is audited.
+    pub fn asks(self) -> (InstitutionAct, AuditAction) {
+        match self {
+            Kind::Patients => (
+                InstitutionAct::RegisterPatients,
+                AuditAction::RegistrationAdd,
+            ),
+            Kind::Staff => (InstitutionAct::ManageStaff, AuditAction::StaffAdd),
+        }
+    }
+}
+
+/// Imports (or, in a dry run, only plans) a file of `kind` at an institution, all or nothing.
+pub async fn import(
+    state: &AppState,
+    (actor, meta): (Actor, &RequestMeta),
+    (kind, institution, bytes): (Kind, InstitutionId, &[u8]),
+    dry_run: bool,
+    progress: Progress,
+) -> Result<Report, AppError> {
+    let file = (institution, bytes);
+    match kind {
+        Kind::Patients => patients::import(state, actor, meta, file, dry_run, progress).await,
+        Kind::Staff => staff::import(state, actor, meta, file, dry_run, progress).await,
+    }
+}
+
 /// The most rows one file may hold.
 pub const MOST_ROWS: usize = 200_000;
 

@@ -6,7 +6,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use medvault_domain::policy::InstitutionAct;
 use medvault_domain::{Actor, AuditAction, Email, InstitutionId, Mrn, PatientId};
 use medvault_store::repo::institutions as places;
 use medvault_store::repo::patients::{self as stored_charts, BATCH};
@@ -238,9 +237,8 @@ pub async fn import(
     dry_run: bool,
     progress: Progress,
 ) -> Result<Report, AppError> {
-    let act = InstitutionAct::RegisterPatients;
-    let asked = (act, AuditAction::RegistrationAdd);
-    super::may_import(state, (actor, meta), institution, asked).await?;
+    let (act, audited) = super::Kind::Patients.asks();
+    super::may_import(state, (actor, meta), institution, (act, audited)).await?;
     let rows = table(bytes, &COLUMNS, &["name"]).map_err(AppError::InvalidRows)?;
     let wanted = checked(rows, &actor, state).map_err(AppError::InvalidRows)?;
     progress.start(wanted.len());
@@ -255,7 +253,6 @@ pub async fn import(
             })
             .await;
     }
-    let audited = AuditAction::RegistrationAdd;
     state
         .run(actor, meta, move |conn, uc| {
             authorize_at(conn, &actor, institution, act, audited)?;

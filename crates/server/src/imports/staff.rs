@@ -5,7 +5,6 @@
 //! once an administrator has set one (`POST /users/{id}/password`).
 
 use medvault_domain::institutions::StaffRole;
-use medvault_domain::policy::InstitutionAct;
 use medvault_domain::{Actor, AuditAction, Email, InstitutionId, Password, PersonName, Role};
 use medvault_store::repo::{institutions as places, users};
 use medvault_store::{DbConnection, NewUser};
@@ -193,8 +192,7 @@ pub async fn import(
     dry_run: bool,
     progress: Progress,
 ) -> Result<Report, AppError> {
-    let act = InstitutionAct::ManageStaff;
-    let audited = AuditAction::StaffAdd;
+    let (act, audited) = super::Kind::Staff.asks();
     super::may_import(state, (actor, meta), institution, (act, audited)).await?;
     let rows = table(bytes, &COLUMNS, &["email", "role"]).map_err(AppError::InvalidRows)?;
     let wanted = checked(rows).map_err(AppError::InvalidRows)?;

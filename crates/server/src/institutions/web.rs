@@ -19,7 +19,7 @@ use crate::auth::WebCaller;
 use crate::auth::csrf::Csrf;
 use crate::error::AppError;
 use crate::files::upload::UploadBody;
-use crate::imports::{Progress, Report};
+use crate::imports::{Kind, Progress, Report};
 use crate::web::refused::after;
 use crate::web::views::{Chrome, notice};
 use crate::web::{NoticeQuery, WebForm, WebQuery, render};
@@ -238,36 +238,13 @@ pub async fn import(
 ) -> Response {
     let done = async {
         let place = path_id(&id)?;
-        let asked = match kind.as_str() {
-            "patients" => (
-                InstitutionAct::RegisterPatients,
-                AuditAction::RegistrationAdd,
-            ),
-            "staff" => (InstitutionAct::ManageStaff, AuditAction::StaffAdd),
-            _ => return Err(AppError::NotFound),
-        };
-        crate::imports::may_import(&state, (caller.actor, &meta), place, asked).await?;
+        let kind = Kind::parse(&kind).ok_or(AppError::NotFound)?;
+        crate::imports::may_import(&state, (caller.actor, &meta), place, kind.asks()).await?;
         let file = body?.receive(state.config.max_upload_bytes).await?;
-        let sent = (place, file.content.as_slice());
+        let sent = (kind, place, file.content.as_slice());
         let (actor, progress) = (caller.actor, Progress::default());
-        let report = match kind.as_str() {
-            "patients" => {
-                crate::imports::patients::import(
-                    &state,
-                    actor,
-                    &meta,
-                    sent,
-                    query.dry_run,
-                    progress,
-                )
-                .await?
-            }
-            "staff" => {
-                crate::imports::staff::import(&state, actor, &meta, sent, query.dry_run, progress)
-                    .await?
-            }
-            _ => return Err(AppError::NotFound),
-        };
+        let report =
+            crate::imports::import(&state, (actor, &meta), sent, query.dry_run, progress).await?;
         institution_page((&state, &meta), &caller, &csrf, (place, None, Some(report))).await
     };
     done.await
