@@ -190,6 +190,23 @@ impl Availability {
     }
 }
 
+/// One day's windows as typed: `09:00-12:00, 14:00-17:30` (blank for none).
+pub fn parse_day(weekday: Weekday, text: &str) -> Result<Vec<WeeklyHours>, InvalidValue> {
+    let wrong = InvalidValue::new("hours", "must be times like 09:00-12:00, 14:00-17:30");
+    text.split(',')
+        .map(str::trim)
+        .filter(|window| !window.is_empty())
+        .map(|window| {
+            let (starts, ends) = window.split_once('-').ok_or(wrong.clone())?;
+            Ok(WeeklyHours {
+                weekday,
+                starts: parse_clock("hours", starts).map_err(|_| wrong.clone())?,
+                ends: parse_clock("hours", ends).map_err(|_| wrong.clone())?,
+            })
+        })
+        .collect()
+}
+
 /// Days off as stored: one `from to reason` line each.
 pub fn time_off_text(days_off: &[TimeOff]) -> String {
     days_off
@@ -560,6 +577,17 @@ mod tests {
         ];
         assert_eq!(time_off_from_stored(&time_off_text(&off)), Ok(off));
         assert!(time_off_from_stored("someday").is_err());
+        let typed = parse_day(Weekday::Tue, " 09:00-12:00, 14:00-17:30 ").expect("hours");
+        assert_eq!(typed.len(), 2);
+        assert_eq!(
+            typed[1].starts,
+            parse_clock("starts", "14:00").expect("time")
+        );
+        assert!(parse_day(Weekday::Tue, "").expect("none").is_empty());
+        assert_eq!(
+            parse_day(Weekday::Tue, "9 to 5").unwrap_err().field,
+            "hours"
+        );
     }
 
     #[test]

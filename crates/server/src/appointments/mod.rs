@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod eligibility;
+pub mod hours_web;
 pub mod web;
 
 use std::sync::Arc;

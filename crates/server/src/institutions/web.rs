@@ -119,6 +119,8 @@ struct InstitutionPage {
     manages_staff: bool,
     at_desk: bool,
     report: Option<Report>,
+    /// The caller's user id: a doctor sets their own hours from here.
+    me: String,
 }
 
 impl InstitutionPage {
@@ -158,6 +160,7 @@ async fn institution_page(
             .is_allowed(),
         at_desk: policy::decide_at(&actor, InstitutionAct::RegisterPatients, standing).is_allowed(),
         report,
+        me: actor.user_id.to_string(),
     }))
 }
 

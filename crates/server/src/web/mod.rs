@@ -114,6 +114,14 @@ pub fn routes() -> Listed {
             "/institutions/{id}/staff/{user_id}/remove",
             institutions::web::remove_staff,
         )
+        .get(
+            "/institutions/{id}/doctors/{doctor_id}/hours",
+            appointments::hours_web::page,
+        )
+        .post(
+            "/institutions/{id}/doctors/{doctor_id}/hours",
+            appointments::hours_web::save,
+        )
         .post_streamed(
             "/institutions/{id}/imports/{kind}",
             institutions::web::import,

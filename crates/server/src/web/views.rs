@@ -645,6 +645,7 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "visit_booked" => "Visit booked.",
         "institution_opened" => "Institution opened. Give its staff their places below.",
         "staff_saved" => "Staff saved.",
+        "hours_saved" => "Hours saved. Patients book from them at once.",
         "staff_removed" => "Taken off the staff.",
         "visit_cancelled" => "Visit cancelled; the time is free for others.",
         "record_changed" => "Record saved; the earlier version is in its history.",

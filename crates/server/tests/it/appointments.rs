@@ -732,3 +732,62 @@ async fn on_the_web_a_patient_books_from_a_week_of_free_times_and_cancels() {
 fn at_day(start: &str) -> String {
     at(&json!(start)).date().to_string()
 }
+
+#[tokio::test]
+async fn on_the_web_an_institutions_admin_sets_a_doctors_hours() {
+    let app = TestApp::spawn().await;
+    let c = clinics(&app, "webhours").await;
+    let mut web = crate::web::WebSession::new(&app);
+    web.sign_in("desk.webhours@example.org", crate::helpers::PASSWORD)
+        .await;
+    let path = format!("/institutions/{}/doctors/{}/hours", c.clinic, c.doctor_id);
+    let form = web.get(&path).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body());
+    assert!(
+        form.body().contains(r#"value="09:00-17:00""#),
+        "the week as it is"
+    );
+    let saved = web
+        .post(
+            &path,
+            &[
+                ("csrf", form.csrf().as_str()),
+                ("slot_minutes", "60"),
+                ("monday", "10:00-12:00"),
+                ("time_off", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body());
+    let (_, weeks) = app
+        .get(
+            &format!("/api/v1/doctors/{}/availability", c.doctor_id),
+            Some(&c.doctor),
+        )
+        .await;
+    let clinic = weeks
+        .as_array()
+        .expect("weeks")
+        .iter()
+        .find(|w| w["institution_id"] == c.clinic.as_str())
+        .expect("the clinic's week")
+        .clone();
+    assert_eq!(clinic["slot_minutes"], 60);
+    assert_eq!(
+        clinic["hours"],
+        json!([{"weekday": "monday", "starts": "10:00", "ends": "12:00"}])
+    );
+    // Hours that cannot be are refused, naming what is wrong; the week stays.
+    let refused = web
+        .post(
+            &path,
+            &[
+                ("csrf", form.csrf().as_str()),
+                ("slot_minutes", "60"),
+                ("monday", "9 to 5"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body().contains("hours"));
+}
