@@ -54,6 +54,26 @@ pub struct Day<T> {
     pub items: Vec<T>,
 }
 
+impl<T> Day<T> {
+    /// Seven days from `first`, empty.
+    fn week_from(first: NaiveDate) -> Vec<Self> {
+        (0..7)
+            .map(|n| Day {
+                label: (first + Duration::days(n)).format("%A %-d %B").to_string(),
+                items: Vec::new(),
+            })
+            .collect()
+    }
+
+    /// Puts `item` on its day of the week that starts on `first`; outside that week, nowhere.
+    fn put(days: &mut [Self], first: NaiveDate, on: NaiveDate, item: T) {
+        let offset = (on - first).num_days();
+        if let Some(day) = usize::try_from(offset).ok().and_then(|n| days.get_mut(n)) {
+            day.items.push(item);
+        }
+    }
+}
+
 /// A free slot's button.
 pub struct SlotButton {
     pub start: String,
@@ -124,23 +144,34 @@ pub(crate) struct VisitNames {
 }
 
 impl VisitNames {
-    /// Read in the caller's unit of work.
-    pub(crate) fn read(
+    /// The names the doctors of `visits` go by, and every institution's, in the caller's unit of
+    /// work.
+    pub(crate) fn read<'a>(
         conn: &mut DbConnection,
-        visits: &[&Appointment],
+        visits: impl IntoIterator<Item = &'a Appointment>,
     ) -> Result<Self, StoreError> {
-        let ids: Vec<UserId> = visits.iter().map(|v| v.doctor_id).collect();
-        Ok(VisitNames {
-            people: users::names(conn, &ids)?.into_iter().collect(),
-            places: places::all(conn)?,
-        })
+        Self::of_doctors(conn, &Self::doctors(visits))
     }
 
-    async fn of(state: &AppState, visits: &[&Appointment]) -> Result<Self, AppError> {
-        let visits: Vec<Appointment> = visits.iter().map(|v| (*v).clone()).collect();
+    async fn of<'a>(
+        state: &AppState,
+        visits: impl IntoIterator<Item = &'a Appointment>,
+    ) -> Result<Self, AppError> {
+        let doctors = Self::doctors(visits);
         state
-            .read(move |conn| Ok(VisitNames::read(conn, &visits.iter().collect::<Vec<_>>())?))
+            .read(move |conn| Ok(Self::of_doctors(conn, &doctors)?))
             .await
+    }
+
+    fn doctors<'a>(visits: impl IntoIterator<Item = &'a Appointment>) -> Vec<UserId> {
+        visits.into_iter().map(|v| v.doctor_id).collect()
+    }
+
+    fn of_doctors(conn: &mut DbConnection, doctors: &[UserId]) -> Result<Self, StoreError> {
+        Ok(VisitNames {
+            people: users::names(conn, doctors)?.into_iter().collect(),
+            places: places::all(conn)?,
+        })
     }
 
     fn place(&self, id: InstitutionId) -> (String, TimeZone) {
@@ -224,7 +255,7 @@ pub async fn page(
         };
         if let (Role::Patient, Some(chart)) = (actor.role, actor.patient_id) {
             let visits = super::of_patient(&state, actor, &meta, chart).await?;
-            let names = VisitNames::of(&state, &visits.iter().collect::<Vec<_>>()).await?;
+            let names = VisitNames::of(&state, &visits).await?;
             for visit in &visits {
                 let row = names.row(visit, &caller.name, now);
                 if row.can_cancel {
@@ -261,21 +292,13 @@ async fn week(
     let from = first.and_time(chrono::NaiveTime::MIN) - Duration::hours(14);
     let to = from + Duration::days(7) + Duration::hours(28);
     let visits = super::schedule(state, actor, meta, doctor, at, (from, to)).await?;
-    let plain: Vec<&Appointment> = visits.iter().map(|(v, _)| v).collect();
-    let names = VisitNames::of(state, &plain).await?;
+    let names = VisitNames::of(state, visits.iter().map(|(v, _)| v)).await?;
     let now = state.now();
-    let mut days: Vec<Day<VisitRow>> = (0..7)
-        .map(|n| Day {
-            label: (first + Duration::days(n)).format("%A %-d %B").to_string(),
-            items: Vec::new(),
-        })
-        .collect();
+    let mut days = Day::week_from(first);
     for (visit, patient) in &visits {
         let (_, zone) = names.place(visit.institution_id);
-        let offset = (zone.local(visit.slot.starts).date() - first).num_days();
-        if let Some(day) = usize::try_from(offset).ok().and_then(|n| days.get_mut(n)) {
-            day.items.push(names.row(visit, patient, now));
-        }
+        let row = names.row(visit, patient, now);
+        Day::put(&mut days, first, zone.local(visit.slot.starts).date(), row);
     }
     let doctor_name = state
         .read(move |conn| Ok(users::find(conn, doctor)?.map(|u| u.name)))
@@ -343,21 +366,14 @@ pub async fn book_page(
             (from, from + Duration::days(8)),
         )
         .await?;
-        let mut days: Vec<Day<SlotButton>> = (0..7)
-            .map(|n| Day {
-                label: (first + Duration::days(n)).format("%A %-d %B").to_string(),
-                items: Vec::new(),
-            })
-            .collect();
+        let mut days = Day::week_from(first);
         for slot in free {
             let local = place.time_zone.local(slot.slot.starts);
-            let offset = (local.date() - first).num_days();
-            if let Some(day) = usize::try_from(offset).ok().and_then(|n| days.get_mut(n)) {
-                day.items.push(SlotButton {
-                    start: crate::api::timestamp(slot.slot.starts),
-                    time: local.format("%H:%M").to_string(),
-                });
-            }
+            let button = SlotButton {
+                start: crate::api::timestamp(slot.slot.starts),
+                time: local.format("%H:%M").to_string(),
+            };
+            Day::put(&mut days, first, local.date(), button);
         }
         let doctor_name = state
             .read(move |conn| Ok(users::find(conn, doctor)?.map(|u| u.name)))

@@ -140,7 +140,7 @@ pub async fn patient(
                 .into_iter()
                 .filter(|v| v.status == AppointmentStatus::Booked && v.slot.starts > uc.now)
                 .collect();
-            let names = VisitNames::read(conn, &ahead.iter().collect::<Vec<_>>())?;
+            let names = VisitNames::read(conn, &ahead)?;
             let name = &chart.granted.chart.name;
             let visits = ahead.iter().map(|v| names.row(v, name, uc.now)).collect();
             uc.record(view::viewed(&actor, &chart));
