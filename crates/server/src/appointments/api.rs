@@ -511,8 +511,8 @@ async fn of_patient(
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
 ) -> AppResult<Json<Vec<AppointmentView>>> {
-    let visits = super::of_patient(&state, caller.actor, &meta, path_id(&id)?).await?;
-    let unnamed = visits.into_iter().map(|visit| (visit, None)).collect();
+    let seen = super::of_patient(&state, caller.actor, &meta, path_id(&id)?).await?;
+    let unnamed = seen.visits.into_iter().map(|s| (s.visit, None)).collect();
     Ok(Json(views(&state, unnamed).await?))
 }
 

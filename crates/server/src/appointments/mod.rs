@@ -334,10 +334,36 @@ pub async fn get(
     meta: &RequestMeta,
     id: AppointmentId,
 ) -> Result<Appointment, AppError> {
+    read_for(state, actor, meta, id, AppointmentAct::See).await
+}
+
+/// A booked visit the actor may move, read to offer it other times.
+pub async fn to_move(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    id: AppointmentId,
+) -> Result<Appointment, AppError> {
+    let visit = read_for(state, actor, meta, id, AppointmentAct::Change).await?;
+    if visit.status == rules::AppointmentStatus::Booked {
+        Ok(visit)
+    } else {
+        Err(not_booked())
+    }
+}
+
+/// Reads a visit for the actor, who must be allowed to `act` on it.
+async fn read_for(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    id: AppointmentId,
+    act: AppointmentAct,
+) -> Result<Appointment, AppError> {
     let audited = AuditAction::AppointmentRead;
     state
         .view(actor, meta, move |conn, uc| {
-            let visit = authorized(conn, &actor, id, AppointmentAct::See, audited, uc.now)?.visit;
+            let visit = authorized(conn, &actor, id, act, audited, uc.now)?.visit;
             uc.record(
                 Event::success(&actor, audited)
                     .resource(id)
@@ -431,11 +457,11 @@ pub async fn of_patient(
     actor: Actor,
     meta: &RequestMeta,
     patient: PatientId,
-) -> Result<Vec<Appointment>, AppError> {
+) -> Result<ChartVisits, AppError> {
     let audited = AuditAction::AppointmentList;
     state
         .view(actor, meta, move |conn, uc| {
-            let (_, ties) = access::chart_and_ties(conn, actor.user_id, patient, uc.now)?
+            let (chart, ties) = access::chart_and_ties(conn, actor.user_id, patient, uc.now)?
                 .ok_or(AppError::NotFound)?;
             let relation = Relation::of(&actor, patient, ties);
             let mut desks = Vec::new();
@@ -446,15 +472,27 @@ pub async fn of_patient(
                     desks.push(institution);
                 }
             }
-            let visible: Vec<Appointment> = stored::of_patient(conn, patient)?
+            let may = |act, visit: &Appointment| {
+                let ties = AppointmentTies {
+                    relation,
+                    desk: desks.contains(&visit.institution_id),
+                    its_doctor: visit.doctor_id == actor.user_id,
+                };
+                policy::decide_appointment(&actor, act, ties).is_allowed()
+            };
+            let book_ties = AppointmentTies {
+                relation,
+                desk: !desks.is_empty(),
+                its_doctor: false,
+            };
+            let may_book =
+                policy::decide_appointment(&actor, AppointmentAct::Book, book_ties).is_allowed();
+            let visible: Vec<SeenVisit> = stored::of_patient(conn, patient)?
                 .into_iter()
-                .filter(|visit| {
-                    let ties = AppointmentTies {
-                        relation,
-                        desk: desks.contains(&visit.institution_id),
-                        its_doctor: visit.doctor_id == actor.user_id,
-                    };
-                    policy::decide_appointment(&actor, AppointmentAct::See, ties).is_allowed()
+                .filter(|visit| may(AppointmentAct::See, visit))
+                .map(|visit| SeenVisit {
+                    may_change: may(AppointmentAct::Change, &visit),
+                    visit,
                 })
                 .collect();
             let chart_visible = policy::decide(&actor, Action::ReadChart, relation).is_allowed();
@@ -469,9 +507,27 @@ pub async fn of_patient(
                 )?;
             }
             uc.record(Event::success(&actor, audited).patient(patient));
-            Ok(visible)
+            Ok(ChartVisits {
+                name: chart.name,
+                visits: visible,
+                may_book,
+            })
         })
         .await
+}
+
+/// The visits of one chart that a caller may see, and whose chart it is.
+pub struct ChartVisits {
+    pub name: String,
+    pub visits: Vec<SeenVisit>,
+    /// The caller may book visits for the chart (at one of its desks, at least).
+    pub may_book: bool,
+}
+
+/// A visit the caller may see, and whether they may also cancel or move it.
+pub struct SeenVisit {
+    pub visit: Appointment,
+    pub may_change: bool,
 }
 
 /// A doctor's visits from `from` to `to`, with their patients' names: the doctor's own (at

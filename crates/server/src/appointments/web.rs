@@ -20,10 +20,10 @@ use super::BookingInput;
 use crate::api::{given, path_id};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
-use crate::auth::WebCaller;
 use crate::auth::csrf::Csrf;
+use crate::auth::{Caller, WebCaller};
 use crate::error::AppError;
-use crate::web::refused::after;
+use crate::web::refused::after_to;
 use crate::web::views::{Chrome, notice};
 use crate::web::{WebForm, WebQuery, render};
 
@@ -38,7 +38,10 @@ pub struct VisitRow {
     pub status: &'static str,
     pub eligibility: &'static str,
     pub reason: String,
-    pub can_cancel: bool,
+    /// Booked and still ahead.
+    pub upcoming: bool,
+    /// Ahead, and the caller may cancel or move it.
+    pub changeable: bool,
 }
 
 /// A doctor one may book with, and where.
@@ -86,7 +89,10 @@ struct VisitsPage {
     chrome: Chrome,
     csrf: String,
     role: &'static str,
-    /// A patient's own visits, upcoming first, then earlier and cancelled ones.
+    /// Whose visits the page lists and books for: the patient's own, or one chosen by the
+    /// front desk, a doctor or an admin.
+    chart: Option<(String, String)>,
+    /// That chart's visits, upcoming first, then earlier and cancelled ones.
     upcoming: Vec<VisitRow>,
     history: Vec<VisitRow>,
     bookable: Vec<Bookable>,
@@ -107,6 +113,10 @@ struct BookPage {
     doctor_id: String,
     institution_id: String,
     patient_id: String,
+    /// Where a chosen time is sent: a new booking, or the visit being moved.
+    action: String,
+    /// When the visit being moved is now.
+    moving: Option<String>,
     days: Vec<Day<SlotButton>>,
     earlier: Option<String>,
     later: String,
@@ -116,6 +126,8 @@ struct BookPage {
 #[serde(deny_unknown_fields)]
 pub struct VisitsQuery {
     notice: Option<String>,
+    /// Whose visits: a chart's id (the caller's own by default, for a patient).
+    patient: Option<String>,
     /// Whose week: a doctor's user id (the caller's own by default, for a doctor).
     doctor: Option<String>,
     institution: Option<String>,
@@ -135,6 +147,11 @@ fn day_of(raw: Option<&str>, today: NaiveDate) -> Result<NaiveDate, AppError> {
 
 fn optional_id<T: std::str::FromStr>(raw: Option<&str>) -> Result<Option<T>, AppError> {
     given(raw).map(path_id).transpose()
+}
+
+/// When a visit is, on its institution's clock, in words.
+fn visit_time(zone: TimeZone, at: NaiveDateTime) -> String {
+    zone.local(at).format("%a %-d %b %Y, %H:%M").to_string()
 }
 
 /// The names of the people and places visits mention.
@@ -187,10 +204,7 @@ impl VisitNames {
         let (place, zone) = self.place(visit.institution_id);
         VisitRow {
             id: visit.id.to_string(),
-            when: zone
-                .local(visit.slot.starts)
-                .format("%a %-d %b %Y, %H:%M")
-                .to_string(),
+            when: visit_time(zone, visit.slot.starts),
             place,
             doctor: self
                 .people
@@ -202,8 +216,9 @@ impl VisitNames {
             status: visit.status.as_str(),
             eligibility: visit.eligibility.in_words(),
             reason: visit.eligibility_reason.clone().unwrap_or_default(),
-            can_cancel: visit.status == medvault_domain::appointments::AppointmentStatus::Booked
+            upcoming: visit.status == medvault_domain::appointments::AppointmentStatus::Booked
                 && visit.slot.starts > now,
+            changeable: false,
         }
     }
 }
@@ -246,6 +261,7 @@ pub async fn page(
                 .notice(notice(query.notice.as_deref())),
             csrf: csrf.token().to_owned(),
             role: actor.role.as_str(),
+            chart: None,
             upcoming: Vec::new(),
             history: Vec::new(),
             bookable: Vec::new(),
@@ -253,19 +269,26 @@ pub async fn page(
             week: Vec::new(),
             week_links: None,
         };
-        if let (Role::Patient, Some(chart)) = (actor.role, actor.patient_id) {
-            let visits = super::of_patient(&state, actor, &meta, chart).await?;
-            let names = VisitNames::of(&state, &visits).await?;
-            for visit in &visits {
-                let row = names.row(visit, &caller.name, now);
-                if row.can_cancel {
+        let own = (actor.role == Role::Patient)
+            .then_some(actor.patient_id)
+            .flatten();
+        if let Some(chart) = optional_id::<PatientId>(query.patient.as_deref())?.or(own) {
+            let seen = super::of_patient(&state, actor, &meta, chart).await?;
+            let names = VisitNames::of(&state, seen.visits.iter().map(|s| &s.visit)).await?;
+            for visit in &seen.visits {
+                let mut row = names.row(&visit.visit, &seen.name, now);
+                row.changeable = row.upcoming && visit.may_change;
+                if row.upcoming {
                     page.upcoming.push(row);
                 } else {
                     page.history.push(row);
                 }
             }
             page.history.reverse();
-            page.bookable = bookable(&state).await?;
+            page.chart = Some((chart.to_string(), seen.name));
+            if seen.may_book {
+                page.bookable = bookable(&state).await?;
+            }
         }
         let doctor = optional_id::<UserId>(query.doctor.as_deref())?
             .or((actor.role == Role::Doctor).then_some(actor.user_id));
@@ -273,7 +296,7 @@ pub async fn page(
             let at = optional_id(query.institution.as_deref())?;
             let first = day_of(query.from.as_deref(), now.date())?;
             week(&state, (actor, &meta), (doctor, at), first, &mut page).await?;
-        } else if actor.role != Role::Patient {
+        } else if page.chart.is_none() && actor.role != Role::Patient {
             page.bookable = bookable(&state).await?;
         }
         Ok::<_, AppError>(render(&page))
@@ -297,7 +320,10 @@ async fn week(
     let mut days = Day::week_from(first);
     for (visit, patient) in &visits {
         let (_, zone) = names.place(visit.institution_id);
-        let row = names.row(visit, patient, now);
+        let mut row = names.row(visit, patient, now);
+        // Whoever may see a doctor's week (the doctor, the institution's desk, an admin) may
+        // also cancel or move its visits.
+        row.changeable = row.upcoming;
         Day::put(&mut days, first, zone.local(visit.slot.starts).date(), row);
     }
     let doctor_name = state
@@ -328,16 +354,37 @@ pub struct BookQuery {
     institution: Option<String>,
     /// For the front desk: whom to book for.
     patient: Option<String>,
+    /// A visit to move instead: its doctor, place and patient stay.
+    #[serde(rename = "move")]
+    moving: Option<String>,
     from: Option<String>,
 }
 
-pub async fn book_page(
-    State(state): State<AppState>,
-    WebCaller(caller): WebCaller,
-    csrf: Csrf,
-    WebQuery(query): WebQuery<BookQuery>,
-) -> Response {
-    let shown = async {
+/// What the booking page offers times for: whose, with whom, where, and whether it moves a
+/// visit that is booked already.
+struct Booking {
+    doctor: UserId,
+    institution: InstitutionId,
+    patient: PatientId,
+    moving: Option<Appointment>,
+}
+
+impl Booking {
+    async fn of(
+        state: &AppState,
+        caller: &Caller,
+        meta: &RequestMeta,
+        query: &BookQuery,
+    ) -> Result<Self, AppError> {
+        if let Some(id) = optional_id(query.moving.as_deref())? {
+            let visit = super::to_move(state, caller.actor, meta, id).await?;
+            return Ok(Booking {
+                doctor: visit.doctor_id,
+                institution: visit.institution_id,
+                patient: visit.patient_id,
+                moving: Some(visit),
+            });
+        }
         let (doctor, institution) = match given(query.with.as_deref()) {
             Some(pair) => {
                 let (doctor, place) = pair.split_once('|').ok_or(AppError::NotFound)?;
@@ -355,6 +402,36 @@ pub async fn book_page(
                 .patient_id
                 .ok_or(AppError::invalid("patient", "choose whom the visit is for"))?,
         };
+        Ok(Booking {
+            doctor,
+            institution,
+            patient,
+            moving: None,
+        })
+    }
+
+    /// The page's link to the week that starts on `day`.
+    fn week_link(&self, day: NaiveDate) -> String {
+        match &self.moving {
+            Some(visit) => format!("/appointments/book?move={}&from={day}", visit.id),
+            None => format!(
+                "/appointments/book?doctor={}&institution={}&patient={}&from={day}",
+                self.doctor, self.institution, self.patient
+            ),
+        }
+    }
+}
+
+pub async fn book_page(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    csrf: Csrf,
+    WebQuery(query): WebQuery<BookQuery>,
+) -> Response {
+    let shown = async {
+        let booking = Booking::of(&state, &caller, &meta, &query).await?;
+        let (doctor, institution) = (booking.doctor, booking.institution);
         let place = crate::institutions::get(&state, institution).await?;
         let now = state.now();
         let first = day_of(query.from.as_deref(), place.time_zone.local(now).date())?;
@@ -379,11 +456,6 @@ pub async fn book_page(
             .read(move |conn| Ok(users::find(conn, doctor)?.map(|u| u.name)))
             .await?
             .ok_or(AppError::NotFound)?;
-        let link = |day: NaiveDate| {
-            format!(
-                "/appointments/book?doctor={doctor}&institution={institution}&patient={patient}&from={day}"
-            )
-        };
         let today = place.time_zone.local(now).date();
         Ok::<_, AppError>(render(&BookPage {
             chrome: Chrome::signed_in(&caller, csrf.token()),
@@ -393,13 +465,29 @@ pub async fn book_page(
             time_zone: place.time_zone.name(),
             doctor_id: doctor.to_string(),
             institution_id: institution.to_string(),
-            patient_id: patient.to_string(),
+            patient_id: booking.patient.to_string(),
+            action: match &booking.moving {
+                Some(visit) => format!("/appointments/{}/reschedule", visit.id),
+                None => "/appointments".to_owned(),
+            },
+            moving: (booking.moving.as_ref())
+                .map(|visit| visit_time(place.time_zone, visit.slot.starts)),
             days,
-            earlier: (first > today).then(|| link(first - Duration::days(7))),
-            later: link(first + Duration::days(7)),
+            earlier: (first > today).then(|| booking.week_link(first - Duration::days(7))),
+            later: booking.week_link(first + Duration::days(7)),
         }))
     };
     shown.await.unwrap_or_else(AppError::into_response_html)
+}
+
+/// Where the visits pages send the caller after a change to `patient`'s visits: a patient to
+/// their own list, anyone else to that chart's.
+fn visits_of(caller: &Caller, patient: PatientId) -> String {
+    if caller.actor.patient_id == Some(patient) {
+        "/appointments".to_owned()
+    } else {
+        format!("/appointments?patient={patient}")
+    }
 }
 
 #[derive(Deserialize)]
@@ -426,10 +514,33 @@ pub async fn book(
             institution_id: path_id(&form.institution_id)?,
             starts: super::api::instant("start", &form.start)?,
         };
-        super::book(&state, caller.actor, &meta, input).await?;
-        Ok(())
+        let visit = super::book(&state, caller.actor, &meta, input).await?;
+        Ok(visits_of(&caller, visit.patient_id))
     };
-    after(done.await, "/appointments", "visit_booked")
+    after_to(done.await, "visit_booked")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveForm {
+    #[allow(dead_code)] // Checked by the CSRF guard before the handler runs.
+    csrf: String,
+    start: String,
+}
+
+pub async fn reschedule(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    WebCaller(caller): WebCaller,
+    Path(id): Path<String>,
+    WebForm(form): WebForm<MoveForm>,
+) -> Response {
+    let done = async {
+        let starts = super::api::instant("start", &form.start)?;
+        let visit = super::reschedule(&state, caller.actor, &meta, path_id(&id)?, starts).await?;
+        Ok(visits_of(&caller, visit.patient_id))
+    };
+    after_to(done.await, "visit_moved")
 }
 
 pub async fn cancel(
@@ -439,8 +550,8 @@ pub async fn cancel(
     Path(id): Path<String>,
 ) -> Response {
     let done = async {
-        super::cancel(&state, caller.actor, &meta, path_id(&id)?).await?;
-        Ok(())
+        let visit = super::cancel(&state, caller.actor, &meta, path_id(&id)?).await?;
+        Ok(visits_of(&caller, visit.patient_id))
     };
-    after(done.await, "/appointments", "visit_cancelled")
+    after_to(done.await, "visit_cancelled")
 }

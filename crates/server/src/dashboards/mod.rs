@@ -162,14 +162,23 @@ pub struct StaffHome {
     pub shift_ends: Option<NaiveDateTime>,
 }
 
+/// The charts a trainee, intern or front desk may see; with `search`, those it finds among them.
 pub async fn staff(
     state: &AppState,
     actor: Actor,
     meta: &RequestMeta,
+    search: Option<String>,
 ) -> Result<StaffHome, AppError> {
     state
         .view(actor, meta, move |conn, uc| {
-            let charts = charts_of(conn, &actor, uc.now)?;
+            let charts = match &search {
+                Some(text) => {
+                    let scope = policy::patient_scope(&actor);
+                    let search = crate::patients::typed_search(text);
+                    patients::list(conn, scope, &search, uc.now, None, ITEMS)?.items
+                }
+                None => charts_of(conn, &actor, uc.now)?,
+            };
             let shift_ends = if policy::access_is_by_grant(actor.role) {
                 access::intern_session_end(conn, actor.user_id, uc.now)?
             } else {

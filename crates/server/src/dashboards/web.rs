@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use medvault_domain::PatientId;
 use medvault_domain::policy::{self, Page};
 use medvault_store::Record;
+use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::audit::RequestMeta;
@@ -147,24 +148,35 @@ pub async fn patient_page(context: Context<'_>, chrome: Chrome) -> Result<Respon
     }))
 }
 
-/// A trainee's or intern's list of the charts they may read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffQuery {
+    /// A name, or a record number, to find a chart by.
+    patient: Option<String>,
+}
+
+/// A trainee's, intern's or front desk's list of the charts they may read, with a search.
 pub async fn staff(
     State(state): State<AppState>,
     meta: RequestMeta,
     WebCaller(caller): WebCaller,
     csrf: Csrf,
+    WebQuery(query): WebQuery<StaffQuery>,
 ) -> Response {
     if !policy::may_open(&caller.actor, Page::StaffDashboard) {
         return Redirect::to(home_of(caller.actor.role)).into_response();
     }
     let page = async {
-        let home = super::staff(&state, caller.actor, &meta).await?;
+        let search = crate::api::search_text(query.patient.as_deref(), "patient")?;
+        let home = super::staff(&state, caller.actor, &meta, search.clone()).await?;
         Ok::<_, AppError>(render(&StaffDashboard {
             chrome: Chrome::signed_in(&caller, csrf.token()),
             me_name: caller.name.clone(),
             role: caller.actor.role.as_str(),
             patients: home.charts.iter().map(PatientRow::from).collect(),
             shift_ends: home.shift_ends.map(to_the_minute),
+            search: search.unwrap_or_default(),
+            more: home.charts.len() == super::ITEMS,
         }))
     };
     page.await.unwrap_or_else(AppError::into_response_html)

@@ -12,7 +12,9 @@ pub mod web;
 
 use chrono::NaiveDateTime;
 use medvault_domain::AuditAction;
-use medvault_domain::policy::{self, Action, Decision, Relation, TieKind};
+use medvault_domain::policy::{
+    self, Action, AppointmentAct, AppointmentTies, Decision, Relation, TieKind,
+};
 use medvault_domain::{Actor, Change, Email, InvalidValue, Mrn, PatientId, UserId, UserStatus};
 use medvault_store::repo::patients::ChartSearch;
 use medvault_store::repo::{access, care_team, patients, users};
@@ -34,6 +36,17 @@ impl Authorized {
     /// Whether the actor may also do `action` on this chart, as the policy decides.
     pub fn may(&self, actor: &Actor, action: Action) -> bool {
         policy::decide(actor, action, self.relation).is_allowed()
+    }
+
+    /// Whether the actor may book visits for this chart: the patient's side, an admin, its care
+    /// team, or the desk of an institution where it is registered.
+    pub fn may_book(&self, actor: &Actor) -> bool {
+        let ties = AppointmentTies {
+            relation: self.relation,
+            desk: self.relation == Relation::Institution,
+            its_doctor: false,
+        };
+        policy::decide_appointment(actor, AppointmentAct::Book, ties).is_allowed()
     }
 
     /// Access under break-the-glass: every audit entry it leads to is flagged.

@@ -88,6 +88,7 @@ pub async fn chart_page(
         chart: PatientRow::from(&view.granted.chart),
         profile: ProfileFacts::from(&view.granted.chart),
         can_edit_profile: may(Action::EditContactDetails),
+        can_book: view.granted.may_book(&caller.actor),
         clinical: view
             .clinical
             .as_ref()

@@ -130,6 +130,10 @@ pub fn routes() -> Listed {
         .get("/appointments/book", appointments::web::book_page)
         .post("/appointments", appointments::web::book)
         .post("/appointments/{id}/cancel", appointments::web::cancel)
+        .post(
+            "/appointments/{id}/reschedule",
+            appointments::web::reschedule,
+        )
         .get("/account/password", auth::web::account_page)
         .post("/account/password", auth::web::change_password)
 }

@@ -178,8 +178,17 @@ pub fn back_to_section(
 
 /// Redirects after a button: to `to` with a notice on success, to an error page otherwise.
 pub fn after(outcome: Result<(), AppError>, to: &str, notice: &str) -> Response {
+    after_to(outcome.map(|()| to.to_owned()), notice)
+}
+
+/// Redirects after a button whose success decides where to go: there with a notice, or to an
+/// error page.
+pub fn after_to(outcome: Result<String, AppError>, notice: &str) -> Response {
     match outcome {
-        Ok(()) => Redirect::to(&format!("{to}?notice={notice}")).into_response(),
+        Ok(to) => {
+            let joint = if to.contains('?') { '&' } else { '?' };
+            Redirect::to(&format!("{to}{joint}notice={notice}")).into_response()
+        }
         Err(error) => error.into_response_html(),
     }
 }

@@ -449,6 +449,8 @@ pub struct ChartPage {
     pub profile: ProfileFacts,
     /// The caller may edit the profile: all of it, or (the patient) the contact details.
     pub can_edit_profile: bool,
+    /// The caller may book the patient's visits, and so see them.
+    pub can_book: bool,
     /// Allergies and problems, when the caller may read clinical content.
     pub clinical: Option<ClinicalLists>,
     /// The caller may record allergies and problems and change their status.
@@ -514,6 +516,10 @@ pub struct StaffDashboard {
     pub patients: Vec<PatientRow>,
     /// For an intern: when their latest grant, and so their access, ends.
     pub shift_ends: Option<String>,
+    /// What the chart search was asked, if anything.
+    pub search: String,
+    /// The list stops at its length: there are more to search for.
+    pub more: bool,
 }
 
 /// One act on a chart in its access report, in words.
@@ -643,6 +649,7 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "report_reviewed" => "Report reviewed. Confirmed results are in the chart.",
         "alert_acknowledged" => "Alert acknowledged.",
         "visit_booked" => "Visit booked.",
+        "visit_moved" => "Visit moved; the earlier time is free for others.",
         "institution_opened" => "Institution opened. Give its staff their places below.",
         "staff_saved" => "Staff saved.",
         "hours_saved" => "Hours saved. Patients book from them at once.",

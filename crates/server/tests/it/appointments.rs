@@ -653,13 +653,7 @@ async fn on_the_web_a_patient_books_from_a_week_of_free_times_and_cancels() {
     assert_eq!(week.status, StatusCode::OK, "{}", week.body());
     assert!(week.body().contains("Europe/Lisbon"));
     assert!(week.has_form("/appointments"));
-    let marker = r#"name="start" value=""#;
-    let at = week.body().find(marker).expect("a free time") + marker.len();
-    let start = week.body()[at..]
-        .split('"')
-        .next()
-        .expect("a time")
-        .to_owned();
+    let start = first_time(&week);
     let csrf = week.csrf();
     let booked = web
         .post(
@@ -704,15 +698,37 @@ async fn on_the_web_a_patient_books_from_a_week_of_free_times_and_cancels() {
         schedule.body()
     );
 
-    // Cancelled from its button: gone from what is coming, kept in the history.
+    // Moved from its button to another free time: the earlier one is free again.
     let visits = web.get("/appointments").await;
-    let marker = r#"action="/appointments/"#;
-    let at = visits.body().find(marker).expect("a cancel button") + marker.len();
-    let id = visits.body()[at..]
-        .split('/')
-        .next()
-        .expect("an id")
-        .to_owned();
+    let id = first_visit(&visits);
+    let offered = web.get(&format!("/appointments/book?move={id}")).await;
+    assert_eq!(offered.status, StatusCode::OK, "{}", offered.body());
+    assert!(offered.body().contains("Move the visit with Dr. Test"));
+    let action = format!("/appointments/{id}/reschedule");
+    assert!(offered.has_form(&action));
+    let later = first_time(&offered);
+    assert_ne!(later, start);
+    let moved = web
+        .post(
+            &action,
+            &[("csrf", offered.csrf().as_str()), ("start", later.as_str())],
+        )
+        .await;
+    assert_eq!(moved.location(), Some("/appointments?notice=visit_moved"));
+    let visits = web.get("/appointments?notice=visit_moved").await;
+    assert!(visits.body().contains("Visit moved"));
+    assert!(visits.body().contains("rescheduled"), "{}", visits.body());
+    let id = first_visit(&visits);
+    let week = web
+        .get(&format!(
+            "/appointments/book?with={}",
+            choice.replace('|', "%7C")
+        ))
+        .await;
+    assert!(week.body().contains(&start), "the earlier time is free");
+    assert!(!week.body().contains(&later));
+
+    // Cancelled from its button: gone from what is coming, kept in the history.
     let cancelled = web
         .post(
             &format!("/appointments/{id}/cancel"),
@@ -726,6 +742,139 @@ async fn on_the_web_a_patient_books_from_a_week_of_free_times_and_cancels() {
     let visits = web.get("/appointments").await;
     assert!(visits.body().contains("No visits booked."));
     assert!(visits.body().contains("cancelled"));
+}
+
+/// The first free time a booking page offers, as its button sends it.
+fn first_time(page: &crate::web::Page) -> String {
+    let marker = r#"name="start" value=""#;
+    let at = page.body().find(marker).expect("a free time") + marker.len();
+    page.body()[at..]
+        .split('"')
+        .next()
+        .expect("a time")
+        .to_owned()
+}
+
+/// The id of the first visit a visits page offers to change.
+fn first_visit(page: &crate::web::Page) -> String {
+    let marker = "/appointments/book?move=";
+    let at = page.body().find(marker).expect("a move button") + marker.len();
+    page.body()[at..]
+        .split('"')
+        .next()
+        .expect("an id")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn on_the_web_the_front_desk_finds_a_patient_and_books_moves_and_cancels_for_them() {
+    let app = TestApp::spawn().await;
+    let c = clinics(&app, "webdesk").await;
+    let chart = registered(&app, &c, "Wanda Walk-in").await;
+    let mut desk = crate::web::WebSession::new(&app);
+    desk.sign_in("desk.webdesk@example.org", crate::helpers::PASSWORD)
+        .await;
+
+    // The desk finds the chart among the institution's patients, and its visits from there.
+    let found = desk.get("/staff/dashboard?patient=walk-in").await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body());
+    let visits_link = format!("/appointments?patient={chart}");
+    assert!(found.body().contains(&visits_link), "{}", found.body());
+    let none = desk.get("/staff/dashboard?patient=nobody").await;
+    assert!(none.body().contains("No chart matches."));
+    let opened = desk.get(&format!("/patients/{chart}")).await;
+    assert!(
+        opened.body().contains(&visits_link),
+        "the chart links its visits"
+    );
+
+    let visits = desk.get(&visits_link).await;
+    assert_eq!(visits.status, StatusCode::OK, "{}", visits.body());
+    assert!(visits.body().contains("Visits of"));
+    assert!(visits.body().contains("Book a visit for Wanda Walk-in"));
+    assert!(
+        visits
+            .body()
+            .contains(&format!(r#"name="patient" value="{chart}""#))
+    );
+
+    let week = desk
+        .get(&format!(
+            "/appointments/book?with={}%7C{}&patient={chart}",
+            c.doctor_id, c.clinic
+        ))
+        .await;
+    assert_eq!(week.status, StatusCode::OK, "{}", week.body());
+    let start = first_time(&week);
+    let booked = desk
+        .post(
+            "/appointments",
+            &[
+                ("csrf", week.csrf().as_str()),
+                ("doctor_id", c.doctor_id.as_str()),
+                ("institution_id", c.clinic.as_str()),
+                ("patient_id", chart.as_str()),
+                ("start", start.as_str()),
+            ],
+        )
+        .await;
+    let back = format!("{visits_link}&notice=visit_booked");
+    assert_eq!(booked.location(), Some(back.as_str()));
+    let visits = desk.get(&back).await;
+    assert!(visits.body().contains("Visit booked."));
+    let id = first_visit(&visits);
+    let (status, visit) = app
+        .get(&format!("/api/v1/appointments/{id}"), Some(&c.desk))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{visit}");
+    assert_eq!(visit["patient_id"], json!(chart));
+
+    // Moved, then cancelled, by the desk; the chart keeps both as history.
+    let offered = desk.get(&format!("/appointments/book?move={id}")).await;
+    let later = first_time(&offered);
+    let moved = desk
+        .post(
+            &format!("/appointments/{id}/reschedule"),
+            &[("csrf", offered.csrf().as_str()), ("start", later.as_str())],
+        )
+        .await;
+    assert_eq!(
+        moved.location(),
+        Some(format!("{visits_link}&notice=visit_moved").as_str())
+    );
+    let visits = desk.get(&visits_link).await;
+    let id = first_visit(&visits);
+    let cancelled = desk
+        .post(
+            &format!("/appointments/{id}/cancel"),
+            &[("csrf", visits.csrf().as_str())],
+        )
+        .await;
+    assert_eq!(
+        cancelled.location(),
+        Some(format!("{visits_link}&notice=visit_cancelled").as_str())
+    );
+    let (_, all) = app
+        .get(
+            &format!("/api/v1/patients/{chart}/appointments"),
+            Some(&c.desk),
+        )
+        .await;
+    let statuses: Vec<&str> = all
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|v| v["status"].as_str().expect("status"))
+        .collect();
+    assert_eq!(statuses.len(), 2, "{all}");
+    assert!(statuses.contains(&"rescheduled") && statuses.contains(&"cancelled"));
+
+    // A patient of no institution of the desk's is not found from it.
+    let (elsewhere, _) = app.patient("not.here@example.org").await;
+    let refused = desk
+        .get(&format!("/appointments?patient={elsewhere}"))
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
 }
 
 /// The UTC day of an RFC 3339 instant.

@@ -651,6 +651,10 @@ async fn every_page_has_no_serious_accessibility_problem_on_a_phone_or_a_laptop(
         "/appointments/book?doctor={}&institution={}",
         c.doctor_id, c.clinic
     );
+    let moving = format!(
+        "/appointments/book?move={}",
+        booked["id"].as_str().expect("id")
+    );
 
     let roles: [(&str, &str, Vec<String>); 7] = [
         (
@@ -687,6 +691,7 @@ async fn every_page_has_no_serious_accessibility_problem_on_a_phone_or_a_laptop(
                 format!("/patients/{chart}/summary"),
                 "/appointments".into(),
                 week.clone(),
+                moving,
             ],
         ),
         (
@@ -696,6 +701,8 @@ async fn every_page_has_no_serious_accessibility_problem_on_a_phone_or_a_laptop(
                 "/institutions".into(),
                 format!("/institutions/{}", c.clinic),
                 "/appointments".into(),
+                "/staff/dashboard".into(),
+                format!("/appointments?patient={chart}"),
             ],
         ),
         (
@@ -723,13 +730,15 @@ async fn every_page_has_no_serious_accessibility_problem_on_a_phone_or_a_laptop(
                     problems.push(format!("{page} at {width} px: {problem}"));
                 }
                 if let Ok(folder) = std::env::var("MEDVAULT_SCREENSHOTS")
-                    && page.starts_with("/appointments")
+                    && (page.starts_with("/appointments") || page.starts_with("/staff"))
                 {
-                    let name = page
-                        .trim_start_matches('/')
-                        .split('?')
-                        .next()
-                        .unwrap_or_default();
+                    // Named by the path and the query's keys: `appointments-book-move-390.png`.
+                    let (path, query) = page.split_once('?').unwrap_or((&page, ""));
+                    let keys = query.split('&').filter_map(|pair| pair.split('=').next());
+                    let name = std::iter::once(path.trim_start_matches('/'))
+                        .chain(keys.filter(|key| !key.is_empty()))
+                        .collect::<Vec<_>>()
+                        .join("-");
                     let file = format!("{}-{width}.png", name.replace('/', "-"));
                     browser
                         .screenshot(&std::path::Path::new(&folder).join(file))
