@@ -59,6 +59,8 @@ pub struct Shared {
     pub assistant: Option<Arc<crate::outside::assistant::Assistant>>,
     /// The insurer's eligibility service, when one is configured.
     pub insurer: Option<Arc<crate::outside::insurer::Insurer>>,
+    /// The imports pages follow on this server.
+    pub imports: crate::imports::following::Running,
     pub clock: Clock,
 }
 

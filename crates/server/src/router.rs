@@ -67,6 +67,10 @@ pub fn build(state: AppState, metrics: ops::Metrics) -> Router {
     let document = api::spec::document(&openapi);
     let openapi_json = Arc::new(serde_json::to_string_pretty(&document).unwrap_or_default());
     let secure = state.config.secure_cookies;
+    let upload_limit = edge::UploadLimit(
+        crate::files::upload::most_declared(state.config.max_upload_bytes)
+            .max(crate::imports::api::MOST_BYTES as u64),
+    );
     // Every web route gets the browser's CSRF cookie; every state-changing one passes the guard.
     let web_routes = web::routes()
         .into_router()
@@ -93,7 +97,10 @@ pub fn build(state: AppState, metrics: ops::Metrics) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
         ))
-        .layer(middleware::from_fn(edge::middleware))
+        .layer(middleware::from_fn_with_state(
+            upload_limit,
+            edge::middleware,
+        ))
         .layer(middleware::from_fn_with_state(secure, security::middleware))
         .layer(middleware::from_fn(observe::middleware))
         .layer(middleware::from_fn(correlation::middleware))

@@ -51,6 +51,7 @@ pub fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
             Some((url, timeout)) => Some(Arc::new(Insurer::new(url, *timeout)?)),
             None => None,
         },
+        imports: Default::default(),
         config: Arc::new(config),
         clock,
     }))

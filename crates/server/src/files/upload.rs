@@ -39,6 +39,11 @@ impl UploadBody {
     }
 }
 
+/// The most an upload of at most `limit` bytes of file may declare, with its form around it.
+pub fn most_declared(limit: u64) -> u64 {
+    limit.saturating_add(FRAMING_ALLOWANCE)
+}
+
 /// Refuses a body whose declared length is over the limit, before it is read.
 fn check_declared_length(headers: &HeaderMap, limit: u64) -> Result<(), AppError> {
     let declared = headers
@@ -46,9 +51,7 @@ fn check_declared_length(headers: &HeaderMap, limit: u64) -> Result<(), AppError
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     match declared {
-        Some(length) if length > limit.saturating_add(FRAMING_ALLOWANCE) => {
-            Err(AppError::PayloadTooLarge)
-        }
+        Some(length) if length > most_declared(limit) => Err(AppError::PayloadTooLarge),
         _ => Ok(()),
     }
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -23,7 +23,27 @@ pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 const DRAIN_BYTES: usize = 64 * 1024 * 1024;
 const DRAIN_TIME: Duration = Duration::from_secs(10);
 
-pub async fn middleware(request: Request, next: Next) -> Response {
+/// The most an upload may declare: a file's, a lab report's or an import's, whichever route
+/// takes the largest. Each route holds its body to its own limit as it reads it.
+#[derive(Clone, Copy)]
+pub struct UploadLimit(pub u64);
+
+/// Whether a body is an upload by its type: a form with a file, or a CSV file.
+fn is_upload(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value.starts_with("multipart/form-data") || value.starts_with("text/csv")
+        })
+}
+
+pub async fn middleware(
+    State(UploadLimit(uploads)): State<UploadLimit>,
+    request: Request,
+    next: Next,
+) -> Response {
     let json = wants_json(request.uri());
     let present = |error: AppError| {
         if json {
@@ -63,7 +83,12 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+    let limit = if is_upload(&request) {
+        uploads
+    } else {
+        MAX_BODY_BYTES as u64
+    };
+    if declared.is_some_and(|length| length > limit) {
         drain(request.into_body()).await;
         let mut response = present(AppError::PayloadTooLarge);
         response.headers_mut().insert(

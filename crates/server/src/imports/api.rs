@@ -17,7 +17,7 @@ use crate::error::{AppError, AppResult, ErrorBody};
 use crate::http::json::ApiQuery;
 
 /// The largest file an import takes: room for [`super::MOST_ROWS`] rows of a few hundred bytes.
-const MOST_BYTES: usize = 64 * 1024 * 1024;
+pub const MOST_BYTES: usize = 64 * 1024 * 1024;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     let (schemas, paths, import) = routes!(import);

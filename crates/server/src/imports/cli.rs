@@ -45,32 +45,12 @@ pub async fn run(
     };
     let progress = Progress::default();
     let drawing = tokio::spawn(draw(progress.clone()));
-    let done = match kind {
-        Kind::Patients => {
-            super::patients::import(
-                state,
-                actor,
-                &meta,
-                (institution, &bytes),
-                dry_run,
-                progress,
-            )
-            .await
-        }
-        Kind::Staff => {
-            super::staff::import(
-                state,
-                actor,
-                &meta,
-                (institution, &bytes),
-                dry_run,
-                progress,
-            )
-            .await
-        }
-    };
+    let file = (kind, institution, bytes.as_slice());
+    let done = super::import(state, (actor, &meta), file, dry_run, progress.clone()).await;
     drawing.abort();
-    eprintln!();
+    // The bar as the import left it, which the last redraw may have come before.
+    let (rows_done, total) = progress.now();
+    eprintln!("\r{}", bar(rows_done, total));
     match done {
         Ok(report) => {
             println!("{}", summary(&report));

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod following;
 pub mod patients;
 pub mod staff;
 

@@ -12,13 +12,14 @@ use medvault_store::repo::institutions::{Institution, Member};
 use serde::Deserialize;
 
 use super::{InstitutionInput, StaffInput, StaffMember};
-use crate::api::path_id;
+use crate::api::{given, path_id};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::WebCaller;
 use crate::auth::csrf::Csrf;
 use crate::error::AppError;
 use crate::files::upload::UploadBody;
+use crate::imports::following::{Seen, Ticket};
 use crate::imports::{Kind, Progress, Report};
 use crate::web::refused::after;
 use crate::web::views::{Chrome, notice};
@@ -226,6 +227,8 @@ pub struct ImportQuery {
     csrf: String,
     #[serde(default)]
     dry_run: bool,
+    /// The page's name for this upload, by which it follows the import's progress.
+    ticket: Option<String>,
 }
 
 /// Imports a CSV file sent from the institution's page, and shows the page again with what it
@@ -242,16 +245,33 @@ pub async fn import(
     let done = async {
         let place = path_id(&id)?;
         let kind = Kind::parse(&kind).ok_or(AppError::NotFound)?;
+        let ticket = given(query.ticket.as_deref())
+            .map(Ticket::parse)
+            .transpose()?;
         crate::imports::may_import(&state, (caller.actor, &meta), place, kind.asks()).await?;
+        let (actor, progress) = (caller.actor, Progress::default());
+        let _followed = ticket.map(|t| state.imports.follow(actor.user_id, t, progress.clone()));
         let file = body?.receive(state.config.max_upload_bytes).await?;
         let sent = (kind, place, file.content.as_slice());
-        let (actor, progress) = (caller.actor, Progress::default());
         let report =
             crate::imports::import(&state, (actor, &meta), sent, query.dry_run, progress).await?;
         institution_page((&state, &meta), &caller, &csrf, (place, None, Some(report))).await
     };
     done.await
         .unwrap_or_else(|error| rows_page(error, &caller, &csrf))
+}
+
+/// How far the caller's import under a ticket has gone on this server, for its page's progress
+/// bar. Counts of rows only: nothing here is about a patient.
+pub async fn import_progress(
+    State(state): State<AppState>,
+    WebCaller(caller): WebCaller,
+    Path(ticket): Path<String>,
+) -> Result<axum::Json<Seen>, AppError> {
+    let ticket = Ticket::parse(&ticket)?;
+    Ok(axum::Json(
+        state.imports.seen_by(caller.actor.user_id, ticket),
+    ))
 }
 
 #[derive(Template)]

@@ -126,6 +126,10 @@ pub fn routes() -> Listed {
             "/institutions/{id}/imports/{kind}",
             institutions::web::import,
         )
+        .get(
+            "/imports/{ticket}/progress",
+            institutions::web::import_progress,
+        )
         .get("/appointments", appointments::web::page)
         .get("/appointments/book", appointments::web::book_page)
         .post("/appointments", appointments::web::book)
@@ -158,6 +162,13 @@ pub fn static_routes() -> Listed {
         .get(
             "/static/confirm.js",
             asset("text/javascript", include_bytes!("../../static/confirm.js")),
+        )
+        .get(
+            "/static/import-progress.js",
+            asset(
+                "text/javascript",
+                include_bytes!("../../static/import-progress.js"),
+            ),
         )
         .get(
             "/static/swagger-ui/swagger-ui.css",

@@ -753,3 +753,48 @@ async fn every_page_has_no_serious_accessibility_problem_on_a_phone_or_a_laptop(
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[tokio::test]
+async fn an_import_from_the_institutions_page_shows_its_progress_while_it_runs() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let c = crate::appointments::clinics(&app, "browserimport").await;
+    let file = tempfile::Builder::new()
+        .suffix(".csv")
+        .tempfile()
+        .expect("a file");
+    std::fs::write(file.path(), crate::imports::patients_file(20_000)).expect("written");
+    browser
+        .sign_in(&app, "desk.browserimport@example.org", PASSWORD)
+        .await;
+    browser
+        .open(&app.url(&format!("/institutions/{}", c.clinic)))
+        .await;
+    // What the progress line says is kept in the tab's storage, which outlives the page the
+    // answer replaces.
+    browser
+        .run_async(
+            "const said = document.querySelector('.import-progress span');
+             new MutationObserver(() => sessionStorage.setItem('said',
+                 (sessionStorage.getItem('said') || '') + '|' + said.textContent))
+               .observe(said, {childList: true, characterData: true, subtree: true});
+             done(null);",
+            json!([]),
+        )
+        .await;
+    browser
+        .type_into("#patients_file", &file.path().display().to_string())
+        .await;
+    browser
+        .click("form[data-progress] button:not([formaction])")
+        .await;
+    browser.wait_for_text("20000 created").await;
+    let said = browser
+        .run_async("done(sessionStorage.getItem('said'));", json!([]))
+        .await;
+    let said = said.as_str().unwrap_or_default();
+    assert!(said.contains("Sending the file"), "{said}");
+    assert!(said.contains("of 20,000 rows"), "{said}");
+}

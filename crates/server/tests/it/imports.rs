@@ -25,7 +25,7 @@ async fn send(app: &TestApp, path: &str, token: &str, csv: &str) -> (StatusCode,
 }
 
 /// `rows` patients, each with an email; every 7th has no birth date.
-fn patients_file(rows: usize) -> String {
+pub fn patients_file(rows: usize) -> String {
     let mut csv = String::from("name,birth_date,sex,email,phone\n");
     for n in 0..rows {
         let born = if n % 7 == 0 {
@@ -362,4 +362,70 @@ async fn an_institutions_admin_runs_its_staff_and_imports_from_its_page() {
         text.contains("Nothing was imported") && text.contains("sex"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn the_institutions_page_follows_an_import_while_it_runs() {
+    let app = TestApp::spawn().await;
+    let c = clinics(&app, "following").await;
+    let mut web = crate::web::WebSession::new(&app);
+    web.sign_in("desk.following@example.org", crate::helpers::PASSWORD)
+        .await;
+    let page = web.get(&format!("/institutions/{}", c.clinic)).await;
+    assert!(page.body().contains("data-progress"));
+    assert!(page.body().contains("/static/import-progress.js"));
+
+    // The page's ticket names the upload; while it runs, this server tells how far it is.
+    let ticket = "00112233445566778899aabbccddeeff";
+    let rows = 5_000;
+    let (content_type, body) =
+        crate::helpers::multipart(b"patients.csv", patients_file(rows).as_bytes());
+    let sending = app
+        .http
+        .post(app.url(&format!(
+            "/institutions/{}/imports/patients?csrf={}&ticket={ticket}",
+            c.clinic,
+            page.csrf()
+        )))
+        .header("cookie", web.cookie_header())
+        .header("content-type", content_type)
+        .body(body)
+        .send();
+    let import = tokio::spawn(sending);
+    let asking = |ticket: &str| {
+        app.http
+            .get(app.url(&format!("/imports/{ticket}/progress")))
+            .header("cookie", web.cookie_header())
+            .send()
+    };
+    let ask = || async {
+        let answer = asking(ticket).await.expect("asked");
+        assert_eq!(answer.status(), StatusCode::OK);
+        answer.json::<Value>().await.expect("json")
+    };
+    let mut seen_running = false;
+    while !import.is_finished() {
+        let seen = ask().await;
+        if seen["known"] == true && seen["total"] == rows {
+            assert!(
+                seen["done"].as_u64().expect("done") <= rows as u64,
+                "{seen}"
+            );
+            seen_running = true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let finished = import.await.expect("joined").expect("answered");
+    assert_eq!(finished.status(), StatusCode::OK);
+    let text = finished.text().await.expect("html");
+    assert!(text.contains(&format!("{rows} created")), "{text}");
+    assert!(seen_running, "the import was seen under way");
+    let after = ask().await;
+    assert_eq!(
+        after["known"], false,
+        "a finished import is forgotten: {after}"
+    );
+
+    let refused = asking("not-a-ticket").await.expect("asked");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }

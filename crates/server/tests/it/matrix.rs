@@ -562,7 +562,9 @@ fn fill(template: &str, path: &str, world: &World, csrf: &str) -> String {
     for (name, value) in &world.values {
         text = text.replace(&format!("{{{name}}}"), value);
     }
-    text.replace("{unique}", &uuid::Uuid::new_v4().simple().to_string())
+    let unique = || uuid::Uuid::new_v4().simple().to_string();
+    text.replace("{unique}", &unique())
+        .replace("{ticket}", &unique())
         .replace("{password}", &PASSWORD.replace(' ', "+"))
         .replace("{csrf}", csrf)
 }
