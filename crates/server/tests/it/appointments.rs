@@ -746,23 +746,21 @@ async fn on_the_web_a_patient_books_from_a_week_of_free_times_and_cancels() {
 
 /// The first free time a booking page offers, as its button sends it.
 fn first_time(page: &crate::web::Page) -> String {
-    let marker = r#"name="start" value=""#;
-    let at = page.body().find(marker).expect("a free time") + marker.len();
-    page.body()[at..]
-        .split('"')
-        .next()
-        .expect("a time")
-        .to_owned()
+    quoted_after(page, r#"name="start" value=""#)
 }
 
 /// The id of the first visit a visits page offers to change.
 fn first_visit(page: &crate::web::Page) -> String {
-    let marker = "/appointments/book?move=";
-    let at = page.body().find(marker).expect("a move button") + marker.len();
+    quoted_after(page, "/appointments/book?move=")
+}
+
+/// What follows the first `marker` in a page, up to the next quotation mark.
+fn quoted_after(page: &crate::web::Page, marker: &str) -> String {
+    let at = page.body().find(marker).expect(marker) + marker.len();
     page.body()[at..]
         .split('"')
         .next()
-        .expect("an id")
+        .unwrap_or_default()
         .to_owned()
 }
 
