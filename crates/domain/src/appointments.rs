@@ -337,68 +337,33 @@ pub fn granules(slot: Slot) -> Vec<NaiveDateTime> {
     marks
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AppointmentStatus {
-    Booked,
-    Cancelled,
-    /// Moved to another time: the new appointment names this one.
-    Rescheduled,
-}
-
-impl AppointmentStatus {
-    pub const ALL: [AppointmentStatus; 3] = [
-        AppointmentStatus::Booked,
-        AppointmentStatus::Cancelled,
-        AppointmentStatus::Rescheduled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AppointmentStatus::Booked => "booked",
-            AppointmentStatus::Cancelled => "cancelled",
-            AppointmentStatus::Rescheduled => "rescheduled",
-        }
+coded!(
+    /// Where a visit stands.
+    AppointmentStatus, "status", "must be one of booked, cancelled, rescheduled",
+    {
+        Booked => "booked",
+        Cancelled => "cancelled",
+        /// Moved to another time: the new appointment names this one.
+        Rescheduled => "rescheduled",
     }
+);
 
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+coded!(
+    /// Whether the patient's insurer covers a visit.
+    Eligibility, "eligibility", "must be one of verified, not_covered, pending, no_coverage",
+    {
+        /// The insurer confirmed the coverage.
+        Verified => "verified",
+        /// The insurer answered that the visit is not covered.
+        NotCovered => "not_covered",
+        /// The insurer could not be asked or did not answer; a background job asks again.
+        Pending => "pending",
+        /// The patient has no coverage on file: they pay themselves.
+        NoCoverage => "no_coverage",
     }
-}
-
-/// Whether the patient's insurer covers a visit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Eligibility {
-    /// The insurer confirmed the coverage.
-    Verified,
-    /// The insurer answered that the visit is not covered.
-    NotCovered,
-    /// The insurer could not be asked or did not answer; a background job asks again.
-    Pending,
-    /// The patient has no coverage on file: they pay themselves.
-    NoCoverage,
-}
+);
 
 impl Eligibility {
-    pub const ALL: [Eligibility; 4] = [
-        Eligibility::Verified,
-        Eligibility::NotCovered,
-        Eligibility::Pending,
-        Eligibility::NoCoverage,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Eligibility::Verified => "verified",
-            Eligibility::NotCovered => "not_covered",
-            Eligibility::Pending => "pending",
-            Eligibility::NoCoverage => "no_coverage",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw)
-    }
-
     /// As a patient or the front desk reads it.
     pub fn in_words(self) -> &'static str {
         match self {

@@ -3,36 +3,6 @@
 
 use crate::values::{InvalidValue, bounded_text};
 
-/// An enumeration stored and sent by its code, refused with the field's name and the codes it
-/// takes.
-macro_rules! coded {
-    ($(#[$doc:meta])* $name:ident, $field:literal, $refusal:literal, { $($variant:ident => $code:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $code),+
-                }
-            }
-
-            pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-                Self::ALL
-                    .iter()
-                    .copied()
-                    .find(|value| value.as_str() == raw.trim())
-                    .ok_or(InvalidValue::new($field, $refusal))
-            }
-        }
-    };
-}
-
 coded!(
     /// How bad a reaction is.
     Severity, "severity", "must be one of mild, moderate, severe",

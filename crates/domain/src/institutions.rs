@@ -12,75 +12,27 @@ use chrono_tz::Tz;
 use crate::role::Role;
 use crate::values::{InvalidValue, bounded_text};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum InstitutionKind {
-    Hospital,
-    Clinic,
-    Lab,
-    Pharmacy,
-}
+coded!(
+    /// What an institution is.
+    InstitutionKind, "kind", "must be one of hospital, clinic, lab, pharmacy",
+    { Hospital => "hospital", Clinic => "clinic", Lab => "lab", Pharmacy => "pharmacy" }
+);
 
-impl InstitutionKind {
-    pub const ALL: [InstitutionKind; 4] = [
-        InstitutionKind::Hospital,
-        InstitutionKind::Clinic,
-        InstitutionKind::Lab,
-        InstitutionKind::Pharmacy,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InstitutionKind::Hospital => "hospital",
-            InstitutionKind::Clinic => "clinic",
-            InstitutionKind::Lab => "lab",
-            InstitutionKind::Pharmacy => "pharmacy",
-        }
+coded!(
+    /// What a member does at an institution.
+    StaffRole, "role", "must be one of admin, clinician, reception",
+    {
+        /// Runs the institution in MedVault: its staff, its patients' registrations, its
+        /// doctors' availability and bookings.
+        Admin => "admin",
+        /// Treats patients there: a doctor's availability and schedule belong to an institution.
+        Clinician => "clinician",
+        /// The front desk: registers patients and books, moves and cancels their visits.
+        Reception => "reception",
     }
-
-    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == raw.trim())
-            .ok_or(InvalidValue::new(
-                "kind",
-                "must be one of hospital, clinic, lab, pharmacy",
-            ))
-    }
-}
-
-/// What a member does at an institution.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum StaffRole {
-    /// Runs the institution in MedVault: its staff, its patients' registrations, its doctors'
-    /// availability and bookings.
-    Admin,
-    /// Treats patients there: a doctor's availability and schedule belong to an institution.
-    Clinician,
-    /// The front desk: registers patients and books, moves and cancels their visits.
-    Reception,
-}
+);
 
 impl StaffRole {
-    pub const ALL: [StaffRole; 3] = [StaffRole::Admin, StaffRole::Clinician, StaffRole::Reception];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StaffRole::Admin => "admin",
-            StaffRole::Clinician => "clinician",
-            StaffRole::Reception => "reception",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        Self::ALL
-            .into_iter()
-            .find(|role| role.as_str() == raw.trim())
-            .ok_or(InvalidValue::new(
-                "role",
-                "must be one of admin, clinician, reception",
-            ))
-    }
-
     /// Whether an account of `role` may hold this place: clinicians are doctors, trainees or
     /// interns; anyone but a patient may run an institution or its front desk.
     pub fn may_be_held_by(self, role: Role) -> bool {
@@ -161,11 +113,11 @@ mod tests {
 
     #[test]
     fn kinds_and_roles_parse_from_their_names_only() {
-        for kind in InstitutionKind::ALL {
+        for &kind in InstitutionKind::ALL {
             assert_eq!(InstitutionKind::parse(kind.as_str()), Ok(kind));
         }
         assert_eq!(InstitutionKind::parse("spa").unwrap_err().field, "kind");
-        for role in StaffRole::ALL {
+        for &role in StaffRole::ALL {
             assert_eq!(StaffRole::parse(role.as_str()), Ok(role));
         }
         assert_eq!(StaffRole::parse("owner").unwrap_err().field, "role");
@@ -177,7 +129,7 @@ mod tests {
         assert!(!StaffRole::Clinician.may_be_held_by(Role::Staff));
         assert!(StaffRole::Reception.may_be_held_by(Role::Staff));
         assert!(StaffRole::Admin.may_be_held_by(Role::Doctor));
-        for role in StaffRole::ALL {
+        for &role in StaffRole::ALL {
             assert!(!role.may_be_held_by(Role::Patient));
         }
     }

@@ -4,36 +4,27 @@
 
 use crate::values::{InvalidValue, bounded_text};
 
-/// The kind of a clinical record.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum RecordKind {
-    #[default]
-    ProgressNote,
-    Diagnosis,
-    Procedure,
-    DischargeSummary,
-    Other,
+coded!(
+    /// The kind of a clinical record.
+    RecordKind, "kind",
+    "must be one of progress_note, diagnosis, procedure, discharge_summary, other",
+    {
+        ProgressNote => "progress_note",
+        Diagnosis => "diagnosis",
+        Procedure => "procedure",
+        DischargeSummary => "discharge_summary",
+        Other => "other",
+    }
+);
+
+/// A record is a progress note unless it says otherwise.
+impl Default for RecordKind {
+    fn default() -> Self {
+        RecordKind::ProgressNote
+    }
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 5] = [
-        RecordKind::ProgressNote,
-        RecordKind::Diagnosis,
-        RecordKind::Procedure,
-        RecordKind::DischargeSummary,
-        RecordKind::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordKind::ProgressNote => "progress_note",
-            RecordKind::Diagnosis => "diagnosis",
-            RecordKind::Procedure => "procedure",
-            RecordKind::DischargeSummary => "discharge_summary",
-            RecordKind::Other => "other",
-        }
-    }
-
     /// As people read it: "Progress note".
     pub fn label(self) -> &'static str {
         match self {
@@ -44,48 +35,20 @@ impl RecordKind {
             RecordKind::Other => "Other",
         }
     }
-
-    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == raw.trim())
-            .ok_or(InvalidValue::new(
-                "kind",
-                "must be one of progress_note, diagnosis, procedure, discharge_summary, other",
-            ))
-    }
 }
 
-/// Where a record stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RecordStatus {
-    /// As first written.
-    Final,
-    /// Changed since it was first written; the earlier versions are in its history.
-    Amended,
-    /// Should never have been written (the wrong chart, say); kept, with the reason.
-    EnteredInError,
-}
-
-impl RecordStatus {
-    pub const ALL: [RecordStatus; 3] = [
-        RecordStatus::Final,
-        RecordStatus::Amended,
-        RecordStatus::EnteredInError,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordStatus::Final => "final",
-            RecordStatus::Amended => "amended",
-            RecordStatus::EnteredInError => "entered-in-error",
-        }
+coded!(
+    /// Where a record stands.
+    RecordStatus, "status", "must be one of final, amended, entered-in-error",
+    {
+        /// As first written.
+        Final => "final",
+        /// Changed since it was first written; the earlier versions are in its history.
+        Amended => "amended",
+        /// Should never have been written (the wrong chart, say); kept, with the reason.
+        EnteredInError => "entered-in-error",
     }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == raw)
-    }
-}
+);
 
 text_value!(
     /// Why a record was marked entered in error.
@@ -98,7 +61,7 @@ mod tests {
 
     #[test]
     fn kinds_and_statuses_read_back_what_they_write() {
-        for kind in RecordKind::ALL {
+        for &kind in RecordKind::ALL {
             assert_eq!(RecordKind::parse(kind.as_str()), Ok(kind));
         }
         assert_eq!(
@@ -107,7 +70,7 @@ mod tests {
             "the old default is not a kind"
         );
         for status in RecordStatus::ALL {
-            assert_eq!(RecordStatus::parse(status.as_str()), Some(status));
+            assert_eq!(RecordStatus::parse(status.as_str()), Ok(*status));
         }
         assert!(ErrorReason::parse("typo").is_err());
         assert!(ErrorReason::parse("Wrong patient's chart").is_ok());

@@ -143,6 +143,38 @@ impl fmt::Debug for Password {
     }
 }
 
+/// An enumeration stored and sent by its code, refused with the field's name and the codes it
+/// takes.
+macro_rules! coded {
+    ($(#[$doc:meta])* $name:ident, $field:literal, $refusal:literal, {
+        $($(#[$variant_doc:meta])* $variant:ident => $code:literal),+ $(,)?
+    }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$variant_doc])* $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code),+
+                }
+            }
+
+            pub fn parse(raw: &str) -> Result<Self, $crate::values::InvalidValue> {
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|value| value.as_str() == raw.trim())
+                    .ok_or($crate::values::InvalidValue::new($field, $refusal))
+            }
+        }
+    };
+}
+
 macro_rules! text_value {
     ($(#[$doc:meta])* $name:ident, $field:literal, min = $min:expr, max = $max:expr, newlines = $nl:expr) => {
         $(#[$doc])*

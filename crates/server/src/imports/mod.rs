@@ -246,8 +246,13 @@ pub fn table(bytes: &[u8], known: &[&str], required: &[&str]) -> Result<Table, V
             .collect();
         rows.push((line, values));
     }
+    all_or_faults(Table { rows }, faults)
+}
+
+/// What was read, if no row is at fault; else every fault.
+pub fn all_or_faults<T>(read: T, faults: Vec<RowError>) -> Result<T, Vec<RowError>> {
     if faults.is_empty() {
-        Ok(Table { rows })
+        Ok(read)
     } else {
         Err(faults)
     }

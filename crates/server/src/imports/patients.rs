@@ -11,7 +11,7 @@ use medvault_store::repo::institutions as places;
 use medvault_store::repo::patients::{self as stored_charts, BATCH};
 use medvault_store::{DbConnection, NewPatient};
 
-use super::{Progress, Report, RowError, Table, table, value};
+use super::{Progress, Report, RowError, Table, all_or_faults, table, value};
 use crate::app::{AppState, UseCase};
 use crate::audit::{Event, RequestMeta};
 use crate::error::AppError;
@@ -114,11 +114,7 @@ fn checked(table: Table, actor: &Actor, state: &AppState) -> Result<Vec<Wanted>,
             Err(_) => faults.push(RowError::new(line, "row", "cannot be read")),
         }
     }
-    if faults.is_empty() {
-        Ok(wanted)
-    } else {
-        Err(faults)
-    }
+    all_or_faults(wanted, faults)
 }
 
 /// Matches every row against the charts there are: what to do with each, or the rows that name
@@ -161,11 +157,7 @@ fn plan(
             None => Step::Open(Box::new(row.chart)),
         });
     }
-    if faults.is_empty() {
-        Ok(steps)
-    } else {
-        Err(AppError::InvalidRows(faults))
-    }
+    all_or_faults(steps, faults).map_err(AppError::InvalidRows)
 }
 
 fn report(steps: &[Step], dry_run: bool) -> Report {

@@ -10,7 +10,7 @@ use medvault_store::repo::{institutions as places, users};
 use medvault_store::{DbConnection, NewUser};
 use std::collections::HashMap;
 
-use super::{Progress, Report, RowError, Table, table, value};
+use super::{Progress, Report, RowError, Table, all_or_faults, table, value};
 use crate::app::{AppState, UseCase};
 use crate::audit::{Event, RequestMeta};
 use crate::error::AppError;
@@ -75,11 +75,7 @@ fn checked(table: Table) -> Result<Vec<Wanted>, Vec<RowError>> {
             }
         }
     }
-    if faults.is_empty() {
-        Ok(wanted)
-    } else {
-        Err(faults)
-    }
+    all_or_faults(wanted, faults)
 }
 
 fn plan(
@@ -122,11 +118,7 @@ fn plan(
             },
         }
     }
-    if faults.is_empty() {
-        Ok(steps)
-    } else {
-        Err(AppError::InvalidRows(faults))
-    }
+    all_or_faults(steps, faults).map_err(AppError::InvalidRows)
 }
 
 fn report(steps: &[Step], dry_run: bool) -> Report {

@@ -379,8 +379,8 @@ impl RecordForm {
     pub fn kinds(&self) -> Vec<(&'static str, &'static str, bool)> {
         let chosen = medvault_domain::RecordKind::parse(&self.kind).unwrap_or_default();
         medvault_domain::RecordKind::ALL
-            .into_iter()
-            .map(|kind| (kind.as_str(), kind.label(), kind == chosen))
+            .iter()
+            .map(|kind| (kind.as_str(), kind.label(), *kind == chosen))
             .collect()
     }
 }

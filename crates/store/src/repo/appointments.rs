@@ -74,13 +74,15 @@ impl TryFrom<AppointmentRow> for Appointment {
                 starts: row.starts_at,
                 ends: row.ends_at,
             },
-            status: AppointmentStatus::parse(&row.status).ok_or(StoreError::Corrupt(TABLE))?,
+            status: AppointmentStatus::parse(&row.status)
+                .map_err(|_| StoreError::Corrupt(TABLE))?,
             booked_by: parse(TABLE, &row.booked_by)?,
             created_at: row.created_at,
             changed_by: parse_opt(TABLE, row.changed_by.as_deref())?,
             changed_at: row.changed_at,
             rescheduled_from: parse_opt(TABLE, row.rescheduled_from.as_deref())?,
-            eligibility: Eligibility::parse(&row.eligibility).ok_or(StoreError::Corrupt(TABLE))?,
+            eligibility: Eligibility::parse(&row.eligibility)
+                .map_err(|_| StoreError::Corrupt(TABLE))?,
             eligibility_reason: row.eligibility_reason,
             eligibility_checked_at: row.eligibility_checked_at,
             eligibility_attempts: row.eligibility_attempts,

@@ -58,7 +58,7 @@ fn kind_of(table: &'static str, raw: &str) -> Result<RecordKind, StoreError> {
 }
 
 fn status_of(table: &'static str, raw: &str) -> Result<RecordStatus, StoreError> {
-    RecordStatus::parse(raw).ok_or(StoreError::Corrupt(table))
+    RecordStatus::parse(raw).map_err(|_| StoreError::Corrupt(table))
 }
 
 impl TryFrom<(RecordRow, String)> for Record {
