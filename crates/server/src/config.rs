@@ -97,9 +97,22 @@ pub enum LogFormat {
 }
 
 impl Config {
-    /// Reads the configuration from the process environment.
+    /// Reads the configuration from the process environment, where any variable MedVault reads
+    /// may instead name a file that holds its value (`MEDVAULT_SECRET_FILE`), as container
+    /// secrets come.
     pub fn from_env() -> anyhow::Result<Self> {
-        Self::from_lookup(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+        let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let unreadable = std::cell::RefCell::new(None);
+        let config = Self::from_lookup(|name| {
+            value_or_file(name, env).unwrap_or_else(|error| {
+                unreadable.borrow_mut().get_or_insert(error);
+                None
+            })
+        });
+        match unreadable.into_inner() {
+            Some(error) => Err(error),
+            None => config,
+        }
     }
 
     /// Reads the configuration through `lookup`, so tests need not touch the environment.
@@ -275,6 +288,28 @@ impl Config {
     }
 }
 
+/// The value of `name` as `get` finds it, or else read from the file `NAME_FILE` names (its last
+/// line break trimmed): a secret need not stand in the environment, where any process of the
+/// same user may read it.
+fn value_or_file(
+    name: &str,
+    get: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Option<String>> {
+    let file = format!("{name}_FILE");
+    match (get(name), get(&file)) {
+        (Some(_), Some(_)) => bail!("{name} and {file} are both set; keep one"),
+        (Some(value), None) => Ok(Some(value)),
+        (None, None) => Ok(None),
+        (None, Some(path)) => {
+            let value = std::fs::read_to_string(&path)
+                .with_context(|| format!("{file}: cannot read {path}"))?;
+            let value = value.strip_suffix('\n').unwrap_or(&value);
+            let value = value.strip_suffix('\r').unwrap_or(value);
+            Ok(Some(value.to_owned()))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -287,6 +322,40 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn a_variable_may_be_read_from_the_file_its_file_variable_names() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let path = folder.path().join("secret");
+        std::fs::write(&path, "a secret of more than thirty-two bytes\n").expect("written");
+        let named = path.display().to_string();
+        let vars = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let read = |vars: HashMap<String, String>, name: &str| {
+            value_or_file(name, |n| vars.get(n).cloned())
+        };
+        let from_file = vars(&[("MEDVAULT_SECRET_FILE", &named)]);
+        assert_eq!(
+            read(from_file, "MEDVAULT_SECRET").expect("read").as_deref(),
+            Some("a secret of more than thirty-two bytes")
+        );
+        let both = vars(&[("MEDVAULT_SECRET_FILE", &named), ("MEDVAULT_SECRET", "x")]);
+        assert!(read(both, "MEDVAULT_SECRET").is_err(), "two values");
+        let missing = vars(&[("ADMIN_PASSWORD_FILE", "/no/such")]);
+        let error = read(missing, "ADMIN_PASSWORD").expect_err("unreadable");
+        assert!(
+            error
+                .to_string()
+                .contains("ADMIN_PASSWORD_FILE: cannot read /no/such")
+        );
+        // Only what MedVault asks for is looked up: another program's `_FILE` is not read.
+        let other = vars(&[("TF_CLI_CONFIG_FILE", "/no/such")]);
+        assert_eq!(read(other, "MEDVAULT_SECRET").expect("unset"), None);
     }
 
     #[test]

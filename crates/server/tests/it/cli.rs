@@ -197,6 +197,65 @@ fn admin_create_reads_the_password_from_standard_input() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("password"));
 }
 
+/// Where a starting server listens, once its log says it serves.
+fn serving(child: &mut std::process::Child) -> String {
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    for line in stdout.lines() {
+        let line = line.expect("log line");
+        let entry: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        if entry["message"] == "MedVault is serving" {
+            return entry["address"].as_str().expect("an address").to_owned();
+        }
+    }
+    panic!("the server never said where it listens");
+}
+
+#[tokio::test]
+async fn secrets_may_come_from_files_as_containers_pass_them() {
+    let db = TestDb::new();
+    let secrets = tempfile::tempdir().expect("a folder");
+    let file = |name: &str, value: &str| {
+        let path = secrets.path().join(name);
+        std::fs::write(&path, value).expect("written");
+        path.display().to_string()
+    };
+    let secret = file("medvault_secret", "a secret read from a file, 32+ bytes\n");
+    let password = file("admin_password", "an admin passphrase from a file\n");
+    let mut child = medvault(&db)
+        .arg("serve")
+        .env_remove("MEDVAULT_SECRET")
+        .env("MEDVAULT_SECRET_FILE", &secret)
+        .env("ADMIN_EMAIL", "boot@example.org")
+        .env("ADMIN_PASSWORD_FILE", &password)
+        .env("MEDVAULT_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("runs");
+    let address = serving(&mut child);
+    let signed_in = reqwest::Client::new()
+        .post(format!("http://{address}/api/v1/auth/login"))
+        .json(&serde_json::json!({
+            "email": "boot@example.org",
+            "password": "an admin passphrase from a file",
+        }))
+        .send()
+        .await
+        .expect("answered");
+    child.kill().expect("stopped");
+    child.wait().expect("ended");
+    assert_eq!(signed_in.status(), reqwest::StatusCode::OK);
+
+    let refused = medvault(&db)
+        .arg("serve")
+        .env("MEDVAULT_SECRET_FILE", &secret)
+        .output()
+        .expect("runs");
+    assert!(!refused.status.success(), "a value given twice is refused");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("both set"));
+}
+
 #[test]
 fn serve_explains_how_to_start_and_stops_cleanly_on_sigterm() {
     let db = TestDb::new();
@@ -207,18 +266,7 @@ fn serve_explains_how_to_start_and_stops_cleanly_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("runs");
-    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut address = None;
-    for line in stdout.lines() {
-        let line = line.expect("log line");
-        let entry: serde_json::Value =
-            serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
-        if entry["message"] == "MedVault is serving" {
-            address = entry["address"].as_str().map(str::to_owned);
-            break;
-        }
-    }
-    let address = address.expect("the server says where it listens");
+    let address = serving(&mut child);
     let health = std::net::TcpStream::connect(&address).map(|mut stream| {
         stream
             .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

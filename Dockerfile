@@ -1,0 +1,41 @@
+# MedVault's container image: built with the Rust toolchain, run on slim Debian with Tesseract
+# and poppler (lab reports are read with them) as an unprivileged user. One binary, `medvault`;
+# its data (the SQLite database, sealed files, generated keys) under the volume /var/lib/medvault.
+#
+#   docker build -t medvault .
+#   docker run -p 8080:8080 -v medvault:/var/lib/medvault medvault
+#
+# Configuration is the environment's (docs/configuration.md); any variable may instead name a
+# file that holds its value, as `MEDVAULT_SECRET_FILE=/run/secrets/medvault_secret`.
+
+ARG RUST_VERSION=1.95
+ARG DEBIAN=bookworm
+
+FROM docker.io/library/rust:${RUST_VERSION}-slim-${DEBIAN} AS build
+WORKDIR /src
+COPY . .
+# SQLite and libpq are built from source by their crates: a C compiler is all they need, and the
+# slim Rust image has one.
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target \
+    cargo build --release --locked --bin medvault \
+ && install -m 0755 target/release/medvault /usr/local/bin/medvault
+
+FROM docker.io/library/debian:${DEBIAN}-slim AS runtime
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      tesseract-ocr tesseract-ocr-eng poppler-utils ca-certificates curl util-linux \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --home-dir /var/lib/medvault --create-home medvault
+COPY --from=build /usr/local/bin/medvault /usr/local/bin/medvault
+USER 10001:10001
+ENV MEDVAULT_LISTEN=0.0.0.0:8080 \
+    MEDVAULT_DATA_DIR=/var/lib/medvault \
+    MEDVAULT_LOG_FORMAT=json
+VOLUME ["/var/lib/medvault"]
+EXPOSE 8080
+# Ready means the database answers: a server that has lost it is taken out of rotation.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD curl -fsS -o /dev/null http://127.0.0.1:8080/readyz || exit 1
+ENTRYPOINT ["medvault"]
+CMD ["serve"]
