@@ -9,6 +9,7 @@ pub mod appointments;
 pub mod audit;
 pub mod audit_log;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod clinical;
 pub mod config;

@@ -316,6 +316,30 @@ impl Store {
         Ok(done?)
     }
 
+    /// Runs `f` on one consistent view of the database, as of its first read, while writers go
+    /// on: a read transaction on SQLite (in WAL mode it holds no lock that writers wait on), a
+    /// repeatable-read one on PostgreSQL. Nothing it does is kept.
+    pub fn snapshot<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut pooled = self.connection()?;
+        let conn = &mut pooled.conn;
+        let begin = match conn {
+            DbConnection::Postgres(_) => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            DbConnection::Sqlite(_) => "BEGIN DEFERRED",
+        };
+        conn.batch_execute(begin).map_err(StoreError::from)?;
+        let done = f(conn);
+        let ended = conn.batch_execute("ROLLBACK").map_err(StoreError::from);
+        if ended.as_ref().is_err_and(StoreError::is_connection_lost) {
+            pooled.lost = true;
+        }
+        let value = done?;
+        ended?;
+        Ok(value)
+    }
+
     /// Whether the database answers a trivial query (on a working connection, if any is to be
     /// had: see [`Store::read`]).
     pub fn ping(&self) -> Result<(), StoreError> {

@@ -3,6 +3,7 @@
 //! inside [`Store::read`] or [`Store::write`] and never sees a connection type otherwise.
 
 mod connection;
+pub mod dump;
 mod error;
 pub mod group;
 pub mod repo;

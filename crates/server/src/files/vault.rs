@@ -226,6 +226,40 @@ impl FileVault {
         Ok(plaintext)
     }
 
+    /// Where every stored object is, for a backup: sealed bytes are copied as they are, so a
+    /// backup holds nothing in the clear and restores only with the same keys.
+    pub async fn locations(&self) -> Result<Vec<String>, anyhow::Error> {
+        let mut found = Vec::new();
+        let mut folders = vec![None];
+        while let Some(folder) = folders.pop() {
+            let listed = self
+                .store
+                .list_with_delimiter(folder.as_ref())
+                .await
+                .context("cannot list the stored files")?;
+            found.extend(listed.objects.into_iter().map(|o| o.location.to_string()));
+            folders.extend(listed.common_prefixes.into_iter().map(Some));
+        }
+        found.sort();
+        Ok(found)
+    }
+
+    /// An object's sealed bytes, as stored.
+    pub async fn sealed(&self, location: &str) -> Result<Vec<u8>, anyhow::Error> {
+        let got = self.store.get(&ObjectPath::from(location)).await;
+        let bytes = got.context("cannot read a stored file")?.bytes().await;
+        Ok(bytes.context("cannot read a stored file")?.to_vec())
+    }
+
+    /// Stores sealed bytes at `location`, as a backup held them.
+    pub async fn put_sealed(&self, location: &str, bytes: Vec<u8>) -> Result<(), anyhow::Error> {
+        self.store
+            .put(&ObjectPath::from(location), bytes.into())
+            .await
+            .context("cannot store a file")?;
+        Ok(())
+    }
+
     /// Removes a stored object: one whose row was never written, or a purged file's.
     pub async fn remove(&self, object_path: &str) -> Result<(), anyhow::Error> {
         self.store

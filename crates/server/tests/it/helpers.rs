@@ -56,16 +56,22 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 impl TestDb {
+    /// An embedded SQLite database, whatever the backend under test.
+    pub fn sqlite() -> Arc<Self> {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        Arc::new(TestDb {
+            url: dir.path().join("medvault.db").display().to_string(),
+            dir,
+            postgres: None,
+            workers: Vec::new(),
+        })
+    }
+
     pub fn new() -> Arc<Self> {
         let dir = tempfile::tempdir().expect("temporary folder");
         let name = format!("medvault_test_{}", uuid::Uuid::new_v4().simple());
         match backend().as_str() {
-            "sqlite" => Arc::new(TestDb {
-                url: dir.path().join("medvault.db").display().to_string(),
-                dir,
-                postgres: None,
-                workers: Vec::new(),
-            }),
+            "sqlite" => Self::sqlite(),
             "postgres" => {
                 let admin = std::env::var("MEDVAULT_TEST_PG_URL")
                     .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());

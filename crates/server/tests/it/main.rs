@@ -17,6 +17,7 @@ mod assistant;
 mod audit;
 mod audit_viewer;
 mod auth;
+mod backup;
 mod bad_input;
 mod browser;
 mod cli;
