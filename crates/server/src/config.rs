@@ -44,8 +44,12 @@ pub struct Config {
     pub intern_max_shift: Duration,
     /// `MEDVAULT_EMERGENCY_ACCESS_SECS`: how long a break-the-glass access lasts.
     pub emergency_access: Duration,
-    /// `MEDVAULT_SECURE_COOKIES`: mark cookies `Secure` (set it when served over HTTPS).
+    /// `MEDVAULT_SECURE_COOKIES`: mark cookies `Secure` and send HSTS (set it when served over
+    /// HTTPS by a proxy; on whenever MedVault serves HTTPS itself).
     pub secure_cookies: bool,
+    /// `MEDVAULT_TLS_CERT` and `MEDVAULT_TLS_KEY`: PEM files of the certificate chain and its
+    /// private key, to serve HTTPS; plain HTTP without them.
+    pub tls: Option<(PathBuf, PathBuf)>,
     /// `MEDVAULT_HASH_CONCURRENCY`: password hashes computed at once, at most.
     pub hash_concurrency: usize,
     /// `MEDVAULT_DB_MAX_CONNECTIONS`: the pool's size.
@@ -205,6 +209,11 @@ impl Config {
                 .filter(|limit| *limit >= 1)
                 .context("MEDVAULT_LOGIN_LIMIT_PER_ADDRESS must be a whole number from 1")?,
         };
+        let tls = match (lookup("MEDVAULT_TLS_CERT"), lookup("MEDVAULT_TLS_KEY")) {
+            (Some(cert), Some(key)) => Some((PathBuf::from(cert), PathBuf::from(key))),
+            (None, None) => None,
+            _ => bail!("MEDVAULT_TLS_CERT and MEDVAULT_TLS_KEY go together: set both, or neither"),
+        };
         Ok(Config {
             listen: lookup("MEDVAULT_LISTEN")
                 .unwrap_or_else(|| "127.0.0.1:8080".into())
@@ -222,7 +231,8 @@ impl Config {
             session_max: parse_secs("MEDVAULT_SESSION_MAX_SECS", 12 * 3600)?,
             intern_max_shift: parse_secs("MEDVAULT_INTERN_MAX_SHIFT_SECS", 12 * 3600)?,
             emergency_access: parse_secs("MEDVAULT_EMERGENCY_ACCESS_SECS", 3600)?,
-            secure_cookies: flag("MEDVAULT_SECURE_COOKIES")?,
+            secure_cookies: flag("MEDVAULT_SECURE_COOKIES")? || tls.is_some(),
+            tls,
             hash_concurrency: match lookup("MEDVAULT_HASH_CONCURRENCY") {
                 Some(raw) => raw
                     .parse()

@@ -107,12 +107,17 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // A certificate that cannot be used stops the start, before anything runs.
+    let tls = match &state.config.tls {
+        Some((cert, key)) => Some(crate::http::tls::acceptor(cert, key)?),
+        None => None,
+    };
     let pruning = tokio::spawn(prune_throttle(state.clone()));
     let reading = tokio::spawn(crate::lab_reports::worker::run(state.clone()));
     let verifying = tokio::spawn(crate::appointments::eligibility::run(state.clone()));
     let limits = state.config.connections;
     let router = crate::router::build(state, Metrics::install()?);
-    crate::http::listener::serve(listener, router, limits, shutdown).await;
+    crate::http::listener::serve(listener, router, (limits, tls), shutdown).await;
     pruning.abort();
     reading.abort();
     verifying.abort();

@@ -9,4 +9,5 @@ pub mod json;
 pub mod listener;
 pub mod observe;
 pub mod security;
+pub mod tls;
 pub mod versions;
