@@ -136,20 +136,14 @@ fn write_table(conn: &mut DbConnection, table: &Table, path: &Path) -> anyhow::R
         sum: Sha256::new(),
     };
     let mut rows = 0_u64;
-    let mut last: Option<String> = None;
-    loop {
-        let batch = dump::rows_after(conn, table, last.as_deref(), BATCH as i64)?;
+    dump::each_batch(conn, table, BATCH as i64, |batch| -> anyhow::Result<()> {
         for row in &batch {
             out.write_all(row.as_bytes())?;
             out.write_all(b"\n")?;
         }
         rows += batch.len() as u64;
-        let done = batch.len() < BATCH;
-        last = batch.into_iter().last();
-        if done {
-            break;
-        }
-    }
+        Ok(())
+    })?;
     out.flush()?;
     Ok(Part {
         name: table.name.clone(),
@@ -289,17 +283,11 @@ pub fn transfer(from: &str, to: &str) -> anyhow::Result<(usize, i64)> {
                     .iter()
                     .find(|t| t.name == table.name)
                     .unwrap_or(table);
-                let mut last: Option<String> = None;
-                loop {
-                    let batch = dump::rows_after(read, source, last.as_deref(), BATCH as i64)?;
+                dump::each_batch(read, source, BATCH as i64, |batch| -> anyhow::Result<()> {
                     dump::insert(write, table, &batch)?;
                     rows += batch.len();
-                    let done = batch.len() < BATCH;
-                    last = batch.into_iter().last();
-                    if done {
-                        break;
-                    }
-                }
+                    Ok(())
+                })?;
             }
             dump::follow_sequences(write)?;
             Ok((rows, verified(write)?))

@@ -206,7 +206,7 @@ struct JsonRow {
 
 /// Up to `limit` rows of `table` in key order, after the row `after` (as this function wrote
 /// it), each a JSON object.
-pub fn rows_after(
+fn rows_after(
     conn: &mut DbConnection,
     table: &Table,
     after: Option<&str>,
@@ -287,6 +287,25 @@ pub fn rows_after(
     Ok(rows.into_iter().map(|r| r.row).collect())
 }
 
+/// Hands every row of `table` to `take`, `size` rows at a time in key order.
+pub fn each_batch<E: From<StoreError>>(
+    conn: &mut DbConnection,
+    table: &Table,
+    size: i64,
+    mut take: impl FnMut(Vec<String>) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut last: Option<String> = None;
+    loop {
+        let batch = rows_after(conn, table, last.as_deref(), size)?;
+        let done = (batch.len() as i64) < size;
+        last = batch.last().cloned();
+        take(batch)?;
+        if done {
+            return Ok(());
+        }
+    }
+}
+
 /// Whether the database holds no one yet: no account and no audit entry.
 pub fn is_empty(conn: &mut DbConnection) -> Result<bool, StoreError> {
     use crate::schema::{audit_log, users};
@@ -327,7 +346,7 @@ pub fn one_shard_at_a_time(conn: &mut DbConnection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Inserts `rows` (JSON objects, as [`rows_after`] writes them, from either backend) into
+/// Inserts `rows` (JSON objects, as [`each_batch`] hands them, from either backend) into
 /// `table`, in the caller's transaction.
 pub fn insert(conn: &mut DbConnection, table: &Table, rows: &[String]) -> Result<(), StoreError> {
     if rows.is_empty() {
