@@ -2,7 +2,7 @@
 # and poppler (lab reports are read with them) as an unprivileged user. One binary, `medvault`;
 # its data (the SQLite database, sealed files, generated keys) under the volume /var/lib/medvault.
 #
-#   docker build -t medvault .
+#   docker build -t medvault .          (podman: add --format docker, for the health check)
 #   docker run -p 8080:8080 -v medvault:/var/lib/medvault medvault
 #
 # Configuration is the environment's (docs/configuration.md); any variable may instead name a
@@ -26,7 +26,9 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       tesseract-ocr tesseract-ocr-eng poppler-utils ca-certificates curl util-linux \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --home-dir /var/lib/medvault --create-home medvault
+ && groupadd --system --gid 10001 medvault \
+ && useradd --system --uid 10001 --gid medvault --home-dir /var/lib/medvault --no-log-init medvault \
+ && install -d -o medvault -g medvault -m 0750 /var/lib/medvault
 COPY --from=build /usr/local/bin/medvault /usr/local/bin/medvault
 USER 10001:10001
 ENV MEDVAULT_LISTEN=0.0.0.0:8080 \
@@ -34,8 +36,11 @@ ENV MEDVAULT_LISTEN=0.0.0.0:8080 \
     MEDVAULT_LOG_FORMAT=json
 VOLUME ["/var/lib/medvault"]
 EXPOSE 8080
-# Ready means the database answers: a server that has lost it is taken out of rotation.
+# Ready means the database answers: a server that has lost it is taken out of rotation. Asked
+# on the port MEDVAULT_LISTEN names, over HTTPS when MedVault serves it (its own certificate
+# need not name 127.0.0.1).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD curl -fsS -o /dev/null http://127.0.0.1:8080/readyz || exit 1
+  CMD scheme=http; [ -z "$MEDVAULT_TLS_CERT" ] || scheme=https; \
+      curl -kfsS -o /dev/null "$scheme://127.0.0.1:${MEDVAULT_LISTEN##*:}/readyz" || exit 1
 ENTRYPOINT ["medvault"]
 CMD ["serve"]
