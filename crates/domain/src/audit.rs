@@ -109,10 +109,16 @@ pub enum AuditAction {
     AccessReportRead,
     /// A create sent again with its `Idempotency-Key`, answered with the first answer.
     RequestRepeat,
+    /// Every chart read out into a backup, by `medvault backup` (no actor: an operator's act).
+    DatabaseBackup,
+    /// A backup put back into an empty database, by `medvault restore`.
+    DatabaseRestore,
+    /// The whole database copied into another, by `medvault transfer`.
+    DatabaseTransfer,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 87] = [
+    pub const ALL: [AuditAction; 90] = [
         AuditAction::AuthLogin,
         AuditAction::AuthLogout,
         AuditAction::AuthThrottle,
@@ -200,6 +206,9 @@ impl AuditAction {
         AuditAction::AuditExport,
         AuditAction::AccessReportRead,
         AuditAction::RequestRepeat,
+        AuditAction::DatabaseBackup,
+        AuditAction::DatabaseRestore,
+        AuditAction::DatabaseTransfer,
     ];
 
     /// The code stored in the trail and accepted by its filters.
@@ -736,6 +745,24 @@ impl AuditAction {
                 "request",
                 "repeated an earlier request and was given its first answer",
                 "repeat an earlier request",
+            ),
+            DatabaseBackup => (
+                "database.backup",
+                "database",
+                "copied every chart, yours included, into a backup",
+                "back up the whole database",
+            ),
+            DatabaseRestore => (
+                "database.restore",
+                "database",
+                "restored every chart, yours included, from a backup",
+                "restore the whole database",
+            ),
+            DatabaseTransfer => (
+                "database.transfer",
+                "database",
+                "moved every chart, yours included, to another database",
+                "move the whole database",
             ),
         }
     }

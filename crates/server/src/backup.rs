@@ -23,6 +23,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
+use crate::audit::{Event, RequestMeta};
+use medvault_domain::AuditAction;
+use medvault_store::Outcome;
 
 /// Rows read or written a batch at a time.
 const BATCH: usize = 1_000;
@@ -87,6 +90,9 @@ pub async fn backup(state: &AppState, dest: &Path) -> anyhow::Result<Manifest> {
     }
     std::fs::create_dir_all(dest.join("tables"))
         .with_context(|| format!("cannot create {}", dest.display()))?;
+    // Recorded first, so that the backup holds the entry of its own making.
+    let about = format!("into {}", dest.display());
+    recorded(state, AuditAction::DatabaseBackup, about).await?;
     let store = state.store.clone();
     let root = dest.to_owned();
     let (schema, tables) = tokio::task::spawn_blocking(move || {
@@ -216,7 +222,30 @@ pub async fn restore(state: &AppState, src: &Path) -> anyhow::Result<i64> {
         let bytes = std::fs::read(file_path(src, &part.name))?;
         state.files.put_sealed(&part.name, bytes).await?;
     }
+    let about = format!("from {}, {entries} audit entries verified", src.display());
+    recorded(state, AuditAction::DatabaseRestore, about).await?;
     Ok(entries)
+}
+
+/// An operator's act on the whole database, in the trail with no actor (the command line has
+/// no account) and `about` as its reason.
+async fn recorded(state: &AppState, action: AuditAction, about: String) -> anyhow::Result<()> {
+    let now = state.now();
+    state
+        .write(move |conn| {
+            let event = Event::anonymous(action, Outcome::Success).reason(about);
+            Ok(crate::audit::record(conn, &operator(), now, event)?)
+        })
+        .await
+        .map_err(crate::server::anyhow_of)
+}
+
+/// The origin the command line's entries name.
+fn operator() -> RequestMeta {
+    RequestMeta {
+        correlation_id: format!("cli-{}", uuid::Uuid::new_v4()),
+        ..RequestMeta::default()
+    }
 }
 
 /// The target's tables in the order rows go in, if it is empty, on the backup's schema, and
@@ -290,7 +319,16 @@ pub fn transfer(from: &str, to: &str) -> anyhow::Result<(usize, i64)> {
                 })?;
             }
             dump::follow_sequences(write)?;
-            Ok((rows, verified(write)?))
+            let entries = verified(write)?;
+            let now = chrono::Utc::now().naive_utc();
+            let about = format!(
+                "from a {} database, {entries} audit entries verified",
+                source.backend().as_str()
+            );
+            let event =
+                Event::anonymous(AuditAction::DatabaseTransfer, Outcome::Success).reason(about);
+            crate::audit::record(write, &operator(), now, event)?;
+            Ok((rows, entries))
         })
     })
 }

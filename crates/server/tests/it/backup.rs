@@ -135,7 +135,13 @@ async fn a_backup_taken_while_writes_run_restores_whole_and_verifiable() {
     assert!(said(&done).contains("the audit trail verifies"));
     let verified = medvault(&restored, &["audit", "verify"]);
     assert!(verified.status.success(), "{}", said(&verified));
-    let entries = lines(&dest.join("tables/audit_log.jsonl"));
+    // The backup holds the entry of its own making; the restore adds its own.
+    let trail = std::fs::read_to_string(dest.join("tables/audit_log.jsonl")).expect("trail");
+    assert!(
+        trail.contains("database.backup"),
+        "the backup is in its own trail"
+    );
+    let entries = trail.lines().count() + 1;
     assert!(
         said(&verified).contains(&format!("{entries} entries")),
         "{}",
@@ -258,11 +264,22 @@ async fn a_transfer_from_sqlite_leaves_the_same_answers_and_a_verifiable_trail()
         "{}",
         said(&moved)
     );
+    // The copy's trail verifies, with the transfer's own entry after what was copied.
+    let copied: usize = said(&moved)
+        .split("on the target: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a count of entries");
+    let verified = medvault(&target, &["audit", "verify"]);
+    assert!(
+        said(&verified).contains(&format!("intact: {} entries", copied + 1)),
+        "{}",
+        said(&verified)
+    );
     let store = files.display().to_string();
     let after = TestApp::spawn_with(target, &[("MEDVAULT_FILE_STORE", &store)]).await;
     assert_eq!(answers(&after, &chart).await, before);
-    let verified = medvault(&after.db, &["audit", "verify"]);
-    assert!(verified.status.success(), "{}", said(&verified));
     // Into a database that holds anyone, nothing is copied.
     let again = Command::new(env!("CARGO_BIN_EXE_medvault"))
         .args(["transfer", "--from", &source.db.url, "--to", &after.db.url])
