@@ -168,6 +168,21 @@ pub fn check(src: &Path) -> anyhow::Result<Manifest> {
     if manifest.format != FORMAT {
         bail!("the backup is of format {}, not {FORMAT}", manifest.format);
     }
+    // Names come from the folder being restored: none may lead out of it.
+    let table_name = |name: &str| name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    let file_name = |name: &str| {
+        name.split('/')
+            .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\\'))
+    };
+    let strange = (manifest.tables.iter().filter(|p| !table_name(&p.name)))
+        .chain(manifest.files.iter().filter(|p| !file_name(&p.name)))
+        .next();
+    if let Some(part) = strange {
+        bail!(
+            "the manifest names {:?}, which is not a part of a backup",
+            part.name
+        );
+    }
     let mut faults = Vec::new();
     let parts = (manifest
         .tables

@@ -229,6 +229,17 @@ async fn a_damaged_or_altered_backup_is_refused_and_restores_nothing() {
         "{}",
         said(&refused)
     );
+
+    // A manifest that names a file outside its folder is not followed there.
+    manifest["files"][0]["name"] = json!("../../../etc/hostname");
+    std::fs::write(&manifest_path, manifest.to_string()).expect("written");
+    let refused = restore(&altered);
+    assert!(!refused.status.success());
+    assert!(
+        said(&refused).contains("not a part of a backup"),
+        "{}",
+        said(&refused)
+    );
 }
 
 fn copy_folder(from: &Path, to: &Path) {
