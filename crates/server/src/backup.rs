@@ -16,16 +16,15 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use medvault_domain::AuditAction;
 use medvault_store::dump::{self, Table};
 use medvault_store::repo::audit;
-use medvault_store::{ChainCheck, DbConnection, Store, StoreOptions};
+use medvault_store::{ChainCheck, DbConnection, Outcome, Store, StoreOptions};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
-use medvault_domain::AuditAction;
-use medvault_store::Outcome;
 
 /// Rows read or written a batch at a time.
 const BATCH: usize = 1_000;
@@ -214,8 +213,7 @@ pub async fn restore(state: &AppState, src: &Path) -> anyhow::Result<i64> {
     let schema = manifest.schema.clone();
     let entries = tokio::task::spawn_blocking(move || {
         store.write(|conn| -> anyhow::Result<i64> {
-            let tables = target_tables(conn, &schema, &names)?;
-            dump::prepare(conn, &tables)?;
+            let tables = prepared_target(conn, &schema, &names)?;
             for table in &tables {
                 let file = File::open(table_path(&root, &table.name))?;
                 let mut batch = Vec::with_capacity(BATCH);
@@ -228,8 +226,7 @@ pub async fn restore(state: &AppState, src: &Path) -> anyhow::Result<i64> {
                 }
                 dump::insert(conn, table, &batch)?;
             }
-            dump::follow_sequences(conn)?;
-            verified(conn)
+            settled(conn)
         })
     })
     .await??;
@@ -247,25 +244,29 @@ pub async fn restore(state: &AppState, src: &Path) -> anyhow::Result<i64> {
 async fn recorded(state: &AppState, action: AuditAction, about: String) -> anyhow::Result<()> {
     let now = state.now();
     state
-        .write(move |conn| {
-            let event = Event::anonymous(action, Outcome::Success).reason(about);
-            Ok(crate::audit::record(conn, &operator(), now, event)?)
-        })
+        .write(move |conn| Ok(recorded_in(conn, now, action, about)?))
         .await
         .map_err(crate::server::anyhow_of)
 }
 
-/// The origin the command line's entries name.
-fn operator() -> RequestMeta {
-    RequestMeta {
+/// The same, in the caller's transaction.
+fn recorded_in(
+    conn: &mut DbConnection,
+    now: chrono::NaiveDateTime,
+    action: AuditAction,
+    about: String,
+) -> Result<(), medvault_store::StoreError> {
+    let operator = RequestMeta {
         correlation_id: format!("cli-{}", uuid::Uuid::new_v4()),
         ..RequestMeta::default()
-    }
+    };
+    let event = Event::anonymous(action, Outcome::Success).reason(about);
+    crate::audit::record(conn, &operator, now, event)
 }
 
-/// The target's tables in the order rows go in, if it is empty, on the backup's schema, and
-/// has exactly the backup's tables.
-fn target_tables(
+/// The target's tables in the order rows go in, ready to take them, if it is empty, on the
+/// backup's schema, and has exactly the backup's tables.
+fn prepared_target(
     conn: &mut DbConnection,
     schema: &str,
     names: &BTreeSet<String>,
@@ -288,11 +289,14 @@ fn target_tables(
     if &found != names {
         bail!("the backup's tables are not the target's");
     }
+    dump::prepare(conn, &tables)?;
     Ok(tables)
 }
 
-/// The number of audit entries, if the trail holds together; else the restore is refused.
-fn verified(conn: &mut DbConnection) -> anyhow::Result<i64> {
+/// Once every row is in: the sequences follow them, and the number of audit entries, if the
+/// trail holds together; else the restore is refused.
+fn settled(conn: &mut DbConnection) -> anyhow::Result<i64> {
+    dump::follow_sequences(conn)?;
     match audit::verify(conn)? {
         ChainCheck::Intact { entries } => Ok(entries),
         ChainCheck::Broken { id, problem } => {
@@ -318,8 +322,7 @@ pub fn transfer(from: &str, to: &str) -> anyhow::Result<(usize, i64)> {
         let tables = dump::tables(read)?;
         let names = tables.iter().map(|t| t.name.clone()).collect();
         target.write(|write| -> anyhow::Result<(usize, i64)> {
-            let order = target_tables(write, &schema, &names)?;
-            dump::prepare(write, &order)?;
+            let order = prepared_target(write, &schema, &names)?;
             let mut rows = 0;
             for table in &order {
                 // Read as the source declares the table, written as the target does.
@@ -333,16 +336,13 @@ pub fn transfer(from: &str, to: &str) -> anyhow::Result<(usize, i64)> {
                     Ok(())
                 })?;
             }
-            dump::follow_sequences(write)?;
-            let entries = verified(write)?;
-            let now = chrono::Utc::now().naive_utc();
+            let entries = settled(write)?;
             let about = format!(
                 "from a {} database, {entries} audit entries verified",
                 source.backend().as_str()
             );
-            let event =
-                Event::anonymous(AuditAction::DatabaseTransfer, Outcome::Success).reason(about);
-            crate::audit::record(write, &operator(), now, event)?;
+            let now = chrono::Utc::now().naive_utc();
+            recorded_in(write, now, AuditAction::DatabaseTransfer, about)?;
             Ok((rows, entries))
         })
     })

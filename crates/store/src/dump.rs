@@ -242,47 +242,34 @@ fn rows_after(
         .map(|c| format!("'{}', {}", c.name, value(c)))
         .collect::<Vec<_>>()
         .join(", ");
-    let rows = match conn {
-        DbConnection::Postgres(pg) => {
-            let mut sql = format!(
-                "SELECT json_build_object({object})::text AS row FROM {}",
-                quoted(&table.name)
-            );
-            if after.is_some() {
-                let last = table
-                    .key
-                    .iter()
-                    .map(|c| format!("($1::json->>'{c}')::{}", column(c)))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                sql.push_str(&format!(" WHERE ({key}) > ({last})"));
-            }
-            sql.push_str(&format!(" ORDER BY {key} LIMIT {limit}"));
-            match after {
-                Some(last) => diesel::sql_query(sql).bind::<Text, _>(last).load(pg)?,
-                None => diesel::sql_query(sql).load::<JsonRow>(pg)?,
-            }
-        }
-        DbConnection::Sqlite(sqlite) => {
-            let mut sql = format!(
-                "SELECT json_object({object}) AS row FROM {}",
-                quoted(&table.name)
-            );
-            if after.is_some() {
-                let last = table
-                    .key
-                    .iter()
-                    .map(|c| format!("json_extract(?1, '$.\"{c}\"')"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                sql.push_str(&format!(" WHERE ({key}) > ({last})"));
-            }
-            sql.push_str(&format!(" ORDER BY {key} LIMIT {limit}"));
-            match after {
-                Some(last) => diesel::sql_query(sql).bind::<Text, _>(last).load(sqlite)?,
-                None => diesel::sql_query(sql).load::<JsonRow>(sqlite)?,
-            }
-        }
+    // The dialects differ in how a row becomes JSON and how the last key is read back.
+    let postgres = matches!(conn, DbConnection::Postgres(_));
+    let (as_json, last_key): (_, &dyn Fn(&str) -> String) = if postgres {
+        (format!("json_build_object({object})::text"), &|c| {
+            format!("($1::json->>'{c}')::{}", column(c))
+        })
+    } else {
+        (format!("json_object({object})"), &|c| {
+            format!("json_extract(?1, '$.\"{c}\"')")
+        })
+    };
+    let mut sql = format!("SELECT {as_json} AS row FROM {}", quoted(&table.name));
+    if after.is_some() {
+        let last = table
+            .key
+            .iter()
+            .map(|c| last_key(c))
+            .collect::<Vec<_>>()
+            .join(", ");
+        sql.push_str(&format!(" WHERE ({key}) > ({last})"));
+    }
+    sql.push_str(&format!(" ORDER BY {key} LIMIT {limit}"));
+    let query = diesel::sql_query(sql);
+    let rows: Vec<JsonRow> = match (conn, after) {
+        (DbConnection::Postgres(pg), Some(last)) => query.bind::<Text, _>(last).load(pg)?,
+        (DbConnection::Postgres(pg), None) => query.load(pg)?,
+        (DbConnection::Sqlite(sqlite), Some(last)) => query.bind::<Text, _>(last).load(sqlite)?,
+        (DbConnection::Sqlite(sqlite), None) => query.load(sqlite)?,
     };
     Ok(rows.into_iter().map(|r| r.row).collect())
 }

@@ -200,8 +200,17 @@ impl VisitNames {
             })
     }
 
-    pub(crate) fn row(&self, visit: &Appointment, patient: &str, now: NaiveDateTime) -> VisitRow {
+    /// A visit as a row, for a caller who may (`may_change`) or may not cancel or move it.
+    pub(crate) fn row(
+        &self,
+        visit: &Appointment,
+        patient: &str,
+        now: NaiveDateTime,
+        may_change: bool,
+    ) -> VisitRow {
         let (place, zone) = self.place(visit.institution_id);
+        let upcoming = visit.status == medvault_domain::appointments::AppointmentStatus::Booked
+            && visit.slot.starts > now;
         VisitRow {
             id: visit.id.to_string(),
             when: visit_time(zone, visit.slot.starts),
@@ -216,9 +225,8 @@ impl VisitNames {
             status: visit.status.as_str(),
             eligibility: visit.eligibility.in_words(),
             reason: visit.eligibility_reason.clone().unwrap_or_default(),
-            upcoming: visit.status == medvault_domain::appointments::AppointmentStatus::Booked
-                && visit.slot.starts > now,
-            changeable: false,
+            upcoming,
+            changeable: upcoming && may_change,
         }
     }
 }
@@ -276,8 +284,7 @@ pub async fn page(
             let seen = super::of_patient(&state, actor, &meta, chart).await?;
             let names = VisitNames::of(&state, seen.visits.iter().map(|s| &s.visit)).await?;
             for visit in &seen.visits {
-                let mut row = names.row(&visit.visit, &seen.name, now);
-                row.changeable = row.upcoming && visit.may_change;
+                let row = names.row(&visit.visit, &seen.name, now, visit.may_change);
                 if row.upcoming {
                     page.upcoming.push(row);
                 } else {
@@ -320,10 +327,9 @@ async fn week(
     let mut days = Day::week_from(first);
     for (visit, patient) in &visits {
         let (_, zone) = names.place(visit.institution_id);
-        let mut row = names.row(visit, patient, now);
         // Whoever may see a doctor's week (the doctor, the institution's desk, an admin) may
         // also cancel or move its visits.
-        row.changeable = row.upcoming;
+        let row = names.row(visit, patient, now, true);
         Day::put(&mut days, first, zone.local(visit.slot.starts).date(), row);
     }
     let doctor_name = state
@@ -410,6 +416,14 @@ impl Booking {
         })
     }
 
+    /// Where a chosen time is sent: the visit's move, or a new booking.
+    fn action(&self) -> String {
+        match &self.moving {
+            Some(visit) => format!("/appointments/{}/reschedule", visit.id),
+            None => "/appointments".to_owned(),
+        }
+    }
+
     /// The page's link to the week that starts on `day`.
     fn week_link(&self, day: NaiveDate) -> String {
         match &self.moving {
@@ -466,10 +480,7 @@ pub async fn book_page(
             doctor_id: doctor.to_string(),
             institution_id: institution.to_string(),
             patient_id: booking.patient.to_string(),
-            action: match &booking.moving {
-                Some(visit) => format!("/appointments/{}/reschedule", visit.id),
-                None => "/appointments".to_owned(),
-            },
+            action: booking.action(),
             moving: (booking.moving.as_ref())
                 .map(|visit| visit_time(place.time_zone, visit.slot.starts)),
             days,

@@ -41,9 +41,18 @@ fn charts_of(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<Vec<Patient>, AppError> {
+    charts_found(conn, actor, &patients::ChartSearch::default(), now)
+}
+
+/// The first of the charts the actor may see that `search` finds.
+fn charts_found(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    search: &patients::ChartSearch,
+    now: NaiveDateTime,
+) -> Result<Vec<Patient>, AppError> {
     let scope = policy::patient_scope(actor);
-    let everything = patients::ChartSearch::default();
-    Ok(patients::list(conn, scope, &everything, now, None, ITEMS)?.items)
+    Ok(patients::list(conn, scope, search, now, None, ITEMS)?.items)
 }
 
 /// A doctor's dashboard: their patients, the records they wrote, the grants they issued.
@@ -142,7 +151,10 @@ pub async fn patient(
                 .collect();
             let names = VisitNames::read(conn, &ahead)?;
             let name = &chart.granted.chart.name;
-            let visits = ahead.iter().map(|v| names.row(v, name, uc.now)).collect();
+            let visits = ahead
+                .iter()
+                .map(|v| names.row(v, name, uc.now, false))
+                .collect();
             uc.record(view::viewed(&actor, &chart));
             Ok(PatientHome {
                 own: Some(OwnChart {
@@ -171,14 +183,8 @@ pub async fn staff(
 ) -> Result<StaffHome, AppError> {
     state
         .view(actor, meta, move |conn, uc| {
-            let charts = match &search {
-                Some(text) => {
-                    let scope = policy::patient_scope(&actor);
-                    let search = crate::patients::typed_search(text);
-                    patients::list(conn, scope, &search, uc.now, None, ITEMS)?.items
-                }
-                None => charts_of(conn, &actor, uc.now)?,
-            };
+            let search = search.as_deref().map(crate::patients::typed_search);
+            let charts = charts_found(conn, &actor, &search.unwrap_or_default(), uc.now)?;
             let shift_ends = if policy::access_is_by_grant(actor.role) {
                 access::intern_session_end(conn, actor.user_id, uc.now)?
             } else {
