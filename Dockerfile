@@ -14,17 +14,20 @@ ARG DEBIAN=bookworm
 FROM docker.io/library/rust:${RUST_VERSION}-slim-${DEBIAN} AS build
 WORKDIR /src
 COPY . .
-# SQLite and libpq are built from source by their crates: a C compiler is all they need, and the
-# slim Rust image has one.
+# SQLite and libpq are built from source by their crates, libpq with OpenSSL for TLS to the
+# database (its headers from libssl-dev); traces over OTLP are built in too.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libssl-dev pkg-config \
+ && rm -rf /var/lib/apt/lists/*
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked --bin medvault \
+    cargo build --release --locked --bin medvault --features postgres-tls,otlp \
  && install -m 0755 target/release/medvault /usr/local/bin/medvault
 
 FROM docker.io/library/debian:${DEBIAN}-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      tesseract-ocr tesseract-ocr-eng poppler-utils ca-certificates curl util-linux \
+      tesseract-ocr tesseract-ocr-eng poppler-utils ca-certificates curl util-linux libssl3 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 medvault \
  && useradd --system --uid 10001 --gid medvault --home-dir /var/lib/medvault --no-log-init medvault \

@@ -10,6 +10,7 @@ use medvault_store::group::Done;
 use medvault_store::repo::idempotency::{self, Claim};
 use medvault_store::{AuditEntry, Backend, DbConnection, Store, WorkError};
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use crate::audit::{self, RequestMeta};
 use crate::auth::keys::Keys;
@@ -20,6 +21,7 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::files::vault::FileVault;
 use crate::http::idempotency::{Claimed, IdempotencyClaim};
+use crate::telemetry::TRACE_ONLY;
 
 /// The time source. Production reads the system clock; tests may set it.
 pub type Clock = Arc<dyn Fn() -> NaiveDateTime + Send + Sync>;
@@ -81,11 +83,12 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Clone + Send + 'static,
     {
+        let span = self.db_span("db read");
         if self.store.backend() == Backend::Sqlite {
-            return self.store.read(f);
+            return span.in_scope(|| self.store.read(f));
         }
         let store = self.store.clone();
-        blocking(move || store.read(f)).await
+        blocking(move || span.in_scope(|| store.read(f))).await
     }
 
     /// Runs `f` on the blocking pool in one transaction, committed only if it returns `Ok`.
@@ -94,8 +97,18 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
     {
+        let span = self.db_span("db write");
         let store = self.store.clone();
-        blocking(move || store.write(f)).await
+        blocking(move || span.in_scope(|| store.write(f))).await
+    }
+
+    /// A span for database work, in traces only: from when it is asked for until it is done.
+    fn db_span(&self, name: &'static str) -> tracing::Span {
+        let system = match self.store.backend() {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgresql",
+        };
+        tracing::info_span!(target: TRACE_ONLY, "db", otel.name = name, db.system = system)
     }
 
     /// Passes on `done`, the outcome of an act that ends sessions or changes who may be
@@ -162,9 +175,11 @@ impl AppState {
         T: Send + 'static,
         W: FnOnce(&mut DbConnection) -> (Result<T, AppError>, Vec<AuditEntry>) + Send + 'static,
     {
+        let span = self.db_span("db group commit");
+        let working = span.clone();
         let (answer, answered) = oneshot::channel::<Result<T, AppError>>();
         self.store.run_in_group(Box::new(move |conn| {
-            let (done, entries) = work(conn);
+            let (done, entries) = working.in_scope(|| work(conn));
             Done {
                 keep: done.is_ok(),
                 entries,
@@ -173,7 +188,10 @@ impl AppState {
                 }),
             }
         }));
-        answered.await.unwrap_or(Err(AppError::Unavailable))
+        answered
+            .instrument(span)
+            .await
+            .unwrap_or(Err(AppError::Unavailable))
     }
 
     /// Runs a use case that only reads, for `actor`, at one instant: on a reader connection,
@@ -208,6 +226,7 @@ impl AppState {
                 }),
             );
             answered
+                .instrument(self.db_span("db audit append"))
                 .await
                 .map_err(|_| AppError::Unavailable)?
                 .map_err(AppError::from)?;

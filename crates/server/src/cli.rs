@@ -207,7 +207,8 @@ pub fn main() -> ExitCode {
         };
     }
     let result = Config::from_env().and_then(|config| {
-        crate::telemetry::init(config.log_format);
+        // Kept until the command ends, so the last spans are sent.
+        let _telemetry = crate::telemetry::init(&config)?;
         // The blocking pool runs database work, which goes no faster than the connections the
         // pool holds: threads beyond twice that would only wait, each keeping buffers of its own
         // (tens of megabytes under load; see docs/performance.md).

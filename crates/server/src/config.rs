@@ -81,6 +81,10 @@ pub struct Config {
     /// and `MEDVAULT_INSURANCE_TIMEOUT_MS`, how long a call to it may take (2000). Unset,
     /// bookings of insured patients stay pending verification.
     pub insurer: Option<(String, std::time::Duration)>,
+    /// Where traces go (a build with the `otlp` feature): OpenTelemetry's own
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, as it is, or `OTEL_EXPORTER_OTLP_ENDPOINT` with
+    /// `/v1/traces` added. Unset, there are no traces.
+    pub traces_endpoint: Option<String>,
 }
 
 /// Reading lab reports: `MEDVAULT_LAB_WORKERS` reports at once on this server (1; 0 leaves
@@ -92,6 +96,22 @@ pub struct LabReading {
     pub workers: usize,
     pub limits: medvault_ingest::Limits,
     pub lease: std::time::Duration,
+}
+
+/// The collector's traces address, as OpenTelemetry's variables give it.
+fn traces_endpoint(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<String>> {
+    let endpoint = match (
+        lookup("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+        lookup("OTEL_EXPORTER_OTLP_ENDPOINT"),
+    ) {
+        (Some(traces), _) => traces,
+        (None, Some(base)) => format!("{}/v1/traces", base.trim_end_matches('/')),
+        (None, None) => return Ok(None),
+    };
+    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+        bail!("OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// address");
+    }
+    Ok(Some(endpoint))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -294,6 +314,7 @@ impl Config {
             },
             assistant: outside_service("MEDVAULT_AI", 3000)?,
             insurer: outside_service("MEDVAULT_INSURANCE", 2000)?,
+            traces_endpoint: traces_endpoint(&lookup)?,
         })
     }
 }

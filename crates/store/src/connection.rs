@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
-use diesel::r2d2::{ConnectionManager, ManageConnection, Pool, PooledConnection};
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -54,6 +54,33 @@ impl Backend {
             Backend::Sqlite => "sqlite",
         }
     }
+}
+
+/// Whether libpq's refusal says something that waiting will not change.
+fn refused_for_good(refusal: &str) -> bool {
+    [
+        "certificate",
+        "SSL",
+        "does not match host name",
+        "password authentication failed",
+        "does not exist",
+        "pg_hba.conf",
+        "sslmode",
+        "invalid connection option",
+        "invalid URI",
+    ]
+    .iter()
+    .any(|reason| refusal.contains(reason))
+}
+
+/// Whether a PostgreSQL URL insists on TLS: libpq without OpenSSL cannot give it.
+fn asks_for_tls(url: &str) -> bool {
+    url.split(['?', '&']).any(|part| {
+        matches!(
+            part,
+            "sslmode=require" | "sslmode=verify-ca" | "sslmode=verify-full"
+        )
+    })
 }
 
 #[derive(Clone, Debug)]
@@ -111,26 +138,39 @@ pub struct Pooled {
     lost: bool,
 }
 
-/// The pool's connection manager: diesel's, except that connections are not tested on every
-/// checkout (a round trip per request); one that fails is marked and dropped instead.
-struct Manager(ConnectionManager<DbConnection>);
+/// The pool's connection manager: connections are not tested on every checkout (a round trip
+/// per request); one that fails is marked and dropped instead.
+struct Manager {
+    url: String,
+    backend: Backend,
+}
 
 impl ManageConnection for Manager {
     type Connection = Pooled;
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<Pooled, Self::Error> {
-        let mut conn = self.0.connect()?;
+        let mut conn =
+            establish(&self.url, self.backend).map_err(diesel::r2d2::Error::ConnectionError)?;
         set_up(&mut conn).map_err(diesel::r2d2::Error::QueryError)?;
         Ok(Pooled { conn, lost: false })
     }
 
     fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
-        self.0.is_valid(&mut pooled.conn)
+        pooled.conn.ping().map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, pooled: &mut Pooled) -> bool {
-        pooled.lost || self.0.has_broken(&mut pooled.conn)
+        pooled.lost || pooled.conn.is_broken()
+    }
+}
+
+/// A connection to `url` on `backend`. (diesel's own, for either backend, would try both and
+/// hide why PostgreSQL refused behind "invalid connection url".)
+fn establish(url: &str, backend: Backend) -> diesel::ConnectionResult<DbConnection> {
+    match backend {
+        Backend::Postgres => PgConnection::establish(url).map(DbConnection::Postgres),
+        Backend::Sqlite => SqliteConnection::establish(url).map(DbConnection::Sqlite),
     }
 }
 
@@ -152,6 +192,13 @@ impl Store {
     /// missing), and runs pending migrations.
     pub fn open(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
         let backend = Backend::of_url(url);
+        if backend == Backend::Postgres && !cfg!(feature = "postgres-tls") && asks_for_tls(url) {
+            return Err(StoreError::Unavailable(
+                "the database URL asks for TLS (its sslmode), but this MedVault was built \
+                 without it: build it with `--features postgres-tls`"
+                    .to_owned(),
+            ));
+        }
         if backend == Backend::Sqlite {
             crate::sqlite_plans::install();
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
@@ -165,16 +212,27 @@ impl Store {
             }
         }
         let url = url.strip_prefix("sqlite://").unwrap_or(url).to_owned();
+        // A database that is not up yet is waited for; one that refuses for good (a certificate,
+        // a password, a name) is reported at once.
+        if backend == Backend::Postgres
+            && let Err(refusal) = establish(&url, backend)
+            && refused_for_good(&refusal.to_string())
+        {
+            return Err(StoreError::Unavailable(refusal.to_string()));
+        }
         let pool = Pool::builder()
             .max_size(options.max_connections)
             .connection_timeout(options.acquire_timeout)
             .test_on_check_out(false)
             // Connections are opened in the background; the first wait is the migrations'.
-            .build_unchecked(Manager(ConnectionManager::<DbConnection>::new(url.clone())));
+            .build_unchecked(Manager {
+                url: url.clone(),
+                backend,
+            });
         let sqlite_writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         let open: Opener = Arc::new(move || {
-            let mut conn = DbConnection::establish(&url)
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let mut conn =
+                establish(&url, backend).map_err(|e| StoreError::Unavailable(e.to_string()))?;
             set_up(&mut conn)?;
             Ok(conn)
         });
@@ -376,5 +434,49 @@ pub(crate) fn finish(conn: &mut DbConnection, commit: bool) -> diesel::QueryResu
     match conn {
         DbConnection::Postgres(pg) => end(pg, commit),
         DbConnection::Sqlite(sqlite) => end(sqlite, commit),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{asks_for_tls, refused_for_good};
+
+    #[test]
+    fn a_url_that_insists_on_tls_is_known_by_its_sslmode() {
+        for url in [
+            "postgres://db/medvault?sslmode=verify-full&sslrootcert=/ca.pem",
+            "postgres://db/medvault?connect_timeout=5&sslmode=require",
+            "postgres://db/medvault?sslmode=verify-ca",
+        ] {
+            assert!(asks_for_tls(url), "{url}");
+        }
+        for url in [
+            "postgres://db/medvault",
+            "postgres://db/medvault?sslmode=prefer",
+            "postgres://db/medvault?sslmode=disable",
+            "postgres://db/sslmode=require",
+        ] {
+            assert!(!asks_for_tls(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_database_not_up_yet_is_waited_for_and_a_refusal_is_not() {
+        assert!(!refused_for_good(
+            "connection to server at \"db\" (10.0.0.5), port 5432 failed: Connection refused"
+        ));
+        assert!(!refused_for_good(
+            "FATAL:  the database system is starting up"
+        ));
+        assert!(refused_for_good(
+            "connection to server at \"db\" (10.0.0.5), port 5432 failed: SSL error: \
+             certificate verify failed"
+        ));
+        assert!(refused_for_good(
+            "FATAL:  password authentication failed for user \"medvault\""
+        ));
+        assert!(refused_for_good(
+            "FATAL:  database \"medvault\" does not exist"
+        ));
     }
 }

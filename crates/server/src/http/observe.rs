@@ -1,5 +1,6 @@
-//! One log line and two metrics per request, labelled by the route template (`/api/v1/records/{id}`),
-//! never the raw path: paths and query strings may carry ids and search terms.
+//! One log line, one span and two metrics per request, labelled by the route template
+//! (`/api/v1/records/{id}`), never the raw path: paths and query strings may carry ids and
+//! search terms.
 
 use std::time::Instant;
 
@@ -9,6 +10,7 @@ use axum::response::Response;
 use tracing::Instrument;
 
 use super::correlation::CorrelationId;
+use crate::telemetry::{self, Kind};
 
 pub async fn middleware(request: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -21,10 +23,25 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         .extensions()
         .get::<CorrelationId>()
         .map_or_else(String::new, |id| id.0.clone());
-    let span = tracing::info_span!("request", %correlation_id, %method, %route);
+    let span = tracing::info_span!(
+        "request",
+        %correlation_id,
+        %method,
+        %route,
+        trace_id = tracing::field::Empty,
+        otel.name = tracing::field::Empty,
+        otel.kind = tracing::field::Empty,
+    );
+    telemetry::begin(
+        &span,
+        &format!("{method} {route}"),
+        Kind::Server,
+        Some(request.headers()),
+    );
     let response = next.run(request).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
+    telemetry::answered(&span, status);
     span.in_scope(|| {
         tracing::info!(
             status,

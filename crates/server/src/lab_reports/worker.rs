@@ -19,10 +19,12 @@ use medvault_store::Outcome;
 use medvault_store::repo::files as stored_files;
 use medvault_store::repo::lab_reports::{self as stored, ReadResult};
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
 use crate::error::AppError;
+use crate::telemetry::{self, Kind, TRACE_ONLY};
 
 /// Attempts at reading a report before it is failed for good.
 pub const ATTEMPTS: i32 = 4;
@@ -82,10 +84,13 @@ pub async fn run(state: AppState) {
             }
             let state = state.clone();
             let server = server.clone();
-            tokio::spawn(async move {
-                read_one(&state, &server, patient, id).await;
-                drop(worker);
-            });
+            tokio::spawn(
+                async move {
+                    read_one(&state, &server, patient, id).await;
+                    drop(worker);
+                }
+                .instrument(job_span(id)),
+            );
         }
     }
 }
@@ -95,13 +100,32 @@ fn lease(state: &AppState) -> chrono::Duration {
         .unwrap_or(chrono::Duration::minutes(2))
 }
 
+/// The correlation id of a report's reading, in its log lines and audit entries.
+fn job_id(id: LabReportId) -> String {
+    format!("lab-report-{id}")
+}
+
+/// The span of one report's reading: the root of a trace of its own.
+fn job_span(id: LabReportId) -> tracing::Span {
+    let span = tracing::info_span!(
+        parent: None,
+        "job",
+        correlation_id = %job_id(id),
+        trace_id = tracing::field::Empty,
+        otel.name = tracing::field::Empty,
+        otel.kind = tracing::field::Empty,
+    );
+    telemetry::begin(&span, "lab report reading", Kind::Job, None);
+    span
+}
+
 /// Reads one claimed report, renewing the claim meanwhile, and keeps what it found or why not.
 async fn read_one(state: &AppState, server: &str, patient: PatientId, id: LabReportId) {
     let renewing = tokio::spawn(renew(state.clone(), server.to_owned(), patient, id));
     let outcome = read_file(state, patient, id).await;
     renewing.abort();
     let meta = RequestMeta {
-        correlation_id: format!("lab-report-{id}"),
+        correlation_id: job_id(id),
         ..RequestMeta::default()
     };
     let now = state.now();
@@ -233,9 +257,13 @@ async fn read_file(
         .await
         .map_err(|_| Failure::Storage("the report's file could not be opened".to_owned()))?;
     let limits = state.config.lab_reading.limits.clone();
-    let read = tokio::task::spawn_blocking(move || read_bytes(&bytes, &limits))
-        .await
-        .map_err(|_| Failure::Unreadable(ReadError::OcrFailed("the reader stopped".to_owned())))?;
+    let reading = tracing::info_span!(target: TRACE_ONLY, "read", otel.name = "text layer and OCR");
+    let read =
+        tokio::task::spawn_blocking(move || reading.in_scope(|| read_bytes(&bytes, &limits)))
+            .await
+            .map_err(|_| {
+                Failure::Unreadable(ReadError::OcrFailed("the reader stopped".to_owned()))
+            })?;
     read.map_err(Failure::Unreadable)
 }
 

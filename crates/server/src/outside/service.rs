@@ -7,7 +7,10 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use tracing::Instrument;
+
 use super::breaker::Breaker;
+use crate::telemetry::{self, TRACE_ONLY};
 
 /// Why a call gave no usable answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +23,7 @@ pub enum CallFailed {
 }
 
 pub struct Service {
+    name: &'static str,
     url: String,
     client: outbound::Client,
     timeout: Duration,
@@ -27,13 +31,14 @@ pub struct Service {
 }
 
 impl Service {
-    /// `name` labels the breaker's metrics.
+    /// `name` labels the breaker's metrics and the calls' spans.
     pub fn new(name: &'static str, url: &str, timeout: Duration) -> anyhow::Result<Self> {
         let client = outbound::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
             .build()?;
         Ok(Service {
+            name,
             url: url.trim_end_matches('/').to_owned(),
             client,
             timeout,
@@ -68,12 +73,35 @@ impl Service {
         Q: Serialize + ?Sized,
         A: DeserializeOwned,
     {
+        let span = tracing::info_span!(
+            target: TRACE_ONLY,
+            "outside call",
+            otel.name = self.name,
+            otel.kind = "client",
+            server.address = self.host(),
+        );
+        let answer = self.call(path, body, usable).instrument(span).await;
+        self.breaker.record(now(), answer.is_ok());
+        answer
+    }
+
+    async fn call<Q, A>(
+        &self,
+        path: &str,
+        body: &Q,
+        usable: impl Fn(&A) -> bool,
+    ) -> Result<A, CallFailed>
+    where
+        Q: Serialize + ?Sized,
+        A: DeserializeOwned,
+    {
         let sent = self
             .client
             .post(format!("{}{path}", self.url))
+            .headers(telemetry::outgoing_headers())
             .json(body)
             .send();
-        let answer = match tokio::time::timeout(self.timeout, sent).await {
+        match tokio::time::timeout(self.timeout, sent).await {
             Err(_) => Err(CallFailed::TimedOut),
             Ok(Err(error)) if error.is_timeout() => Err(CallFailed::TimedOut),
             Ok(Err(_)) => Err(CallFailed::Failed),
@@ -85,8 +113,6 @@ impl Service {
                     Err(_) => Err(CallFailed::TimedOut),
                 }
             }
-        };
-        self.breaker.record(now(), answer.is_ok());
-        answer
+        }
     }
 }

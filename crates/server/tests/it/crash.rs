@@ -3,7 +3,7 @@
 //! and the trail still verifies. Runs the real binary, on either backend.
 
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -13,112 +13,8 @@ use medvault_store::schema::{audit_log, records};
 use medvault_store::{Store, StoreOptions};
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, SECRET, TestDb};
-
-/// A `medvault serve` process on a free loopback port.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(db: &TestDb) -> Server {
-        Server::start_with(db, &[]).await
-    }
-
-    /// A server with extra configuration.
-    async fn start_with(db: &TestDb, extra: &[(&str, &str)]) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_medvault"))
-            .arg("serve")
-            .env_clear()
-            .env("DATABASE_URL", &db.url)
-            .env("MEDVAULT_DATA_DIR", db.dir.path())
-            .env("MEDVAULT_LISTEN", format!("127.0.0.1:{port}"))
-            .env("MEDVAULT_SECRET", SECRET)
-            .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
-            .env("ADMIN_EMAIL", ADMIN_EMAIL)
-            .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("MEDVAULT_LOG", "error")
-            // OCR's tools are found on the PATH.
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(extra.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the server starts");
-        let server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let client = reqwest::Client::new();
-        for _ in 0..300 {
-            let ready = client.get(format!("{}/readyz", server.base)).send().await;
-            if ready.is_ok_and(|answer| answer.status().is_success()) {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the server did not become ready");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn call(request: reqwest::RequestBuilder) -> Value {
-    let answer = request.send().await.expect("answered");
-    assert!(answer.status().is_success(), "{}", answer.status());
-    answer.json().await.expect("json")
-}
-
-/// A patient with a doctor on their care team: (patient's chart, patient's token, doctor's).
-async fn chart_with_doctor(server: &Server) -> (String, String, String) {
-    let client = reqwest::Client::new();
-    let url = |path: &str| format!("{}/api/v1{path}", server.base);
-    let login = |email: &str, password: &str| {
-        client
-            .post(url("/auth/login"))
-            .json(&json!({"email": email, "password": password}))
-    };
-    let admin = call(login(ADMIN_EMAIL, ADMIN_PASSWORD)).await["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
-    let doctor_id = call(client.post(url("/users")).bearer_auth(&admin).json(&json!({
-        "email": "crash-dr@example.org", "password": PASSWORD, "name": "Dr Crash",
-        "role": "doctor"
-    })))
-    .await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    call(client.post(url("/auth/register")).json(&json!({
-        "email": "crash-pt@example.org", "password": PASSWORD, "name": "Pat Crash",
-        "role": "patient"
-    })))
-    .await;
-    let token = |body: Value| body["access_token"].as_str().expect("token").to_owned();
-    let patient = token(call(login("crash-pt@example.org", PASSWORD)).await);
-    let doctor = token(call(login("crash-dr@example.org", PASSWORD)).await);
-    let me = call(client.get(url("/auth/me")).bearer_auth(&patient)).await;
-    let chart = me["patient_id"].as_str().expect("chart").to_owned();
-    call(
-        client
-            .post(url(&format!("/patients/{chart}/care-team")))
-            .bearer_auth(&patient)
-            .json(&json!({"doctor_id": doctor_id})),
-    )
-    .await;
-    (chart, patient, doctor)
-}
+use crate::helpers::{SECRET, TestDb};
+use crate::process::{Server, call, chart_with_doctor};
 
 /// What a request that was answered left to be found.
 enum Acknowledged {

@@ -67,6 +67,17 @@ impl TestDb {
         })
     }
 
+    /// A database on a server the test runs itself, at `url`: the test removes it.
+    #[cfg(feature = "postgres-tls")]
+    pub fn at(url: String) -> Arc<Self> {
+        Arc::new(TestDb {
+            url,
+            dir: tempfile::tempdir().expect("temporary folder"),
+            postgres: None,
+            workers: Vec::new(),
+        })
+    }
+
     pub fn new() -> Arc<Self> {
         let dir = tempfile::tempdir().expect("temporary folder");
         let name = format!("medvault_test_{}", uuid::Uuid::new_v4().simple());
