@@ -7,6 +7,7 @@ use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::certificates;
 use crate::helpers::{TestApp, TestDb};
 
 async fn limited(max_connections: &str) -> TestApp {
@@ -166,49 +167,22 @@ async fn hsts_is_sent_only_when_served_over_tls() {
     );
 }
 
-/// A self-signed certificate for 127.0.0.1 and its key, made by the openssl command: (folder,
-/// certificate path, key path).
-fn certificate(folder: &std::path::Path, name: &str) -> (String, String) {
-    let cert = folder.join(format!("{name}.pem"));
-    let key = folder.join(format!("{name}.key"));
-    let made = std::process::Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-        ])
-        .args(["-nodes", "-days", "1", "-subj", "/CN=medvault.test"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
-        // A server's own certificate, not an authority's, as webpki insists.
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .args(["-addext", "extendedKeyUsage=serverAuth"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    (cert.display().to_string(), key.display().to_string())
-}
-
 #[tokio::test]
 async fn https_is_served_from_the_configured_certificate_with_secure_cookies() {
     let folder = tempfile::tempdir().expect("a folder");
-    let (cert, key) = certificate(folder.path(), "server");
+    certificates::authority(folder.path(), "authority");
+    let (cert, key) = certificates::server(
+        folder.path(),
+        "authority",
+        "server",
+        "IP:127.0.0.1,DNS:localhost",
+    );
     let app = TestApp::spawn_with(
         TestDb::new(),
         &[("MEDVAULT_TLS_CERT", &cert), ("MEDVAULT_TLS_KEY", &key)],
     )
     .await;
-    let pem = std::fs::read(&cert).expect("certificate");
+    let pem = std::fs::read(folder.path().join("authority.pem")).expect("certificate");
     let client = outbound::Client::builder()
         .add_root_certificate(outbound::Certificate::from_pem(&pem).expect("a certificate"))
         .redirect(outbound::redirect::Policy::none())
@@ -238,7 +212,7 @@ async fn https_is_served_from_the_configured_certificate_with_secure_cookies() {
     );
 
     // A key that is not the certificate's stops the start, naming the setting.
-    let (_, other_key) = certificate(folder.path(), "other");
+    let (_, other_key) = certificates::server(folder.path(), "authority", "other", "DNS:localhost");
     let refused = medvault::http::tls::acceptor(cert.as_ref(), other_key.as_ref())
         .err()
         .expect("refused");

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
 
+use crate::certificates;
 use crate::helpers::{SECRET, TestDb, on_postgres};
 use crate::process::{Server, chart_with_doctor};
 
@@ -61,89 +62,6 @@ fn succeeded(output: std::io::Result<Output>, what: &str) {
     );
 }
 
-fn openssl(folder: &Path, args: &[&str]) {
-    succeeded(
-        Command::new("openssl")
-            .current_dir(folder)
-            .args(args)
-            .output(),
-        &format!("openssl {}", args.join(" ")),
-    );
-}
-
-/// An authority named `name` in `folder`: `{name}.pem` and `{name}.key`.
-fn authority(folder: &Path, name: &str) {
-    openssl(
-        folder,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            &format!("/CN={name}"),
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.pem"),
-        ],
-    );
-}
-
-/// The database server's certificate for `localhost` (`server.pem`, `server.key`), signed by
-/// the authority `ca`.
-fn server_certificate(folder: &Path, ca: &str) {
-    openssl(
-        folder,
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-        ],
-    );
-    std::fs::write(
-        folder.join("server.ext"),
-        "subjectAltName=DNS:localhost\nbasicConstraints=critical,CA:FALSE\n\
-         extendedKeyUsage=serverAuth\n",
-    )
-    .expect("written");
-    openssl(
-        folder,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            &format!("{ca}.pem"),
-            "-CAkey",
-            &format!("{ca}.key"),
-            "-CAcreateserial",
-            "-days",
-            "1",
-            "-extfile",
-            "server.ext",
-            "-out",
-            "server.pem",
-        ],
-    );
-}
-
 /// A PostgreSQL server of the test's own on a free port, stopped when dropped.
 struct TlsPostgres {
     server: Child,
@@ -155,9 +73,9 @@ impl TlsPostgres {
     fn start(programs: &Path) -> TlsPostgres {
         let folder = tempfile::tempdir().expect("a folder");
         let dir = folder.path();
-        authority(dir, "authority");
-        authority(dir, "stranger");
-        server_certificate(dir, "authority");
+        certificates::authority(dir, "authority");
+        certificates::authority(dir, "stranger");
+        certificates::server(dir, "authority", "server", "DNS:localhost");
         if let Some((uid, gid)) = postgres_user() {
             // Its data, socket and key belong to the user it runs as.
             for path in [dir.to_owned(), dir.join("server.key")] {

@@ -20,6 +20,7 @@ mod auth;
 mod backup;
 mod bad_input;
 mod browser;
+mod certificates;
 mod cli;
 mod clinical_lists;
 mod connections;
