@@ -60,7 +60,9 @@ impl Backend {
 fn refused_for_good(refusal: &str) -> bool {
     [
         "certificate",
-        "SSL",
+        // A handshake refused ("SSL SYSCALL error", a connection cut mid-way, may pass).
+        "SSL error",
+        "does not support SSL",
         "does not match host name",
         "password authentication failed",
         "does not exist",
@@ -468,6 +470,7 @@ mod tests {
         assert!(!refused_for_good(
             "FATAL:  the database system is starting up"
         ));
+        assert!(!refused_for_good("SSL SYSCALL error: EOF detected"));
         assert!(refused_for_good(
             "connection to server at \"db\" (10.0.0.5), port 5432 failed: SSL error: \
              certificate verify failed"

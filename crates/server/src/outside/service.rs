@@ -6,7 +6,6 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-
 use tracing::Instrument;
 
 use super::breaker::Breaker;
