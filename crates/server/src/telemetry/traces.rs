@@ -4,6 +4,8 @@
 //! `OTEL_SERVICE_NAME`, …). A caller's W3C `traceparent` header makes a request's span a child
 //! of the caller's, and outside calls carry this server's on to the service they reach.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use axum::http::HeaderMap;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{TraceContextExt, TracerProvider};
@@ -20,6 +22,10 @@ use tracing_subscriber::registry::LookupSpan;
 
 use super::Kind;
 use crate::config::Config;
+
+/// Whether traces are on: set once, when a collector is configured. Until then spans are named
+/// for no one, and log lines carry no trace fields.
+static ON: AtomicBool = AtomicBool::new(false);
 
 /// The traces' provider, while they are on: dropped, it sends what it still holds.
 pub struct Telemetry(Option<SdkTracerProvider>);
@@ -63,6 +69,7 @@ where
         .with_filter(filter_fn(|meta| {
             meta.is_span() && meta.target().starts_with("medvault")
         }));
+    ON.store(true, Ordering::Relaxed);
     Ok((Some(spans), Telemetry(Some(provider))))
 }
 
@@ -71,6 +78,9 @@ where
 /// `trace_id` field, so that every log line within it carries it. The span must declare
 /// `otel.name`, `otel.kind` and `trace_id` as empty fields, and not have been entered yet.
 pub fn begin(span: &Span, name: &str, kind: Kind, caller: Option<&HeaderMap>) {
+    if !ON.load(Ordering::Relaxed) {
+        return;
+    }
     if let Some(headers) = caller {
         let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
         if parent.span().span_context().is_valid() {
@@ -96,6 +106,9 @@ pub fn begin(span: &Span, name: &str, kind: Kind, caller: Option<&HeaderMap>) {
 /// Marks a request's span with the status it was answered with, as an error when the server
 /// failed (5xx).
 pub fn answered(span: &Span, status: u16) {
+    if !ON.load(Ordering::Relaxed) {
+        return;
+    }
     span.set_attribute("http.response.status_code", i64::from(status));
     if status >= 500 {
         span.set_status(opentelemetry::trace::Status::error("server error"));
@@ -105,6 +118,9 @@ pub fn answered(span: &Span, status: u16) {
 /// The `traceparent` (and `tracestate`) of the current span, for a call to an outside service.
 pub fn outgoing_headers() -> HeaderMap {
     let mut headers = HeaderMap::new();
+    if !ON.load(Ordering::Relaxed) {
+        return headers;
+    }
     TraceContextPropagator::new().inject_context(
         &Span::current().context(),
         &mut HeaderInjector(&mut headers),
