@@ -34,7 +34,7 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     );
     telemetry::begin(
         &span,
-        &format!("{method} {route}"),
+        format_args!("{method} {route}"),
         Kind::Server,
         Some(request.headers()),
     );

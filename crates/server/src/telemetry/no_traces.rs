@@ -1,6 +1,8 @@
 //! A build without the `otlp` feature: no traces, and a clear refusal of a configuration that
 //! asks for them.
 
+use std::fmt::Display;
+
 use axum::http::HeaderMap;
 use tracing::{Span, Subscriber};
 use tracing_subscriber::Layer;
@@ -26,7 +28,7 @@ where
 }
 
 /// Without traces, a span has no trace to join.
-pub fn begin(_span: &Span, _name: &str, _kind: Kind, _caller: Option<&HeaderMap>) {}
+pub fn begin(_span: &Span, _name: impl Display, _kind: Kind, _caller: Option<&HeaderMap>) {}
 
 /// Without traces, there is no span to mark.
 pub fn answered(_span: &Span, _status: u16) {}

@@ -4,6 +4,7 @@
 //! `OTEL_SERVICE_NAME`, …). A caller's W3C `traceparent` header makes a request's span a child
 //! of the caller's, and outside calls carry this server's on to the service they reach.
 
+use std::fmt::Display;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::http::HeaderMap;
@@ -77,7 +78,7 @@ where
 /// caller's when the caller sent a valid `traceparent`. The trace id goes into the span's
 /// `trace_id` field, so that every log line within it carries it. The span must declare
 /// `otel.name`, `otel.kind` and `trace_id` as empty fields, and not have been entered yet.
-pub fn begin(span: &Span, name: &str, kind: Kind, caller: Option<&HeaderMap>) {
+pub fn begin(span: &Span, name: impl Display, kind: Kind, caller: Option<&HeaderMap>) {
     if !ON.load(Ordering::Relaxed) {
         return;
     }
@@ -88,7 +89,7 @@ pub fn begin(span: &Span, name: &str, kind: Kind, caller: Option<&HeaderMap>) {
             let _ = span.set_parent(parent);
         }
     }
-    span.record("otel.name", name);
+    span.record("otel.name", tracing::field::display(name));
     span.record(
         "otel.kind",
         match kind {
