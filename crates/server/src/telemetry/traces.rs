@@ -85,7 +85,7 @@ pub fn begin(span: &Span, name: impl Display, kind: Kind, caller: Option<&Header
     if let Some(headers) = caller {
         let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
         if parent.span().span_context().is_valid() {
-            // Refused only when traces are off, when there is nothing to join anyway.
+            // Refused only for a span already started, which `begin` is not given.
             let _ = span.set_parent(parent);
         }
     }

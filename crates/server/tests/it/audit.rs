@@ -1,7 +1,5 @@
 //! The audit trail is append-only in the database and tamper-evident by its hash chain.
 
-use std::process::Command;
-
 use diesel::RunQueryDsl;
 use medvault_store::ChainCheck;
 use medvault_store::repo::audit;
@@ -25,13 +23,8 @@ async fn verify(app: &TestApp) -> ChainCheck {
 }
 
 fn verify_command(db: &TestDb) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_medvault"))
+    crate::helpers::medvault(db)
         .args(["audit", "verify"])
-        .env_clear()
-        .env("DATABASE_URL", &db.url)
-        .env("MEDVAULT_DATA_DIR", db.dir.path())
-        .env("MEDVAULT_SECRET", "cli-test-secret-cli-test-secret-012345")
-        .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
         .output()
         .expect("runs")
 }

@@ -8,20 +8,15 @@ use std::process::{Command, Output};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{FILE_KEYS, PASSWORD, SECRET, TestApp, TestDb, send_file};
+use crate::helpers::{PASSWORD, TestApp, TestDb, send_file};
 
 const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
 
 /// Runs `medvault ARGS` on `db`'s database and folder, as its servers are configured.
 fn medvault(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_medvault"))
+    crate::helpers::medvault(db)
         .args(args)
-        .env_clear()
-        .env("DATABASE_URL", &db.url)
-        .env("MEDVAULT_DATA_DIR", db.dir.path())
-        .env("MEDVAULT_SECRET", SECRET)
-        .env("MEDVAULT_FILE_KEYS", FILE_KEYS)
         .env("MEDVAULT_LOG", "warn")
         .output()
         .expect("runs")

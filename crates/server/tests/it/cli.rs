@@ -3,19 +3,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use crate::helpers::TestDb;
-
-fn medvault(db: &TestDb) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_medvault"));
-    command
-        .env_clear()
-        .env("DATABASE_URL", &db.url)
-        .env("MEDVAULT_DATA_DIR", db.dir.path())
-        .env("MEDVAULT_SECRET", "cli-test-secret-cli-test-secret-012345")
-        .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
-        .env("MEDVAULT_LOG", "info");
-    command
-}
+use crate::helpers::{TestDb, medvault};
 
 #[tokio::test]
 async fn seed_demo_prints_credentials_and_runs_once() {

@@ -13,7 +13,7 @@ use medvault_store::schema::{audit_log, records};
 use medvault_store::{Store, StoreOptions};
 use serde_json::{Value, json};
 
-use crate::helpers::{SECRET, TestDb};
+use crate::helpers::{TestDb, medvault};
 use crate::process::{Server, call, chart_with_doctor};
 
 /// What a request that was answered left to be found.
@@ -124,13 +124,8 @@ async fn a_killed_server_acknowledged_nothing_it_did_not_keep() {
         }
     }
     drop(restarted);
-    let verified = Command::new(env!("CARGO_BIN_EXE_medvault"))
+    let verified = medvault(&db)
         .args(["audit", "verify"])
-        .env_clear()
-        .env("DATABASE_URL", &db.url)
-        .env("MEDVAULT_DATA_DIR", db.dir.path())
-        .env("MEDVAULT_SECRET", SECRET)
-        .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
         .output()
         .expect("runs");
     assert!(

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
 
 use crate::certificates;
-use crate::helpers::{SECRET, TestDb, on_postgres};
+use crate::helpers::{TestDb, medvault, on_postgres};
 use crate::process::{Server, chart_with_doctor};
 
 /// PostgreSQL's own programs (initdb, postgres), the newest installed.
@@ -169,14 +169,8 @@ impl Drop for TlsPostgres {
 
 /// `medvault audit verify` against `url`: whether it could, and what it said.
 fn audit_verify(url: &str) -> (bool, String) {
-    let data = tempfile::tempdir().expect("a folder");
-    let output = Command::new(env!("CARGO_BIN_EXE_medvault"))
+    let output = medvault(&TestDb::at(url.to_owned()))
         .args(["audit", "verify"])
-        .env_clear()
-        .env("DATABASE_URL", url)
-        .env("MEDVAULT_DATA_DIR", data.path())
-        .env("MEDVAULT_SECRET", SECRET)
-        .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
         .output()
         .expect("runs");
     let said = format!(

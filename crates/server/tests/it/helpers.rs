@@ -18,6 +18,19 @@ pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
 /// The file keys every test server shares: one current, as a deployment has.
 pub const FILE_KEYS: &str = "test-1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
+/// The `medvault` binary on `db`'s database and folder, with the secret and file keys the test
+/// servers have, and nothing else of the test's environment.
+pub fn medvault(db: &TestDb) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_medvault"));
+    command
+        .env_clear()
+        .env("DATABASE_URL", &db.url)
+        .env("MEDVAULT_DATA_DIR", db.dir.path())
+        .env("MEDVAULT_SECRET", SECRET)
+        .env("MEDVAULT_FILE_KEYS", FILE_KEYS);
+    command
+}
+
 /// A database that lives as long as the test: a SQLite file in a temporary folder, or a
 /// PostgreSQL database dropped at the end (on one server, or distributed over the local Citus
 /// cluster).

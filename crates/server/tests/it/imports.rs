@@ -3,7 +3,6 @@
 //! changes nothing.
 
 use std::fmt::Write as _;
-use std::process::Command;
 
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -238,13 +237,8 @@ async fn a_hundred_thousand_patients_import_from_the_command_line_with_a_progres
     let file = app.db.dir.path().join("patients.csv");
     std::fs::write(&file, patients_file(rows)).expect("written");
     let run = |extra: &[&str]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_medvault"));
+        let mut command = crate::helpers::medvault(&app.db);
         command
-            .env_clear()
-            .env("DATABASE_URL", &app.db.url)
-            .env("MEDVAULT_DATA_DIR", app.db.dir.path())
-            .env("MEDVAULT_SECRET", crate::helpers::SECRET)
-            .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
             .args(["import", "patients"])
             .arg(&file)
             .args(["--institution", &c.clinic, "--by", ADMIN_EMAIL])

@@ -1,12 +1,12 @@
 //! A `medvault serve` process, the real binary, for the tests that kill it, restart it or read
 //! what it logs.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, SECRET, TestDb};
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TestDb, medvault};
 
 /// A `medvault serve` process on a free loopback port.
 pub struct Server {
@@ -27,14 +27,9 @@ impl Server {
             .expect("a free port")
             .port();
         let log = db.dir.path().join(format!("server-{port}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_medvault"))
+        let child = medvault(db)
             .arg("serve")
-            .env_clear()
-            .env("DATABASE_URL", &db.url)
-            .env("MEDVAULT_DATA_DIR", db.dir.path())
             .env("MEDVAULT_LISTEN", format!("127.0.0.1:{port}"))
-            .env("MEDVAULT_SECRET", SECRET)
-            .env("MEDVAULT_FILE_KEYS", crate::helpers::FILE_KEYS)
             .env("ADMIN_EMAIL", ADMIN_EMAIL)
             .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("MEDVAULT_LOG", "error")
