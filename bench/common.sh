@@ -7,6 +7,7 @@ pg_admin=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 cargo build --release --quiet --bin medvault
 work=$(mktemp -d)
 servers=()
+ports=()
 pg_db=""
 # BENCH_KEEP=NAME keeps the database between runs (target/bench-NAME.db on SQLite, the database
 # medvault_bench_NAME on PostgreSQL), so that a runner that fills it can skip filling it again.
@@ -49,17 +50,37 @@ esac
 start_server() {
   MEDVAULT_LISTEN="127.0.0.1:$1" ./target/release/medvault serve >>"$work/server.log" 2>&1 &
   servers+=($!)
+  ports+=("$1")
   for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.1; done
   echo "the server on port $1 did not start" >&2
   exit 1
 }
 
-# The servers' peak resident memory (VmHWM), and its reset between scenarios.
-peak_reset() { for pid in "${servers[@]}"; do echo 5 >"/proc/$pid/clear_refs"; done; }
-peak() {
-  for pid in "${servers[@]}"; do
-    echo "    peak RSS of server $pid: $(($(awk '/VmHWM/ { print $2 }' "/proc/$pid/status") / 1024)) MB"
+# The servers' peak resident memory (VmHWM) and their audit group commits (how many, and how
+# many requests' units each one shared), both counted from `peak_reset` to `peak`.
+peak_reset() {
+  groups_before=()
+  for i in "${!servers[@]}"; do
+    echo 5 >"/proc/${servers[$i]}/clear_refs"
+    groups_before+=("$(audit_groups "${ports[$i]}")")
   done
+}
+peak() {
+  for i in "${!servers[@]}"; do
+    local pid=${servers[$i]} groups units before_groups before_units
+    echo "    peak RSS of server $pid: $(($(awk '/VmHWM/ { print $2 }' "/proc/$pid/status") / 1024)) MB"
+    read -r groups units before_groups before_units <<<"$(audit_groups "${ports[$i]}") ${groups_before[$i]}"
+    groups=$((groups - before_groups)) units=$((units - before_units))
+    [ "$groups" -gt 0 ] && echo "    audit group commits of server $pid: $groups, $(awk -v u="$units" -v g="$groups" 'BEGIN { printf "%.1f", u / g }') units each"
+  done
+  return 0
+}
+# The committed audit groups and units a server has counted since it started.
+audit_groups() {
+  curl -fs "http://127.0.0.1:$1/metrics" | awk '
+    /^medvault_audit_groups_total\{outcome="committed"\}/ { groups = $2 }
+    /^medvault_audit_group_units_total / { units = $2 }
+    END { printf "%d %d\n", groups, units }'
 }
 
 json() { curl -fs -H 'content-type: application/json' "$@"; }

@@ -204,6 +204,7 @@ impl AppState {
     {
         let now = self.now();
         let reading = meta.clone();
+        let expected = self.store.expect_audit();
         let (done, entries) = self
             .read(move |conn| {
                 let case = UseCase::new(now, actor, reading);
@@ -224,6 +225,7 @@ impl AppState {
                 Box::new(move |committed| {
                     let _ = answer.send(committed);
                 }),
+                expected,
             );
             answered
                 .instrument(self.db_span("db audit append"))

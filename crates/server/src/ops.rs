@@ -54,6 +54,7 @@ pub fn routes(metrics: Metrics) -> Listed {
                         return AppError::Unauthenticated.into_response();
                     }
                     metrics.0.run_upkeep();
+                    count_audit_groups(&state);
                     (
                         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
                         metrics.0.render(),
@@ -62,6 +63,16 @@ pub fn routes(metrics: Metrics) -> Listed {
                 }
             },
         )
+}
+
+/// The group commits of the audit trail, as the store counts them: groups committed and failed
+/// (a failed group failed every request in it), and the units the committed ones held.
+fn count_audit_groups(state: &AppState) {
+    let counts = state.store.audit_groups();
+    metrics::counter!("medvault_audit_groups_total", "outcome" => "committed")
+        .absolute(counts.committed);
+    metrics::counter!("medvault_audit_groups_total", "outcome" => "failed").absolute(counts.failed);
+    metrics::counter!("medvault_audit_group_units_total").absolute(counts.units);
 }
 
 /// Whether a request may read the metrics: anyone, unless `MEDVAULT_METRICS_TOKEN` is set, then

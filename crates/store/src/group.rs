@@ -12,8 +12,10 @@
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -55,11 +57,15 @@ pub type Opener = Arc<dyn Fn() -> Result<DbConnection, StoreError> + Send + Sync
 struct Queue {
     state: Mutex<Waiting>,
     arrived: Condvar,
+    /// How long a group waits for the entries of reads under way.
+    gather_for: Duration,
 }
 
 #[derive(Default)]
 struct Waiting {
     units: VecDeque<Unit>,
+    /// Reads under way whose entries are to come (each holds an [`Expected`]).
+    expected: usize,
     closed: bool,
 }
 
@@ -68,19 +74,28 @@ impl Queue {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn push(&self, unit: Unit) -> Result<(), Unit> {
+    /// Queues `unit`, fulfilling `expected` if it was announced. The writer is woken only when
+    /// it may be waiting for this unit: for a first one, or for the last one announced.
+    fn push(&self, unit: Unit, expected: Option<Expected>) -> Result<(), Unit> {
         let mut waiting = self.lock();
+        if let Some(mut expected) = expected {
+            expected.queue = None;
+            waiting.expected -= 1;
+        }
         if waiting.closed {
             return Err(unit);
         }
         waiting.units.push_back(unit);
+        let wake = waiting.units.len() == 1 || waiting.expected == 0;
         drop(waiting);
-        self.arrived.notify_one();
+        if wake {
+            self.arrived.notify_one();
+        }
         Ok(())
     }
 
-    /// The next group: every unit waiting, up to the most a group holds. `None` once closed and
-    /// drained.
+    /// The next group: every unit waiting, up to the most a group holds, once the reads under
+    /// way have brought theirs or `gather_for` has passed. `None` once closed and drained.
     fn next_group(&self) -> Option<Vec<Unit>> {
         let mut waiting = self.lock();
         while waiting.units.is_empty() {
@@ -92,26 +107,108 @@ impl Queue {
                 .wait(waiting)
                 .unwrap_or_else(PoisonError::into_inner);
         }
+        let deadline = Instant::now() + self.gather_for;
+        while waiting.expected > 0 && waiting.units.len() < MOST_PER_GROUP && !waiting.closed {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            waiting = self
+                .arrived
+                .wait_timeout(waiting, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
         let take = waiting.units.len().min(MOST_PER_GROUP);
         Some(waiting.units.drain(..take).collect())
+    }
+}
+
+/// Announces a read whose audit entries are to come, so that the writer waits a little for
+/// them rather than commit a group without them. Dropped unfulfilled (the read failed, or its
+/// request went away), it withdraws the announcement.
+pub struct Expected {
+    queue: Option<Arc<Queue>>,
+}
+
+impl Drop for Expected {
+    fn drop(&mut self) {
+        if let Some(queue) = self.queue.take() {
+            let mut waiting = queue.lock();
+            waiting.expected -= 1;
+            let wake = waiting.expected == 0;
+            drop(waiting);
+            if wake {
+                queue.arrived.notify_one();
+            }
+        }
     }
 }
 
 /// The writers of one server.
 pub struct Group {
     queue: Arc<Queue>,
+    tally: Arc<Tally>,
     writers: Vec<JoinHandle<()>>,
+}
+
+/// What the writers have done since the server started: for `/metrics`, where units per group
+/// tells how widely each commit (its round trips and its flush) is shared.
+#[derive(Default)]
+pub struct Tally {
+    committed: AtomicU64,
+    failed: AtomicU64,
+    units: AtomicU64,
+}
+
+/// A reading of [`Tally`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GroupCounts {
+    pub committed: u64,
+    pub failed: u64,
+    /// Units (a read's entries, or a unit of work) in the committed groups.
+    pub units: u64,
+}
+
+impl Tally {
+    fn count(&self, units: usize, committed: bool) {
+        if committed {
+            self.committed.fetch_add(1, Ordering::Relaxed);
+            self.units.fetch_add(units as u64, Ordering::Relaxed);
+        } else {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn read(&self) -> GroupCounts {
+        GroupCounts {
+            committed: self.committed.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            units: self.units.load(Ordering::Relaxed),
+        }
+    }
 }
 
 impl Group {
     /// Starts `writers` writer threads. `exclusive` is held around each group's transaction
-    /// (SQLite's one-writer-at-a-time lock, shared with the store's other writers).
-    pub fn start(open: Opener, writers: usize, exclusive: Option<Arc<Mutex<()>>>) -> Group {
-        let queue = Arc::new(Queue::default());
+    /// (SQLite's one-writer-at-a-time lock, shared with the store's other writers). A group
+    /// waits up to `gather_for` for the entries of reads under way.
+    pub fn start(
+        open: Opener,
+        writers: usize,
+        exclusive: Option<Arc<Mutex<()>>>,
+        gather_for: Duration,
+    ) -> Group {
+        let queue = Arc::new(Queue {
+            gather_for,
+            ..Queue::default()
+        });
+        let tally = Arc::new(Tally::default());
         let writers = (0..writers.max(1))
             .map(|index| {
                 let writer = Writer {
                     queue: queue.clone(),
+                    tally: tally.clone(),
                     open: open.clone(),
                     exclusive: exclusive.clone(),
                     fallback_lane: 1 + (index as i32 % audit::LANES),
@@ -122,12 +219,31 @@ impl Group {
             })
             .filter_map(Result::ok)
             .collect();
-        Group { queue, writers }
+        Group {
+            queue,
+            tally,
+            writers,
+        }
+    }
+
+    /// What the writers have done so far.
+    pub fn counts(&self) -> GroupCounts {
+        self.tally.read()
+    }
+
+    /// Announces a read whose entries are to come.
+    pub fn expect(&self) -> Expected {
+        self.queue.lock().expected += 1;
+        Expected {
+            queue: Some(self.queue.clone()),
+        }
     }
 
     /// Appends `entries` with the next group; `answer` is told once it committed (or failed).
-    pub fn append(&self, entries: Vec<AuditEntry>, answer: Answer) {
-        if let Err(Unit::Entries(_, answer)) = self.queue.push(Unit::Entries(entries, answer)) {
+    /// `expected` is the read's announcement, if it made one.
+    pub fn append(&self, entries: Vec<AuditEntry>, answer: Answer, expected: Option<Expected>) {
+        let unit = Unit::Entries(entries, answer);
+        if let Err(Unit::Entries(_, answer)) = self.queue.push(unit, expected) {
             answer(Err(stopped()));
         }
     }
@@ -135,7 +251,7 @@ impl Group {
     /// Runs `work` in the next group. If the writers have stopped, `work` is dropped unrun,
     /// which its caller sees as a closed answer.
     pub fn run(&self, work: Work) {
-        let _ = self.queue.push(Unit::Work(work));
+        let _ = self.queue.push(Unit::Work(work), None);
     }
 }
 
@@ -155,6 +271,7 @@ fn stopped() -> StoreError {
 
 struct Writer {
     queue: Arc<Queue>,
+    tally: Arc<Tally>,
     open: Opener,
     exclusive: Option<Arc<Mutex<()>>>,
     /// The lane written when every lane is claimed by other writers.
@@ -184,8 +301,10 @@ impl Writer {
                     continue;
                 }
             };
+            let size = units.len();
             let (answers, outcome) = commit_group(&mut current, end, units);
             drop(exclusive);
+            self.tally.count(size, outcome.is_ok());
             let lost = matches!(&outcome, Err(error) if error.is_connection_lost());
             for answer in answers {
                 answer(match &outcome {
@@ -331,5 +450,101 @@ fn in_savepoint(conn: &mut DbConnection, work: Work) -> Result<Done, StoreError>
                 answer: Box::new(|_| {}),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::{Done, GroupCounts};
+    use crate::{AuditEntry, Store, StoreOptions};
+
+    fn entry() -> AuditEntry {
+        AuditEntry {
+            at: chrono::DateTime::from_timestamp(1_700_000_000, 0)
+                .expect("time")
+                .naive_utc(),
+            actor_id: None,
+            actor_role: None,
+            action: "system.test".into(),
+            resource_type: "system".into(),
+            resource_id: None,
+            patient_id: None,
+            outcome: "success".into(),
+            client_addr: None,
+            correlation_id: None,
+            reason: None,
+            emergency: false,
+        }
+    }
+
+    /// A store whose groups wait far longer for announced reads than any test runs.
+    fn store(folder: &tempfile::TempDir) -> Store {
+        let options = StoreOptions {
+            gather_for: Duration::from_secs(600),
+            ..StoreOptions::default()
+        };
+        Store::open(&folder.path().join("group.db").to_string_lossy(), &options).expect("store")
+    }
+
+    /// Queues a unit of work that appends one entry; what it is told comes on the channel.
+    fn work(store: &Store) -> mpsc::Receiver<bool> {
+        let (told, heard) = mpsc::channel();
+        store.run_in_group(Box::new(move |_| Done {
+            entries: vec![entry()],
+            keep: true,
+            answer: Box::new(move |committed| {
+                let _ = told.send(committed.is_ok());
+            }),
+        }));
+        heard
+    }
+
+    const AT_MOST: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn a_group_waits_for_the_reads_under_way_and_not_for_a_withdrawn_one() {
+        let folder = tempfile::tempdir().expect("folder");
+        let store = store(&folder);
+        let before = store.audit_groups();
+
+        // A read announces its entries; a write queued meanwhile waits for them.
+        let reading = store.expect_audit();
+        let written = work(&store);
+        std::thread::sleep(Duration::from_millis(100));
+        let (told, read) = mpsc::channel();
+        store.append_audit(
+            vec![entry()],
+            Box::new(move |committed| {
+                let _ = told.send(committed.is_ok());
+            }),
+            reading,
+        );
+        assert!(written.recv_timeout(AT_MOST).expect("the write's answer"));
+        assert!(read.recv_timeout(AT_MOST).expect("the read's answer"));
+        let after = store.audit_groups();
+        assert_eq!(after.committed - before.committed, 1, "one group for both");
+        assert_eq!(after.units - before.units, 2);
+
+        // A read that fails brings no entries: its withdrawal releases the group at once.
+        let failing = store.expect_audit();
+        let written = work(&store);
+        std::thread::sleep(Duration::from_millis(100));
+        drop(failing);
+        assert!(written.recv_timeout(AT_MOST).expect("the write's answer"));
+        assert_eq!(
+            store.audit_groups(),
+            GroupCounts {
+                committed: after.committed + 1,
+                failed: 0,
+                units: after.units + 1,
+            }
+        );
+        assert_eq!(
+            store.read(crate::repo::audit::verify).expect("verify"),
+            crate::ChainCheck::Intact { entries: 3 }
+        );
     }
 }

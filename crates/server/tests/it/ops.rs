@@ -30,6 +30,15 @@ async fn health_readiness_and_metrics() {
         "labelled by route template"
     );
     assert!(metrics.contains("http_request_duration_seconds_bucket"));
+    // The audit trail's group commits (their counts are the store's own tests' to check: the
+    // recorder is shared by every server of this test process).
+    for line in [
+        r#"medvault_audit_groups_total{outcome="committed"} "#,
+        r#"medvault_audit_groups_total{outcome="failed"} "#,
+        "medvault_audit_group_units_total ",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
 }
 
 #[tokio::test]
