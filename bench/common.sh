@@ -75,6 +75,20 @@ peak() {
   done
   return 0
 }
+# The machine's busy and total CPU time so far, in clock ticks over all its cores.
+cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+# How busy the machine was between two `cpu_ticks` readings ($1, $2), and its CPU time per
+# request for the requests wrk counted in $3 (its "N requests in" lines): a figure that moves
+# less than requests per second when the machine's speed does.
+cpu_report() {
+  local busy0 total0 busy1 total1 requests
+  read -r busy0 total0 <<<"$1"
+  read -r busy1 total1 <<<"$2"
+  requests=$(awk '/requests in/ { n += $1 } END { print n + 0 }' <<<"$3")
+  awk -v b=$((busy1 - busy0)) -v t=$((total1 - total0)) -v r="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    printf "    machine busy %.0f %%, %.0f µs of CPU per request (server, database and wrk)\n",
+      100 * b / t, r ? b * 1e6 / hz / r : 0 }'
+}
 # The committed audit groups and units a server has counted since it started.
 audit_groups() {
   curl -fs "http://127.0.0.1:$1/metrics" | awk '

@@ -14,7 +14,9 @@
 #   audit viewer    an admin's trail filtered by patient
 #   two servers     the record list through two servers on one database at once (not SQLite)
 #
-# After each, the server's peak resident memory in that scenario (VmHWM, reset in between).
+# After each, how busy the machine was and its CPU time per request, the server's peak resident
+# memory in that scenario (VmHWM, reset in between), and how many requests' audit entries or
+# units of work each of its group commits held.
 #
 #   bench/scale.sh sqlite              # embedded SQLite in a temporary folder
 #   bench/scale.sh postgres            # a fresh database on $BENCH_PG_URL, dropped afterwards
@@ -102,7 +104,7 @@ targets admin "/api/v1/audit?patient_id=%s&limit=50" audit
 targets api "/api/v1/patients/%s/lab-results/trend?code=4548-4" trend
 
 wanted() { [ -z "$only" ] || [[ "$1" == "$only"* ]]; }
-report() { grep -E 'Requests/sec|Latency |50%|99%|Non-2xx|Socket errors' || true; }
+report() { grep -E 'requests in|Requests/sec|Latency |50%|99%|Non-2xx|Socket errors' || true; }
 spread() {
   local file=$1 conns=$2 url=$3; shift 3
   env BENCH_TARGETS="$work/$file" "$@" wrk --latency -t2 -c"$conns" -d"$duration" -s bench/spread.lua "$url"
@@ -112,7 +114,11 @@ scenario() {
   wanted "$name" || return 0
   echo "== $name ($backend, $duration)"
   peak_reset
-  "$@"
+  local before out
+  before=$(cpu_ticks)
+  out=$("$@")
+  echo "$out"
+  cpu_report "$before" "$(cpu_ticks)" "$out"
   peak
 }
 
