@@ -459,26 +459,8 @@ mod tests {
     use std::time::Duration;
 
     use super::{Done, GroupCounts};
-    use crate::{AuditEntry, Store, StoreOptions};
-
-    fn entry() -> AuditEntry {
-        AuditEntry {
-            at: chrono::DateTime::from_timestamp(1_700_000_000, 0)
-                .expect("time")
-                .naive_utc(),
-            actor_id: None,
-            actor_role: None,
-            action: "system.test".into(),
-            resource_type: "system".into(),
-            resource_id: None,
-            patient_id: None,
-            outcome: "success".into(),
-            client_addr: None,
-            correlation_id: None,
-            reason: None,
-            emergency: false,
-        }
-    }
+    use crate::repo::audit::tests::entry;
+    use crate::{Store, StoreOptions};
 
     /// A store whose groups wait far longer for announced reads than any test runs.
     fn store(folder: &tempfile::TempDir) -> Store {

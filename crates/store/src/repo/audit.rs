@@ -458,10 +458,11 @@ pub fn list(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn entry() -> AuditEntry {
+    /// An entry with every field set as a read's would be.
+    pub(crate) fn entry() -> AuditEntry {
         AuditEntry {
             at: chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000)
                 .expect("time")
