@@ -108,8 +108,8 @@ impl Default for StoreOptions {
             acquire_timeout: Duration::from_millis(800),
             audit_writers: (cores as usize).clamp(1, 4),
             // A read takes well under a millisecond on an idle machine and a few on a busy
-            // one. Waiting up to one for the reads under way let a group take 6 to 12 units
-            // instead of 2 on a busy 2-core machine (PostgreSQL), a third less work per read;
+            // one. Waiting up to one for the reads under way let a group take 5 to 12 units
+            // instead of 2 on a busy 2-core machine (PostgreSQL), a fifth less work per read;
             // waiting longer made the reads and the commits take turns (docs/performance.md).
             gather_for: Duration::from_millis(1),
         }
@@ -361,7 +361,7 @@ impl Store {
 
     /// Appends `entries` with the next group commit; `answer` is told once they are durable.
     pub fn append_audit(&self, entries: Vec<AuditEntry>, answer: Answer, expected: Expected) {
-        self.group.append(entries, answer, Some(expected));
+        self.group.append(entries, answer, expected);
     }
 
     /// Runs `work` in the next group commit, in a savepoint of its own.

@@ -69,6 +69,14 @@ struct Waiting {
     closed: bool,
 }
 
+impl Waiting {
+    /// Takes back one announcement; whether none is left, so that a gathering writer may go.
+    fn withdraw(&mut self) -> bool {
+        self.expected -= 1;
+        self.expected == 0
+    }
+}
+
 impl Queue {
     fn lock(&self) -> MutexGuard<'_, Waiting> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -78,15 +86,17 @@ impl Queue {
     /// it may be waiting for this unit: for a first one, or for the last one announced.
     fn push(&self, unit: Unit, expected: Option<Expected>) -> Result<(), Unit> {
         let mut waiting = self.lock();
-        if let Some(mut expected) = expected {
-            expected.queue = None;
-            waiting.expected -= 1;
-        }
+        // Fulfilled here, under the lock that queues the unit: the writer never sees the
+        // announcement gone before the unit is there.
+        let last_expected = expected
+            .and_then(|mut expected| expected.queue.take())
+            .is_some()
+            && waiting.withdraw();
         if waiting.closed {
             return Err(unit);
         }
         waiting.units.push_back(unit);
-        let wake = waiting.units.len() == 1 || waiting.expected == 0;
+        let wake = waiting.units.len() == 1 || last_expected;
         drop(waiting);
         if wake {
             self.arrived.notify_one();
@@ -134,11 +144,8 @@ pub struct Expected {
 impl Drop for Expected {
     fn drop(&mut self) {
         if let Some(queue) = self.queue.take() {
-            let mut waiting = queue.lock();
-            waiting.expected -= 1;
-            let wake = waiting.expected == 0;
-            drop(waiting);
-            if wake {
+            let last = queue.lock().withdraw();
+            if last {
                 queue.arrived.notify_one();
             }
         }
@@ -239,11 +246,11 @@ impl Group {
         }
     }
 
-    /// Appends `entries` with the next group; `answer` is told once it committed (or failed).
-    /// `expected` is the read's announcement, if it made one.
-    pub fn append(&self, entries: Vec<AuditEntry>, answer: Answer, expected: Option<Expected>) {
+    /// Appends a read's `entries` with the next group, fulfilling its announcement; `answer` is
+    /// told once it committed (or failed).
+    pub fn append(&self, entries: Vec<AuditEntry>, answer: Answer, expected: Expected) {
         let unit = Unit::Entries(entries, answer);
-        if let Err(Unit::Entries(_, answer)) = self.queue.push(unit, expected) {
+        if let Err(Unit::Entries(_, answer)) = self.queue.push(unit, Some(expected)) {
             answer(Err(stopped()));
         }
     }
@@ -297,6 +304,7 @@ impl Writer {
                 Ok(opened) => opened,
                 Err(error) => {
                     // No database: say so at once, so that requests fail fast, not queue.
+                    self.tally.count(units.len(), false);
                     fail_all(units, &error);
                     continue;
                 }
