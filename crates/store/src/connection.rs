@@ -256,6 +256,7 @@ impl Store {
             backend,
             group: Group::start(
                 open.clone(),
+                backend,
                 writers,
                 sqlite_writer.clone(),
                 options.gather_for,

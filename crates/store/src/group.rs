@@ -1,14 +1,15 @@
 //! Group commit: a few writer threads per server gather the audit entries of many requests (and
-//! the units of work of the ones that write) and commit them in one transaction, with one flush.
+//! the units of work of the ones that write) and commit them together, with one flush.
 //!
 //! Each writer owns a connection of its own and, on PostgreSQL, claims a lane of the hash chain
 //! for as long as that connection lives (a session-level advisory lock, which the database drops
 //! with the connection when a server dies), so that servers sharing a database do not wait on
-//! each other's chains. Ownership only spares the waiting: every group still locks its lane's end
-//! (`FOR UPDATE`) and reads the last hash in its own transaction, so the chain stays whole even
-//! when two writers do share a lane. A unit of work runs in a savepoint of its own: when it fails,
-//! only its changes are undone, and its entries (a denial's, say) are still appended. Nobody is
-//! answered before the group that holds their entries has committed.
+//! each other's chains. Ownership only spares the waiting: a writer moves its lane's end only
+//! from where it left it ([`LaneWriter`]), so the chain stays whole even when two writers do
+//! share a lane. On PostgreSQL a group of reads' entries alone is one statement; a group with
+//! units of work is a transaction, each unit in a savepoint of its own: when one fails, only its
+//! changes are undone, and its entries (a denial's, say) are still appended. Nobody is answered
+//! before the group that holds their entries has committed.
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -21,8 +22,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use crate::connection::{begin, finish};
-use crate::repo::audit::{self, AuditEntry, LaneEnd};
-use crate::{DbConnection, StoreError};
+use crate::repo::audit::{self, AuditEntry, LaneWriter};
+use crate::{Backend, DbConnection, StoreError};
 
 /// How many units one group holds at most: enough to share a flush among every request of a
 /// busy server, few enough that one group's transaction stays short.
@@ -202,6 +203,7 @@ impl Group {
     /// waits up to `gather_for` for the entries of reads under way.
     pub fn start(
         open: Opener,
+        backend: Backend,
         writers: usize,
         exclusive: Option<Arc<Mutex<()>>>,
         gather_for: Duration,
@@ -218,6 +220,7 @@ impl Group {
                     tally: tally.clone(),
                     open: open.clone(),
                     exclusive: exclusive.clone(),
+                    backend,
                     fallback_lane: 1 + (index as i32 % audit::LANES),
                 };
                 std::thread::Builder::new()
@@ -281,39 +284,30 @@ struct Writer {
     tally: Arc<Tally>,
     open: Opener,
     exclusive: Option<Arc<Mutex<()>>>,
+    backend: Backend,
     /// The lane written when every lane is claimed by other writers.
     fallback_lane: i32,
 }
 
-/// A writer's connection and the lane it writes.
+/// A writer's connection and its hold on the lane it writes.
 struct Lane {
     conn: DbConnection,
-    lane: i32,
+    writer: LaneWriter,
 }
 
 impl Writer {
     fn run(self) {
-        let mut lane: Option<Lane> = None;
+        let mut held: Option<Lane> = None;
         while let Some(units) = self.queue.next_group() {
             // Held from BEGIN to COMMIT: SQLite has one writer at a time.
             let exclusive = self
                 .exclusive
                 .as_ref()
                 .map(|lock| lock.lock().unwrap_or_else(PoisonError::into_inner));
-            let (mut current, end) = match self.open_group(lane.take()) {
-                Ok(opened) => opened,
-                Err(error) => {
-                    // No database: say so at once, so that requests fail fast, not queue.
-                    self.tally.count(units.len(), false);
-                    fail_all(units, &error);
-                    continue;
-                }
-            };
             let size = units.len();
-            let (answers, outcome) = commit_group(&mut current, end, units);
+            let (answers, outcome) = self.commit(&mut held, units);
             drop(exclusive);
             self.tally.count(size, outcome.is_ok());
-            let lost = matches!(&outcome, Err(error) if error.is_connection_lost());
             for answer in answers {
                 answer(match &outcome {
                     Ok(()) => Ok(()),
@@ -322,24 +316,94 @@ impl Writer {
                     ))),
                 });
             }
-            if !lost {
-                lane = Some(current);
+        }
+    }
+
+    /// Commits one group: the answers to give, and whether it committed. On PostgreSQL a
+    /// group of reads' entries alone is one statement, outside any transaction; a group with
+    /// units of work runs in a transaction, each unit in a savepoint of its own.
+    fn commit(
+        &self,
+        held: &mut Option<Lane>,
+        units: Vec<Unit>,
+    ) -> (Vec<Answer>, Result<(), StoreError>) {
+        let entries_only = units.iter().all(|unit| matches!(unit, Unit::Entries(..)));
+        if entries_only && self.backend == Backend::Postgres {
+            let mut answers = Vec::with_capacity(units.len());
+            let mut entries = Vec::new();
+            for unit in units {
+                if let Unit::Entries(mine, answer) = unit {
+                    entries.extend(mine);
+                    answers.push(answer);
+                }
+            }
+            return (answers, self.append_alone(held, &entries));
+        }
+        let mut current = match self.open_group(held.take()) {
+            Ok(opened) => opened,
+            Err(error) => {
+                // No database: say so at once, so that requests fail fast, not queue.
+                fail_all(units, &error);
+                return (Vec::new(), Err(error));
+            }
+        };
+        let (answers, outcome) = commit_group(&mut current, units);
+        match &outcome {
+            Err(error) if error.is_connection_lost() => {}
+            Err(_) => {
+                current.writer.forget();
+                *held = Some(current);
+            }
+            Ok(()) => *held = Some(current),
+        }
+        (answers, outcome)
+    }
+
+    /// Appends a group of reads' entries in one statement. If the connection is lost under
+    /// it, another connection asks whether it reached the trail before the append is sent
+    /// again, so that no entry is lost and none is written twice.
+    fn append_alone(
+        &self,
+        held: &mut Option<Lane>,
+        entries: &[AuditEntry],
+    ) -> Result<(), StoreError> {
+        let mut lane = match held.take() {
+            Some(lane) => lane,
+            None => self.claim()?,
+        };
+        match lane.writer.append(&mut lane.conn, entries) {
+            Ok(()) => {
+                *held = Some(lane);
+                Ok(())
+            }
+            Err(error) if error.is_connection_lost() => {
+                let mut fresh = self.claim()?;
+                if !lane.writer.sent_and_kept(&mut fresh.conn)? {
+                    fresh.writer.append(&mut fresh.conn, entries)?;
+                }
+                *held = Some(fresh);
+                Ok(())
+            }
+            Err(error) => {
+                lane.writer.forget();
+                *held = Some(lane);
+                Err(error)
             }
         }
     }
 
-    /// Begins a group on the writer's connection, claiming a lane on a new connection if it has
-    /// none, or if the one it had turns out broken before anything ran (a database restart
-    /// leaves it so).
-    fn open_group(&self, mut lane: Option<Lane>) -> Result<(Lane, LaneEnd), StoreError> {
+    /// Begins a group's transaction on the writer's connection, claiming a lane on a new
+    /// connection if it has none, or if the one it had turns out broken before anything ran (a
+    /// database restart leaves it so).
+    fn open_group(&self, mut lane: Option<Lane>) -> Result<Lane, StoreError> {
         let mut fresh = lane.is_none();
         loop {
             let mut current = match lane.take() {
                 Some(current) => current,
                 None => self.claim()?,
             };
-            match begin_group(&mut current) {
-                Ok(end) => return Ok((current, end)),
+            match begin(&mut current.conn).map_err(StoreError::from) {
+                Ok(()) => return Ok(current),
                 Err(error) if error.is_connection_lost() && !fresh => fresh = true,
                 Err(error) => return Err(error),
             }
@@ -362,7 +426,10 @@ impl Writer {
             }
             DbConnection::Sqlite(_) => self.fallback_lane,
         };
-        Ok(Lane { conn, lane })
+        Ok(Lane {
+            conn,
+            writer: LaneWriter::new(lane),
+        })
     }
 }
 
@@ -392,22 +459,10 @@ fn fail_all(units: Vec<Unit>, error: &StoreError) {
     }
 }
 
-/// Begins a group's transaction and locks its lane's end.
-fn begin_group(lane: &mut Lane) -> Result<LaneEnd, StoreError> {
-    begin(&mut lane.conn)?;
-    audit::lock_lane(&mut lane.conn, lane.lane).inspect_err(|_| {
-        let _ = finish(&mut lane.conn, false);
-    })
-}
-
-/// Runs one group in the transaction [`begin_group`] began; the answers to give, and whether
-/// it committed.
-fn commit_group(
-    lane: &mut Lane,
-    mut end: LaneEnd,
-    units: Vec<Unit>,
-) -> (Vec<Answer>, Result<(), StoreError>) {
-    let conn = &mut lane.conn;
+/// Runs one group in the transaction [`Writer::open_group`] began; the answers to give, and
+/// whether it committed.
+fn commit_group(lane: &mut Lane, units: Vec<Unit>) -> (Vec<Answer>, Result<(), StoreError>) {
+    let Lane { conn, writer } = lane;
     let mut answers = Vec::with_capacity(units.len());
     let mut entries = Vec::new();
     let ran = (|| {
@@ -424,7 +479,7 @@ fn commit_group(
                 }
             }
         }
-        audit::append_group(conn, &mut end, entries)
+        writer.append(conn, &entries)
     })();
     let outcome = match ran {
         Ok(()) => finish(conn, true).map_err(StoreError::from),

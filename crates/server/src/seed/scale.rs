@@ -358,8 +358,7 @@ async fn fill_trail(
         let lane = 1 + (batch_index as i32 % audit::LANES);
         state
             .write(move |conn| {
-                let mut end = audit::lock_lane(conn, lane)?;
-                audit::append_group(conn, &mut end, entries)?;
+                audit::LaneWriter::new(lane).append(conn, &entries)?;
                 Ok(())
             })
             .await

@@ -244,3 +244,75 @@ async fn concurrent_reads_and_writes_on_two_servers_each_leave_one_entry_and_a_w
     assert_eq!(page["items"].as_array().map(Vec::len), Some(EACH));
     assert!(matches!(verify(&app).await, ChainCheck::Intact { .. }));
 }
+
+/// An entry appended outside the server's group commit, as a command does.
+fn outside_entry(n: usize) -> medvault_store::AuditEntry {
+    medvault_store::AuditEntry {
+        at: chrono::Utc::now().naive_utc(),
+        actor_id: None,
+        actor_role: None,
+        action: "backup.restore".into(),
+        resource_type: "backup".into(),
+        resource_id: None,
+        patient_id: None,
+        outcome: "success".into(),
+        client_addr: None,
+        correlation_id: Some(format!("outside-{n}")),
+        reason: None,
+        emergency: false,
+    }
+}
+
+#[tokio::test]
+async fn a_writer_whose_lane_moved_under_it_reads_it_afresh_and_loses_nothing() {
+    let app = TestApp::spawn().await;
+    let (doctor_id, doctor) = app.doctor("moved-dr@example.org").await;
+    let (patient_id, patient) = app.patient("moved-pt@example.org").await;
+    app.join_care_team(&patient_id, &patient, &doctor_id).await;
+    let records = format!("/api/v1/patients/{patient_id}/records");
+    let read = |n: usize| {
+        app.http
+            .get(app.url(&records))
+            .bearer_auth(&doctor)
+            .header("x-correlation-id", format!("moved-read-{n}"))
+            .send()
+    };
+    // The server's writers know where their lanes end...
+    assert_eq!(read(0).await.expect("answered").status(), 200);
+    // ...until entries appended from outside the server move the end of every lane.
+    app.state
+        .write(|conn| {
+            for n in 0..64 {
+                audit::append(conn, &outside_entry(n))?;
+            }
+            Ok(())
+        })
+        .await
+        .expect("appended from outside");
+    let trail = app.audit(medvault_store::AuditFilter::default()).await;
+    let moved: std::collections::BTreeSet<i32> = trail
+        .iter()
+        .filter(|row| {
+            row.entry
+                .correlation_id
+                .as_deref()
+                .is_some_and(|c| c.starts_with("outside-"))
+        })
+        .map(|row| row.lane)
+        .collect();
+    assert_eq!(moved.len(), audit::LANES as usize, "every lane moved");
+    // The next reads are answered, each with its entry once, after the moved ends.
+    for n in 1..=5 {
+        assert_eq!(read(n).await.expect("answered").status(), 200);
+    }
+    let trail = app.audit(medvault_store::AuditFilter::default()).await;
+    for n in 0..=5 {
+        let correlation = format!("moved-read-{n}");
+        let entries = trail
+            .iter()
+            .filter(|row| row.entry.correlation_id.as_deref() == Some(correlation.as_str()))
+            .count();
+        assert_eq!(entries, 1, "{correlation}");
+    }
+    assert!(matches!(verify(&app).await, ChainCheck::Intact { .. }));
+}

@@ -1,11 +1,11 @@
 //! The audit trail: an append-only log in eight hash chains ("lanes").
 //!
-//! Appending locks the end of one lane (its `audit_chain` row) until the transaction commits,
-//! reads that lane's last hash, and writes the entry with a fresh id, the previous hash and its
-//! own hash over both. The row lock orders the appends of each lane from every server; lanes let
-//! audited transactions commit side by side instead of one after another. A transaction keeps to
-//! one lane (chosen by its correlation id), so two can never wait on each other's lanes.
-//! [`verify`] walks every lane and names the first entry that does not fit.
+//! Each entry holds a fresh id, the hash of the entry before it in its lane and its own hash
+//! over both; a lane's end (its `audit_chain` row) names its last entry. The group commit's
+//! writers each hold a lane ([`LaneWriter`]) and move its end only from where they left it;
+//! [`append`], for an entry outside any group, locks the end until its transaction commits.
+//! Either way every lane stays one chain, whoever writes to it, and lanes let writers commit
+//! side by side. [`verify`] walks every lane and names the first entry that does not fit.
 
 use chrono::{NaiveDateTime, SubsecRound};
 use diesel::prelude::*;
@@ -153,9 +153,7 @@ pub fn append(conn: &mut DbConnection, entry: &AuditEntry) -> Result<i64, StoreE
         .find(lane)
         .select(audit_chain::last_hash)
         .first(conn)?;
-    // Both backends keep microseconds; hashing more would not survive the round trip.
-    let mut entry = entry.clone();
-    entry.at = entry.at.trunc_subsecs(6);
+    let entry = chained_entry(entry);
     let id = next_id(conn)?;
     let hash = chain_hash(&last_hash, id, &entry);
     diesel::insert_into(audit_log::table)
@@ -176,29 +174,147 @@ pub fn append(conn: &mut DbConnection, entry: &AuditEntry) -> Result<i64, StoreE
     Ok(id)
 }
 
-/// The end of a lane, locked until the transaction ends: where its next entry follows.
-pub struct LaneEnd {
-    lane: i32,
+/// Where a lane ended when its writer last read or moved it.
+#[derive(Clone)]
+struct LaneEnd {
     last_id: i64,
     last_hash: String,
 }
 
-/// Locks the end of `lane` for this transaction and reads it. Call first in a group's
-/// transaction, before any entry id is taken, so that a lane's ids rise along its chain.
-pub fn lock_lane(conn: &mut DbConnection, lane: i32) -> Result<LaneEnd, StoreError> {
-    let query = audit_chain::table
-        .find(lane)
-        .select((audit_chain::last_id, audit_chain::last_hash));
-    let (last_id, last_hash) = match conn {
-        DbConnection::Postgres(pg) => query.for_update().first::<(i64, String)>(pg)?,
-        // The group's transaction holds SQLite's one write lock already.
-        DbConnection::Sqlite(sqlite) => query.first::<(i64, String)>(sqlite)?,
-    };
-    Ok(LaneEnd {
-        lane,
-        last_id,
-        last_hash,
-    })
+/// A writer's hold on one lane of the trail.
+///
+/// On PostgreSQL it remembers where the lane ended when it last wrote there. An append takes
+/// its ids from the sequence (taken then, not ahead, so that ids follow the order in which
+/// entries are written, which the audit viewer lists by), then inserts the entries and moves
+/// the end in one statement, on condition that the end is still where the writer left it: two
+/// round trips, no lock held from one group to the next, and no transaction needed for the
+/// entries of reads. When somebody else appended meanwhile (a second writer sharing the lane,
+/// or a command that appends on its own), nothing is written; the writer reads the end afresh
+/// and tries again with fresh ids, which are above anything appended before.
+///
+/// On SQLite the group's transaction holds the database's one write lock, so the end is read
+/// in it each time, which costs no round trip.
+pub struct LaneWriter {
+    lane: i32,
+    end: Option<LaneEnd>,
+    /// The last entry of the newest append sent, whose outcome is known only once it answered.
+    sent: Option<i64>,
+}
+
+/// How many times an append reads a moved end afresh before it gives up.
+const APPEND_TRIES: usize = 5;
+
+impl LaneWriter {
+    pub fn new(lane: i32) -> Self {
+        LaneWriter {
+            lane,
+            end: None,
+            sent: None,
+        }
+    }
+
+    /// Appends `entries`, in order, to the lane, extending its chain. On SQLite, call inside
+    /// the transaction that took the write lock; on PostgreSQL, inside a transaction or not
+    /// (the one statement is atomic on its own).
+    pub fn append(
+        &mut self,
+        conn: &mut DbConnection,
+        entries: &[AuditEntry],
+    ) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        match conn {
+            DbConnection::Postgres(pg) => {
+                for _ in 0..APPEND_TRIES {
+                    if self.try_append_pg(pg, entries)? {
+                        return Ok(());
+                    }
+                    self.forget();
+                }
+                Err(StoreError::Unavailable(format!(
+                    "audit lane {} kept moving under its writer",
+                    self.lane
+                )))
+            }
+            DbConnection::Sqlite(sqlite) => append_sqlite(sqlite, self.lane, entries),
+        }
+    }
+
+    /// Forgets where the lane ended, after a group that may not have committed: the next
+    /// append reads it afresh.
+    pub fn forget(&mut self) {
+        self.end = None;
+    }
+
+    /// Whether the newest append sent, whose answer the connection lost, reached the trail:
+    /// asked on another connection.
+    pub fn sent_and_kept(&self, conn: &mut DbConnection) -> Result<bool, StoreError> {
+        let Some(id) = self.sent else {
+            return Ok(false);
+        };
+        let found: i64 = audit_log::table
+            .filter(audit_log::lane.eq(self.lane))
+            .filter(audit_log::id.eq(id))
+            .count()
+            .get_result(conn)?;
+        Ok(found > 0)
+    }
+
+    /// One try: `false`, with nothing written, if the lane's end had moved.
+    fn try_append_pg(
+        &mut self,
+        pg: &mut diesel::PgConnection,
+        entries: &[AuditEntry],
+    ) -> Result<bool, StoreError> {
+        let known = match &self.end {
+            Some(end) => end.clone(),
+            None => {
+                let (last_id, last_hash) = audit_chain::table
+                    .find(self.lane)
+                    .select((audit_chain::last_id, audit_chain::last_hash))
+                    .first::<(i64, String)>(pg)?;
+                LaneEnd { last_id, last_hash }
+            }
+        };
+        let count = i64::try_from(entries.len()).unwrap_or(i64::MAX);
+        let mut ids = super::audit_pg::NextIds { count }.load::<i64>(pg)?;
+        ids.sort_unstable();
+        let mut rows = super::audit_pg::AppendRows::after(self.lane, known.last_id);
+        let mut end = known;
+        for (id, entry) in ids.into_iter().zip(entries) {
+            let (prev_hash, hash) = end.extend(id, entry);
+            rows.push(id, chained_entry(entry), prev_hash, hash);
+        }
+        self.sent = Some(end.last_id);
+        let appended = rows
+            .finish(end.last_id, end.last_hash.clone())
+            .execute(pg)?;
+        self.sent = None;
+        if appended == entries.len() {
+            self.end = Some(end);
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+}
+
+impl LaneEnd {
+    /// Moves the end past an entry at `id`: the entry's previous hash and its own.
+    fn extend(&mut self, id: i64, entry: &AuditEntry) -> (String, String) {
+        let hash = chain_hash(&self.last_hash, id, &chained_entry(entry));
+        self.last_id = id;
+        (std::mem::replace(&mut self.last_hash, hash.clone()), hash)
+    }
+}
+
+/// An entry as the chain hashes and keeps it: both backends keep microseconds, and hashing
+/// more would not survive the round trip.
+fn chained_entry(entry: &AuditEntry) -> AuditEntry {
+    let mut entry = entry.clone();
+    entry.at = entry.at.trunc_subsecs(6);
+    entry
 }
 
 #[derive(Insertable)]
@@ -212,86 +328,41 @@ struct NewRow {
     lane: i32,
 }
 
-/// Fresh entry ids, rising. PostgreSQL takes them from the sequence in one round trip; SQLite
-/// has one writer at a time, so those after the largest are free.
-fn next_ids(conn: &mut DbConnection, count: usize) -> Result<Vec<i64>, StoreError> {
-    let count = i64::try_from(count).unwrap_or(i64::MAX);
-    let mut ids: Vec<i64> = match conn {
-        DbConnection::Postgres(pg) => super::audit_pg::NextIds { count }.load(pg)?,
-        DbConnection::Sqlite(_) => {
-            let largest: Option<i64> = audit_log::table
-                .select(diesel::dsl::max(audit_log::id))
-                .first(conn)?;
-            let first = largest.unwrap_or(0) + 1;
-            (first..first + count).collect()
-        }
-    };
-    ids.sort_unstable();
-    Ok(ids)
-}
-
-/// Appends `entries`, in order, to the lane whose end `end` holds, extending its chain, and
-/// moves the lane's end past them. Call inside the transaction that locked the end.
-pub fn append_group(
-    conn: &mut DbConnection,
-    end: &mut LaneEnd,
-    entries: Vec<AuditEntry>,
+/// Appends to a lane of an SQLite trail, whose one writer at a time holds its write lock: the
+/// ids after the largest are free. One row per statement (optional values rule out the batch
+/// form); it is in-process, so that costs no round trips.
+fn append_sqlite(
+    sqlite: &mut diesel::SqliteConnection,
+    lane: i32,
+    entries: &[AuditEntry],
 ) -> Result<(), StoreError> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let ids = next_ids(conn, entries.len())?;
-    let lane = end.lane;
-    let chained = ids.into_iter().zip(entries).map(|(id, mut entry)| {
-        // Both backends keep microseconds; hashing more would not survive the round trip.
-        entry.at = entry.at.trunc_subsecs(6);
-        let hash = chain_hash(&end.last_hash, id, &entry);
-        let prev_hash = std::mem::replace(&mut end.last_hash, hash.clone());
-        end.last_id = id;
-        NewRow {
-            id,
-            entry,
-            prev_hash,
-            hash,
-            lane,
-        }
-    });
-    match conn {
-        DbConnection::Postgres(pg) => {
-            let mut rows = super::audit_pg::AppendRows::new(lane);
-            for row in chained {
-                rows.push(row.id, row.entry, row.prev_hash, row.hash);
-            }
-            rows.execute(pg)?;
-        }
-        // SQLite takes one row per statement here (optional values rule out its batch form);
-        // it is in-process, so that costs no round trips.
-        DbConnection::Sqlite(sqlite) => {
-            for row in chained {
-                diesel::insert_into(audit_log::table)
-                    .values(&row)
-                    .execute(sqlite)?;
-            }
-        }
-    }
-    match conn {
-        DbConnection::Postgres(pg) => {
-            super::audit_pg::MoveLaneEnd {
+    let (last_id, last_hash) = audit_chain::table
+        .find(lane)
+        .select((audit_chain::last_id, audit_chain::last_hash))
+        .first::<(i64, String)>(sqlite)?;
+    let mut end = LaneEnd { last_id, last_hash };
+    let largest: Option<i64> = audit_log::table
+        .select(diesel::dsl::max(audit_log::id))
+        .first(sqlite)?;
+    let first = largest.unwrap_or(0) + 1;
+    for (id, entry) in (first..).zip(entries) {
+        let (prev_hash, hash) = end.extend(id, entry);
+        diesel::insert_into(audit_log::table)
+            .values(&NewRow {
+                id,
+                entry: chained_entry(entry),
+                prev_hash,
+                hash,
                 lane,
-                last_id: end.last_id,
-                last_hash: end.last_hash.clone(),
-            }
-            .execute(pg)?;
-        }
-        DbConnection::Sqlite(sqlite) => {
-            diesel::update(audit_chain::table.find(lane))
-                .set((
-                    audit_chain::last_id.eq(end.last_id),
-                    audit_chain::last_hash.eq(&end.last_hash),
-                ))
-                .execute(sqlite)?;
-        }
+            })
+            .execute(sqlite)?;
     }
+    diesel::update(audit_chain::table.find(lane))
+        .set((
+            audit_chain::last_id.eq(end.last_id),
+            audit_chain::last_hash.eq(&end.last_hash),
+        ))
+        .execute(sqlite)?;
     Ok(())
 }
 

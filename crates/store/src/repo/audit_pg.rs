@@ -31,7 +31,9 @@ impl QueryFragment<Pg> for NextIds {
 
 impl RunQueryDsl<PgConnection> for NextIds {}
 
-/// Entries of one lane, column by column: inserted as arrays unnested into rows.
+/// Entries of one lane, column by column, inserted as arrays unnested into rows, and the lane's
+/// end moved past them in the same statement, only if it is still where their writer left it
+/// (`expected_last_id`): otherwise nothing is written, and the count of rows says so.
 #[derive(Default, QueryId)]
 pub(super) struct AppendRows {
     id: Vec<i64>,
@@ -50,12 +52,17 @@ pub(super) struct AppendRows {
     prev_hash: Vec<String>,
     hash: Vec<String>,
     lane: i32,
+    expected_last_id: i64,
+    last_id: i64,
+    last_hash: String,
 }
 
 impl AppendRows {
-    pub fn new(lane: i32) -> Self {
+    /// Rows to follow `expected_last_id`, the end of `lane` as their writer knows it.
+    pub fn after(lane: i32, expected_last_id: i64) -> Self {
         AppendRows {
             lane,
+            expected_last_id,
             ..AppendRows::default()
         }
     }
@@ -77,12 +84,28 @@ impl AppendRows {
         self.prev_hash.push(prev_hash);
         self.hash.push(hash);
     }
+
+    /// The statement, with the lane's new end: the last row's id and hash.
+    pub fn finish(mut self, last_id: i64, last_hash: String) -> Self {
+        self.last_id = last_id;
+        self.last_hash = last_hash;
+        self
+    }
 }
 
 impl QueryFragment<Pg> for AppendRows {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("WITH moved AS (UPDATE audit_chain SET last_id = ");
+        out.push_bind_param::<BigInt, _>(&self.last_id)?;
+        out.push_sql(", last_hash = ");
+        out.push_bind_param::<Text, _>(&self.last_hash)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<Integer, _>(&self.lane)?;
+        out.push_sql(" AND last_id = ");
+        out.push_bind_param::<BigInt, _>(&self.expected_last_id)?;
         out.push_sql(
-            "INSERT INTO audit_log (id, at, actor_id, actor_role, action, resource_type, \
+            " RETURNING id) \
+             INSERT INTO audit_log (id, at, actor_id, actor_role, action, resource_type, \
              resource_id, patient_id, outcome, client_addr, correlation_id, reason, emergency, \
              prev_hash, hash, lane) SELECT *, ",
         );
@@ -115,31 +138,9 @@ impl QueryFragment<Pg> for AppendRows {
             out.push_sql(", ");
             out.push_bind_param::<Array<Text>, _>(texts)?;
         }
-        out.push_sql(")");
+        out.push_sql(") WHERE EXISTS (SELECT 1 FROM moved)");
         Ok(())
     }
 }
 
 impl RunQueryDsl<PgConnection> for AppendRows {}
-
-/// Moves a lane's end past the entries just appended.
-#[derive(QueryId)]
-pub(super) struct MoveLaneEnd {
-    pub lane: i32,
-    pub last_id: i64,
-    pub last_hash: String,
-}
-
-impl QueryFragment<Pg> for MoveLaneEnd {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("UPDATE audit_chain SET last_id = ");
-        out.push_bind_param::<BigInt, _>(&self.last_id)?;
-        out.push_sql(", last_hash = ");
-        out.push_bind_param::<Text, _>(&self.last_hash)?;
-        out.push_sql(" WHERE id = ");
-        out.push_bind_param::<Integer, _>(&self.lane)?;
-        Ok(())
-    }
-}
-
-impl RunQueryDsl<PgConnection> for MoveLaneEnd {}
