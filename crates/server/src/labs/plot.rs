@@ -58,12 +58,45 @@ pub fn label(value: f64) -> String {
         v if v >= 1.0 => 2,
         _ => 3,
     };
-    let text = format!("{value:.decimals$}");
+    let text = Fixed(value, decimals).to_string();
     if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.').to_owned()
     } else {
         text
     }
+}
+
+/// A number to so many decimals, rounded half away from zero, written without the formatter's
+/// exact mode (`{:.N}`), which for many values falls back to slow big-number arithmetic: a
+/// chart page writes a thousand coordinates.
+struct Fixed(f64, u32);
+
+impl std::fmt::Display for Fixed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Fixed(value, decimals) = *self;
+        let scale = 10_i64.pow(decimals);
+        let scaled = (value * scale as f64).round();
+        // Beyond what an i64 holds exactly (never on a plot), the formatter's own way.
+        if !scaled.is_finite() || scaled.abs() >= 1e15 {
+            return write!(f, "{value:.prec$}", prec = decimals as usize);
+        }
+        let scaled = scaled as i64;
+        let sign = if scaled < 0 { "-" } else { "" };
+        let (whole, part) = (
+            scaled.unsigned_abs() / scale as u64,
+            scaled.unsigned_abs() % scale as u64,
+        );
+        if decimals == 0 {
+            write!(f, "{sign}{whole}")
+        } else {
+            write!(f, "{sign}{whole}.{part:0width$}", width = decimals as usize)
+        }
+    }
+}
+
+/// A coordinate, to a tenth of a pixel.
+fn tenth(value: f64) -> Fixed {
+    Fixed(value, 1)
 }
 
 /// Whether a point is outside what is expected: its interpretation says so, or, without one,
@@ -171,20 +204,21 @@ pub fn svg(series: &Series) -> String {
         let band_bottom = y(series.low.unwrap_or(bottom).max(bottom));
         let _ = write!(
             out,
-            r##"<rect x="{LEFT}" y="{band_top:.1}" width="{plot_width}" height="{:.1}" fill="#e3f4ea"><title>{range}</title></rect>"##,
-            (band_bottom - band_top).max(0.0)
+            r##"<rect x="{LEFT}" y="{}" width="{plot_width}" height="{}" fill="#e3f4ea"><title>{range}</title></rect>"##,
+            tenth(band_top),
+            tenth((band_bottom - band_top).max(0.0))
         );
     }
     // Grid lines and value labels.
     let mut tick = bottom;
     while tick <= top + step / 2.0 {
-        let ty = y(tick);
+        let ty = tenth(y(tick));
         let _ = write!(
             out,
-            r##"<line x1="{LEFT}" x2="{:.1}" y1="{ty:.1}" y2="{ty:.1}" stroke="#dde3ea"/><text x="{:.1}" y="{:.1}" text-anchor="end" fill="#5b6b7a">{}</text>"##,
-            WIDTH - RIGHT,
-            LEFT - 8.0,
-            ty + 5.0,
+            r##"<line x1="{LEFT}" x2="{}" y1="{ty}" y2="{ty}" stroke="#dde3ea"/><text x="{}" y="{}" text-anchor="end" fill="#5b6b7a">{}</text>"##,
+            tenth(WIDTH - RIGHT),
+            tenth(LEFT - 8.0),
+            tenth(y(tick) + 5.0),
             label(tick)
         );
         tick += step;
@@ -200,9 +234,9 @@ pub fn svg(series: &Series) -> String {
     for (at, anchor) in dates {
         let _ = write!(
             out,
-            r##"<text x="{:.1}" y="{:.1}" text-anchor="{anchor}" fill="#5b6b7a">{}</text>"##,
-            x(at),
-            HEIGHT - 10.0,
+            r##"<text x="{}" y="{}" text-anchor="{anchor}" fill="#5b6b7a">{}</text>"##,
+            tenth(x(at)),
+            tenth(HEIGHT - 10.0),
             at.format("%-d %b %Y")
         );
     }
@@ -210,7 +244,7 @@ pub fn svg(series: &Series) -> String {
     let line: Vec<String> = series
         .points
         .iter()
-        .map(|p| format!("{:.1},{:.1}", x(p.at), y(p.value)))
+        .map(|p| format!("{},{}", tenth(x(p.at)), tenth(y(p.value))))
         .collect();
     let _ = write!(
         out,
@@ -232,16 +266,22 @@ pub fn svg(series: &Series) -> String {
         if is_abnormal(point, series.low, series.high) {
             let _ = write!(
                 out,
-                r##"<path d="M{px:.1} {:.1} L{:.1} {py:.1} L{px:.1} {:.1} L{:.1} {py:.1} Z" fill="#b42318" class="abnormal"><title>{tip}</title></path>"##,
-                py - 8.0,
-                px + 8.0,
-                py + 8.0,
-                px - 8.0
+                r##"<path d="M{} {} L{} {} L{} {} L{} {} Z" fill="#b42318" class="abnormal"><title>{tip}</title></path>"##,
+                tenth(px),
+                tenth(py - 8.0),
+                tenth(px + 8.0),
+                tenth(py),
+                tenth(px),
+                tenth(py + 8.0),
+                tenth(px - 8.0),
+                tenth(py)
             );
         } else {
             let _ = write!(
                 out,
-                r##"<circle cx="{px:.1}" cy="{py:.1}" r="5.5" fill="#0f6e7a"><title>{tip}</title></circle>"##
+                r##"<circle cx="{}" cy="{}" r="5.5" fill="#0f6e7a"><title>{tip}</title></circle>"##,
+                tenth(px),
+                tenth(py)
             );
         }
     }
@@ -327,6 +367,26 @@ mod tests {
         assert_eq!(label(5.60), "5.6");
         assert_eq!(label(140.0), "140");
         assert_eq!(label(0.040), "0.04");
+        assert_eq!(label(-12.345), "-12.3");
+        assert_eq!(label(0.0005), "0.001");
+    }
+
+    #[test]
+    fn coordinates_are_written_as_to_a_tenth() {
+        let written = [
+            (0.0, "0.0"),
+            (0.04, "0.0"),
+            (1.25, "1.3"),
+            (123.456, "123.5"),
+            (-3.21, "-3.2"),
+            (419.99, "420.0"),
+            (1e20, "100000000000000000000.0"),
+        ];
+        for (value, text) in written {
+            assert_eq!(tenth(value).to_string(), text, "{value}");
+        }
+        assert_eq!(Fixed(2.5, 0).to_string(), "3");
+        assert_eq!(Fixed(-0.0625, 3).to_string(), "-0.063");
         assert_eq!(tick_step(10.0), 5.0);
         assert_eq!(tick_step(0.8), 0.2);
     }
