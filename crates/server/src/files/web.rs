@@ -13,6 +13,7 @@ use crate::audit::RequestMeta;
 use crate::auth::WebCaller;
 use crate::auth::csrf::Csrf;
 use crate::error::AppError;
+use crate::web::dates::Day;
 use crate::web::kept::Kept;
 use crate::web::refused::{Context, after_chart_form, back_to_section};
 
@@ -52,12 +53,8 @@ impl FileRows {
                     name: file.name.clone(),
                     kind: file.kind.label(),
                     size: size_in_words(u64::try_from(file.size_bytes).unwrap_or_default()),
-                    uploaded: format!(
-                        "{}, {}",
-                        file.uploaded_by_name,
-                        file.uploaded_at.format("%-d %b %Y")
-                    ),
-                    deleted: file.deleted_at.map(|at| at.format("%-d %b %Y").to_string()),
+                    uploaded: format!("{}, {}", file.uploaded_by_name, Day(file.uploaded_at)),
+                    deleted: file.deleted_at.map(|at| Day(at).to_string()),
                 })
                 .collect(),
             limit: size_in_words(limit),

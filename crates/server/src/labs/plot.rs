@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use crate::web::dates::{Day, Minute};
 use chrono::NaiveDateTime;
 use medvault_domain::labs::Interpretation;
 
@@ -170,8 +171,8 @@ pub fn svg(series: &Series) -> String {
         (Some(first), Some(last)) => format!(
             "{} results from {} to {}; {range}; {outside} outside it.",
             series.points.len(),
-            first.at.format("%-d %b %Y"),
-            last.at.format("%-d %b %Y"),
+            Day(first.at),
+            Day(last.at),
         ),
         _ => format!("No numeric results yet; {range}."),
     };
@@ -237,7 +238,7 @@ pub fn svg(series: &Series) -> String {
             r##"<text x="{}" y="{}" text-anchor="{anchor}" fill="#5b6b7a">{}</text>"##,
             tenth(x(at)),
             tenth(HEIGHT - 10.0),
-            at.format("%-d %b %Y")
+            Day(at)
         );
     }
     // The line, then the points above it.
@@ -258,11 +259,7 @@ pub fn svg(series: &Series) -> String {
             .or_else(|| Interpretation::of(point.value, series.low, series.high))
             .map(|i| format!(" ({})", i.as_str()))
             .unwrap_or_default();
-        let tip = format!(
-            "{}: {} {unit}{flag}",
-            point.at.format("%-d %b %Y %H:%M"),
-            label(point.value)
-        );
+        let tip = format!("{}: {} {unit}{flag}", Minute(point.at), label(point.value));
         if is_abnormal(point, series.low, series.high) {
             let _ = write!(
                 out,

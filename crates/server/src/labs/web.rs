@@ -14,6 +14,7 @@ use crate::audit::RequestMeta;
 use crate::auth::WebCaller;
 use crate::auth::csrf::Csrf;
 use crate::web::WebForm;
+use crate::web::dates::Minute;
 use crate::web::kept::Kept;
 use crate::web::refused::{Context, after_chart_form, back_to_section};
 
@@ -70,7 +71,7 @@ impl LabPanels {
                     newest: value_text(newest),
                     flag: newest.interpretation.map_or("", |i| i.as_str()),
                     abnormal: newest.interpretation.is_some_and(|i| i.is_abnormal()),
-                    collected: newest.collected_at.format("%-d %b %Y %H:%M").to_string(),
+                    collected: Minute(newest.collected_at).to_string(),
                     count: panel.count,
                     svg: panel.trend.as_ref().map(super::Trend::svg),
                 }

@@ -16,6 +16,7 @@ use crate::dashboards::web::record_rows;
 use crate::error::AppError;
 use crate::labs::plot;
 use crate::prescriptions::web::Medications;
+use crate::web::dates::Minute;
 use crate::web::render;
 use crate::web::views::{Chrome, ClinicalLists, PatientRow, ProfileFacts, RecordRow};
 
@@ -63,7 +64,7 @@ impl From<&LabResult> for LabLine {
                 .unwrap_or_default(),
         };
         LabLine {
-            collected: result.collected_at.format("%-d %b %Y %H:%M").to_string(),
+            collected: Minute(result.collected_at).to_string(),
             test: result.test_name.clone(),
             value: value.trim().to_owned(),
             range,
@@ -104,7 +105,7 @@ pub async fn page(
     let shown = async {
         let copy = export(&state, caller.actor, &meta, path_id(&id)?).await?;
         let chrome = Chrome::signed_in(&caller, csrf.token());
-        let made_on = state.now().format("%-d %b %Y %H:%M UTC").to_string();
+        let made_on = format!("{} UTC", Minute(state.now()));
         Ok::<_, AppError>(render(&CopyPage::new(&copy, chrome, made_on)))
     };
     shown.await.unwrap_or_else(AppError::into_response_html)

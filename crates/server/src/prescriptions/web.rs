@@ -15,6 +15,7 @@ use crate::auth::WebCaller;
 use crate::auth::csrf::Csrf;
 use crate::http::versions;
 use crate::web::WebForm;
+use crate::web::dates::Day;
 use crate::web::kept::Kept;
 use crate::web::refused::{Context, after_chart_form, back_to_section};
 
@@ -67,11 +68,7 @@ impl From<&Prescription> for MedicationRow {
                 .as_deref()
                 .map(|text| text.lines().map(str::to_owned).collect())
                 .unwrap_or_default(),
-            prescribed: format!(
-                "{}, {}",
-                p.prescribed_by_name,
-                p.prescribed_at.format("%-d %b %Y")
-            ),
+            prescribed: format!("{}, {}", p.prescribed_by_name, Day(p.prescribed_at)),
             version: p.version,
         }
     }

@@ -1,5 +1,6 @@
 //! The server-rendered web UI: pages, forms, static assets and the HTML error presenter.
 
+pub(crate) mod dates;
 pub mod kept;
 pub(crate) mod refused;
 pub(crate) mod views;

@@ -11,6 +11,7 @@ use crate::files::web::FileRows;
 use crate::labs::web::LabPanels;
 use crate::patients::ties::Member;
 use crate::prescriptions::web::Medications;
+use crate::web::dates::{Clock, Day};
 
 /// What every page shows around its content: the signed-in bar, one notice or error, and a
 /// form that was refused, to show again as it was typed.
@@ -81,7 +82,7 @@ impl From<&Patient> for PatientRow {
             name: chart.name.clone(),
             birth_date: chart
                 .birth_date
-                .map_or_else(|| "—".to_owned(), |d| d.format("%-d %b %Y").to_string()),
+                .map_or_else(|| "—".to_owned(), |d| Day(d).to_string()),
             sex: chart.sex.as_str(),
             phone: chart
                 .contact
@@ -138,11 +139,7 @@ impl ClinicalLists {
                     .join(", "),
                     status: allergy.status.as_str(),
                     active: allergy.status == AllergyStatus::Active,
-                    recorded: format!(
-                        "{}, {}",
-                        allergy.recorded_by_name,
-                        allergy.recorded_at.format("%-d %b %Y")
-                    ),
+                    recorded: format!("{}, {}", allergy.recorded_by_name, Day(allergy.recorded_at)),
                     version: allergy.version,
                 })
                 .collect(),
@@ -153,15 +150,11 @@ impl ClinicalLists {
                     condition: problem.condition.clone(),
                     onset: problem
                         .onset
-                        .map(|date| date.format("%-d %b %Y").to_string())
+                        .map(|date| Day(date).to_string())
                         .unwrap_or_default(),
                     status: problem.status.as_str(),
                     active: problem.status == ProblemStatus::Active,
-                    recorded: format!(
-                        "{}, {}",
-                        problem.recorded_by_name,
-                        problem.recorded_at.format("%-d %b %Y")
-                    ),
+                    recorded: format!("{}, {}", problem.recorded_by_name, Day(problem.recorded_at)),
                     version: problem.version,
                 })
                 .collect(),
@@ -688,7 +681,7 @@ pub fn notice(code: Option<&str>) -> Option<String> {
 
 /// A time as pages show it: day, month, year, hours and minutes, in UTC.
 pub fn to_the_minute(at: chrono::NaiveDateTime) -> String {
-    at.format("%-d %b %Y, %H:%M UTC").to_string()
+    format!("{}, {} UTC", Day(at), Clock(at))
 }
 
 /// A configured span in words, to the minute: "1 hour", "90 minutes".
