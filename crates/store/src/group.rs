@@ -6,9 +6,10 @@
 //! with the connection when a server dies), so that servers sharing a database do not wait on
 //! each other's chains. Ownership only spares the waiting: a writer moves its lane's end only
 //! from where it left it ([`LaneWriter`]), so the chain stays whole even when two writers do
-//! share a lane. On PostgreSQL a group of reads' entries alone is one statement; a group with
-//! units of work is a transaction, each unit in a savepoint of its own: when one fails, only its
-//! changes are undone, and its entries (a denial's, say) are still appended. Nobody is answered
+//! share a lane. On PostgreSQL a group of reads' entries alone needs no transaction (its ids,
+//! then one statement that appends them); a group with units of work is a transaction, each unit
+//! in a savepoint of its own: when one fails, only its changes are undone, and its entries (a
+//! denial's, say) are still appended. Nobody is answered
 //! before the group that holds their entries has committed.
 
 use std::collections::VecDeque;
@@ -320,8 +321,9 @@ impl Writer {
     }
 
     /// Commits one group: the answers to give, and whether it committed. On PostgreSQL a
-    /// group of reads' entries alone is one statement, outside any transaction; a group with
-    /// units of work runs in a transaction, each unit in a savepoint of its own.
+    /// group of reads' entries alone is appended outside any transaction (the append is one
+    /// statement); a group with units of work runs in a transaction, each unit in a savepoint
+    /// of its own.
     fn commit(
         &self,
         held: &mut Option<Lane>,
@@ -359,9 +361,9 @@ impl Writer {
         (answers, outcome)
     }
 
-    /// Appends a group of reads' entries in one statement. If the connection is lost under
-    /// it, another connection asks whether it reached the trail before the append is sent
-    /// again, so that no entry is lost and none is written twice.
+    /// Appends a group of reads' entries, outside any transaction. If the connection is lost
+    /// under it, another connection asks whether the append reached the trail before it is
+    /// sent again, so that no entry is lost and none is written twice.
     fn append_alone(
         &self,
         held: &mut Option<Lane>,

@@ -267,6 +267,7 @@ impl LaneWriter {
         pg: &mut diesel::PgConnection,
         entries: &[AuditEntry],
     ) -> Result<bool, StoreError> {
+        self.sent = None;
         let known = match &self.end {
             Some(end) => end.clone(),
             None => {
@@ -283,8 +284,9 @@ impl LaneWriter {
         let mut rows = super::audit_pg::AppendRows::after(self.lane, known.last_id);
         let mut end = known;
         for (id, entry) in ids.into_iter().zip(entries) {
-            let (prev_hash, hash) = end.extend(id, entry);
-            rows.push(id, chained_entry(entry), prev_hash, hash);
+            let entry = chained_entry(entry);
+            let (prev_hash, hash) = end.extend(id, &entry);
+            rows.push(id, entry, prev_hash, hash);
         }
         self.sent = Some(end.last_id);
         let appended = rows
@@ -301,9 +303,10 @@ impl LaneWriter {
 }
 
 impl LaneEnd {
-    /// Moves the end past an entry at `id`: the entry's previous hash and its own.
+    /// Moves the end past an entry at `id` (as [`chained_entry`] made it): the entry's previous
+    /// hash and its own.
     fn extend(&mut self, id: i64, entry: &AuditEntry) -> (String, String) {
-        let hash = chain_hash(&self.last_hash, id, &chained_entry(entry));
+        let hash = chain_hash(&self.last_hash, id, entry);
         self.last_id = id;
         (std::mem::replace(&mut self.last_hash, hash.clone()), hash)
     }
@@ -346,11 +349,12 @@ fn append_sqlite(
         .first(sqlite)?;
     let first = largest.unwrap_or(0) + 1;
     for (id, entry) in (first..).zip(entries) {
-        let (prev_hash, hash) = end.extend(id, entry);
+        let entry = chained_entry(entry);
+        let (prev_hash, hash) = end.extend(id, &entry);
         diesel::insert_into(audit_log::table)
             .values(&NewRow {
                 id,
-                entry: chained_entry(entry),
+                entry,
                 prev_hash,
                 hash,
                 lane,
