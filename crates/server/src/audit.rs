@@ -135,7 +135,7 @@ pub fn record(
     at: chrono::NaiveDateTime,
     event: Event<'_>,
 ) -> Result<(), StoreError> {
-    audit::append(conn, &entry(meta, at, event)).map(|_| ())
+    audit::append(conn, &entry(meta, at, event))
 }
 
 /// The entry for a denial.

@@ -6,9 +6,10 @@
 
 use std::fmt::Write as _;
 
-use crate::web::dates::{Day, Minute};
 use chrono::NaiveDateTime;
 use medvault_domain::labs::Interpretation;
+
+use crate::web::dates::{Day, Minute};
 
 /// One result on the plot.
 pub struct Point {
@@ -213,13 +214,13 @@ pub fn svg(series: &Series) -> String {
     // Grid lines and value labels.
     let mut tick = bottom;
     while tick <= top + step / 2.0 {
-        let ty = tenth(y(tick));
+        let ty = y(tick);
+        let (line_y, label_y) = (tenth(ty), tenth(ty + 5.0));
         let _ = write!(
             out,
-            r##"<line x1="{LEFT}" x2="{}" y1="{ty}" y2="{ty}" stroke="#dde3ea"/><text x="{}" y="{}" text-anchor="end" fill="#5b6b7a">{}</text>"##,
+            r##"<line x1="{LEFT}" x2="{}" y1="{line_y}" y2="{line_y}" stroke="#dde3ea"/><text x="{}" y="{label_y}" text-anchor="end" fill="#5b6b7a">{}</text>"##,
             tenth(WIDTH - RIGHT),
             tenth(LEFT - 8.0),
-            tenth(y(tick) + 5.0),
             label(tick)
         );
         tick += step;

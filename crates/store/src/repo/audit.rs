@@ -2,10 +2,9 @@
 //!
 //! Each entry holds a fresh id, the hash of the entry before it in its lane and its own hash
 //! over both; a lane's end (its `audit_chain` row) names its last entry. The group commit's
-//! writers each hold a lane ([`LaneWriter`]) and move its end only from where they left it;
-//! [`append`], for an entry outside any group, locks the end until its transaction commits.
-//! Either way every lane stays one chain, whoever writes to it, and lanes let writers commit
-//! side by side. [`verify`] walks every lane and names the first entry that does not fit.
+//! writers each hold a lane ([`LaneWriter`]) and move its end only from where they left it, and
+//! [`append`] writes one entry outside any group the same way, so every lane stays one chain,
+//! whoever writes to it; lanes let writers commit side by side. [`verify`] walks every lane and names the first entry that does not fit.
 
 use chrono::{NaiveDateTime, SubsecRound};
 use diesel::prelude::*;
@@ -89,30 +88,6 @@ fn lane_of(entry: &AuditEntry) -> i32 {
     1 + (hash % LANES as u64) as i32
 }
 
-#[derive(QueryableByName)]
-struct NextId {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    id: i64,
-}
-
-/// A fresh entry id. PostgreSQL takes it from a sequence, which other lanes' transactions do not
-/// wait on; SQLite has one writer at a time, so the next after the largest is free.
-fn next_id(conn: &mut DbConnection) -> Result<i64, StoreError> {
-    match conn {
-        DbConnection::Postgres(pg) => Ok(diesel::sql_query(
-            "SELECT nextval('audit_log_id_seq') AS id",
-        )
-        .get_result::<NextId>(pg)?
-        .id),
-        DbConnection::Sqlite(_) => {
-            let largest: Option<i64> = audit_log::table
-                .select(diesel::dsl::max(audit_log::id))
-                .first(conn)?;
-            Ok(largest.unwrap_or(0) + 1)
-        }
-    }
-}
-
 /// The hash of an entry at `id` following `prev_hash`: SHA-256 over every field, each
 /// length-prefixed so that no two different entries encode alike.
 fn chain_hash(prev_hash: &str, id: i64, entry: &AuditEntry) -> String {
@@ -142,36 +117,10 @@ fn chain_hash(prev_hash: &str, id: i64, entry: &AuditEntry) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// Appends an entry to its lane; returns its id. Call inside the transaction of what it records.
-pub fn append(conn: &mut DbConnection, entry: &AuditEntry) -> Result<i64, StoreError> {
-    let lane = lane_of(entry);
-    // Lock the lane's end first (a no-op update holds the row lock until commit on PostgreSQL).
-    diesel::update(audit_chain::table.find(lane))
-        .set(audit_chain::last_id.eq(audit_chain::last_id))
-        .execute(conn)?;
-    let last_hash: String = audit_chain::table
-        .find(lane)
-        .select(audit_chain::last_hash)
-        .first(conn)?;
-    let entry = chained_entry(entry);
-    let id = next_id(conn)?;
-    let hash = chain_hash(&last_hash, id, &entry);
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::id.eq(id),
-            &entry,
-            audit_log::prev_hash.eq(&last_hash),
-            audit_log::hash.eq(&hash),
-            audit_log::lane.eq(lane),
-        ))
-        .execute(conn)?;
-    diesel::update(audit_chain::table.find(lane))
-        .set((
-            audit_chain::last_id.eq(id),
-            audit_chain::last_hash.eq(&hash),
-        ))
-        .execute(conn)?;
-    Ok(id)
+/// Appends an entry to its lane, as a group's writer does. Call inside the transaction of what
+/// it records: on PostgreSQL the lane's row stays locked until that transaction ends.
+pub fn append(conn: &mut DbConnection, entry: &AuditEntry) -> Result<(), StoreError> {
+    LaneWriter::new(lane_of(entry)).append(conn, std::slice::from_ref(entry))
 }
 
 /// Where a lane ended when its writer last read or moved it.
