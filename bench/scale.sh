@@ -26,7 +26,8 @@
 # BENCH_DOCTORS, BENCH_PATIENTS, BENCH_RECORDS, BENCH_LABS, BENCH_AUDIT size the data; BENCH_KEEP=NAME keeps
 # it for the next run with the same NAME, which starts from what this one left. BENCH_DURATION
 # (15s) and BENCH_CONNECTIONS (32) shape each run; BENCH_ONLY="chart" runs the scenarios whose
-# name starts so. Needs wrk, curl and python3. Only 127.0.0.1 is ever targeted.
+# name starts so, BENCH_ONLY="record list,chart" those starting with either. Needs wrk, curl and
+# python3. Only 127.0.0.1 is ever targeted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -103,7 +104,15 @@ targets api "/api/v1/patients/%s/records" create
 targets admin "/api/v1/audit?patient_id=%s&limit=50" audit
 targets api "/api/v1/patients/%s/lab-results/trend?code=4548-4" trend
 
-wanted() { [ -z "$only" ] || [[ "$1" == "$only"* ]]; }
+# Whether the scenario named $1 runs: all do, or those whose name starts with one of BENCH_ONLY's
+# comma-separated beginnings.
+wanted() {
+  [ -z "$only" ] && return 0
+  local start
+  IFS=, read -ra starts <<<"$only"
+  for start in "${starts[@]}"; do [[ "$1" == "$start"* ]] && return 0; done
+  return 1
+}
 report() { grep -E 'requests in|Requests/sec|Latency |50%|99%|Non-2xx|Socket errors' || true; }
 spread() {
   local file=$1 conns=$2 url=$3; shift 3

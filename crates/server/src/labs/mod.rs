@@ -313,15 +313,7 @@ const RESULTS_READ: usize = 500;
 /// The chart's newest results (at most [`RESULTS_READ`]), newest first, read once for whatever
 /// a use case draws from them.
 pub fn newest(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<LabResult>, AppError> {
-    let page = lab_results::list(
-        conn,
-        patient,
-        &LabFilter::default(),
-        LabOrder::NewestFirst,
-        None,
-        RESULTS_READ,
-    )?;
-    Ok(page.items)
+    Ok(lab_results::newest(conn, patient, RESULTS_READ)?)
 }
 
 /// The chart's tests from its newest results, the one with the newest result first.

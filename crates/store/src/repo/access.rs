@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use medvault_domain::{EmergencyAccessId, GrantId, PatientId, Ties, UserId};
 
 use crate::repo::patients::{Patient, PatientRow};
+use crate::repo::prepared_once;
 use crate::rows::{parse, parse_opt};
 use crate::schema::{
     care_team, emergency_accesses, guardians, institution_staff, intern_grants,
@@ -45,7 +46,7 @@ macro_rules! tie_exists {
                     ))
                     .filter(patient_registrations::patient_id.eq(patient))
                     .filter(institution_staff::user_id.eq(user))
-                    .filter(institution_staff::role.eq_any(super::institutions::DESK_ROLES)),
+                    .filter(super::institutions::at_a_desk()),
             ),
         )
     }};
@@ -75,8 +76,12 @@ pub fn ties(
     patient: PatientId,
     now: NaiveDateTime,
 ) -> Result<Ties, StoreError> {
-    let found = diesel::select(tie_exists!(user.to_string(), patient.to_string(), now))
-        .get_result::<TieFacts>(conn)?;
+    let found = natively!(conn, |c| prepared_once(diesel::select(tie_exists!(
+        user.to_string(),
+        patient.to_string(),
+        now
+    )))
+    .get_result::<TieFacts>(c))?;
     Ok(ties_of(found))
 }
 
@@ -88,14 +93,17 @@ pub fn chart_and_ties(
     patient: PatientId,
     now: NaiveDateTime,
 ) -> Result<Option<(Patient, Ties)>, StoreError> {
-    let found = natively!(conn, |c| patients::table
-        .find(patient.to_string())
-        .select((
-            PatientRow::as_select(),
-            tie_exists!(user.to_string(), patient.to_string(), now),
-        ))
-        .first::<(PatientRow, TieFacts)>(c)
-        .optional())?;
+    let found = natively!(conn, |c| prepared_once(
+        patients::table
+            .find(patient.to_string())
+            .select((
+                PatientRow::as_select(),
+                tie_exists!(user.to_string(), patient.to_string(), now),
+            ))
+            .limit(1)
+    )
+    .get_result::<(PatientRow, TieFacts)>(c)
+    .optional())?;
     found
         .map(|(chart, ties)| Ok((Patient::try_from(chart)?, ties_of(ties))))
         .transpose()
@@ -143,12 +151,14 @@ pub fn trainees_of(
     conn: &mut DbConnection,
     patient: PatientId,
 ) -> Result<Vec<(UserId, String)>, StoreError> {
-    natively!(conn, |c| trainee_links::table
-        .inner_join(users::table.on(users::id.eq(trainee_links::trainee_id)))
-        .filter(trainee_links::patient_id.eq(patient.to_string()))
-        .select((trainee_links::trainee_id, users::name))
-        .order(trainee_links::created_at.asc())
-        .load::<(String, String)>(c))?
+    natively!(conn, |c| prepared_once(
+        trainee_links::table
+            .inner_join(users::table.on(users::id.eq(trainee_links::trainee_id)))
+            .filter(trainee_links::patient_id.eq(patient.to_string()))
+            .select((trainee_links::trainee_id, users::name))
+            .order(trainee_links::created_at.asc())
+    )
+    .load::<(String, String)>(c))?
     .into_iter()
     .map(|(id, name)| Ok((parse("trainee_link", &id)?, name)))
     .collect()
@@ -207,15 +217,17 @@ pub fn guardians_of(
     conn: &mut DbConnection,
     patient: PatientId,
 ) -> Result<Vec<(UserId, String)>, StoreError> {
-    guardians::table
-        .inner_join(users::table.on(users::id.eq(guardians::guardian_id)))
-        .filter(guardians::patient_id.eq(patient.to_string()))
-        .select((guardians::guardian_id, users::name))
-        .order(guardians::added_at.asc())
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .map(|(id, name)| Ok((parse("guardians", &id)?, name)))
-        .collect()
+    natively!(conn, |c| prepared_once(
+        guardians::table
+            .inner_join(users::table.on(users::id.eq(guardians::guardian_id)))
+            .filter(guardians::patient_id.eq(patient.to_string()))
+            .select((guardians::guardian_id, users::name))
+            .order(guardians::added_at.asc())
+    )
+    .load::<(String, String)>(c))?
+    .into_iter()
+    .map(|(id, name)| Ok((parse("guardians", &id)?, name)))
+    .collect()
 }
 
 // Intern grants.

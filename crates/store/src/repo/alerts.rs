@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use medvault_domain::{AlertId, LabResultId, PatientId, UserId};
 
+use super::prepared_once;
 use crate::rows::{parse, parse_opt};
 use crate::schema::{care_team, critical_alerts};
 use crate::{DbConnection, StoreError};
@@ -75,12 +76,14 @@ pub fn raise(
 
 /// The chart's alerts not yet acknowledged, newest first.
 pub fn open(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<Alert>, StoreError> {
-    natively!(conn, |c| critical_alerts::table
-        .select(AlertRow::as_select())
-        .filter(critical_alerts::patient_id.eq(patient.to_string()))
-        .filter(critical_alerts::acknowledged_at.is_null())
-        .order(critical_alerts::raised_at.desc())
-        .load::<AlertRow>(c))?
+    natively!(conn, |c| prepared_once(
+        critical_alerts::table
+            .select(AlertRow::as_select())
+            .filter(critical_alerts::patient_id.eq(patient.to_string()))
+            .filter(critical_alerts::acknowledged_at.is_null())
+            .order(critical_alerts::raised_at.desc())
+    )
+    .load::<AlertRow>(c))?
     .into_iter()
     .map(Alert::try_from)
     .collect()

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use medvault_domain::clinical::{AllergyStatus, Reaction, Severity, Substance};
 use medvault_domain::{AllergyId, PatientId, UserId};
 
+use super::prepared_once;
 use crate::repo::patients::EditRefused;
 use crate::rows::parse;
 use crate::schema::{allergies, users};
@@ -102,15 +103,17 @@ pub fn insert(
 
 /// The chart's allergies, active ones first, then by substance.
 pub fn of(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<Allergy>, StoreError> {
-    allergies::table
-        .inner_join(users::table.on(users::id.eq(allergies::recorded_by)))
-        .filter(allergies::patient_id.eq(patient.to_string()))
-        .order((allergies::status.asc(), allergies::substance.asc()))
-        .select((AllergyRow::as_select(), users::name))
-        .load::<(AllergyRow, String)>(conn)?
-        .into_iter()
-        .map(Allergy::try_from)
-        .collect()
+    natively!(conn, |c| prepared_once(
+        allergies::table
+            .inner_join(users::table.on(users::id.eq(allergies::recorded_by)))
+            .filter(allergies::patient_id.eq(patient.to_string()))
+            .order((allergies::status.asc(), allergies::substance.asc()))
+            .select((AllergyRow::as_select(), users::name))
+    )
+    .load::<(AllergyRow, String)>(c))?
+    .into_iter()
+    .map(Allergy::try_from)
+    .collect()
 }
 
 pub fn find(conn: &mut DbConnection, id: AllergyId) -> Result<Option<Allergy>, StoreError> {

@@ -2,6 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use medvault_domain::{PatientId, UserId};
 
+use super::prepared_once;
 use crate::rows::parse;
 use crate::schema::{care_team, users};
 use crate::{DbConnection, StoreError};
@@ -69,12 +70,14 @@ pub fn members(
     conn: &mut DbConnection,
     patient: PatientId,
 ) -> Result<Vec<(UserId, String)>, StoreError> {
-    natively!(conn, |c| care_team::table
-        .inner_join(users::table.on(users::id.eq(care_team::doctor_id)))
-        .filter(care_team::patient_id.eq(patient.to_string()))
-        .select((care_team::doctor_id, users::name))
-        .order(care_team::created_at.asc())
-        .load::<(String, String)>(c))?
+    natively!(conn, |c| prepared_once(
+        care_team::table
+            .inner_join(users::table.on(users::id.eq(care_team::doctor_id)))
+            .filter(care_team::patient_id.eq(patient.to_string()))
+            .select((care_team::doctor_id, users::name))
+            .order(care_team::created_at.asc())
+    )
+    .load::<(String, String)>(c))?
     .into_iter()
     .map(|(id, name)| Ok((parse("care_team", &id)?, name)))
     .collect()

@@ -2,9 +2,11 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use medvault_domain::files::{FileKind, FileName};
 use medvault_domain::{FileId, PatientId, RecordId, UserId};
 
+use super::prepared_once;
 use crate::rows::{parse, parse_opt};
 use crate::schema::{files, users};
 use crate::{DbConnection, Page, StoreError};
@@ -122,22 +124,26 @@ pub fn of(
     before: Option<&str>,
     limit: usize,
 ) -> Result<Page<StoredFile>, StoreError> {
-    let mut query = files::table
-        .inner_join(users::table.on(users::id.eq(files::uploaded_by)))
-        .filter(files::patient_id.eq(patient.to_string()))
-        .filter(files::id.lt(before.unwrap_or("~").to_owned()))
-        .select((FileRow::as_select(), users::name))
-        .order(files::id.desc())
-        .limit(super::clamp_limit(limit))
-        .into_boxed();
-    if !with_deleted {
-        query = query.filter(files::deleted_at.is_null());
-    }
-    let items = query
-        .load::<(FileRow, String)>(conn)?
-        .into_iter()
-        .map(StoredFile::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
+    // Whether deleted files count is a bound value, not a second shape of the query.
+    let before = before.unwrap_or("~").to_owned();
+    let items = natively!(conn, |c| prepared_once(
+        files::table
+            .inner_join(users::table.on(users::id.eq(files::uploaded_by)))
+            .filter(files::patient_id.eq(patient.to_string()))
+            .filter(files::id.lt(before))
+            .filter(
+                files::deleted_at
+                    .is_null()
+                    .or(with_deleted.into_sql::<Bool>())
+            )
+            .select((FileRow::as_select(), users::name))
+            .order(files::id.desc())
+            .limit(super::clamp_limit(limit))
+    )
+    .load::<(FileRow, String)>(c))?
+    .into_iter()
+    .map(StoredFile::try_from)
+    .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_overfetch(items, limit, |file| {
         file.id.to_string()
     }))

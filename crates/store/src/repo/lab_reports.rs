@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use medvault_domain::labs::{LabReportStatus, RowDecision};
 use medvault_domain::{FileId, LabReportId, LabResultId, PatientId, UserId};
 
+use super::prepared_once;
 use crate::rows::{parse, parse_opt};
 use crate::schema::{lab_report_rows, lab_reports, users};
 use crate::{DbConnection, StoreError};
@@ -137,13 +138,15 @@ pub fn of(
     limit: usize,
 ) -> Result<Vec<LabReport>, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    natively!(conn, |c| lab_reports::table
-        .inner_join(users::table.on(users::id.eq(lab_reports::uploaded_by)))
-        .select((ReportRow::as_select(), users::name))
-        .filter(lab_reports::patient_id.eq(patient.to_string()))
-        .order((lab_reports::created_at.desc(), lab_reports::id.desc()))
-        .limit(limit)
-        .load::<(ReportRow, String)>(c))?
+    natively!(conn, |c| prepared_once(
+        lab_reports::table
+            .inner_join(users::table.on(users::id.eq(lab_reports::uploaded_by)))
+            .select((ReportRow::as_select(), users::name))
+            .filter(lab_reports::patient_id.eq(patient.to_string()))
+            .order((lab_reports::created_at.desc(), lab_reports::id.desc()))
+            .limit(limit)
+    )
+    .load::<(ReportRow, String)>(c))?
     .into_iter()
     .map(LabReport::try_from)
     .collect()

@@ -7,6 +7,7 @@ use medvault_domain::labs::{
 };
 use medvault_domain::{LabReportId, LabResultId, PatientId, UserId};
 
+use super::prepared_once;
 use crate::rows::parse;
 use crate::schema::{lab_results, users};
 use crate::{DbConnection, Page, StoreError};
@@ -200,6 +201,29 @@ pub fn parse_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
     let at = NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
     id.parse::<LabResultId>().ok()?;
     Some((at, id.to_owned()))
+}
+
+/// The chart's newest `limit` results, newest first: what its page shows and its insights
+/// read, in one statement prepared once per connection (the filtered [`list`] is built at run
+/// time, its SQL written anew on every call).
+pub fn newest(
+    conn: &mut DbConnection,
+    patient: PatientId,
+    limit: usize,
+) -> Result<Vec<LabResult>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    natively!(conn, |c| prepared_once(
+        lab_results::table
+            .inner_join(users::table.on(users::id.eq(lab_results::recorded_by)))
+            .filter(lab_results::patient_id.eq(patient.to_string()))
+            .select((LabResultRow::as_select(), users::name))
+            .order((lab_results::collected_at.desc(), lab_results::id.desc()))
+            .limit(limit)
+    )
+    .load::<(LabResultRow, String)>(c))?
+    .into_iter()
+    .map(LabResult::try_from)
+    .collect()
 }
 
 /// The chart's results matching `filter`, in `order`, `limit` at a time after `after` (a

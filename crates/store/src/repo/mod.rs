@@ -34,6 +34,22 @@ pub mod sessions;
 pub mod throttle;
 pub mod users;
 
+/// `query`, checked when the program is compiled to have one SQL text whatever values are bound
+/// to it (a static query id). diesel then finds its prepared statement by its type: its SQL is
+/// written, parsed and planned once per connection. A query without one (a list of values
+/// compared with `eq_any`, a boxed query) has its SQL written out on every call, and SQLite
+/// parses and plans it on every call too. The statements that every request makes go through
+/// this, so that a change cannot make them so unnoticed.
+pub(crate) fn prepared_once<Q: diesel::query_builder::QueryId>(query: Q) -> Q {
+    const {
+        assert!(
+            Q::HAS_STATIC_QUERY_ID,
+            "this query's SQL would be written anew on every call"
+        )
+    };
+    query
+}
+
 /// Why an edit was not made.
 #[derive(Debug, PartialEq, Eq)]
 pub enum EditRefused {

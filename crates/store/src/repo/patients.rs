@@ -474,7 +474,7 @@ pub fn list(
         PatientScope::AtDesksOf(user) => {
             let desks = institution_staff::table
                 .filter(institution_staff::user_id.eq(user.to_string()))
-                .filter(institution_staff::role.eq_any(super::institutions::DESK_ROLES))
+                .filter(super::institutions::at_a_desk())
                 .select(institution_staff::institution_id);
             let charts = patient_registrations::table
                 .filter(patient_registrations::institution_id.eq_any(desks))

@@ -8,6 +8,7 @@ use medvault_domain::medication::{
 };
 use medvault_domain::{PatientId, PrescriptionId, UserId};
 
+use super::prepared_once;
 use crate::repo::EditRefused;
 use crate::rows::parse;
 use crate::schema::{prescriptions, users};
@@ -140,17 +141,20 @@ pub fn of(
     limit: usize,
 ) -> Result<Page<Prescription>, StoreError> {
     // Ids are lowercase hex: every one sorts before "~", so no cursor is a cursor past the end.
-    let items = prescriptions::table
-        .inner_join(users::table.on(users::id.eq(prescriptions::prescribed_by)))
-        .filter(prescriptions::patient_id.eq(patient.to_string()))
-        .filter(prescriptions::id.lt(before.unwrap_or("~").to_owned()))
-        .order(prescriptions::id.desc())
-        .limit(super::clamp_limit(limit))
-        .select((PrescriptionRow::as_select(), users::name))
-        .load::<(PrescriptionRow, String)>(conn)?
-        .into_iter()
-        .map(Prescription::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
+    let before = before.unwrap_or("~").to_owned();
+    let items = natively!(conn, |c| prepared_once(
+        prescriptions::table
+            .inner_join(users::table.on(users::id.eq(prescriptions::prescribed_by)))
+            .filter(prescriptions::patient_id.eq(patient.to_string()))
+            .filter(prescriptions::id.lt(before))
+            .order(prescriptions::id.desc())
+            .limit(super::clamp_limit(limit))
+            .select((PrescriptionRow::as_select(), users::name))
+    )
+    .load::<(PrescriptionRow, String)>(c))?
+    .into_iter()
+    .map(Prescription::try_from)
+    .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_overfetch(items, limit, |p| p.id.to_string()))
 }
 

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use medvault_domain::clinical::{Condition, ProblemStatus};
 use medvault_domain::{PatientId, ProblemId, UserId};
 
+use super::prepared_once;
 use crate::repo::patients::EditRefused;
 use crate::rows::parse;
 use crate::schema::{problems, users};
@@ -92,15 +93,17 @@ pub fn insert(
 
 /// The chart's problems, active ones first, then the latest recorded first.
 pub fn of(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<Problem>, StoreError> {
-    problems::table
-        .inner_join(users::table.on(users::id.eq(problems::recorded_by)))
-        .filter(problems::patient_id.eq(patient.to_string()))
-        .order((problems::status.asc(), problems::recorded_at.desc()))
-        .select((ProblemRow::as_select(), users::name))
-        .load::<(ProblemRow, String)>(conn)?
-        .into_iter()
-        .map(Problem::try_from)
-        .collect()
+    natively!(conn, |c| prepared_once(
+        problems::table
+            .inner_join(users::table.on(users::id.eq(problems::recorded_by)))
+            .filter(problems::patient_id.eq(patient.to_string()))
+            .order((problems::status.asc(), problems::recorded_at.desc()))
+            .select((ProblemRow::as_select(), users::name))
+    )
+    .load::<(ProblemRow, String)>(c))?
+    .into_iter()
+    .map(Problem::try_from)
+    .collect()
 }
 
 pub fn find(conn: &mut DbConnection, id: ProblemId) -> Result<Option<Problem>, StoreError> {

@@ -4,6 +4,7 @@ use medvault_domain::{
     ErrorReason, PatientId, RecordId, RecordKind, RecordNotes, RecordStatus, RecordTitle, UserId,
 };
 
+use super::prepared_once;
 use crate::repo::patients::EditRefused;
 use crate::rows::{parse, parse_opt};
 use crate::schema::{record_versions, records, users};
@@ -302,14 +303,16 @@ pub fn list(
     let fetched = super::clamp_limit(limit);
     macro_rules! newest_of {
         ($owner:expr) => {
-            natively!(conn, |c| records::table
-                .inner_join(users::table.on(users::id.eq(records::author_id)))
-                .select((RecordRow::as_select(), users::name))
-                .filter($owner)
-                .filter(records::id.lt(before))
-                .order(records::id.desc())
-                .limit(fetched)
-                .load(c))?
+            natively!(conn, |c| prepared_once(
+                records::table
+                    .inner_join(users::table.on(users::id.eq(records::author_id)))
+                    .select((RecordRow::as_select(), users::name))
+                    .filter($owner)
+                    .filter(records::id.lt(before))
+                    .order(records::id.desc())
+                    .limit(fetched)
+            )
+            .load(c))?
         };
     }
     let rows: Vec<(RecordRow, String)> = match of {
