@@ -4,7 +4,7 @@
 # gigabyte of WAL): shared buffers a sixth of the machine's memory, checkpoints every 15 minutes
 # or 8 GB of WAL. Durability is as shipped: fsync, synchronous_commit and full_page_writes on.
 #
-#   bench/postgres-server.sh start    # prints its URL (its Unix socket), for BENCH_PG_URL
+#   bench/postgres-server.sh start    # prints its URL, for BENCH_PG_URL
 #   bench/postgres-server.sh stop
 #
 # BENCH_PG_DIR (target/bench-pg) holds its data, BENCH_PG_PORT (5440) is its port, on
@@ -42,11 +42,7 @@ EOF
     if ! as_owner "$bin/pg_ctl" -D "$data" status >/dev/null; then
       as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w start >/dev/null
     fi
-    # Through its Unix socket, as a server on the database's own machine should connect: loopback
-    # TCP costs the machine a quarter of the record list's throughput (docs/performance.md).
-    socket=${data//%/%25}
-    socket=${socket// /%20}
-    echo "postgres://postgres@${socket//\//%2F}:$port/postgres"
+    echo "postgres://postgres@127.0.0.1:$port/postgres"
     ;;
   stop)
     as_owner "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null
