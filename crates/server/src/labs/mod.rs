@@ -307,8 +307,9 @@ pub struct LabPanel {
     pub count: usize,
 }
 
-/// How many of a chart's newest results its page, its insights and its summary read.
-const RESULTS_READ: usize = 500;
+/// How many of a chart's newest results its page, its insights and its summary read: as many
+/// as one page of the results list holds.
+const RESULTS_READ: usize = medvault_store::repo::MAX_PAGE;
 
 /// The chart's newest results (at most [`RESULTS_READ`]), newest first, read once for whatever
 /// a use case draws from them.

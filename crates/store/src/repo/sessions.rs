@@ -2,6 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use medvault_domain::{PatientId, SessionId, UserId, UserStatus};
 
+use super::prepared_once;
 use crate::repo::users::{User, UserRow};
 use crate::rows::parse;
 use crate::schema::{sessions, users};
@@ -88,28 +89,31 @@ pub fn find_live(
     // One query shape per key, so that each is prepared once per connection.
     macro_rules! live_by {
         ($key:expr, $kind:expr) => {
-            natively!(conn, |c| sessions::table
-                .inner_join(users::table)
-                .filter($key)
-                .filter(sessions::kind.eq($kind.as_str()))
-                .filter(sessions::revoked_at.is_null())
-                .filter(sessions::expires_at.gt(now))
-                .filter(users::status.eq(UserStatus::Active.as_str()))
-                .select((
-                    sessions::id,
-                    sessions::last_seen_at,
-                    sessions::expires_at,
-                    UserRow::as_select(),
-                    users::patient_id,
-                ))
-                .first::<(
-                    String,
-                    NaiveDateTime,
-                    NaiveDateTime,
-                    UserRow,
-                    Option<String>,
-                )>(c)
-                .optional())?
+            natively!(conn, |c| prepared_once(
+                sessions::table
+                    .inner_join(users::table)
+                    .filter($key)
+                    .filter(sessions::kind.eq($kind.as_str()))
+                    .filter(sessions::revoked_at.is_null())
+                    .filter(sessions::expires_at.gt(now))
+                    .filter(users::status.eq(UserStatus::Active.as_str()))
+                    .select((
+                        sessions::id,
+                        sessions::last_seen_at,
+                        sessions::expires_at,
+                        UserRow::as_select(),
+                        users::patient_id,
+                    ))
+                    .limit(1)
+            )
+            .get_result::<(
+                String,
+                NaiveDateTime,
+                NaiveDateTime,
+                UserRow,
+                Option<String>,
+            )>(c)
+            .optional())?
         };
     }
     let found = match key {
