@@ -145,23 +145,12 @@ pub fn unlink_trainee(
     Ok(removed == 1)
 }
 
-/// The trainees linked to a patient, earliest first.
-/// The trainees linked to a chart with their names, earliest first. One query.
+/// The trainees linked to a chart with their names, earliest first.
 pub fn trainees_of(
     conn: &mut DbConnection,
     patient: PatientId,
 ) -> Result<Vec<(UserId, String)>, StoreError> {
-    natively!(conn, |c| prepared_once(
-        trainee_links::table
-            .inner_join(users::table.on(users::id.eq(trainee_links::trainee_id)))
-            .filter(trainee_links::patient_id.eq(patient.to_string()))
-            .select((trainee_links::trainee_id, users::name))
-            .order(trainee_links::created_at.asc())
-    )
-    .load::<(String, String)>(c))?
-    .into_iter()
-    .map(|(id, name)| Ok((parse("trainee_link", &id)?, name)))
-    .collect()
+    tied_people!(conn, patient, trainee_links, trainee_id, created_at)
 }
 
 pub fn is_linked_trainee(
@@ -217,17 +206,7 @@ pub fn guardians_of(
     conn: &mut DbConnection,
     patient: PatientId,
 ) -> Result<Vec<(UserId, String)>, StoreError> {
-    natively!(conn, |c| prepared_once(
-        guardians::table
-            .inner_join(users::table.on(users::id.eq(guardians::guardian_id)))
-            .filter(guardians::patient_id.eq(patient.to_string()))
-            .select((guardians::guardian_id, users::name))
-            .order(guardians::added_at.asc())
-    )
-    .load::<(String, String)>(c))?
-    .into_iter()
-    .map(|(id, name)| Ok((parse("guardians", &id)?, name)))
-    .collect()
+    tied_people!(conn, patient, guardians, guardian_id, added_at)
 }
 
 // Intern grants.

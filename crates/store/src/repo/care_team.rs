@@ -2,7 +2,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use medvault_domain::{PatientId, UserId};
 
-use super::prepared_once;
 use crate::rows::parse;
 use crate::schema::{care_team, users};
 use crate::{DbConnection, StoreError};
@@ -64,21 +63,10 @@ pub fn charts_of(conn: &mut DbConnection, doctor: UserId) -> Result<Vec<PatientI
         .collect()
 }
 
-/// The doctors on a patient's care team.
-/// The doctors on a chart's care team with their names, earliest first. One query.
+/// The doctors on a chart's care team with their names, earliest first.
 pub fn members(
     conn: &mut DbConnection,
     patient: PatientId,
 ) -> Result<Vec<(UserId, String)>, StoreError> {
-    natively!(conn, |c| prepared_once(
-        care_team::table
-            .inner_join(users::table.on(users::id.eq(care_team::doctor_id)))
-            .filter(care_team::patient_id.eq(patient.to_string()))
-            .select((care_team::doctor_id, users::name))
-            .order(care_team::created_at.asc())
-    )
-    .load::<(String, String)>(c))?
-    .into_iter()
-    .map(|(id, name)| Ok((parse("care_team", &id)?, name)))
-    .collect()
+    tied_people!(conn, patient, care_team, doctor_id, created_at)
 }

@@ -14,6 +14,25 @@ macro_rules! natively {
     };
 }
 
+/// The people tied to chart `$patient` by the table `$tie` (its `$person` column), with their
+/// names, earliest tie (`$since`) first: one statement, prepared once. The care team, the
+/// trainee links and the guardians are listed so.
+macro_rules! tied_people {
+    ($conn:expr, $patient:expr, $tie:ident, $person:ident, $since:ident) => {
+        natively!($conn, |c| $crate::repo::prepared_once(
+            $tie::table
+                .inner_join(users::table.on(users::id.eq($tie::$person)))
+                .filter($tie::patient_id.eq($patient.to_string()))
+                .select(($tie::$person, users::name))
+                .order($tie::$since.asc())
+        )
+        .load::<(String, String)>(c))?
+        .into_iter()
+        .map(|(id, name)| Ok(($crate::rows::parse(stringify!($tie), &id)?, name)))
+        .collect()
+    };
+}
+
 pub mod access;
 pub mod alerts;
 pub mod allergies;
