@@ -10,7 +10,7 @@ use crate::repo::prepared_once;
 use crate::rows::{parse, parse_opt};
 use crate::schema::{
     care_team, emergency_accesses, guardians, institution_staff, intern_grants,
-    patient_registrations, patients, trainee_links, users,
+    patient_registrations, patients, trainee_links,
 };
 use crate::{DbConnection, StoreError, watch};
 

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use medvault_domain::{PatientId, UserId};
 
 use crate::rows::parse;
-use crate::schema::{care_team, users};
+use crate::schema::care_team;
 use crate::{DbConnection, StoreError};
 
 /// Puts a doctor on a patient's care team. `false` if they were on it already.

@@ -21,9 +21,11 @@ macro_rules! tied_people {
     ($conn:expr, $patient:expr, $tie:ident, $person:ident, $since:ident) => {
         natively!($conn, |c| $crate::repo::prepared_once(
             $tie::table
-                .inner_join(users::table.on(users::id.eq($tie::$person)))
+                .inner_join(
+                    $crate::schema::users::table.on($crate::schema::users::id.eq($tie::$person))
+                )
                 .filter($tie::patient_id.eq($patient.to_string()))
-                .select(($tie::$person, users::name))
+                .select(($tie::$person, $crate::schema::users::name))
                 .order($tie::$since.asc())
         )
         .load::<(String, String)>(c))?
@@ -53,8 +55,8 @@ pub mod sessions;
 pub mod throttle;
 pub mod users;
 
-/// `query`, checked when the program is compiled to have one SQL text whatever values are bound
-/// to it (a static query id). diesel then finds its prepared statement by its type: its SQL is
+/// `query`, checked when the program is built (not by `cargo check`) to have one SQL text
+/// whatever values are bound to it (a static query id). diesel then finds its prepared statement by its type: its SQL is
 /// written, parsed and planned once per connection. A query without one (a list of values
 /// compared with `eq_any`, a boxed query) has its SQL written out on every call, and SQLite
 /// parses and plans it on every call too. The statements that every request makes go through
