@@ -14,9 +14,6 @@ use crate::schema::{
 };
 use crate::{DbConnection, Page, StoreError};
 
-/// The staff roles of an institution's admin and front desk, as stored.
-const DESK_ROLES: [&str; 2] = ["admin", "reception"];
-
 /// Whether a staff member works at an institution's admin or front desk: two comparisons rather
 /// than `eq_any`, so that the statements holding it have one SQL text and are prepared once
 /// (see [`super::prepared_once`]).
@@ -24,10 +21,9 @@ pub(crate) fn at_a_desk() -> diesel::dsl::Or<
     diesel::dsl::Eq<institution_staff::role, &'static str>,
     diesel::dsl::Eq<institution_staff::role, &'static str>,
 > {
-    let [admin, reception] = DESK_ROLES;
     institution_staff::role
-        .eq(admin)
-        .or(institution_staff::role.eq(reception))
+        .eq(StaffRole::Admin.as_str())
+        .or(institution_staff::role.eq(StaffRole::Reception.as_str()))
 }
 
 #[derive(Clone, Debug)]

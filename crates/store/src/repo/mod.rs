@@ -56,11 +56,11 @@ pub mod throttle;
 pub mod users;
 
 /// `query`, checked when the program is built (not by `cargo check`) to have one SQL text
-/// whatever values are bound to it (a static query id). diesel then finds its prepared statement by its type: its SQL is
-/// written, parsed and planned once per connection. A query without one (a list of values
-/// compared with `eq_any`, a boxed query) has its SQL written out on every call, and SQLite
-/// parses and plans it on every call too. The statements that every request makes go through
-/// this, so that a change cannot make them so unnoticed.
+/// whatever values are bound to it (a static query id). diesel then finds its prepared
+/// statement by its type: its SQL is written, parsed and planned once per connection. A query
+/// without one (a list of values compared with `eq_any`, a boxed query) has its SQL written out
+/// on every call, and SQLite parses and plans it on every call too. The statements that every
+/// request makes go through this, so that a change cannot make them so unnoticed.
 pub(crate) fn prepared_once<Q: diesel::query_builder::QueryId>(query: Q) -> Q {
     const {
         assert!(
