@@ -1,8 +1,8 @@
 //! The connection type over both backends, the pool, migrations and transactions.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -10,6 +10,7 @@ use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use crate::checkpoint::SingleWriter;
 use crate::error::{StoreError, WorkError};
 use crate::group::{Answer, Expected, Group, GroupCounts, Opener, Work};
 use crate::repo::audit::AuditEntry;
@@ -121,9 +122,12 @@ fn set_up(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     let sql = match conn {
         // WAL lets readers run beside the writer; FULL makes every commit durable on power
         // loss; the busy timeout makes a second process wait for the write lock, not fail.
+        // Checkpoints are the store's checkpointer's, not the committing writer's
+        // (`checkpoint.rs`).
         DbConnection::Sqlite(_) => {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;"
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+             PRAGMA wal_autocheckpoint = 0;"
         }
         // Every statement MedVault prepares has one shape and one right plan (a key's index);
         // PostgreSQL would otherwise plan many of them afresh on every execution, comparing
@@ -188,9 +192,8 @@ fn establish(url: &str, backend: Backend) -> diesel::ConnectionResult<DbConnecti
 pub struct Store {
     pool: Pool<Manager>,
     backend: Backend,
-    /// SQLite allows one writer at a time. Queueing writers here, in the process, is cheaper
-    /// and fairer than letting them spin on SQLite's busy handler.
-    sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// SQLite allows one writer at a time.
+    sqlite_writer: Option<SingleWriter>,
     group: Group,
     open: Opener,
     /// Tells the session listener to stop with the store.
@@ -239,13 +242,13 @@ impl Store {
                 url: url.clone(),
                 backend,
             });
-        let sqlite_writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         let open: Opener = Arc::new(move || {
             let mut conn =
                 establish(&url, backend).map_err(|e| StoreError::Unavailable(e.to_string()))?;
             set_up(&mut conn)?;
             Ok(conn)
         });
+        let sqlite_writer = (backend == Backend::Sqlite).then(|| SingleWriter::new(open.clone()));
         // SQLite has one writer at a time: one writer thread gathers everything.
         let writers = match backend {
             Backend::Postgres => options.audit_writers,
@@ -377,10 +380,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let _writer = self
-            .sqlite_writer
-            .as_ref()
-            .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let _writer = self.sqlite_writer.as_ref().map(SingleWriter::hold);
         let mut pooled = self.connection()?;
         let conn = &mut pooled.conn;
         let done = begin(conn).map_err(StoreError::from);

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
+use crate::checkpoint::SingleWriter;
 use crate::connection::{begin, finish};
 use crate::repo::audit::{self, AuditEntry, LaneWriter};
 use crate::{Backend, DbConnection, StoreError};
@@ -200,13 +201,13 @@ impl Tally {
 
 impl Group {
     /// Starts `writers` writer threads. `exclusive` is held around each group's transaction
-    /// (SQLite's one-writer-at-a-time lock, shared with the store's other writers). A group
+    /// (SQLite's one writer at a time, shared with the store's other writers). A group
     /// waits up to `gather_for` for the entries of reads under way.
-    pub fn start(
+    pub(crate) fn start(
         open: Opener,
         backend: Backend,
         writers: usize,
-        exclusive: Option<Arc<Mutex<()>>>,
+        exclusive: Option<SingleWriter>,
         gather_for: Duration,
     ) -> Group {
         let queue = Arc::new(Queue {
@@ -284,7 +285,7 @@ struct Writer {
     queue: Arc<Queue>,
     tally: Arc<Tally>,
     open: Opener,
-    exclusive: Option<Arc<Mutex<()>>>,
+    exclusive: Option<SingleWriter>,
     backend: Backend,
     /// The lane written when every lane is claimed by other writers.
     fallback_lane: i32,
@@ -301,10 +302,7 @@ impl Writer {
         let mut held: Option<Lane> = None;
         while let Some(units) = self.queue.next_group() {
             // Held from BEGIN to COMMIT: SQLite has one writer at a time.
-            let exclusive = self
-                .exclusive
-                .as_ref()
-                .map(|lock| lock.lock().unwrap_or_else(PoisonError::into_inner));
+            let exclusive = self.exclusive.as_ref().map(SingleWriter::hold);
             let size = units.len();
             let (answers, outcome) = self.commit(&mut held, units);
             drop(exclusive);

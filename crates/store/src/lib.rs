@@ -2,6 +2,7 @@
 //! pool, and repository functions. Nothing here knows about HTTP; the server calls repositories
 //! inside [`Store::read`] or [`Store::write`] and never sees a connection type otherwise.
 
+mod checkpoint;
 mod connection;
 pub mod dump;
 mod error;
@@ -10,6 +11,7 @@ pub mod repo;
 mod rows;
 pub mod schema;
 mod sqlite_plans;
+mod stamp;
 pub mod watch;
 
 pub use connection::{Backend, DbConnection, Store, StoreOptions};

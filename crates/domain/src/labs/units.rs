@@ -82,7 +82,8 @@ const SPELLINGS: [(&str, &str); 17] = [
 
 /// Whether two units, as written, are the same unit.
 pub fn same_unit(a: &str, b: &str) -> bool {
-    normalize_unit(a) == normalize_unit(b)
+    // Most units arrive spelled as the catalogue spells them: no need to normalize those.
+    a == b || normalize_unit(a) == normalize_unit(b)
 }
 
 #[cfg(test)]

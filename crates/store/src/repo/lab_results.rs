@@ -10,6 +10,7 @@ use medvault_domain::{LabReportId, LabResultId, PatientId, UserId};
 use super::prepared_once;
 use crate::rows::parse;
 use crate::schema::{lab_results, users};
+use crate::stamp::Stamp;
 use crate::{DbConnection, Page, StoreError};
 
 #[derive(Clone, Debug)]
@@ -62,11 +63,13 @@ struct LabResultRow {
     ref_low: Option<f64>,
     ref_high: Option<f64>,
     interpretation: Option<String>,
+    #[diesel(deserialize_as = Stamp)]
     collected_at: NaiveDateTime,
     source: String,
     status: String,
     status_reason: Option<String>,
     recorded_by: String,
+    #[diesel(deserialize_as = Stamp)]
     recorded_at: NaiveDateTime,
 }
 

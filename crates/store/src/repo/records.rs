@@ -8,6 +8,7 @@ use super::prepared_once;
 use crate::repo::patients::EditRefused;
 use crate::rows::{parse, parse_opt};
 use crate::schema::{record_versions, records, users};
+use crate::stamp::Stamp;
 use crate::{DbConnection, Page, StoreError};
 
 /// A clinical record as it is now, with its author's name.
@@ -50,7 +51,9 @@ struct RecordRow {
     status_reason: Option<String>,
     version: i64,
     updated_by: Option<String>,
+    #[diesel(deserialize_as = Stamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = Stamp)]
     updated_at: NaiveDateTime,
 }
 

@@ -1,0 +1,160 @@
+//! SQLite's one writer at a time, and the checkpoints that copy its write-ahead log back into
+//! the database file off that writer's path.
+//!
+//! By default SQLite checkpoints inside the commit that takes the log past 1,000 pages: the
+//! committing connection copies those pages into the database file and flushes it before it
+//! returns. With the audit trail's group commits touching a few dozen index pages each, that
+//! was a checkpoint every few dozen commits, each holding the one writer (and every request
+//! waiting on its group) for the length of a scattered write and a flush. MedVault's
+//! connections turn that off (`wal_autocheckpoint = 0`); a thread of the store's own runs a
+//! passive checkpoint, which never blocks the writer or the readers, shortly after writes.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+
+use crate::DbConnection;
+use crate::group::Opener;
+
+/// How long the checkpointer lets commits gather before it copies them: a page written by many
+/// commits in that time is copied once.
+const GATHER: Duration = Duration::from_millis(50);
+
+/// The lock every SQLite writer holds from `BEGIN` to `COMMIT` (queueing writers in the process
+/// is cheaper and fairer than SQLite's busy handler), which tells the checkpointer when
+/// released.
+#[derive(Clone)]
+pub(crate) struct SingleWriter {
+    lock: Arc<Mutex<()>>,
+    checkpointer: Arc<Checkpointer>,
+}
+
+/// Held while writing; tells the checkpointer there is something to copy once dropped.
+pub(crate) struct Writing<'a> {
+    guard: Option<MutexGuard<'a, ()>>,
+    checkpointer: &'a Checkpointer,
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        self.checkpointer.written();
+    }
+}
+
+impl SingleWriter {
+    /// The lock, and a checkpointer on connections that `open` makes.
+    pub(crate) fn new(open: Opener) -> Self {
+        SingleWriter {
+            lock: Arc::new(Mutex::new(())),
+            checkpointer: Arc::new(Checkpointer::start(open)),
+        }
+    }
+
+    /// Waits for the other writers; the write lasts as long as what it returns.
+    pub(crate) fn hold(&self) -> Writing<'_> {
+        Writing {
+            guard: Some(self.lock.lock().unwrap_or_else(PoisonError::into_inner)),
+            checkpointer: &self.checkpointer,
+        }
+    }
+}
+
+/// A thread that checkpoints after writes, until dropped.
+struct Checkpointer {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    written: bool,
+    stop: bool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Checkpointer {
+    fn start(open: Opener) -> Self {
+        let shared = Arc::new(Shared::default());
+        let running = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("medvault-checkpoint".to_owned())
+            .spawn(move || run(&running, &open))
+            .ok();
+        Checkpointer { shared, thread }
+    }
+
+    fn written(&self) {
+        let mut state = self.shared.lock();
+        if !state.written {
+            state.written = true;
+            drop(state);
+            self.shared.changed.notify_one();
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.shared.lock().stop = true;
+        self.shared.changed.notify_one();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run(shared: &Shared, open: &Opener) {
+    let mut conn: Option<DbConnection> = None;
+    loop {
+        let state = shared
+            .changed
+            .wait_while(shared.lock(), |state| !state.written && !state.stop)
+            .unwrap_or_else(PoisonError::into_inner);
+        if state.stop {
+            return;
+        }
+        let (mut state, _) = shared
+            .changed
+            .wait_timeout_while(state, GATHER, |state| !state.stop)
+            .unwrap_or_else(PoisonError::into_inner);
+        if state.stop {
+            return;
+        }
+        state.written = false;
+        drop(state);
+        // A connection that fails is opened afresh at the next write; until then the log
+        // grows, and SQLite reads it as part of the database meanwhile.
+        let checkpointed = match conn.as_mut() {
+            Some(conn) => checkpoint(conn),
+            None => open()
+                .map_err(|error| error.to_string())
+                .and_then(|mut fresh| checkpoint(&mut fresh).map(|()| fresh))
+                .map(|fresh| {
+                    conn = Some(fresh);
+                }),
+        };
+        if let Err(error) = checkpointed {
+            tracing::warn!(%error, "the write-ahead log could not be checkpointed; retrying after the next write");
+            conn = None;
+        }
+    }
+}
+
+fn checkpoint(conn: &mut DbConnection) -> Result<(), String> {
+    conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")
+        .map_err(|error| error.to_string())
+}
