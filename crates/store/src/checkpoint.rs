@@ -158,3 +158,42 @@ fn checkpoint(conn: &mut DbConnection) -> Result<(), String> {
     conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")
         .map_err(|error| error.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use diesel::connection::SimpleConnection;
+
+    use crate::{Store, StoreError, StoreOptions};
+
+    #[test]
+    fn what_is_written_reaches_the_database_file_while_the_store_is_open() {
+        let folder = tempfile::tempdir().expect("folder");
+        let path = folder.path().join("checkpoint.db");
+        let store = Store::open(&path.to_string_lossy(), &StoreOptions::default()).expect("store");
+        let size = || std::fs::metadata(&path).expect("database file").len();
+        let before = size();
+        // About 4 MB, far more than the file held: it grows only when a checkpoint copies the
+        // log's pages into it, which no committing connection does any more.
+        store
+            .write(|conn| {
+                conn.batch_execute(
+                    "CREATE TABLE filler (body BLOB); \
+                     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) \
+                     INSERT INTO filler SELECT randomblob(4000) FROM n;",
+                )
+                .map_err(StoreError::from)
+            })
+            .expect("written");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while size() < before + 4_000_000 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            size() >= before + 4_000_000,
+            "the database file is still {} bytes, {before} before the write",
+            size()
+        );
+    }
+}
