@@ -93,6 +93,9 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("medvault-checkpoint".to_owned())
             .spawn(move || run(&running, &open))
+            .map_err(|error| {
+                tracing::error!(%error, "cannot start the checkpointer: the write-ahead log grows until the server restarts");
+            })
             .ok();
         Checkpointer { shared, thread }
     }
