@@ -141,18 +141,17 @@ fn run(shared: &Shared, open: &Opener) {
         drop(state);
         // A connection that fails is opened afresh at the next write; until then the log
         // grows, and SQLite reads it as part of the database meanwhile.
-        let checkpointed = match conn.as_mut() {
-            Some(conn) => checkpoint(conn),
-            None => open()
-                .map_err(|error| error.to_string())
-                .and_then(|mut fresh| checkpoint(&mut fresh).map(|()| fresh))
-                .map(|fresh| {
-                    conn = Some(fresh);
-                }),
-        };
-        if let Err(error) = checkpointed {
-            tracing::warn!(%error, "the write-ahead log could not be checkpointed; retrying after the next write");
-            conn = None;
+        let checkpointed = match conn.take() {
+            Some(held) => Ok(held),
+            None => open().map_err(|error| error.to_string()),
+        }
+        .and_then(|mut held| checkpoint(&mut held).map(|()| held));
+        match checkpointed {
+            Ok(held) => conn = Some(held),
+            Err(error) => tracing::warn!(
+                %error,
+                "the write-ahead log could not be checkpointed; retrying after the next write"
+            ),
         }
     }
 }
