@@ -36,8 +36,8 @@ const RIGHT: f64 = 18.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 38.0;
 
-/// Text made safe inside SVG markup.
-fn escape(text: &str) -> String {
+/// Text made safe inside SVG or HTML markup.
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -152,7 +152,7 @@ fn value_axis(series: &Series) -> (f64, f64, f64) {
 
 /// The trend as a standalone SVG document.
 pub fn svg(series: &Series) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(1024 + 160 * series.points.len());
     let test = escape(series.test);
     let unit = escape(series.unit);
     let outside = series
@@ -211,20 +211,29 @@ pub fn svg(series: &Series) -> String {
             tenth((band_bottom - band_top).max(0.0))
         );
     }
-    // Grid lines and value labels.
+    // Grid lines as one path, then the value labels and the dates, lettered alike. The page
+    // repeats this a dozen times, so what is shared is said once per group.
+    let mut ticks = Vec::new();
     let mut tick = bottom;
     while tick <= top + step / 2.0 {
-        let ty = y(tick);
-        let (line_y, label_y) = (tenth(ty), tenth(ty + 5.0));
-        let _ = write!(
-            out,
-            r##"<line x1="{LEFT}" x2="{}" y1="{line_y}" y2="{line_y}" stroke="#dde3ea"/><text x="{}" y="{label_y}" text-anchor="end" fill="#5b6b7a">{}</text>"##,
-            tenth(WIDTH - RIGHT),
-            tenth(LEFT - 8.0),
-            label(tick)
-        );
+        ticks.push((tick, y(tick)));
         tick += step;
     }
+    out.push_str(r#"<path d=""#);
+    for (_, ty) in &ticks {
+        let _ = write!(out, "M{LEFT} {}H{}", tenth(*ty), WIDTH - RIGHT);
+    }
+    out.push_str(r##"" stroke="#dde3ea"/><g fill="#5b6b7a"><g text-anchor="end">"##);
+    for (tick, ty) in &ticks {
+        let _ = write!(
+            out,
+            r#"<text x="{}" y="{}">{}</text>"#,
+            tenth(LEFT - 8.0),
+            tenth(ty + 5.0),
+            label(*tick)
+        );
+    }
+    out.push_str("</g>");
     // Dates: the first and the last, and the middle when there is room.
     let mut dates = vec![(first, "start"), (last, "end")];
     if seconds > 0.0 && series.points.len() > 2 {
@@ -236,23 +245,21 @@ pub fn svg(series: &Series) -> String {
     for (at, anchor) in dates {
         let _ = write!(
             out,
-            r##"<text x="{}" y="{}" text-anchor="{anchor}" fill="#5b6b7a">{}</text>"##,
+            r#"<text x="{}" y="{}" text-anchor="{anchor}">{}</text>"#,
             tenth(x(at)),
             tenth(HEIGHT - 10.0),
             Day(at)
         );
     }
+    out.push_str("</g>");
     // The line, then the points above it.
-    let line: Vec<String> = series
-        .points
-        .iter()
-        .map(|p| format!("{},{}", tenth(x(p.at)), tenth(y(p.value))))
-        .collect();
-    let _ = write!(
-        out,
-        r##"<polyline points="{}" fill="none" stroke="#0f6e7a" stroke-width="2"/>"##,
-        line.join(" ")
-    );
+    out.push_str(r#"<polyline points=""#);
+    for (n, point) in series.points.iter().enumerate() {
+        let gap = if n == 0 { "" } else { " " };
+        let _ = write!(out, "{gap}{},{}", tenth(x(point.at)), tenth(y(point.value)));
+    }
+    out.push_str(r##"" fill="none" stroke="#0f6e7a" stroke-width="2"/>"##);
+    out.push_str(r##"<g fill="#0f6e7a">"##);
     for point in series.points {
         let (px, py) = (x(point.at), y(point.value));
         let flag = point
@@ -262,27 +269,23 @@ pub fn svg(series: &Series) -> String {
             .unwrap_or_default();
         let tip = format!("{}: {} {unit}{flag}", Minute(point.at), label(point.value));
         if is_abnormal(point, series.low, series.high) {
+            // A diamond around the point, drawn from its top corner.
             let _ = write!(
                 out,
-                r##"<path d="M{} {} L{} {} L{} {} L{} {} Z" fill="#b42318" class="abnormal"><title>{tip}</title></path>"##,
+                r##"<path d="M{} {}l8 8-8 8-8-8z" fill="#b42318" class="abnormal"><title>{tip}</title></path>"##,
                 tenth(px),
                 tenth(py - 8.0),
-                tenth(px + 8.0),
-                tenth(py),
-                tenth(px),
-                tenth(py + 8.0),
-                tenth(px - 8.0),
-                tenth(py)
             );
         } else {
             let _ = write!(
                 out,
-                r##"<circle cx="{}" cy="{}" r="5.5" fill="#0f6e7a"><title>{tip}</title></circle>"##,
+                r#"<circle cx="{}" cy="{}" r="5.5"><title>{tip}</title></circle>"#,
                 tenth(px),
                 tenth(py)
             );
         }
     }
+    out.push_str("</g>");
     out.push_str("</svg>");
     out
 }

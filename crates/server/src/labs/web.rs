@@ -1,6 +1,10 @@
 //! The chart page's lab results: each test's newest value with its trend drawn inline, the form
 //! that enters a result, and the button that marks one entered in error.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::sync::LazyLock;
+
 use axum::extract::{Path, State};
 use axum::response::Response;
 use medvault_domain::labs::CATALOGUE;
@@ -23,13 +27,41 @@ pub struct LabPanels {
     pub tests: Vec<LabTestRow>,
     /// The tests whose newest result is outside what is expected.
     pub abnormal: Vec<String>,
-    /// The known tests the form offers, as `code — name (unit)`.
-    pub known: Vec<KnownTestOption>,
 }
 
-pub struct KnownTestOption {
-    pub code: &'static str,
-    pub label: String,
+/// The known tests as the lab form's options, `name (unit)` each, written once: every chart page
+/// offers the same hundred-odd, and only a refused form shown again has one chosen.
+static KNOWN_OPTIONS: LazyLock<String> = LazyLock::new(|| {
+    let mut options = String::new();
+    for known in CATALOGUE {
+        let name = super::plot::escape(known.name);
+        let _ = match known.unit {
+            "" => write!(options, r#"<option value="{}">{name}</option>"#, known.code),
+            unit => write!(
+                options,
+                r#"<option value="{}">{name} ({})</option>"#,
+                known.code,
+                super::plot::escape(unit)
+            ),
+        };
+    }
+    options
+});
+
+/// The known tests' options with the one whose code is `chosen` (if any) selected.
+pub fn known_options(chosen: &str) -> Cow<'static, str> {
+    let options = KNOWN_OPTIONS.as_str();
+    if !CATALOGUE.iter().any(|known| known.code == chosen) {
+        return Cow::Borrowed(options);
+    }
+    let opening = format!(r#"<option value="{chosen}""#);
+    match options.find(&opening) {
+        Some(at) => {
+            let (before, after) = options.split_at(at + opening.len());
+            Cow::Owned(format!("{before} selected{after}"))
+        }
+        None => Cow::Borrowed(options),
+    }
 }
 
 pub struct LabTestRow {
@@ -82,21 +114,7 @@ impl LabPanels {
             .filter(|t| t.abnormal)
             .map(|t| format!("{} {} ({})", t.test, t.newest, t.flag))
             .collect();
-        LabPanels {
-            tests,
-            abnormal,
-            known: CATALOGUE
-                .iter()
-                .map(|k| KnownTestOption {
-                    code: k.code,
-                    label: if k.unit.is_empty() {
-                        k.name.to_owned()
-                    } else {
-                        format!("{} ({})", k.name, k.unit)
-                    },
-                })
-                .collect(),
-        }
+        LabPanels { tests, abnormal }
     }
 }
 
@@ -163,4 +181,24 @@ pub async fn entered_in_error(
         Ok(result.patient_id)
     };
     back_to_section(marked.await, "status_changed", "labs")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_known_tests_are_offered_with_the_one_chosen_selected() {
+        let offered = known_options("");
+        assert_eq!(offered.matches("<option ").count(), CATALOGUE.len());
+        assert!(!offered.contains("selected"));
+        assert!(offered.contains(r#"<option value="2085-9">HDL cholesterol (mg/dL)</option>"#));
+
+        let chosen = known_options("2085-9");
+        assert_eq!(chosen.matches(" selected").count(), 1);
+        assert!(chosen.contains(r#"<option value="2085-9" selected>HDL cholesterol"#));
+        // Only a known code is chosen: not the start of one, nor one with markup after it.
+        assert!(!known_options("2085").contains("selected"));
+        assert!(!known_options(r#"2085-9"><script>"#).contains("selected"));
+    }
 }

@@ -219,7 +219,10 @@ async fn fill_records(
         state
             .write(move |conn| {
                 for (offset, (patient_id, author_id)) in batch.into_iter().enumerate() {
-                    let at = now - Duration::minutes(((start + offset) % 1_051_200) as i64);
+                    // Written oldest first, as a hospital writes them: a record's id, which
+                    // orders a chart's list, and its time agree.
+                    let age = count - 1 - (start + offset);
+                    let at = now - Duration::minutes((age % 1_051_200) as i64);
                     let new = NewRecord {
                         patient_id,
                         author_id,

@@ -331,7 +331,15 @@ async fn seed_scale_fills_charts_records_and_a_whole_trail() {
             Some(&doctor),
         )
         .await;
-    assert_eq!(records["items"].as_array().map(Vec::len), Some(20));
+    let records = records["items"].as_array().expect("items");
+    assert_eq!(records.len(), 20);
+    // Newest first, as the list orders them by id: a seeded record's time agrees with its id.
+    let times: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["created_at"].as_str())
+        .collect();
+    assert_eq!(times.len(), 20);
+    assert!(times.windows(2).all(|t| t[0] > t[1]), "{times:?}");
     // 720 results round 30 charts: 24 each, two of each of twelve tests, some outside range.
     let (_, labs) = app
         .get(
