@@ -8,7 +8,9 @@
 #   bench/postgres-server.sh stop
 #
 # BENCH_PG_DIR (target/bench-pg) holds its data, BENCH_PG_PORT (5440) is its port, on
-# 127.0.0.1 only. Needs PostgreSQL's server binaries (Debian: postgresql-15).
+# 127.0.0.1 only. BENCH_PG_HUGE_PAGES=1 first reserves the huge pages its shared buffers need
+# (as root; docs/operations.md says why), which PostgreSQL then uses by default. Needs
+# PostgreSQL's server binaries (Debian: postgresql-15).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +42,13 @@ max_connections = 200
 EOF
     fi
     if ! as_owner "$bin/pg_ctl" -D "$data" status >/dev/null; then
+      if [ -n "${BENCH_PG_HUGE_PAGES:-}" ]; then
+        needed=$(as_owner "$bin/postgres" -D "$data" -C shared_memory_size_in_huge_pages)
+        if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt "$needed" ]; then
+          sysctl -qw vm.nr_hugepages="$needed"
+          echo "reserved $needed huge pages (vm.nr_hugepages) for the bench server" >&2
+        fi
+      fi
       as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w start >/dev/null
     fi
     echo "postgres://postgres@127.0.0.1:$port/postgres"
