@@ -120,8 +120,9 @@ impl Default for StoreOptions {
 /// What the SQLite connections' page caches may hold together, in KiB, shared out between the
 /// pool's connections, the writer's and the checkpointer's. SQLite's default (2 MiB each) kept
 /// few of a hospital's index pages between requests, so the readers reread them from the
-/// operating system's cache; a larger share served 5 to 15 % more record lists at full size, and
-/// the whole budget keeps the server's memory within bounds however many connections it has.
+/// operating system's cache; a larger share served 5 to 15 % more record lists at full size. A
+/// budget rather than a size per connection keeps a larger pool from taking more memory, until
+/// each share would fall below SQLite's default.
 const SQLITE_PAGE_CACHES_KIB: u32 = 64 * 1024;
 
 /// Each SQLite connection's share of [`SQLITE_PAGE_CACHES_KIB`], never less than SQLite's default.
