@@ -55,13 +55,7 @@ pub fn known_options(chosen: &str) -> Cow<'static, str> {
         return Cow::Borrowed(options);
     }
     let opening = format!(r#"<option value="{chosen}""#);
-    match options.find(&opening) {
-        Some(at) => {
-            let (before, after) = options.split_at(at + opening.len());
-            Cow::Owned(format!("{before} selected{after}"))
-        }
-        None => Cow::Borrowed(options),
-    }
+    Cow::Owned(options.replacen(&opening, &format!("{opening} selected"), 1))
 }
 
 pub struct LabTestRow {
