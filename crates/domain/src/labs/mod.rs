@@ -94,8 +94,10 @@ text_value!(
     Unit, "unit", min = 1, max = 40, newlines = false
 );
 text_value!(
-    /// A result that is not a number ("negative", "trace").
-    TextValue, "value", min = 1, max = 500, newlines = false
+    /// A result that is not a number ("negative", "trace"). At most 300 characters: with the
+    /// test's name and unit it must fit a PostgreSQL index entry (2,704 bytes) even in
+    /// four-byte UTF-8, for the index that a chart page reads its results from.
+    TextValue, "value", min = 1, max = 300, newlines = false
 );
 
 /// A LOINC code: digits, a hyphen and the check digit (`4548-4`), the check digit verified

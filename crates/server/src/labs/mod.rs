@@ -311,10 +311,10 @@ pub struct LabPanel {
 /// as one page of the results list holds.
 const RESULTS_READ: usize = medvault_store::repo::MAX_PAGE;
 
-/// The chart's newest results (at most [`RESULTS_READ`]), newest first, read once for whatever
-/// a use case draws from them.
+/// The chart's newest final results (at most [`RESULTS_READ`]), newest first, read once for
+/// whatever a use case draws from them.
 pub fn newest(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<LabResult>, AppError> {
-    Ok(lab_results::newest(conn, patient, RESULTS_READ)?)
+    Ok(lab_results::newest_final(conn, patient, RESULTS_READ)?)
 }
 
 /// The chart's tests from its newest results, the one with the newest result first.

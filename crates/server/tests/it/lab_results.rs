@@ -191,6 +191,10 @@ async fn a_result_is_checked_field_by_field() {
             "value",
         ),
         (
+            json!({"test_name": "Culture", "value": "𠀀".repeat(301), "collected_at": "2026-01-01"}),
+            "value",
+        ),
+        (
             json!({"code": "2823-3", "value": 4, "reference_low": 6, "reference_high": 2, "collected_at": "2026-01-01"}),
             "reference_low",
         ),
@@ -209,6 +213,25 @@ async fn a_result_is_checked_field_by_field() {
     }
     let (_, none) = app.get(&results, Some(&doctor)).await;
     assert_eq!(none["items"], json!([]), "nothing was written");
+
+    // The longest result the rules allow, every character four bytes in UTF-8 and varied so
+    // that it does not compress, fits the index a chart page reads its results from (on
+    // PostgreSQL, an entry holds at most 2,704 bytes).
+    let varied = |from: u32, count: u32| -> String {
+        (0..count)
+            .filter_map(|n| char::from_u32(0x20000 + (from + n * 7919) % 0xA6D0))
+            .collect()
+    };
+    let longest = json!({
+        "test_name": varied(1, 200),
+        "value": varied(2, 300),
+        "unit": varied(3, 40),
+        "collected_at": "2026-01-01",
+    });
+    let (status, written) = app.post(&results, Some(&doctor), &longest).await;
+    assert_eq!(status, StatusCode::CREATED, "{written}");
+    let (_, listed) = app.get(&results, Some(&doctor)).await;
+    assert_eq!(listed["items"][0]["value"], longest["value"]);
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
 use medvault_domain::labs::{
     Interpretation, LabSource, LabStatus, LabValue, LoincCode, TestName, Unit,
 };
@@ -206,10 +207,11 @@ pub fn parse_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
     Some((at, id.to_owned()))
 }
 
-/// The chart's newest `limit` results, newest first: what its page shows and its insights
-/// read, in one statement prepared once per connection (the filtered [`list`] is built at run
-/// time, its SQL written anew on every call).
-pub fn newest(
+/// The chart's newest `limit` final results, newest first: what its page shows and its insights
+/// read (a result entered in error is neither), in one statement prepared once per connection
+/// (the filtered [`list`] is built at run time, its SQL written anew on every call). It reads
+/// only what the index `lab_results_chart` holds: a final result has no reason for its status.
+pub fn newest_final(
     conn: &mut DbConnection,
     patient: PatientId,
     limit: usize,
@@ -219,7 +221,28 @@ pub fn newest(
         lab_results::table
             .inner_join(users::table.on(users::id.eq(lab_results::recorded_by)))
             .filter(lab_results::patient_id.eq(patient.to_string()))
-            .select((LabResultRow::as_select(), users::name))
+            .filter(lab_results::status.eq(LabStatus::Final.as_str()))
+            .select((
+                (
+                    lab_results::id,
+                    lab_results::patient_id,
+                    lab_results::code,
+                    lab_results::test_name,
+                    lab_results::value_num,
+                    lab_results::value_text,
+                    lab_results::unit,
+                    lab_results::ref_low,
+                    lab_results::ref_high,
+                    lab_results::interpretation,
+                    lab_results::collected_at,
+                    lab_results::source,
+                    lab_results::status,
+                    None::<String>.into_sql::<Nullable<Text>>(),
+                    lab_results::recorded_by,
+                    lab_results::recorded_at,
+                ),
+                users::name,
+            ))
             .order((lab_results::collected_at.desc(), lab_results::id.desc()))
             .limit(limit)
     )

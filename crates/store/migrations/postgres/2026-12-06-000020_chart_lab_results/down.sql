@@ -1,0 +1,8 @@
+SET LOCAL citus.multi_shard_modify_mode TO 'sequential';
+
+DO $$
+BEGIN
+    CREATE INDEX lab_results_newest ON lab_results (patient_id, collected_at, id);
+    DROP INDEX lab_results_chart;
+END
+$$;
