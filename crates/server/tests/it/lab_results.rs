@@ -2,6 +2,7 @@
 //! time a page at a time, each test's trend drawn as SVG with the abnormal points marked; a
 //! result entered in error stays, marked, and leaves the trend.
 
+use medvault_domain::labs::{TestName, TextValue, Unit};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -191,7 +192,7 @@ async fn a_result_is_checked_field_by_field() {
             "value",
         ),
         (
-            json!({"test_name": "Culture", "value": "𠀀".repeat(301), "collected_at": "2026-01-01"}),
+            json!({"test_name": "Culture", "value": "𠀀".repeat(TextValue::MAX_CHARS + 1), "collected_at": "2026-01-01"}),
             "value",
         ),
         (
@@ -217,15 +218,15 @@ async fn a_result_is_checked_field_by_field() {
     // The longest result the rules allow, every character four bytes in UTF-8 and varied so
     // that it does not compress, fits the index a chart page reads its results from (on
     // PostgreSQL, an entry holds at most 2,704 bytes).
-    let varied = |from: u32, count: u32| -> String {
-        (0..count)
+    let varied = |from: u32, count: usize| -> String {
+        (0..count as u32)
             .filter_map(|n| char::from_u32(0x20000 + (from + n * 7919) % 0xA6D0))
             .collect()
     };
     let longest = json!({
-        "test_name": varied(1, 200),
-        "value": varied(2, 300),
-        "unit": varied(3, 40),
+        "test_name": varied(1, TestName::MAX_CHARS),
+        "value": varied(2, TextValue::MAX_CHARS),
+        "unit": varied(3, Unit::MAX_CHARS),
         "collected_at": "2026-01-01",
     });
     let (status, written) = app.post(&results, Some(&doctor), &longest).await;
