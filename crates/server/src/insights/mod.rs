@@ -191,11 +191,8 @@ fn abnormal_with_previous(
     conn: &mut DbConnection,
     patient: PatientId,
 ) -> Result<Vec<(LabResult, Option<LabResult>)>, AppError> {
-    let results = crate::labs::newest(conn, patient)?;
-    let standing: Vec<&LabResult> = results
-        .iter()
-        .filter(|r| r.status == LabStatus::Final)
-        .collect();
+    // Standing results only: `newest` reads no result entered in error.
+    let standing = crate::labs::newest(conn, patient)?;
     let mut seen: Vec<String> = Vec::new();
     let mut abnormal = Vec::new();
     for result in &standing {
@@ -212,8 +209,8 @@ fn abnormal_with_previous(
                 .iter()
                 .filter(|r| r.id != result.id)
                 .find(|r| r.code.clone().unwrap_or_else(|| r.test_name.to_lowercase()) == test)
-                .map(|r| (*r).clone());
-            abnormal.push(((*result).clone(), previous));
+                .cloned();
+            abnormal.push((result.clone(), previous));
         }
     }
     Ok(abnormal)

@@ -7,9 +7,7 @@ pub mod plot;
 pub mod web;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime};
-use medvault_domain::labs::{
-    self, Interpretation, LabSource, LabStatus, LabValue, LoincCode, TestName, Unit,
-};
+use medvault_domain::labs::{self, Interpretation, LabSource, LabValue, LoincCode, TestName, Unit};
 use medvault_domain::policy::Action;
 use medvault_domain::{Actor, AuditAction, InvalidValue, LabResultId, PatientId};
 use medvault_store::repo::lab_results::{self, LabFilter, LabOrder, LabResult, NewLabResult};
@@ -317,11 +315,12 @@ pub fn newest(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<LabResu
     Ok(lab_results::newest_final(conn, patient, RESULTS_READ)?)
 }
 
-/// The chart's tests from its newest results, the one with the newest result first.
+/// The chart's tests from its newest final results (as [`newest`] reads them), the one with the
+/// newest result first.
 pub fn panels(results: &[LabResult]) -> Vec<LabPanel> {
     // Grouped by test (its code, or its name without one), in order of each test's newest.
     let mut groups: Vec<(String, Vec<&LabResult>)> = Vec::new();
-    for result in results.iter().filter(|r| r.status == LabStatus::Final) {
+    for result in results {
         let key = result
             .code
             .clone()

@@ -210,7 +210,8 @@ pub fn parse_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
 /// The chart's newest `limit` final results, newest first: what its page shows and its insights
 /// read (a result entered in error is neither), in one statement prepared once per connection
 /// (the filtered [`list`] is built at run time, its SQL written anew on every call). It reads
-/// only what the index `lab_results_chart` holds: a final result has no reason for its status.
+/// only what the index `lab_results_chart` holds: a final result has no reason for its status,
+/// so the reason is read as none, in its place among [`LabResultRow`]'s columns.
 pub fn newest_final(
     conn: &mut DbConnection,
     patient: PatientId,
