@@ -310,3 +310,68 @@ async fn the_chart_page_enters_results_and_draws_their_trend_for_the_team_only()
     assert!(!seen.body().contains("Haemoglobin A1c"), "{}", seen.html);
     assert!(!seen.body().contains("<svg"));
 }
+
+/// A result entered in error leaves every place that shows a chart's newest results: the chart
+/// page's panel and its "latest abnormal" line, the summary's abnormal results and the insights.
+#[tokio::test]
+async fn a_newest_result_entered_in_error_leaves_the_page_summary_and_insights() {
+    let app = TestApp::spawn().await;
+    let (chart, doctor) = chart_with_doctor(&app, "labmistake").await;
+    let results = format!("/api/v1/patients/{chart}/lab-results");
+    let mut ids = Vec::new();
+    for (value, at) in [(4.1, "2026-01-05T08:00:00Z"), (5.6, "2026-02-05T08:00:00Z")] {
+        let body = json!({"code": "2823-3", "value": value, "collected_at": at});
+        let (status, made) = app.post(&results, Some(&doctor), &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        ids.push(made["id"].as_str().expect("id").to_owned());
+    }
+    let mistaken = ids.last().expect("the high result").clone();
+    let mut web = WebSession::new(&app);
+    web.sign_in("dr.labmistake@example.org", PASSWORD).await;
+    let shown = |chart: &str| format!("/patients/{chart}");
+
+    let evidence = |insights: &Value| -> Vec<String> {
+        insights["insights"]
+            .as_array()
+            .expect("insights")
+            .iter()
+            .flat_map(|insight| insight["evidence"].as_array().cloned().unwrap_or_default())
+            .filter_map(|id| id.as_str().map(str::to_owned))
+            .collect()
+    };
+    let abnormal_codes = |summary: &Value| -> Vec<Value> {
+        summary["abnormal_results"]
+            .as_array()
+            .expect("abnormal results")
+            .iter()
+            .map(|abnormal| abnormal["latest"]["code"].clone())
+            .collect()
+    };
+    let insights = format!("/api/v1/patients/{chart}/insights");
+    let summary = format!("/api/v1/patients/{chart}/summary");
+
+    // Before: the high result is the newest everywhere.
+    let page = web.get(&shown(&chart)).await;
+    assert!(page.body().contains("5.6 mmol/L"), "{}", page.html);
+    assert!(page.body().contains("Latest abnormal"), "{}", page.html);
+    let (_, found) = app.get(&insights, Some(&doctor)).await;
+    assert!(evidence(&found).contains(&mistaken), "{found}");
+    let (_, read) = app.get(&summary, Some(&doctor)).await;
+    assert_eq!(abnormal_codes(&read), [json!("2823-3")], "{read}");
+
+    let mark = format!("/api/v1/lab-results/{mistaken}/entered-in-error");
+    let (status, marked) = app
+        .post(&mark, Some(&doctor), &json!({"reason": "Wrong patient"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{marked}");
+
+    // After: the result before it is the newest, and nothing is abnormal any more.
+    let page = web.get(&shown(&chart)).await;
+    assert!(!page.body().contains("5.6 mmol/L"), "{}", page.html);
+    assert!(page.body().contains("4.1 mmol/L"), "{}", page.html);
+    assert!(!page.body().contains("Latest abnormal"), "{}", page.html);
+    let (_, found) = app.get(&insights, Some(&doctor)).await;
+    assert!(!evidence(&found).contains(&mistaken), "{found}");
+    let (_, read) = app.get(&summary, Some(&doctor)).await;
+    assert!(abnormal_codes(&read).is_empty(), "{read}");
+}
