@@ -120,10 +120,7 @@ impl Tie {
             Tie::TraineeLink => access::trainees_of(conn, patient)?,
             Tie::Guardian => access::guardians_of(conn, patient)?,
         };
-        Ok(members
-            .into_iter()
-            .map(|(user_id, name)| Member { user_id, name })
-            .collect())
+        Ok(named(members))
     }
 
     fn remove(
@@ -144,6 +141,14 @@ impl Tie {
 pub struct Member {
     pub user_id: UserId,
     pub name: String,
+}
+
+/// The people of a tie as members.
+pub(crate) fn named(people: Vec<(UserId, String)>) -> Vec<Member> {
+    people
+        .into_iter()
+        .map(|(user_id, name)| Member { user_id, name })
+        .collect()
 }
 
 /// The users tied to a chart, earliest first.

@@ -13,9 +13,10 @@ use medvault_store::repo::lab_reports::{self, LabReport};
 use medvault_store::repo::prescriptions::{self, Prescription};
 use medvault_store::repo::problems::{self, Problem};
 use medvault_store::repo::records::{self, RecordsOf};
+use medvault_store::repo::tied;
 use medvault_store::{DbConnection, Record};
 
-use super::ties::{Member, Tie};
+use super::ties::{self, Member};
 use super::{Authorized, Subject, authorize};
 use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
@@ -137,13 +138,8 @@ pub fn read(
     } else {
         (None, None)
     };
-    let care_team = Tie::CareTeam.named_members(conn, patient)?;
-    let trainees = if may(Action::LinkTrainee) {
-        Some(Tie::TraineeLink.named_members(conn, patient)?)
-    } else {
-        None
-    };
-    let guardians = Tie::Guardian.named_members(conn, patient)?;
+    let tied = tied::tied_to(conn, patient)?;
+    let trainees = may(Action::LinkTrainee).then(|| ties::named(tied.trainees));
     let reports = if may(Action::UploadLabReport) || may(Action::ReadLabDrafts) {
         let all = may(Action::ReadLabDrafts);
         let clinical_team = may(Action::ReadInsights);
@@ -175,9 +171,9 @@ pub fn read(
         prescriptions,
         labs,
         files,
-        care_team,
+        care_team: ties::named(tied.care_team),
         trainees,
-        guardians,
+        guardians: ties::named(tied.guardians),
         reports,
     })
 }

@@ -53,6 +53,7 @@ pub mod problems;
 pub mod records;
 pub mod sessions;
 pub mod throttle;
+pub mod tied;
 pub mod users;
 
 /// `query`, checked when the program is built (not by `cargo check`) to have one SQL text
