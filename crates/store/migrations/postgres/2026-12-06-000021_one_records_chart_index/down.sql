@@ -1,0 +1,1 @@
+CREATE INDEX records_by_patient ON records (patient_id, id);
