@@ -53,45 +53,103 @@ pub(super) fn escape(text: &str) -> String {
 }
 
 /// A number as a label: as many decimals as its size needs, no trailing zeros.
-pub fn label(value: f64) -> String {
-    let decimals = match value.abs() {
-        v if v >= 100.0 => 0,
-        v if v >= 10.0 => 1,
-        v if v >= 1.0 => 2,
-        _ => 3,
-    };
-    let text = Fixed(value, decimals).to_string();
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        text
+pub fn label(value: f64) -> Label {
+    Label(value)
+}
+
+/// A number written as [`label`] says, straight into what is being written: a chart page
+/// labels a few hundred values.
+pub struct Label(f64);
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Label(value) = *self;
+        let decimals = match value.abs() {
+            v if v >= 100.0 => 0,
+            v if v >= 10.0 => 1,
+            v if v >= 1.0 => 2,
+            _ => 3,
+        };
+        match Fixed(value, decimals).digits() {
+            Some(digits) => digits.without_trailing_zeros().write(f),
+            None => {
+                let text = Fixed(value, decimals).to_string();
+                if text.contains('.') {
+                    f.write_str(text.trim_end_matches('0').trim_end_matches('.'))
+                } else {
+                    f.write_str(&text)
+                }
+            }
+        }
     }
 }
 
 /// A number to so many decimals, rounded half away from zero, written without the formatter's
-/// exact mode (`{:.N}`), which for many values falls back to slow big-number arithmetic: a
-/// chart page writes a thousand coordinates.
+/// exact mode (`{:.N}`), which for many values falls back to slow big-number arithmetic, and
+/// without its padding and arguments: a chart page writes a thousand coordinates.
 struct Fixed(f64, u32);
+
+/// A number's digits: its whole part and `decimals` digits after the point.
+struct Digits {
+    negative: bool,
+    whole: u64,
+    part: u64,
+    decimals: u32,
+}
+
+impl Fixed {
+    /// The digits, or `None` beyond what an i64 holds exactly (never on a plot).
+    fn digits(&self) -> Option<Digits> {
+        let Fixed(value, decimals) = *self;
+        let scale = 10_u64.pow(decimals);
+        let scaled = (value * scale as f64).round();
+        if !scaled.is_finite() || scaled.abs() >= 1e15 {
+            return None;
+        }
+        let scaled = scaled as i64;
+        Some(Digits {
+            negative: scaled < 0,
+            whole: scaled.unsigned_abs() / scale,
+            part: scaled.unsigned_abs() % scale,
+            decimals,
+        })
+    }
+}
+
+impl Digits {
+    /// The same number with no zeros at the end of its decimals (nor the point, if all were).
+    fn without_trailing_zeros(mut self) -> Self {
+        while self.decimals > 0 && self.part.is_multiple_of(10) {
+            self.part /= 10;
+            self.decimals -= 1;
+        }
+        self
+    }
+
+    fn write(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut digits = itoa::Buffer::new();
+        if self.negative {
+            f.write_str("-")?;
+        }
+        f.write_str(digits.format(self.whole))?;
+        if self.decimals > 0 {
+            let part = digits.format(self.part);
+            f.write_str(".")?;
+            for _ in part.len()..self.decimals as usize {
+                f.write_str("0")?;
+            }
+            f.write_str(part)?;
+        }
+        Ok(())
+    }
+}
 
 impl std::fmt::Display for Fixed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let Fixed(value, decimals) = *self;
-        let scale = 10_i64.pow(decimals);
-        let scaled = (value * scale as f64).round();
-        // Beyond what an i64 holds exactly (never on a plot), the formatter's own way.
-        if !scaled.is_finite() || scaled.abs() >= 1e15 {
-            return write!(f, "{value:.prec$}", prec = decimals as usize);
-        }
-        let scaled = scaled as i64;
-        let sign = if scaled < 0 { "-" } else { "" };
-        let (whole, part) = (
-            scaled.unsigned_abs() / scale as u64,
-            scaled.unsigned_abs() % scale as u64,
-        );
-        if decimals == 0 {
-            write!(f, "{sign}{whole}")
-        } else {
-            write!(f, "{sign}{whole}.{part:0width$}", width = decimals as usize)
+        match self.digits() {
+            Some(digits) => digits.write(f),
+            // The formatter's own way.
+            None => write!(f, "{:.prec$}", self.0, prec = self.1 as usize),
         }
     }
 }
@@ -262,28 +320,36 @@ pub fn svg(series: &Series) -> String {
     out.push_str(r##"<g fill="#0f6e7a">"##);
     for point in series.points {
         let (px, py) = (x(point.at), y(point.value));
-        let flag = point
-            .interpretation
-            .or_else(|| Interpretation::of(point.value, series.low, series.high))
-            .map(|i| format!(" ({})", i.as_str()))
-            .unwrap_or_default();
-        let tip = format!("{}: {} {unit}{flag}", Minute(point.at), label(point.value));
-        if is_abnormal(point, series.low, series.high) {
+        let abnormal = is_abnormal(point, series.low, series.high);
+        let _ = if abnormal {
             // A diamond around the point, drawn from its top corner.
-            let _ = write!(
+            write!(
                 out,
-                r##"<path d="M{} {}l8 8-8 8-8-8z" fill="#b42318" class="abnormal"><title>{tip}</title></path>"##,
+                r##"<path d="M{} {}l8 8-8 8-8-8z" fill="#b42318" class="abnormal"><title>"##,
                 tenth(px),
                 tenth(py - 8.0),
-            );
+            )
         } else {
-            let _ = write!(
+            write!(
                 out,
-                r#"<circle cx="{}" cy="{}" r="5.5"><title>{tip}</title></circle>"#,
+                r#"<circle cx="{}" cy="{}" r="5.5"><title>"#,
                 tenth(px),
                 tenth(py)
-            );
+            )
+        };
+        // The tooltip: when, the value and, where there is one, its interpretation.
+        let _ = write!(out, "{}: {} {unit}", Minute(point.at), label(point.value));
+        let flag = point
+            .interpretation
+            .or_else(|| Interpretation::of(point.value, series.low, series.high));
+        if let Some(flag) = flag {
+            let _ = write!(out, " ({})", flag.as_str());
         }
+        out.push_str(if abnormal {
+            "</title></path>"
+        } else {
+            "</title></circle>"
+        });
     }
     out.push_str("</g>");
     out.push_str("</svg>");
@@ -365,11 +431,15 @@ mod tests {
 
     #[test]
     fn labels_and_ticks_read_well() {
-        assert_eq!(label(5.60), "5.6");
-        assert_eq!(label(140.0), "140");
-        assert_eq!(label(0.040), "0.04");
-        assert_eq!(label(-12.345), "-12.3");
-        assert_eq!(label(0.0005), "0.001");
+        assert_eq!(label(5.60).to_string(), "5.6");
+        assert_eq!(label(140.0).to_string(), "140");
+        assert_eq!(label(0.040).to_string(), "0.04");
+        assert_eq!(label(-12.345).to_string(), "-12.3");
+        assert_eq!(label(0.0005).to_string(), "0.001");
+        assert_eq!(label(-0.5).to_string(), "-0.5");
+        assert_eq!(label(0.0).to_string(), "0");
+        assert_eq!(label(12.04).to_string(), "12");
+        assert_eq!(label(1e20).to_string(), "100000000000000000000");
     }
 
     #[test]

@@ -75,7 +75,7 @@ pub struct LabTestRow {
 
 fn value_text(result: &LabResult) -> String {
     let value = match &result.value {
-        StoredValue::Number(number) => super::plot::label(*number),
+        StoredValue::Number(number) => super::plot::label(*number).to_string(),
         StoredValue::Text(text) => text.clone(),
     };
     match &result.unit {
