@@ -36,41 +36,40 @@ struct TieRow {
     since: NaiveDateTime,
 }
 
+/// One tie's people as rows of the union: which tie, who, their name, and since when.
+macro_rules! tie_rows {
+    ($tie:ident, $person:ident, $since:ident, $which:expr, $patient:expr) => {
+        $tie::table
+            .inner_join(users::table.on(users::id.eq($tie::$person)))
+            .filter($tie::patient_id.eq($patient))
+            .select((
+                $which.into_sql::<Integer>(),
+                $tie::$person,
+                users::name,
+                $tie::$since,
+            ))
+    };
+}
+
 /// Everyone tied to chart `patient`.
 pub fn tied_to(conn: &mut DbConnection, patient: PatientId) -> Result<Tied, StoreError> {
     let patient = patient.to_string();
     let mut rows: Vec<TieRow> = natively!(conn, |c| prepared_once(
-        care_team::table
-            .inner_join(users::table.on(users::id.eq(care_team::doctor_id)))
-            .filter(care_team::patient_id.eq(patient.clone()))
-            .select((
-                CARE_TEAM.into_sql::<Integer>(),
-                care_team::doctor_id,
-                users::name,
-                care_team::created_at,
+        tie_rows!(care_team, doctor_id, created_at, CARE_TEAM, patient.clone())
+            .union_all(tie_rows!(
+                trainee_links,
+                trainee_id,
+                created_at,
+                TRAINEE,
+                patient.clone()
             ))
-            .union_all(
-                trainee_links::table
-                    .inner_join(users::table.on(users::id.eq(trainee_links::trainee_id)))
-                    .filter(trainee_links::patient_id.eq(patient.clone()))
-                    .select((
-                        TRAINEE.into_sql::<Integer>(),
-                        trainee_links::trainee_id,
-                        users::name,
-                        trainee_links::created_at,
-                    )),
-            )
-            .union_all(
-                guardians::table
-                    .inner_join(users::table.on(users::id.eq(guardians::guardian_id)))
-                    .filter(guardians::patient_id.eq(patient.clone()))
-                    .select((
-                        GUARDIAN.into_sql::<Integer>(),
-                        guardians::guardian_id,
-                        users::name,
-                        guardians::added_at,
-                    )),
-            )
+            .union_all(tie_rows!(
+                guardians,
+                guardian_id,
+                added_at,
+                GUARDIAN,
+                patient.clone()
+            ))
     )
     .load(c))?;
     rows.sort_by_key(|row| (row.tie, row.since));
