@@ -138,6 +138,8 @@ pub fn read(
     } else {
         (None, None)
     };
+    // The linked trainees come with the rest of the chart's ties (one statement for all three)
+    // and are shown only to whoever may link and unlink them.
     let tied = tied::tied_to(conn, patient)?;
     let trainees = may(Action::LinkTrainee).then(|| ties::named(tied.trainees));
     let reports = if may(Action::UploadLabReport) || may(Action::ReadLabDrafts) {
