@@ -14,17 +14,24 @@ macro_rules! natively {
     };
 }
 
+/// The ties of chart `$patient` in the table `$tie`, each joined to the user its `$person`
+/// column names (the care team, the trainee links and the guardians are read so).
+macro_rules! ties_with_users {
+    ($tie:ident, $person:ident, $patient:expr) => {
+        $tie::table
+            .inner_join(
+                $crate::schema::users::table.on($crate::schema::users::id.eq($tie::$person)),
+            )
+            .filter($tie::patient_id.eq($patient))
+    };
+}
+
 /// The people tied to chart `$patient` by the table `$tie` (its `$person` column), with their
-/// names, earliest tie (`$since`) first: one statement, prepared once. The care team, the
-/// trainee links and the guardians are listed so.
+/// names, earliest tie (`$since`) first: one statement, prepared once.
 macro_rules! tied_people {
     ($conn:expr, $patient:expr, $tie:ident, $person:ident, $since:ident) => {
         natively!($conn, |c| $crate::repo::prepared_once(
-            $tie::table
-                .inner_join(
-                    $crate::schema::users::table.on($crate::schema::users::id.eq($tie::$person))
-                )
-                .filter($tie::patient_id.eq($patient.to_string()))
+            ties_with_users!($tie, $person, $patient.to_string())
                 .select(($tie::$person, $crate::schema::users::name))
                 .order($tie::$since.asc())
         )

@@ -39,15 +39,12 @@ struct TieRow {
 /// One tie's people as rows of the union: which tie, who, their name, and since when.
 macro_rules! tie_rows {
     ($tie:ident, $person:ident, $since:ident, $which:expr, $patient:expr) => {
-        $tie::table
-            .inner_join(users::table.on(users::id.eq($tie::$person)))
-            .filter($tie::patient_id.eq($patient))
-            .select((
-                $which.into_sql::<Integer>(),
-                $tie::$person,
-                users::name,
-                $tie::$since,
-            ))
+        ties_with_users!($tie, $person, $patient).select((
+            $which.into_sql::<Integer>(),
+            $tie::$person,
+            users::name,
+            $tie::$since,
+        ))
     };
 }
 
