@@ -78,6 +78,11 @@ impl Relation {
         }
     }
 
+    /// Access under break-the-glass: every audit entry it leads to is flagged.
+    pub fn is_emergency(self) -> bool {
+        self == Relation::Emergency
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Relation::Own => "own",

@@ -15,7 +15,9 @@ use medvault_domain::AuditAction;
 use medvault_domain::policy::{
     self, Action, AppointmentAct, AppointmentTies, Decision, Relation, TieKind,
 };
-use medvault_domain::{Actor, Change, Email, InvalidValue, Mrn, PatientId, UserId, UserStatus};
+use medvault_domain::{
+    Actor, Change, Email, InvalidValue, Mrn, PatientId, Ties, UserId, UserStatus,
+};
 use medvault_store::repo::patients::ChartSearch;
 use medvault_store::repo::{access, care_team, patients, users};
 use medvault_store::{DbConnection, NewPatient, Page, Patient};
@@ -51,7 +53,7 @@ impl Authorized {
 
     /// Access under break-the-glass: every audit entry it leads to is flagged.
     pub fn emergency(&self) -> bool {
-        self.relation == Relation::Emergency
+        self.relation.is_emergency()
     }
 }
 
@@ -90,9 +92,22 @@ pub fn authorize(
 ) -> Result<Authorized, AppError> {
     let (chart, ties) =
         access::chart_and_ties(conn, actor.user_id, patient, now)?.ok_or(AppError::NotFound)?;
+    let relation = relation_allowing(actor, patient, ties, action, subject)?;
+    Ok(Authorized { chart, relation })
+}
+
+/// How `actor` stands to chart `patient`, which exists and to which they have `ties`, if the
+/// policy lets them do `action` on it; a denial names `subject`.
+pub fn relation_allowing(
+    actor: &Actor,
+    patient: PatientId,
+    ties: Ties,
+    action: Action,
+    subject: Subject,
+) -> Result<Relation, AppError> {
     let relation = Relation::of(actor, patient, ties);
     match policy::decide(actor, action, relation) {
-        Decision::Allow => Ok(Authorized { chart, relation }),
+        Decision::Allow => Ok(relation),
         Decision::Deny => Err(AppError::Denied(Denial {
             action: subject.action,
             visible: policy::decide(actor, Action::ReadChart, relation).is_allowed(),

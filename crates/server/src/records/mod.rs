@@ -8,14 +8,14 @@ use medvault_domain::policy::{self, Action, Relation};
 use medvault_domain::{
     Actor, ErrorReason, PatientId, RecordId, RecordKind, RecordNotes, RecordStatus, RecordTitle,
 };
-use medvault_store::repo::care_team;
 use medvault_store::repo::records::{self, Amendment, RecordVersion, RecordsOf};
+use medvault_store::repo::{access, care_team};
 use medvault_store::{DbConnection, NewRecord, Page, Record};
 
 use crate::app::{AppState, UseCase};
 use crate::audit::{Event, RequestMeta};
 use crate::error::AppError;
-use crate::patients::{Authorized, Subject, authorize};
+use crate::patients::{Authorized, Subject, authorize, relation_allowing};
 
 pub async fn create(
     state: &AppState,
@@ -53,6 +53,8 @@ pub async fn create(
         .await
 }
 
+/// A chart's records, newest first. The records and the caller's ties to the chart are read
+/// in one statement; the records are dropped unseen if the policy refuses the list.
 pub async fn list_for_patient(
     state: &AppState,
     actor: Actor,
@@ -63,18 +65,27 @@ pub async fn list_for_patient(
 ) -> Result<Page<Record>, AppError> {
     state
         .view(actor, meta, move |conn, uc| {
-            let granted = authorize(
+            let (page, ties) = records::of_chart_with_ties(
                 conn,
-                &actor,
                 patient,
-                Action::ReadRecords,
-                Subject::new(AuditAction::RecordList),
+                actor.user_id,
                 uc.now,
+                cursor.as_deref(),
+                limit,
             )?;
-            let page = records::list(conn, RecordsOf::Patient(patient), cursor.as_deref(), limit)?;
+            // No records on this page: whether the chart exists, and the ties, on their own.
+            let ties = match ties {
+                Some(ties) => ties,
+                None => {
+                    let found = access::chart_and_ties(conn, actor.user_id, patient, uc.now)?;
+                    found.ok_or(AppError::NotFound)?.1
+                }
+            };
+            let subject = Subject::new(AuditAction::RecordList);
+            let relation = relation_allowing(&actor, patient, ties, Action::ReadRecords, subject)?;
             let event = Event::success(&actor, AuditAction::RecordList)
                 .patient(patient)
-                .emergency(granted.emergency());
+                .emergency(relation.is_emergency());
             uc.record(event);
             Ok(page)
         })

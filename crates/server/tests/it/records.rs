@@ -144,3 +144,107 @@ async fn record_lists_page_with_a_cursor() {
         assert_eq!(error_code(&error), "invalid_input");
     }
 }
+
+/// A record list reads its page and the caller's ties to the chart together. It must decide and
+/// audit the same whether or not the page holds records: past its last page, on an empty chart,
+/// on a chart that does not exist, for a caller with no tie, and under emergency access.
+#[tokio::test]
+async fn a_record_list_is_decided_and_audited_alike_with_records_on_its_page_or_none() {
+    let app = TestApp::spawn().await;
+    let (doctor_id, doctor) = app.doctor("dr.list@example.org").await;
+    let (_, outsider) = app.doctor("dr.outside@example.org").await;
+    let (_, glass) = app.doctor("dr.glass@example.org").await;
+    let (full, full_patient) = app.patient("full@example.org").await;
+    let (empty, empty_patient) = app.patient("empty@example.org").await;
+    app.join_care_team(&full, &full_patient, &doctor_id).await;
+    app.join_care_team(&empty, &empty_patient, &doctor_id).await;
+    let list = |chart: &str| format!("/api/v1/patients/{chart}/records");
+    let (status, _) = app
+        .post(
+            &list(&full),
+            Some(&doctor),
+            &json!({"title": "Seen", "notes": "Well."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, page) = app.get(&list(&full), Some(&doctor)).await;
+    let last = page["items"][0]["id"]
+        .as_str()
+        .expect("a record")
+        .to_owned();
+
+    let app = &app;
+    let entries = |chart: &str| {
+        let chart = chart.to_owned();
+        async move {
+            let filter = medvault_store::AuditFilter {
+                patient_id: Some(chart.parse().expect("patient id")),
+                actions: vec!["record.list".to_owned()],
+                ..Default::default()
+            };
+            app.audit(filter)
+                .await
+                .into_iter()
+                .map(|row| match row.entry.emergency {
+                    true => format!("{} in an emergency", row.entry.outcome),
+                    false => row.entry.outcome,
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+
+    // Past the last page and on an empty chart: an empty list, audited as read.
+    let (status, past) = app
+        .get(&format!("{}?cursor={last}", list(&full)), Some(&doctor))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{past}");
+    assert_eq!(past["items"], json!([]));
+    let (status, none) = app.get(&list(&empty), Some(&doctor)).await;
+    assert_eq!(status, StatusCode::OK, "{none}");
+    assert_eq!(none["items"], json!([]));
+    assert_eq!(entries(&empty).await, ["success"]);
+
+    // No tie: not found, with or without records on the page, and the refusal audited each time.
+    for path in [
+        list(&full),
+        format!("{}?cursor={last}", list(&full)),
+        list(&empty),
+    ] {
+        let (status, body) = app.get(&path, Some(&outsider)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert!(!body.to_string().contains("Seen"), "{body}");
+    }
+    assert_eq!(
+        entries(&full).await,
+        ["denied", "denied", "success", "success"]
+    );
+    assert_eq!(entries(&empty).await, ["denied", "success"]);
+
+    // A chart that does not exist: not found, and nothing to audit about it.
+    let nobody = "00000000-0000-4000-8000-000000000000";
+    let (status, _) = app.get(&list(nobody), Some(&doctor)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(entries(nobody).await.is_empty());
+
+    // Break the glass: the list is read, and its entry says so, with records on the page or not.
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/patients/{full}/emergency-access"),
+            Some(&glass),
+            &json!({"reason": "Unconscious in the emergency room"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, page) = app.get(&list(&full), Some(&glass)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"][0]["title"], "Seen");
+    let (status, _) = app
+        .get(&format!("{}?cursor={last}", list(&full)), Some(&glass))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let glass_entries = entries(&full).await;
+    assert_eq!(
+        glass_entries[..2],
+        ["success in an emergency", "success in an emergency"]
+    );
+}

@@ -8,10 +8,7 @@ use medvault_domain::{EmergencyAccessId, GrantId, PatientId, Ties, UserId};
 use crate::repo::patients::{Patient, PatientRow};
 use crate::repo::prepared_once;
 use crate::rows::{parse, parse_opt};
-use crate::schema::{
-    care_team, emergency_accesses, guardians, institution_staff, intern_grants,
-    patient_registrations, patients, trainee_links,
-};
+use crate::schema::{emergency_accesses, guardians, intern_grants, patients, trainee_links};
 use crate::{DbConnection, StoreError, watch};
 
 /// Whether `user` has each kind of tie to `patient` at `now`: six `EXISTS` expressions, for a
@@ -19,7 +16,11 @@ use crate::{DbConnection, StoreError, watch};
 macro_rules! tie_exists {
     ($user:expr, $patient:expr, $now:expr) => {{
         use diesel::dsl::exists;
-        let (user, patient, now): (String, String, NaiveDateTime) = ($user, $patient, $now);
+        use $crate::schema::{
+            care_team, emergency_accesses, guardians, institution_staff, intern_grants,
+            patient_registrations, trainee_links,
+        };
+        let (user, patient, now): (String, String, chrono::NaiveDateTime) = ($user, $patient, $now);
         (
             exists(care_team::table.find((patient.clone(), user.clone()))),
             exists(trainee_links::table.find((patient.clone(), user.clone()))),
@@ -46,16 +47,17 @@ macro_rules! tie_exists {
                     ))
                     .filter(patient_registrations::patient_id.eq(patient))
                     .filter(institution_staff::user_id.eq(user))
-                    .filter(super::institutions::at_a_desk()),
+                    .filter($crate::repo::institutions::at_a_desk()),
             ),
         )
     }};
 }
+pub(crate) use tie_exists;
 
 /// The answers of [`tie_exists`], in its order.
-type TieFacts = (bool, bool, bool, bool, bool, bool);
+pub(crate) type TieFacts = (bool, bool, bool, bool, bool, bool);
 
-fn ties_of(
+pub(crate) fn ties_of(
     (care_team, trainee_link, intern_grant, emergency, guardian, institution_desk): TieFacts,
 ) -> Ties {
     Ties {

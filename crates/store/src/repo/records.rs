@@ -1,9 +1,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use medvault_domain::{
-    ErrorReason, PatientId, RecordId, RecordKind, RecordNotes, RecordStatus, RecordTitle, UserId,
+    ErrorReason, PatientId, RecordId, RecordKind, RecordNotes, RecordStatus, RecordTitle, Ties,
+    UserId,
 };
 
+use super::access::{TieFacts, tie_exists, ties_of};
 use super::prepared_once;
 use crate::repo::patients::EditRefused;
 use crate::rows::{parse, parse_opt};
@@ -292,6 +294,25 @@ pub enum RecordsOf {
     Author(UserId),
 }
 
+/// Records of `$owner` (a filter on `records`) newest first, with their authors, before the
+/// cursor `$before`: the query every record list shares, to be given its select list.
+macro_rules! newest_records {
+    ($owner:expr, $before:expr, $fetched:expr) => {
+        records::table
+            .inner_join(users::table.on(users::id.eq(records::author_id)))
+            .filter($owner)
+            .filter(records::id.lt($before))
+            .order(records::id.desc())
+            .limit($fetched)
+    };
+}
+
+/// Record ids are lowercase hex: every one sorts before "~", so no cursor is a cursor past the
+/// end.
+fn cursor_or_end(before: Option<&str>) -> String {
+    before.unwrap_or("~").to_owned()
+}
+
 /// Records newest first, `limit` at a time before the cursor `before`.
 pub fn list(
     conn: &mut DbConnection,
@@ -299,21 +320,15 @@ pub fn list(
     before: Option<&str>,
     limit: usize,
 ) -> Result<Page<Record>, StoreError> {
-    // Record ids are lowercase hex: every one sorts before "~", so no cursor is a cursor past
-    // the end. One query shape per owner keeps the statement prepared once per connection
-    // (a query built at run time is prepared again on every call, a round trip more).
-    let before = before.unwrap_or("~").to_owned();
+    // One query shape per owner keeps the statement prepared once per connection (a query built
+    // at run time is prepared again on every call, a round trip more).
+    let before = cursor_or_end(before);
     let fetched = super::clamp_limit(limit);
     macro_rules! newest_of {
         ($owner:expr) => {
             natively!(conn, |c| prepared_once(
-                records::table
-                    .inner_join(users::table.on(users::id.eq(records::author_id)))
+                newest_records!($owner, before, fetched)
                     .select((RecordRow::as_select(), users::name))
-                    .filter($owner)
-                    .filter(records::id.lt(before))
-                    .order(records::id.desc())
-                    .limit(fetched)
             )
             .load(c))?
         };
@@ -322,6 +337,40 @@ pub fn list(
         RecordsOf::Patient(patient) => newest_of!(records::patient_id.eq(patient.to_string())),
         RecordsOf::Author(author) => newest_of!(records::author_id.eq(author.to_string())),
     };
+    page_of(rows, limit)
+}
+
+/// A chart's records as [`list`] pages them, each row with every tie `user` has to the chart at
+/// `now` (what [`access::ties`](super::access::ties) reads, evaluated once for the statement):
+/// a record list and what its authorization needs, in one round trip. The ties come with the
+/// rows, so a page without records brings none (`None`), and its caller asks for them apart.
+/// Until the policy has allowed the list, its records must not leave the use case.
+pub fn of_chart_with_ties(
+    conn: &mut DbConnection,
+    patient: PatientId,
+    user: UserId,
+    now: NaiveDateTime,
+    before: Option<&str>,
+    limit: usize,
+) -> Result<(Page<Record>, Option<Ties>), StoreError> {
+    let before = cursor_or_end(before);
+    let fetched = super::clamp_limit(limit);
+    let owner = records::patient_id.eq(patient.to_string());
+    let rows: Vec<(RecordRow, String, TieFacts)> = natively!(conn, |c| prepared_once(
+        newest_records!(owner, before, fetched).select((
+            RecordRow::as_select(),
+            users::name,
+            tie_exists!(user.to_string(), patient.to_string(), now),
+        ))
+    )
+    .load(c))?;
+    let ties = rows.first().map(|&(_, _, facts)| ties_of(facts));
+    let rows = rows.into_iter().map(|(row, name, _)| (row, name)).collect();
+    Ok((page_of(rows, limit)?, ties))
+}
+
+/// A page of `limit` records from the rows read for it (one more, when there are more).
+fn page_of(rows: Vec<(RecordRow, String)>, limit: usize) -> Result<Page<Record>, StoreError> {
     let items = rows
         .into_iter()
         .map(Record::try_from)
