@@ -8,8 +8,8 @@ use medvault_domain::policy::{self, Action, Relation};
 use medvault_domain::{
     Actor, ErrorReason, PatientId, RecordId, RecordKind, RecordNotes, RecordStatus, RecordTitle,
 };
+use medvault_store::repo::care_team;
 use medvault_store::repo::records::{self, Amendment, RecordVersion, RecordsOf};
-use medvault_store::repo::{access, care_team};
 use medvault_store::{DbConnection, NewRecord, Page, Record};
 
 use crate::app::{AppState, UseCase};
@@ -72,15 +72,8 @@ pub async fn list_for_patient(
                 uc.now,
                 cursor.as_deref(),
                 limit,
-            )?;
-            // No records on this page: whether the chart exists, and the ties, on their own.
-            let ties = match ties {
-                Some(ties) => ties,
-                None => {
-                    let found = access::chart_and_ties(conn, actor.user_id, patient, uc.now)?;
-                    found.ok_or(AppError::NotFound)?.1
-                }
-            };
+            )?
+            .ok_or(AppError::NotFound)?;
             let subject = Subject::new(AuditAction::RecordList);
             let relation = relation_allowing(&actor, patient, ties, Action::ReadRecords, subject)?;
             let event = Event::success(&actor, AuditAction::RecordList)

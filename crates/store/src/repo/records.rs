@@ -5,7 +5,7 @@ use medvault_domain::{
     UserId,
 };
 
-use super::access::{TieFacts, tie_exists, ties_of};
+use super::access::{self, TieFacts, tie_exists, ties_of};
 use super::prepared_once;
 use crate::repo::patients::EditRefused;
 use crate::rows::{parse, parse_opt};
@@ -340,10 +340,10 @@ pub fn list(
     page_of(rows, limit)
 }
 
-/// A chart's records as [`list`] pages them, each row with every tie `user` has to the chart at
-/// `now` (what [`access::ties`](super::access::ties) reads, evaluated once for the statement):
-/// a record list and what its authorization needs, in one round trip. The ties come with the
-/// rows, so a page without records brings none (`None`), and its caller asks for them apart.
+/// A chart's records as [`list`] pages them, and every tie `user` has to the chart at `now`
+/// (what [`access::chart_and_ties`] reads): a record list and what its authorization needs, in
+/// one round trip. The ties come with each row (evaluated once for the statement), so only a
+/// page without records reads them apart, with whether the chart exists: `None` if it does not.
 /// Until the policy has allowed the list, its records must not leave the use case.
 pub fn of_chart_with_ties(
     conn: &mut DbConnection,
@@ -352,7 +352,7 @@ pub fn of_chart_with_ties(
     now: NaiveDateTime,
     before: Option<&str>,
     limit: usize,
-) -> Result<(Page<Record>, Option<Ties>), StoreError> {
+) -> Result<Option<(Page<Record>, Ties)>, StoreError> {
     let before = cursor_or_end(before);
     let fetched = super::clamp_limit(limit);
     let owner = records::patient_id.eq(patient.to_string());
@@ -364,13 +364,22 @@ pub fn of_chart_with_ties(
         ))
     )
     .load(c))?;
-    let ties = rows.first().map(|&(_, _, facts)| ties_of(facts));
-    let rows = rows.into_iter().map(|(row, name, _)| (row, name)).collect();
-    Ok((page_of(rows, limit)?, ties))
+    let ties = match rows.first() {
+        Some(&(_, _, facts)) => ties_of(facts),
+        None => match access::chart_and_ties(conn, user, patient, now)? {
+            Some((_, ties)) => ties,
+            None => return Ok(None),
+        },
+    };
+    let page = page_of(rows.into_iter().map(|(row, name, _)| (row, name)), limit)?;
+    Ok(Some((page, ties)))
 }
 
 /// A page of `limit` records from the rows read for it (one more, when there are more).
-fn page_of(rows: Vec<(RecordRow, String)>, limit: usize) -> Result<Page<Record>, StoreError> {
+fn page_of(
+    rows: impl IntoIterator<Item = (RecordRow, String)>,
+    limit: usize,
+) -> Result<Page<Record>, StoreError> {
     let items = rows
         .into_iter()
         .map(Record::try_from)
