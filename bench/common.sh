@@ -4,7 +4,8 @@
 
 pg_admin=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
-cargo build --release --quiet --bin medvault
+# BENCH_BUILD=no runs the release binary as it is, such as an earlier build copied there to compare.
+[ "${BENCH_BUILD:-yes}" = no ] || cargo build --release --quiet --bin medvault
 work=$(mktemp -d)
 servers=()
 ports=()

@@ -8,16 +8,17 @@ use medvault_domain::{Actor, AuditAction, PatientId, RecordId};
 use medvault_store::repo::MAX_PAGE;
 use medvault_store::repo::alerts::{self, Alert};
 use medvault_store::repo::allergies::{self, Allergy};
+use medvault_store::repo::chart;
 use medvault_store::repo::files::{self, StoredFile};
 use medvault_store::repo::lab_reports::{self, LabReport};
 use medvault_store::repo::prescriptions::{self, Prescription};
 use medvault_store::repo::problems::{self, Problem};
 use medvault_store::repo::records::{self, RecordsOf};
 use medvault_store::repo::tied;
-use medvault_store::{DbConnection, Record};
+use medvault_store::{DbConnection, Record, StoreError};
 
 use super::ties::{self, Member};
-use super::{Authorized, Subject, authorize};
+use super::{Authorized, Subject, granted};
 use crate::app::AppState;
 use crate::audit::{Event, RequestMeta};
 use crate::error::AppError;
@@ -104,7 +105,9 @@ pub fn read(
     before: Option<RecordId>,
 ) -> Result<ChartView, AppError> {
     let subject = Subject::id(AuditAction::ChartView, patient);
-    let granted = authorize(conn, actor, patient, Action::ReadChart, subject, now)?;
+    let (chart, ties, holds) =
+        chart::opened(conn, actor.user_id, patient, now)?.ok_or(AppError::NotFound)?;
+    let granted = granted(actor, chart, ties, Action::ReadChart, subject)?;
     let may = |action| granted.may(actor, action);
     // The newest lab results, read once for the panels and the insights.
     let results = if may(Action::ReadRecords) {
@@ -114,9 +117,17 @@ pub fn read(
     };
     let (clinical, prescriptions, labs, files) = match &results {
         Some(results) => {
-            let lists = (allergies::of(conn, patient)?, problems::of(conn, patient)?);
-            let medications = prescriptions::of(conn, patient, None, MAX_PAGE)?.items;
-            let kept = files::of(conn, patient, may(Action::RestoreFile), None, MAX_PAGE)?.items;
+            let lists = (
+                unless_empty(holds.allergies, || allergies::of(conn, patient))?,
+                unless_empty(holds.problems, || problems::of(conn, patient))?,
+            );
+            let medications = unless_empty(holds.prescriptions, || {
+                Ok(prescriptions::of(conn, patient, None, MAX_PAGE)?.items)
+            })?;
+            let kept = unless_empty(holds.files, || {
+                let deleted_too = may(Action::RestoreFile);
+                Ok(files::of(conn, patient, deleted_too, None, MAX_PAGE)?.items)
+            })?;
             (
                 Some(lists),
                 Some(medications),
@@ -146,15 +157,15 @@ pub fn read(
         let all = may(Action::ReadLabDrafts);
         let clinical_team = may(Action::ReadInsights);
         Some(ChartReports {
-            reports: lab_reports::of(conn, patient, REPORTS_SHOWN)?
-                .into_iter()
-                .filter(|report| all || report.uploaded_by == actor.user_id)
-                .collect(),
-            alerts: if clinical_team {
-                alerts::open(conn, patient)?
-            } else {
-                Vec::new()
-            },
+            reports: unless_empty(holds.lab_reports, || {
+                lab_reports::of(conn, patient, REPORTS_SHOWN)
+            })?
+            .into_iter()
+            .filter(|report| all || report.uploaded_by == actor.user_id)
+            .collect(),
+            alerts: unless_empty(clinical_team && holds.open_alerts, || {
+                alerts::open(conn, patient)
+            })?,
             insights: results
                 .as_deref()
                 .filter(|_| clinical_team)
@@ -178,4 +189,12 @@ pub fn read(
         guardians: ties::named(tied.guardians),
         reports,
     })
+}
+
+/// What `read` gives, or nothing without asking when the list is known to be empty.
+fn unless_empty<T>(
+    holds_any: bool,
+    read: impl FnOnce() -> Result<Vec<T>, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    if holds_any { read() } else { Ok(Vec::new()) }
 }

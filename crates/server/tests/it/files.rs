@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::helpers::{PASSWORD, TestApp, TestDb, answer, error_code, multipart, send_file};
 use crate::web::WebSession;
 
-const PDF: &[u8] =
+pub const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
 
 async fn upload(

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp};
+use crate::helpers::{PASSWORD, TestApp, send_file};
 
 /// A browser-like client: keeps cookies, reads CSRF tokens off forms.
 pub struct WebSession<'a> {
@@ -493,4 +494,79 @@ async fn the_chart_page_shows_the_newest_records_and_pages_back_through_older_on
     let refused = web.get(&format!("{chart}?before=not-a-record")).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.body().contains("before"), "{}", refused.body());
+}
+
+/// The chart page asks for a short list only when the chart holds something in it: each list
+/// appears as soon as it does, one after the other, and an alert leaves once acknowledged.
+#[tokio::test]
+async fn the_chart_page_shows_each_list_once_it_holds_anything() {
+    let app = TestApp::spawn().await;
+    let (doctor_id, doctor) = app.doctor("dr.lists@example.org").await;
+    let (chart, patient) = app.patient("lists@example.org").await;
+    app.join_care_team(&chart, &patient, &doctor_id).await;
+    let mut web = WebSession::new(&app);
+    web.sign_in("dr.lists@example.org", PASSWORD).await;
+    let chart_page = format!("/patients/{chart}");
+    let api = |path: &str| format!("/api/v1/patients/{chart}/{path}");
+    // Each list's entry, and what the page shows of it; a critical potassium raises an alert.
+    let writes = [
+        (
+            "allergies",
+            json!({"substance": "Latex", "severity": "mild"}),
+            "Latex",
+        ),
+        ("problems", json!({"condition": "Asthma"}), "Asthma"),
+        (
+            "prescriptions",
+            json!({"drug": "Metformin", "strength": "500 mg", "dose": "1 tablet",
+                   "route": "oral", "frequency": "twice a day"}),
+            "Metformin",
+        ),
+        (
+            "lab-results",
+            json!({"code": "2823-3", "value": 2.1, "collected_at": "2026-03-02T08:00:00Z"}),
+            "Critical result:",
+        ),
+    ];
+    let page = web.get(&chart_page).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for text in writes
+        .iter()
+        .map(|w| w.2)
+        .chain(["discharge.pdf", "Report sent"])
+    {
+        assert!(!page.html.contains(text), "{text} on an empty chart");
+    }
+    for (path, body, text) in &writes {
+        let (status, made) = app.post(&api(path), Some(&doctor), body).await;
+        assert_eq!(status, StatusCode::CREATED, "{path}: {made}");
+        let page = web.get(&chart_page).await;
+        assert!(page.html.contains(text), "{text} missing: {}", page.html);
+    }
+    let pdf = crate::files::PDF;
+    let (status, file) = send_file(&app, &api("files"), &doctor, b"discharge.pdf", pdf).await;
+    assert_eq!(status, StatusCode::CREATED, "{file}");
+    assert!(web.get(&chart_page).await.html.contains("discharge.pdf"));
+    let report = crate::lab_reports::REPORT;
+    let (status, sent) = send_file(&app, &api("lab-reports"), &doctor, b"lab.pdf", report).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+    assert!(web.get(&chart_page).await.html.contains("Report sent"));
+
+    let (_, open) = app.get(&api("alerts"), Some(&doctor)).await;
+    let alert = open[0]["id"].as_str().expect("an open alert");
+    let acknowledge = format!("/api/v1/alerts/{alert}/acknowledge");
+    let (status, _) = app.post(&acknowledge, Some(&doctor), &json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let deleted = format!("/api/v1/files/{}", file["id"].as_str().expect("an id"));
+    assert_eq!(
+        app.delete(&deleted, Some(&doctor)).await,
+        StatusCode::NO_CONTENT
+    );
+    let page = web.get(&chart_page).await;
+    assert!(!page.html.contains("Critical result:"), "{}", page.html);
+    assert!(
+        !page.html.contains("discharge.pdf"),
+        "deleted, for a doctor"
+    );
+    assert!(page.html.contains("Latex") && page.html.contains("Report sent"));
 }

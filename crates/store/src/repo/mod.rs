@@ -49,6 +49,7 @@ pub mod appointments;
 pub mod audit;
 mod audit_pg;
 pub mod care_team;
+pub mod chart;
 pub mod files;
 pub mod idempotency;
 pub mod institutions;
