@@ -1,7 +1,7 @@
 //! Argon2id with OWASP's parameters (m = 19 MiB, t = 2, p = 1), computed on threads of its own,
-//! as many as may run at once, at a lower scheduling priority than the threads serving requests:
-//! a login storm takes the processor only as far as requests leave it idle, so reads stay fast
-//! while a ward signs in.
+//! as many as may run at once, in the idle scheduling class: a login storm takes the processor
+//! only as far as requests (and the database's backends) leave it idle, so reads stay fast while
+//! a ward signs in.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -27,10 +27,6 @@ fn hash_now(password: &str) -> Result<String, AppError> {
         .map(|hash| hash.to_string())
         .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing failed: {e}")))
 }
-
-/// How much less the hashing threads weigh with the scheduler than the others (Linux niceness:
-/// at 10 a busy thread gets about a tenth of what a thread at 0 gets when both want the core).
-const HASHING_NICENESS: i32 = 10;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -115,20 +111,20 @@ fn next(queue: &Mutex<mpsc::Receiver<Job>>) -> Result<Job, mpsc::RecvError> {
         .recv()
 }
 
-/// Lowers the calling thread's scheduling priority (Linux schedules threads one by one).
+/// Puts the calling thread in Linux's idle scheduling class: it runs on whatever processor time
+/// no other thread wants, and any other thread that wakes takes the core from it at once. A
+/// lower niceness alone is not enough: the scheduler weighs niceness only between threads of one
+/// group (a session, a service's cgroup), while PostgreSQL's backends wake in a group of their
+/// own and would wait for a hashing thread's whole time slice, on every statement of a read.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: `setpriority` with the calling thread's own id changes only its niceness.
-        let done = unsafe {
-            libc::setpriority(
-                libc::PRIO_PROCESS,
-                libc::gettid() as libc::id_t,
-                HASHING_NICENESS,
-            )
-        };
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: with pid 0, `sched_setscheduler` changes only the calling thread's policy, and
+        // `param` lives through the call.
+        let done = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
         if done != 0 {
-            tracing::warn!("password hashing runs at normal priority: setpriority refused");
+            tracing::warn!("password hashing runs at normal priority: sched_setscheduler refused");
         }
     }
 }
@@ -166,13 +162,15 @@ mod tests {
     #[tokio::test]
     async fn hashing_runs_below_the_priority_of_requests() {
         let hasher = PasswordHasher::new(2).expect("hasher");
-        let niceness = hasher
+        let policy = hasher
             .on_hashing_thread(|| {
-                // SAFETY: reads the calling thread's own niceness.
-                Ok(unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) })
+                // SAFETY: reads the calling thread's own scheduling policy.
+                Ok(unsafe { libc::sched_getscheduler(0) })
             })
             .await
             .expect("runs");
-        assert_eq!(niceness, HASHING_NICENESS);
+        assert_eq!(policy, libc::SCHED_IDLE);
+        // SAFETY: as above, on the test's own thread, which serves requests' kind of work.
+        assert_eq!(unsafe { libc::sched_getscheduler(0) }, libc::SCHED_OTHER);
     }
 }
