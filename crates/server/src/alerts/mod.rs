@@ -24,7 +24,10 @@ pub fn raise_if_critical(
     result: &LabResult,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let critical = crate::insights::observation(result).and_then(|o| insights::critical_value(&o));
+    let critical = result
+        .reading()
+        .and_then(|reading| crate::insights::observation(&reading))
+        .and_then(|o| insights::critical_value(&o));
     if let Some(insight) = critical {
         stored::raise(
             conn,

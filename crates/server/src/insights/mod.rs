@@ -9,12 +9,11 @@ pub mod web;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use medvault_domain::clinical::{AllergyStatus, ProblemStatus};
 use medvault_domain::insights::{self, Insight, Observation, Person};
-use medvault_domain::labs::LabStatus;
 use medvault_domain::medication::PrescriptionStatus;
 use medvault_domain::policy::Action;
 use medvault_domain::{Actor, AuditAction, PatientId, Sex};
 use medvault_store::repo::allergies::{self, Allergy};
-use medvault_store::repo::lab_results::{self, LabResult};
+use medvault_store::repo::lab_results::{self, LabReading, LabResult};
 use medvault_store::repo::prescriptions::{self, Prescription};
 use medvault_store::repo::problems::{self, Problem};
 use medvault_store::repo::records::{self, RecordsOf};
@@ -66,7 +65,7 @@ pub fn of_chart(
 
 /// The insights of a chart's newest results, read already.
 pub fn of_results(
-    results: &[LabResult],
+    results: &[LabReading],
     chart: &medvault_store::Patient,
     now: NaiveDateTime,
 ) -> Vec<Insight> {
@@ -90,10 +89,7 @@ pub fn person(sex: Sex, birth_date: Option<NaiveDate>, now: NaiveDateTime) -> Pe
 }
 
 /// A standing numeric result with a LOINC code, as the rules read it.
-pub fn observation(result: &LabResult) -> Option<Observation> {
-    if result.status != LabStatus::Final {
-        return None;
-    }
+pub fn observation(result: &LabReading) -> Option<Observation> {
     Some(Observation {
         id: result.id.to_string(),
         code: result.code.clone()?,
@@ -191,8 +187,8 @@ fn abnormal_with_previous(
     conn: &mut DbConnection,
     patient: PatientId,
 ) -> Result<Vec<(LabResult, Option<LabResult>)>, AppError> {
-    // Standing results only: `newest` reads no result entered in error.
-    let standing = crate::labs::newest(conn, patient)?;
+    // Standing results only: `newest_final` reads no result entered in error.
+    let standing = lab_results::newest_final(conn, patient, crate::labs::RESULTS_READ)?;
     let mut seen: Vec<String> = Vec::new();
     let mut abnormal = Vec::new();
     for result in &standing {

@@ -10,7 +10,9 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime};
 use medvault_domain::labs::{self, Interpretation, LabSource, LabValue, LoincCode, TestName, Unit};
 use medvault_domain::policy::Action;
 use medvault_domain::{Actor, AuditAction, InvalidValue, LabResultId, PatientId};
-use medvault_store::repo::lab_results::{self, LabFilter, LabOrder, LabResult, NewLabResult};
+use medvault_store::repo::lab_results::{
+    self, LabFilter, LabOrder, LabReading, LabResult, NewLabResult,
+};
 use medvault_store::{DbConnection, Page};
 
 use crate::api::given;
@@ -233,7 +235,7 @@ pub struct Trend {
 
 impl Trend {
     /// The trend of a test's results, oldest first; its name, unit and range from the newest.
-    fn of(results: &[&LabResult]) -> Option<Self> {
+    fn of(results: &[&LabReading]) -> Option<Self> {
         let newest = results.last()?;
         Some(Trend {
             test: newest.test_name.clone(),
@@ -279,7 +281,7 @@ pub async fn trend(
             let subject = Subject::new(audited);
             let granted = authorize(conn, &actor, patient, Action::ReadRecords, subject, uc.now)?;
             let results = lab_results::trend(conn, patient, code.as_str(), TREND_POINTS)?;
-            let oldest_first: Vec<&LabResult> = results.iter().collect();
+            let oldest_first: Vec<&LabReading> = results.iter().collect();
             let trend = Trend::of(&oldest_first).unwrap_or_else(|| Trend {
                 test: labs::known_by_code(code.as_str())
                     .map_or_else(|| code.as_str().to_owned(), |k| k.name.to_owned()),
@@ -299,7 +301,7 @@ pub async fn trend(
 
 /// A test as the chart page shows it: its newest result, and its trend when it has numbers.
 pub struct LabPanel {
-    pub newest: LabResult,
+    pub newest: LabReading,
     pub trend: Option<Trend>,
     /// How many standing results the chart holds for it (of those read).
     pub count: usize,
@@ -307,19 +309,19 @@ pub struct LabPanel {
 
 /// How many of a chart's newest results its page, its insights and its summary read: as many
 /// as one page of the results list holds.
-const RESULTS_READ: usize = medvault_store::repo::MAX_PAGE;
+pub const RESULTS_READ: usize = medvault_store::repo::MAX_PAGE;
 
 /// The chart's newest final results (at most [`RESULTS_READ`]), newest first, read once for
 /// whatever a use case draws from them.
-pub fn newest(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<LabResult>, AppError> {
-    Ok(lab_results::newest_final(conn, patient, RESULTS_READ)?)
+pub fn newest(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<LabReading>, AppError> {
+    Ok(lab_results::newest_readings(conn, patient, RESULTS_READ)?)
 }
 
 /// The chart's tests from its newest final results (as [`newest`] reads them), the one with the
 /// newest result first.
-pub fn panels(results: &[LabResult]) -> Vec<LabPanel> {
+pub fn panels(results: &[LabReading]) -> Vec<LabPanel> {
     // Grouped by test (its code, or its name without one), in order of each test's newest.
-    let mut groups: Vec<(String, Vec<&LabResult>)> = Vec::new();
+    let mut groups: Vec<(String, Vec<&LabReading>)> = Vec::new();
     for result in results {
         let key = result
             .code

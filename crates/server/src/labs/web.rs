@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use medvault_domain::labs::CATALOGUE;
-use medvault_store::repo::lab_results::{LabResult, StoredValue};
+use medvault_store::repo::lab_results::{LabReading, StoredValue};
 use serde::Deserialize;
 
 use super::{LabInput, LabPanel};
@@ -73,7 +73,7 @@ pub struct LabTestRow {
     pub svg: Option<String>,
 }
 
-fn value_text(result: &LabResult) -> String {
+fn value_text(result: &LabReading) -> String {
     let value = match &result.value {
         StoredValue::Number(number) => super::plot::label(*number).to_string(),
         StoredValue::Text(text) => text.clone(),

@@ -41,14 +41,109 @@ pub enum StoredValue {
     Text(String),
 }
 
-impl LabResult {
-    /// The number, for a numeric result.
+impl StoredValue {
     pub fn number(&self) -> Option<f64> {
-        match self.value {
-            StoredValue::Number(number) => Some(number),
+        match self {
+            StoredValue::Number(number) => Some(*number),
             StoredValue::Text(_) => None,
         }
     }
+}
+
+impl LabResult {
+    /// The number, for a numeric result.
+    pub fn number(&self) -> Option<f64> {
+        self.value.number()
+    }
+
+    /// What a reading of the chart would give of this result, while it stands.
+    pub fn reading(&self) -> Option<LabReading> {
+        (self.status == LabStatus::Final).then(|| LabReading {
+            id: self.id,
+            code: self.code.clone(),
+            test_name: self.test_name.clone(),
+            value: self.value.clone(),
+            unit: self.unit.clone(),
+            reference_low: self.reference_low,
+            reference_high: self.reference_high,
+            interpretation: self.interpretation,
+            collected_at: self.collected_at,
+        })
+    }
+}
+
+/// A standing (final) result as a chart's page, its trends and its insights read it: the
+/// columns of the index `lab_results_chart`, without who entered it or from where.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabReading {
+    pub id: LabResultId,
+    pub code: Option<String>,
+    pub test_name: String,
+    pub value: StoredValue,
+    pub unit: Option<String>,
+    pub reference_low: Option<f64>,
+    pub reference_high: Option<f64>,
+    pub interpretation: Option<Interpretation>,
+    pub collected_at: NaiveDateTime,
+}
+
+impl LabReading {
+    /// The number, for a numeric result.
+    pub fn number(&self) -> Option<f64> {
+        self.value.number()
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = lab_results)]
+struct LabReadingRow {
+    id: String,
+    code: Option<String>,
+    test_name: String,
+    value_num: Option<f64>,
+    value_text: Option<String>,
+    unit: Option<String>,
+    ref_low: Option<f64>,
+    ref_high: Option<f64>,
+    interpretation: Option<String>,
+    #[diesel(deserialize_as = Stamp)]
+    collected_at: NaiveDateTime,
+}
+
+impl TryFrom<LabReadingRow> for LabReading {
+    type Error = StoreError;
+
+    fn try_from(row: LabReadingRow) -> Result<Self, StoreError> {
+        Ok(LabReading {
+            id: parse(TABLE, &row.id)?,
+            value: stored_value(row.value_num, row.value_text)?,
+            interpretation: interpretation(row.interpretation.as_deref())?,
+            code: row.code,
+            test_name: row.test_name,
+            unit: row.unit,
+            reference_low: row.ref_low,
+            reference_high: row.ref_high,
+            collected_at: row.collected_at,
+        })
+    }
+}
+
+const TABLE: &str = "lab_results";
+
+/// A value as its two columns hold it: a number or text, never both or neither.
+fn stored_value(number: Option<f64>, text: Option<String>) -> Result<StoredValue, StoreError> {
+    match (number, text) {
+        (Some(number), None) => Ok(StoredValue::Number(number)),
+        (None, Some(text)) => Ok(StoredValue::Text(text)),
+        _ => Err(StoreError::Corrupt(TABLE)),
+    }
+}
+
+fn interpretation(stored: Option<&str>) -> Result<Option<Interpretation>, StoreError> {
+    stored
+        .map(Interpretation::parse)
+        .transpose()
+        .map_err(|_| StoreError::Corrupt(TABLE))
 }
 
 #[derive(Queryable, Selectable)]
@@ -78,29 +173,18 @@ impl TryFrom<(LabResultRow, String)> for LabResult {
     type Error = StoreError;
 
     fn try_from((row, recorded_by_name): (LabResultRow, String)) -> Result<Self, StoreError> {
-        const TABLE: &str = "lab_results";
         let corrupt = |_| StoreError::Corrupt(TABLE);
-        let value = match (row.value_num, row.value_text) {
-            (Some(number), None) => StoredValue::Number(number),
-            (None, Some(text)) => StoredValue::Text(text),
-            _ => return Err(StoreError::Corrupt(TABLE)),
-        };
         Ok(LabResult {
             id: parse(TABLE, &row.id)?,
             patient_id: parse(TABLE, &row.patient_id)?,
-            interpretation: row
-                .interpretation
-                .as_deref()
-                .map(Interpretation::parse)
-                .transpose()
-                .map_err(corrupt)?,
+            value: stored_value(row.value_num, row.value_text)?,
+            interpretation: interpretation(row.interpretation.as_deref())?,
             source: LabSource::parse(&row.source).map_err(corrupt)?,
             status: LabStatus::parse(&row.status).map_err(corrupt)?,
             recorded_by: parse(TABLE, &row.recorded_by)?,
             recorded_by_name,
             code: row.code,
             test_name: row.test_name,
-            value,
             unit: row.unit,
             reference_low: row.ref_low,
             reference_high: row.ref_high,
@@ -207,49 +291,75 @@ pub fn parse_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
     Some((at, id.to_owned()))
 }
 
-/// The chart's newest `limit` final results, newest first: what its page shows and its insights
-/// read (a result entered in error is neither), in one statement prepared once per connection
-/// (the filtered [`list`] is built at run time, its SQL written anew on every call). It reads
-/// only what the index `lab_results_chart` holds: a final result has no reason for its status,
-/// so the reason is read as none, in its place among [`LabResultRow`]'s columns.
+/// The final results of chart `$patient` in `$from` (the table, or the table joined), newest
+/// first, at most `$limit`: in the order of the index `lab_results_chart`, which holds every
+/// column a reading needs.
+macro_rules! newest_final {
+    ($from:expr, $patient:expr, $limit:expr) => {
+        $from
+            .filter(lab_results::patient_id.eq($patient.to_string()))
+            .filter(lab_results::status.eq(LabStatus::Final.as_str()))
+            .order((lab_results::collected_at.desc(), lab_results::id.desc()))
+            .limit(i64::try_from($limit).unwrap_or(i64::MAX))
+    };
+}
+
+/// The chart's newest `limit` final results, newest first, each with who entered it (for its
+/// summary, which shows them whole). A final result has no reason for its status, so the reason
+/// is read as none, in its place among [`LabResultRow`]'s columns.
 pub fn newest_final(
     conn: &mut DbConnection,
     patient: PatientId,
     limit: usize,
 ) -> Result<Vec<LabResult>, StoreError> {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     natively!(conn, |c| prepared_once(
-        lab_results::table
-            .inner_join(users::table.on(users::id.eq(lab_results::recorded_by)))
-            .filter(lab_results::patient_id.eq(patient.to_string()))
-            .filter(lab_results::status.eq(LabStatus::Final.as_str()))
-            .select((
-                (
-                    lab_results::id,
-                    lab_results::patient_id,
-                    lab_results::code,
-                    lab_results::test_name,
-                    lab_results::value_num,
-                    lab_results::value_text,
-                    lab_results::unit,
-                    lab_results::ref_low,
-                    lab_results::ref_high,
-                    lab_results::interpretation,
-                    lab_results::collected_at,
-                    lab_results::source,
-                    lab_results::status,
-                    None::<String>.into_sql::<Nullable<Text>>(),
-                    lab_results::recorded_by,
-                    lab_results::recorded_at,
-                ),
-                users::name,
-            ))
-            .order((lab_results::collected_at.desc(), lab_results::id.desc()))
-            .limit(limit)
+        newest_final!(
+            lab_results::table.inner_join(users::table.on(users::id.eq(lab_results::recorded_by))),
+            patient,
+            limit
+        )
+        .select((
+            (
+                lab_results::id,
+                lab_results::patient_id,
+                lab_results::code,
+                lab_results::test_name,
+                lab_results::value_num,
+                lab_results::value_text,
+                lab_results::unit,
+                lab_results::ref_low,
+                lab_results::ref_high,
+                lab_results::interpretation,
+                lab_results::collected_at,
+                lab_results::source,
+                lab_results::status,
+                None::<String>.into_sql::<Nullable<Text>>(),
+                lab_results::recorded_by,
+                lab_results::recorded_at,
+            ),
+            users::name,
+        ))
     )
     .load::<(LabResultRow, String)>(c))?
     .into_iter()
     .map(LabResult::try_from)
+    .collect()
+}
+
+/// The chart's newest `limit` final results as readings, newest first: what its page shows and
+/// its insights read (a result entered in error is neither), in one statement prepared once per
+/// connection, from the index alone and without a join to who entered each.
+pub fn newest_readings(
+    conn: &mut DbConnection,
+    patient: PatientId,
+    limit: usize,
+) -> Result<Vec<LabReading>, StoreError> {
+    natively!(conn, |c| prepared_once(
+        newest_final!(lab_results::table, patient, limit).select(LabReadingRow::as_select())
+    )
+    .load::<LabReadingRow>(c))?
+    .into_iter()
+    .map(LabReading::try_from)
     .collect()
 }
 
@@ -313,20 +423,19 @@ pub fn trend(
     patient: PatientId,
     code: &str,
     limit: i64,
-) -> Result<Vec<LabResult>, StoreError> {
-    let rows: Vec<(LabResultRow, String)> = natively!(conn, |c| lab_results::table
-        .inner_join(users::table.on(users::id.eq(lab_results::recorded_by)))
+) -> Result<Vec<LabReading>, StoreError> {
+    let rows: Vec<LabReadingRow> = natively!(conn, |c| lab_results::table
         .filter(lab_results::patient_id.eq(patient.to_string()))
         .filter(lab_results::code.eq(code.to_owned()))
         .filter(lab_results::status.eq(LabStatus::Final.as_str()))
         .filter(lab_results::value_num.is_not_null())
         .order(lab_results::collected_at.desc())
         .limit(limit)
-        .select((LabResultRow::as_select(), users::name))
+        .select(LabReadingRow::as_select())
         .load(c))?;
     let mut points = rows
         .into_iter()
-        .map(LabResult::try_from)
+        .map(LabReading::try_from)
         .collect::<Result<Vec<_>, _>>()?;
     points.reverse();
     Ok(points)
