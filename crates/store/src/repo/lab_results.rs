@@ -42,6 +42,7 @@ pub enum StoredValue {
 }
 
 impl StoredValue {
+    /// The number, for a numeric value.
     pub fn number(&self) -> Option<f64> {
         match self {
             StoredValue::Number(number) => Some(*number),
