@@ -311,8 +311,8 @@ pub struct LabPanel {
 /// as one page of the results list holds.
 pub const RESULTS_READ: usize = medvault_store::repo::MAX_PAGE;
 
-/// The chart's newest final results (at most [`RESULTS_READ`]), newest first, read once for
-/// whatever a use case draws from them.
+/// The chart's newest final results as readings (at most [`RESULTS_READ`]), newest first, read
+/// once for whatever a use case draws from them.
 pub fn newest(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<LabReading>, AppError> {
     Ok(lab_results::newest_readings(conn, patient, RESULTS_READ)?)
 }
