@@ -2,7 +2,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text};
 use medvault_domain::labs::{
     Interpretation, LabSource, LabStatus, LabValue, LoincCode, TestName, Unit,
 };
@@ -115,10 +114,21 @@ impl TryFrom<LabReadingRow> for LabReading {
     type Error = StoreError;
 
     fn try_from(row: LabReadingRow) -> Result<Self, StoreError> {
+        // A value is a number or text, never both or neither.
+        let value = match (row.value_num, row.value_text) {
+            (Some(number), None) => StoredValue::Number(number),
+            (None, Some(text)) => StoredValue::Text(text),
+            _ => return Err(StoreError::Corrupt(TABLE)),
+        };
         Ok(LabReading {
             id: parse(TABLE, &row.id)?,
-            value: stored_value(row.value_num, row.value_text)?,
-            interpretation: interpretation(row.interpretation.as_deref())?,
+            value,
+            interpretation: row
+                .interpretation
+                .as_deref()
+                .map(Interpretation::parse)
+                .transpose()
+                .map_err(|_| StoreError::Corrupt(TABLE))?,
             code: row.code,
             test_name: row.test_name,
             unit: row.unit,
@@ -131,37 +141,13 @@ impl TryFrom<LabReadingRow> for LabReading {
 
 const TABLE: &str = "lab_results";
 
-/// A value as its two columns hold it: a number or text, never both or neither.
-fn stored_value(number: Option<f64>, text: Option<String>) -> Result<StoredValue, StoreError> {
-    match (number, text) {
-        (Some(number), None) => Ok(StoredValue::Number(number)),
-        (None, Some(text)) => Ok(StoredValue::Text(text)),
-        _ => Err(StoreError::Corrupt(TABLE)),
-    }
-}
-
-fn interpretation(stored: Option<&str>) -> Result<Option<Interpretation>, StoreError> {
-    stored
-        .map(Interpretation::parse)
-        .transpose()
-        .map_err(|_| StoreError::Corrupt(TABLE))
-}
-
+/// A result's row: its reading's columns, and who entered it, from where, and its status.
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = lab_results)]
 struct LabResultRow {
-    id: String,
+    #[diesel(embed)]
+    reading: LabReadingRow,
     patient_id: String,
-    code: Option<String>,
-    test_name: String,
-    value_num: Option<f64>,
-    value_text: Option<String>,
-    unit: Option<String>,
-    ref_low: Option<f64>,
-    ref_high: Option<f64>,
-    interpretation: Option<String>,
-    #[diesel(deserialize_as = Stamp)]
-    collected_at: NaiveDateTime,
     source: String,
     status: String,
     status_reason: Option<String>,
@@ -175,22 +161,33 @@ impl TryFrom<(LabResultRow, String)> for LabResult {
 
     fn try_from((row, recorded_by_name): (LabResultRow, String)) -> Result<Self, StoreError> {
         let corrupt = |_| StoreError::Corrupt(TABLE);
+        let LabReading {
+            id,
+            code,
+            test_name,
+            value,
+            unit,
+            reference_low,
+            reference_high,
+            interpretation,
+            collected_at,
+        } = LabReading::try_from(row.reading)?;
         Ok(LabResult {
-            id: parse(TABLE, &row.id)?,
+            id,
             patient_id: parse(TABLE, &row.patient_id)?,
-            value: stored_value(row.value_num, row.value_text)?,
-            interpretation: interpretation(row.interpretation.as_deref())?,
+            code,
+            test_name,
+            value,
+            unit,
+            reference_low,
+            reference_high,
+            interpretation,
+            collected_at,
             source: LabSource::parse(&row.source).map_err(corrupt)?,
             status: LabStatus::parse(&row.status).map_err(corrupt)?,
+            status_reason: row.status_reason,
             recorded_by: parse(TABLE, &row.recorded_by)?,
             recorded_by_name,
-            code: row.code,
-            test_name: row.test_name,
-            unit: row.unit,
-            reference_low: row.ref_low,
-            reference_high: row.ref_high,
-            collected_at: row.collected_at,
-            status_reason: row.status_reason,
             recorded_at: row.recorded_at,
         })
     }
@@ -306,8 +303,7 @@ macro_rules! newest_final {
 }
 
 /// The chart's newest `limit` final results, newest first, each with who entered it (for its
-/// summary, which shows them whole). A final result has no reason for its status, so the reason
-/// is read as none, in its place among [`LabResultRow`]'s columns.
+/// summary, which shows them whole).
 pub fn newest_final(
     conn: &mut DbConnection,
     patient: PatientId,
@@ -319,27 +315,7 @@ pub fn newest_final(
             patient,
             limit
         )
-        .select((
-            (
-                lab_results::id,
-                lab_results::patient_id,
-                lab_results::code,
-                lab_results::test_name,
-                lab_results::value_num,
-                lab_results::value_text,
-                lab_results::unit,
-                lab_results::ref_low,
-                lab_results::ref_high,
-                lab_results::interpretation,
-                lab_results::collected_at,
-                lab_results::source,
-                lab_results::status,
-                None::<String>.into_sql::<Nullable<Text>>(),
-                lab_results::recorded_by,
-                lab_results::recorded_at,
-            ),
-            users::name,
-        ))
+        .select((LabResultRow::as_select(), users::name))
     )
     .load::<(LabResultRow, String)>(c))?
     .into_iter()
