@@ -57,19 +57,23 @@ start_server() {
   exit 1
 }
 
-# The servers' peak resident memory (VmHWM) and their audit group commits (how many, and how
-# many requests' units each one shared), both counted from `peak_reset` to `peak`.
+# The servers' peak resident memory (VmHWM), and their hashing processes' (`medvault
+# hash-worker`, once a sign-in has started one), and their audit group commits (how many, and how
+# many requests' units each one shared), all counted from `peak_reset` to `peak`.
+hashing_process_of() { pgrep -P "$1" -f hash-worker || true; }
+peak_mb() { echo $(($(awk '/VmHWM/ { print $2 }' "/proc/$1/status") / 1024)); }
 peak_reset() {
   groups_before=()
   for i in "${!servers[@]}"; do
-    echo 5 >"/proc/${servers[$i]}/clear_refs"
+    for pid in ${servers[$i]} $(hashing_process_of "${servers[$i]}"); do echo 5 >"/proc/$pid/clear_refs"; done
     groups_before+=("$(audit_groups "${ports[$i]}")")
   done
 }
 peak() {
   for i in "${!servers[@]}"; do
     local pid=${servers[$i]} groups units before_groups before_units
-    echo "    peak RSS of server $pid: $(($(awk '/VmHWM/ { print $2 }' "/proc/$pid/status") / 1024)) MB"
+    echo "    peak RSS of server $pid: $(peak_mb "$pid") MB"
+    for hasher in $(hashing_process_of "$pid"); do echo "    peak RSS of its hashing process: $(peak_mb "$hasher") MB"; done
     read -r groups units before_groups before_units <<<"$(audit_groups "${ports[$i]}") ${groups_before[$i]}"
     groups=$((groups - before_groups)) units=$((units - before_units))
     [ "$groups" -gt 0 ] && echo "    audit group commits of server $pid: $groups, $(awk -v u="$units" -v g="$groups" 'BEGIN { printf "%.1f", u / g }') units each"

@@ -100,6 +100,12 @@ enum Command {
         #[command(subcommand)]
         command: LabsCommand,
     },
+    /// The password-hashing process a server starts for itself (`auth/hash_worker.rs`).
+    #[command(name = "hash-worker", hide = true)]
+    HashWorker {
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -180,6 +186,15 @@ enum AdminCommand {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::HashWorker { threads }) = cli.command {
+        return match crate::auth::hash_worker::run(threads) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("medvault hash-worker: {error:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     // Reading a report needs no configuration, database or runtime.
     if let Some(Command::Labs {
         command:
@@ -314,7 +329,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Labs { .. } => anyhow::bail!("labs commands run before configuration is read"),
+        Command::Labs { .. } | Command::HashWorker { .. } => {
+            anyhow::bail!("this command runs before configuration is read")
+        }
         Command::Import { what } => {
             let (kind, args) = match what {
                 ImportCommand::Patients { file } => (crate::imports::Kind::Patients, file),

@@ -52,6 +52,9 @@ pub struct Config {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// `MEDVAULT_HASH_CONCURRENCY`: password hashes computed at once, at most.
     pub hash_concurrency: usize,
+    /// The executable started as the password-hashing process (`medvault hash-worker`): the one
+    /// running, unless whoever builds the configuration names another (a test harness does).
+    pub hash_program: PathBuf,
     /// `MEDVAULT_DB_MAX_CONNECTIONS`: the pool's size.
     pub db_max_connections: Option<u32>,
     /// `MEDVAULT_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the real client.
@@ -260,6 +263,8 @@ impl Config {
                 None => cores,
             }
             .max(1),
+            hash_program: std::env::current_exe()
+                .context("cannot find this executable, to start password hashing")?,
             db_max_connections: lookup("MEDVAULT_DB_MAX_CONNECTIONS")
                 .map(|raw| {
                     raw.parse()

@@ -39,7 +39,10 @@ pub fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
     Ok(AppState::new(Shared {
         tokens: Arc::new(TokenCodec::new(&keys.token)),
         keys: Arc::new(keys),
-        passwords: Arc::new(PasswordHasher::new(config.hash_concurrency).map_err(anyhow_of)?),
+        passwords: Arc::new(PasswordHasher::new(
+            &config.hash_program,
+            config.hash_concurrency,
+        )),
         store: Arc::new(store),
         sessions,
         files: Arc::new(FileVault::from_config(&config)?),

@@ -5,6 +5,7 @@ pub mod api;
 pub mod cookies;
 pub mod csrf;
 pub mod extract;
+pub mod hash_worker;
 pub mod keys;
 pub mod live;
 pub mod password;

@@ -1,176 +1,205 @@
-//! Argon2id with OWASP's parameters (m = 19 MiB, t = 2, p = 1), computed on threads of its own,
-//! as many as may run at once, in the idle scheduling class: a login storm takes the processor
-//! only as far as requests (and the database's backends) leave it idle, so reads stay fast while
-//! a ward signs in.
+//! Password hashes, computed by a process of the server's own (`medvault hash-worker`,
+//! `auth/hash_worker.rs`, which says why a process), as many at once as it has threads. The
+//! hasher starts it, and starts it again when it has stopped; a request it held when it stopped
+//! fails instead of waiting.
 
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use medvault_domain::Password;
 use tokio::sync::oneshot;
 
+use crate::auth::hash_worker::{self, Answer, Outcome, Request, Task};
 use crate::error::AppError;
 
-fn argon2() -> Result<Argon2<'static>, AppError> {
-    let params = Params::new(19 * 1024, 2, 1, None)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("argon2 parameters: {e}")))?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
-}
-
-fn hash_now(password: &str) -> Result<String, AppError> {
-    let salt = SaltString::generate(&mut OsRng);
-    argon2()?
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing failed: {e}")))
-}
-
-type Job = Box<dyn FnOnce() + Send>;
-
 pub struct PasswordHasher {
-    jobs: Mutex<mpsc::Sender<Job>>,
-    /// Verified against when the account does not exist, so that "no such user" takes as long as
-    /// "wrong password".
-    decoy_hash: String,
+    program: PathBuf,
+    threads: usize,
+    worker: Mutex<Option<Worker>>,
+    next_id: AtomicU64,
 }
+
+/// A running hashing process: its input, and the requests it has not answered yet.
+struct Worker {
+    input: ChildStdin,
+    waiting: Waiting,
+    pid: u32,
+}
+
+/// Becomes `None` when the process has stopped, so that no request waits on it after that.
+type Waiting = Arc<Mutex<Option<HashMap<u64, oneshot::Sender<Outcome>>>>>;
 
 impl PasswordHasher {
-    /// Starts `concurrency` hashing threads.
-    pub fn new(concurrency: usize) -> Result<Self, AppError> {
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
-        for n in 0..concurrency.max(1) {
-            let queue = queue.clone();
-            std::thread::Builder::new()
-                .name(format!("medvault-hash-{n}"))
-                .spawn(move || {
-                    lower_priority();
-                    // Ends when the hasher (the sending side) is dropped.
-                    while let Ok(job) = next(&queue) {
-                        job();
-                    }
-                })
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing thread: {e}")))?;
+    /// A hasher that starts `program` (this executable) as its hashing process, with `threads`
+    /// threads, when first asked: commands that hash nothing start no process.
+    pub fn new(program: &Path, threads: usize) -> Self {
+        Self {
+            program: program.to_owned(),
+            threads: threads.max(1),
+            worker: Mutex::new(None),
+            next_id: AtomicU64::new(0),
         }
-        Ok(Self {
-            jobs: Mutex::new(jobs),
-            decoy_hash: hash_now("decoy password, never matches")?,
-        })
-    }
-
-    /// Runs `work` on a hashing thread, once one is free.
-    async fn on_hashing_thread<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
-    ) -> Result<T, AppError> {
-        let (answer, answered) = oneshot::channel();
-        let job: Job = Box::new(move || {
-            let _ = answer.send(work());
-        });
-        self.jobs
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .send(job)
-            .map_err(|_| AppError::Unavailable)?;
-        answered
-            .await
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("a hashing thread stopped mid-task")))?
     }
 
     pub async fn hash(&self, password: &Password) -> Result<String, AppError> {
         let password = password.expose().to_owned();
-        self.on_hashing_thread(move || hash_now(&password)).await
+        match self.ask(Task::Hash { password }).await? {
+            Outcome::Hashed(hash) => Ok(hash),
+            other => Err(unexpected(other)),
+        }
     }
 
     /// Whether `password` matches `stored`; with no stored hash, spends the same time and says no.
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<bool, AppError> {
-        let exists = stored.is_some();
-        let hash = stored.unwrap_or(&self.decoy_hash).to_owned();
-        let password = password.to_owned();
-        let matches = self
-            .on_hashing_thread(move || {
-                let parsed = PasswordHash::new(&hash).map_err(|e| {
-                    AppError::Internal(anyhow::anyhow!("stored hash unreadable: {e}"))
-                })?;
-                Ok(argon2()?
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok())
-            })
-            .await?;
-        Ok(exists && matches)
-    }
-}
-
-fn next(queue: &Mutex<mpsc::Receiver<Job>>) -> Result<Job, mpsc::RecvError> {
-    queue
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .recv()
-}
-
-/// Puts the calling thread in Linux's idle scheduling class: it runs on whatever processor time
-/// no other thread wants, and any other thread that wakes takes the core from it at once. A
-/// lower niceness alone is not enough: the scheduler weighs niceness only between threads of one
-/// group (a session, a service's cgroup), while PostgreSQL's backends wake in a group of their
-/// own and would wait for a hashing thread's whole time slice, on every statement of a read.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    {
-        let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: with pid 0, `sched_setscheduler` changes only the calling thread's policy, and
-        // `param` lives through the call.
-        let done = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
-        if done != 0 {
-            tracing::warn!("password hashing runs at normal priority: sched_setscheduler refused");
+        let task = Task::Verify {
+            password: password.to_owned(),
+            stored: stored.map(str::to_owned),
+        };
+        match self.ask(task).await? {
+            Outcome::Matches(matches) => Ok(matches),
+            other => Err(unexpected(other)),
         }
     }
+
+    /// The hashing process's id, starting it if it has stopped.
+    pub fn process_id(&self) -> Result<u32, AppError> {
+        Ok(self.running()?.as_ref().map_or(0, |worker| worker.pid))
+    }
+
+    async fn ask(&self, task: Task) -> Result<Outcome, AppError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut line = serde_json::to_vec(&Request { id, task })
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("a hashing request: {e}")))?;
+        line.push(b'\n');
+        let (answer, answered) = oneshot::channel();
+        {
+            let mut worker = self.running()?;
+            let Some(running) = worker.as_mut() else {
+                return Err(AppError::Unavailable);
+            };
+            let sent = running.wait_for(id, answer) && running.input.write_all(&line).is_ok();
+            if !sent {
+                // It stopped since it was last seen running: the next request starts another.
+                *worker = None;
+                return Err(stopped());
+            }
+        }
+        match answered.await.map_err(|_| stopped())? {
+            Outcome::Failed(reason) => Err(AppError::Internal(anyhow::anyhow!(reason))),
+            outcome => Ok(outcome),
+        }
+    }
+
+    /// The worker, started if there is none or it has stopped.
+    fn running(&self) -> Result<MutexGuard<'_, Option<Worker>>, AppError> {
+        let mut worker = self
+            .worker
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if worker.as_ref().is_none_or(Worker::stopped) {
+            *worker = Some(Worker::start(&self.program, self.threads)?);
+        }
+        Ok(worker)
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl Worker {
+    fn start(program: &Path, threads: usize) -> Result<Self, AppError> {
+        let mut child = Command::new(program)
+            .args([hash_worker::COMMAND, "--threads", &threads.to_string()])
+            // It needs none of the server's settings, and its secrets have no business there.
+            .env_clear()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| {
+                AppError::Internal(anyhow::anyhow!(
+                    "cannot start the hashing process ({}): {e}",
+                    program.display()
+                ))
+            })?;
+        let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "the hashing process has no pipes"
+            )));
+        };
+        let waiting: Waiting = Arc::new(Mutex::new(Some(HashMap::new())));
+        let pid = child.id();
+        let answers = waiting.clone();
+        std::thread::Builder::new()
+            .name("medvault-hash-answers".into())
+            .spawn(move || deliver(BufReader::new(output), &answers, child))
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing answers' thread: {e}")))?;
+        Ok(Self {
+            input,
+            waiting,
+            pid,
+        })
+    }
 
-    #[tokio::test]
-    async fn hashes_verify_and_decoys_never_match() {
-        let hasher = PasswordHasher::new(2).expect("hasher");
-        let password = Password::parse("a long enough passphrase").expect("valid");
-        let hash = hasher.hash(&password).await.expect("hashed");
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(
-            hasher
-                .verify("a long enough passphrase", Some(&hash))
-                .await
-                .expect("ran")
-        );
-        assert!(
-            !hasher
-                .verify("a wrong passphrase here", Some(&hash))
-                .await
-                .expect("ran")
-        );
-        assert!(
-            !hasher
-                .verify("decoy password, never matches", None)
-                .await
-                .expect("ran")
-        );
+    fn stopped(&self) -> bool {
+        lock(&self.waiting).is_none()
     }
-    #[cfg(target_os = "linux")]
-    #[tokio::test]
-    async fn hashing_runs_below_the_priority_of_requests() {
-        let hasher = PasswordHasher::new(2).expect("hasher");
-        let policy = hasher
-            .on_hashing_thread(|| {
-                // SAFETY: reads the calling thread's own scheduling policy.
-                Ok(unsafe { libc::sched_getscheduler(0) })
-            })
-            .await
-            .expect("runs");
-        assert_eq!(policy, libc::SCHED_IDLE);
-        // SAFETY: as above, on the test's own thread, which serves requests' kind of work.
-        assert_eq!(unsafe { libc::sched_getscheduler(0) }, libc::SCHED_OTHER);
+
+    /// Registers a request's answer; false when the process has stopped.
+    fn wait_for(&self, id: u64, answer: oneshot::Sender<Outcome>) -> bool {
+        lock(&self.waiting)
+            .as_mut()
+            .map(|waiting| waiting.insert(id, answer))
+            .is_some()
     }
+}
+
+/// Hands each answer to the request that waits for it until the process's output ends; then
+/// fails whoever still waits, and reaps the process.
+fn deliver(output: impl BufRead, waiting: &Waiting, mut child: Child) {
+    for line in output.lines() {
+        let Ok(Answer { id, outcome }) = line
+            .map_err(drop)
+            .and_then(|line| serde_json::from_str::<Answer>(&line).map_err(drop))
+        else {
+            tracing::error!("the hashing process answered unreadably; it is started again");
+            let _ = child.kill();
+            break;
+        };
+        let asker = lock(waiting)
+            .as_mut()
+            .and_then(|waiting| waiting.remove(&id));
+        if let Some(asker) = asker {
+            let _ = asker.send(outcome);
+        }
+    }
+    // Dropping the senders fails the requests still waiting.
+    lock(waiting).take();
+    if let Ok(status) = child.wait()
+        && !status.success()
+    {
+        tracing::warn!(%status, "the hashing process stopped; it is started again when needed");
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn stopped() -> AppError {
+    AppError::Internal(anyhow::anyhow!("the hashing process stopped mid-task"))
+}
+
+fn unexpected(outcome: Outcome) -> AppError {
+    let what = match outcome {
+        Outcome::Hashed(_) => "a hash",
+        Outcome::Matches(_) => "a verdict",
+        Outcome::Failed(_) => "a failure",
+    };
+    AppError::Internal(anyhow::anyhow!(
+        "the hashing process answered {what} out of turn"
+    ))
 }

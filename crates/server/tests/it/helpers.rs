@@ -285,8 +285,10 @@ impl TestApp {
         for (key, value) in extra {
             vars.insert((*key).to_owned(), (*value).to_owned());
         }
-        let config =
+        let mut config =
             Config::from_lookup(|name| vars.get(name).cloned()).expect("test configuration");
+        // This harness is not `medvault`; the server's hashing process is.
+        config.hash_program = env!("CARGO_BIN_EXE_medvault").into();
         let server_clock = clock.as_clock();
         let state = tokio::task::spawn_blocking(move || build_state(config, server_clock))
             .await

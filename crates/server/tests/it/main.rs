@@ -30,6 +30,7 @@ mod database_tls;
 mod distribution;
 mod files;
 mod guardians;
+mod hashing;
 mod helpers;
 mod idempotency;
 mod imports;
