@@ -67,7 +67,7 @@ impl PasswordHasher {
 
     /// The hashing process's id, starting it if it has stopped.
     pub fn process_id(&self) -> Result<u32, AppError> {
-        Ok(self.running()?.as_ref().map_or(0, |worker| worker.pid))
+        self.on_worker(|worker| worker.pid)
     }
 
     async fn ask(&self, task: Task) -> Result<Outcome, AppError> {
@@ -76,17 +76,13 @@ impl PasswordHasher {
             .map_err(|e| AppError::Internal(anyhow::anyhow!("a hashing request: {e}")))?;
         line.push(b'\n');
         let (answer, answered) = oneshot::channel();
-        {
-            let mut worker = self.running()?;
-            let Some(running) = worker.as_mut() else {
-                return Err(AppError::Unavailable);
-            };
-            let sent = running.wait_for(id, answer) && running.input.write_all(&line).is_ok();
-            if !sent {
-                // It stopped since it was last seen running: the next request starts another.
-                *worker = None;
-                return Err(stopped());
-            }
+        let sent = self.on_worker(|worker| {
+            worker.wait_for(id, answer) && worker.input.write_all(&line).is_ok()
+        })?;
+        if !sent {
+            // It stopped since it was last seen running; the end of its output marks it stopped,
+            // and the next request starts another.
+            return Err(stopped());
         }
         match answered.await.map_err(|_| stopped())? {
             Outcome::Failed(reason) => Err(AppError::Internal(anyhow::anyhow!(reason))),
@@ -94,16 +90,14 @@ impl PasswordHasher {
         }
     }
 
-    /// The worker, started if there is none or it has stopped.
-    fn running(&self) -> Result<MutexGuard<'_, Option<Worker>>, AppError> {
-        let mut worker = self
-            .worker
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if worker.as_ref().is_none_or(Worker::stopped) {
-            *worker = Some(Worker::start(&self.program, self.threads)?);
-        }
-        Ok(worker)
+    /// Runs `act` on the hashing process, started first if there is none or it has stopped.
+    fn on_worker<T>(&self, act: impl FnOnce(&mut Worker) -> T) -> Result<T, AppError> {
+        let mut slot = lock(&self.worker);
+        let worker = match slot.take() {
+            Some(worker) if !worker.stopped() => slot.insert(worker),
+            _ => slot.insert(Worker::start(&self.program, self.threads)?),
+        };
+        Ok(act(worker))
     }
 }
 
