@@ -53,7 +53,8 @@ pub struct Config {
     /// `MEDVAULT_HASH_CONCURRENCY`: password hashes computed at once, at most.
     pub hash_concurrency: usize,
     /// The executable started as the password-hashing process (`medvault hash-worker`): the one
-    /// running, unless whoever builds the configuration names another (a test harness does).
+    /// running ([`this_executable`]), unless whoever builds the configuration names another (a
+    /// test harness does).
     pub hash_program: PathBuf,
     /// `MEDVAULT_DB_MAX_CONNECTIONS`: the pool's size.
     pub db_max_connections: Option<u32>,
@@ -102,6 +103,16 @@ pub struct LabReading {
 }
 
 /// The collector's traces address, as OpenTelemetry's variables give it.
+/// The running executable. On Linux by its link in `/proc`, which reaches the file the server
+/// was started from even after an upgrade has replaced or removed it, where its path would name
+/// the new version's binary or nothing.
+pub fn this_executable() -> anyhow::Result<PathBuf> {
+    if cfg!(target_os = "linux") {
+        return Ok(PathBuf::from("/proc/self/exe"));
+    }
+    std::env::current_exe().context("cannot find this executable, to start password hashing")
+}
+
 fn traces_endpoint(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<String>> {
     let endpoint = match (
         lookup("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
@@ -263,8 +274,7 @@ impl Config {
                 None => cores,
             }
             .max(1),
-            hash_program: std::env::current_exe()
-                .context("cannot find this executable, to start password hashing")?,
+            hash_program: this_executable()?,
             db_max_connections: lookup("MEDVAULT_DB_MAX_CONNECTIONS")
                 .map(|raw| {
                     raw.parse()

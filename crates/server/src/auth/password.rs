@@ -70,24 +70,31 @@ impl PasswordHasher {
         self.on_worker(|worker| worker.pid)
     }
 
+    /// Sends `task` to the hashing process and waits for its outcome. A process found stopped
+    /// when the task is written (it ended since it was last seen running) is replaced, and the
+    /// task sent once more.
     async fn ask(&self, task: Task) -> Result<Outcome, AppError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut line = serde_json::to_vec(&Request { id, task })
             .map_err(|e| AppError::Internal(anyhow::anyhow!("a hashing request: {e}")))?;
         line.push(b'\n');
-        let (answer, answered) = oneshot::channel();
-        let sent = self.on_worker(|worker| {
-            worker.wait_for(id, answer) && worker.input.write_all(&line).is_ok()
-        })?;
-        if !sent {
-            // It stopped since it was last seen running; the end of its output marks it stopped,
-            // and the next request starts another.
-            return Err(stopped());
+        for _ in 0..2 {
+            let (answer, answered) = oneshot::channel();
+            let sent = self.on_worker(|worker| {
+                let sent = worker.wait_for(id, answer) && worker.input.write_all(&line).is_ok();
+                if !sent {
+                    worker.mark_stopped();
+                }
+                sent
+            })?;
+            if sent {
+                return match answered.await.map_err(|_| stopped())? {
+                    Outcome::Failed(reason) => Err(AppError::Internal(anyhow::anyhow!(reason))),
+                    outcome => Ok(outcome),
+                };
+            }
         }
-        match answered.await.map_err(|_| stopped())? {
-            Outcome::Failed(reason) => Err(AppError::Internal(anyhow::anyhow!(reason))),
-            outcome => Ok(outcome),
-        }
+        Err(stopped())
     }
 
     /// Runs `act` on the hashing process, started first if there is none or it has stopped.
@@ -138,6 +145,11 @@ impl Worker {
 
     fn stopped(&self) -> bool {
         lock(&self.waiting).is_none()
+    }
+
+    /// Fails whoever waits on it, and has it replaced at the next request.
+    fn mark_stopped(&self) {
+        lock(&self.waiting).take();
     }
 
     /// Registers a request's answer; false when the process has stopped.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use medvault::auth::password::PasswordHasher;
 use medvault_domain::Password;
 
-use crate::helpers::TestDb;
+use crate::helpers::{PASSWORD, TestDb};
 use crate::process::{Server, chart_with_doctor};
 
 fn hasher() -> PasswordHasher {
@@ -163,6 +163,48 @@ async fn the_hashing_process_ends_with_its_hasher() {
     until_ended(pid).await;
 }
 
+/// The server's child processes.
+fn children_of(server: &Server) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .expect("processes")
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|pid| state_and_parent(*pid).is_some_and(|(_, parent)| parent == server.child.id()))
+        .collect()
+}
+
+/// An upgrade replaces the binary under a running server: when its hashing process has to be
+/// started again, it is started from the binary the server runs, which its path no longer names.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_server_whose_binary_was_replaced_still_signs_people_in() {
+    let db = TestDb::new();
+    let binary = db.dir.path().join("medvault");
+    std::fs::copy(env!("CARGO_BIN_EXE_medvault"), &binary).expect("a copy of the binary");
+    let server = Server::start_from(&binary, &db, &[]).await;
+    // Signing in starts the hashing process.
+    chart_with_doctor(&server).await;
+    std::fs::remove_file(&binary).expect("the binary removed, as an upgrade does");
+    let hashing = children_of(&server);
+    assert_eq!(hashing.len(), 1, "one hashing process: {hashing:?}");
+    // SAFETY: signals the server's child, found above.
+    assert_eq!(
+        unsafe { libc::kill(i32::try_from(hashing[0]).expect("pid"), libc::SIGKILL) },
+        0
+    );
+    until_ended(hashing[0]).await;
+
+    let signed_in = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&serde_json::json!({"email": "crash-dr@example.org", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(signed_in.status(), reqwest::StatusCode::OK);
+    let again = children_of(&server);
+    assert_eq!(again.len(), 1, "a new hashing process: {again:?}");
+    assert_ne!(again[0], hashing[0]);
+}
+
 /// A server killed outright leaves no hashing process behind: the process sees its input end.
 #[tokio::test]
 async fn the_hashing_process_ends_with_its_server() {
@@ -170,11 +212,7 @@ async fn the_hashing_process_ends_with_its_server() {
     let mut server = Server::start(&db).await;
     // Signing in starts the hashing process.
     chart_with_doctor(&server).await;
-    let children: Vec<u32> = std::fs::read_dir("/proc")
-        .expect("processes")
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
-        .filter(|pid| state_and_parent(*pid).is_some_and(|(_, parent)| parent == server.child.id()))
-        .collect();
+    let children = children_of(&server);
     assert_eq!(children.len(), 1, "one hashing process: {children:?}");
     server.child.kill().expect("killed");
     server.child.wait().expect("reaped");

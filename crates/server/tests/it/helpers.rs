@@ -21,7 +21,12 @@ pub const FILE_KEYS: &str = "test-1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=
 /// The `medvault` binary on `db`'s database and folder, with the secret and file keys the test
 /// servers have, and nothing else of the test's environment.
 pub fn medvault(db: &TestDb) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_medvault"));
+    medvault_at(std::path::Path::new(env!("CARGO_BIN_EXE_medvault")), db)
+}
+
+/// As [`medvault`], from a copy of the binary at `program`.
+pub fn medvault_at(program: &std::path::Path, db: &TestDb) -> std::process::Command {
+    let mut command = std::process::Command::new(program);
     command
         .env_clear()
         .env("DATABASE_URL", &db.url)

@@ -1,12 +1,13 @@
 //! A `medvault serve` process, the real binary, for the tests that kill it, restart it or read
 //! what it logs.
 
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TestDb, medvault};
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TestDb, medvault_at};
 
 /// A `medvault serve` process on a free loopback port.
 pub struct Server {
@@ -22,12 +23,17 @@ impl Server {
 
     /// A server with extra configuration; it logs to a file of its own.
     pub async fn start_with(db: &TestDb, extra: &[(&str, &str)]) -> Server {
+        Server::start_from(Path::new(env!("CARGO_BIN_EXE_medvault")), db, extra).await
+    }
+
+    /// A server run from a copy of the binary at `program`.
+    pub async fn start_from(program: &Path, db: &TestDb, extra: &[(&str, &str)]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
         let log = db.dir.path().join(format!("server-{port}.log"));
-        let child = medvault(db)
+        let child = medvault_at(program, db)
             .arg("serve")
             .env("MEDVAULT_LISTEN", format!("127.0.0.1:{port}"))
             .env("ADMIN_EMAIL", ADMIN_EMAIL)
