@@ -161,7 +161,7 @@ fn decoy() -> Result<&'static str, String> {
 /// Moves this process out of its server's scheduling group into a new session, whose autogroup
 /// gets the lowest weight, and puts it in the idle class, which the hashing threads inherit.
 /// Each step may be refused (a container's seccomp policy, a kernel without autogroups); hashing
-/// then runs as it can, and the refusals are reported on standard error, which the server's own.
+/// then runs as it can, and the refusals are reported on standard error, which is the server's.
 fn step_aside() {
     #[cfg(target_os = "linux")]
     {
