@@ -33,7 +33,11 @@ async fn seed_demo_prints_credentials_and_runs_once() {
         .args(["seed", "--demo"])
         .output()
         .expect("runs");
-    assert!(again.status.success());
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     assert!(String::from_utf8_lossy(&again.stdout).contains("already there"));
 
     // The demo people can sign in and see what their role allows.
