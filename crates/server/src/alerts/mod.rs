@@ -25,14 +25,14 @@ pub fn raise_if_critical(
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     let critical = result
-        .reading()
-        .and_then(|reading| crate::insights::observation(&reading))
+        .standing()
+        .and_then(crate::insights::observation)
         .and_then(|o| insights::critical_value(&o));
     if let Some(insight) = critical {
         stored::raise(
             conn,
             result.patient_id,
-            result.id,
+            result.reading.id,
             (insight.rule, &insight.title),
             now,
         )?;

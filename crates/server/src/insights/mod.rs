@@ -166,7 +166,7 @@ pub async fn summary(
 
 /// A result's value as written: its number, or its words.
 pub fn shown_value(result: &LabResult) -> String {
-    match &result.value {
+    match &result.reading.value {
         lab_results::StoredValue::Number(number) => number.to_string(),
         lab_results::StoredValue::Text(text) => text.clone(),
     }
@@ -174,7 +174,10 @@ pub fn shown_value(result: &LabResult) -> String {
 
 /// Which way a result moved from the one before it, when both are numbers.
 pub fn trend(latest: &LabResult, previous: Option<&LabResult>) -> Option<&'static str> {
-    match (latest.number(), previous.and_then(LabResult::number)) {
+    match (
+        latest.reading.number(),
+        previous.and_then(|previous| previous.reading.number()),
+    ) {
         (Some(now), Some(before)) if now > before => Some("rising"),
         (Some(now), Some(before)) if now < before => Some("falling"),
         (Some(_), Some(_)) => Some("steady"),
@@ -193,18 +196,29 @@ fn abnormal_with_previous(
     let mut abnormal = Vec::new();
     for result in &standing {
         let test = result
+            .reading
             .code
             .clone()
-            .unwrap_or_else(|| result.test_name.to_lowercase());
+            .unwrap_or_else(|| result.reading.test_name.to_lowercase());
         if seen.contains(&test) {
             continue;
         }
         seen.push(test.clone());
-        if result.interpretation.is_some_and(|i| i.is_abnormal()) {
+        if result
+            .reading
+            .interpretation
+            .is_some_and(|i| i.is_abnormal())
+        {
             let previous = standing
                 .iter()
-                .filter(|r| r.id != result.id)
-                .find(|r| r.code.clone().unwrap_or_else(|| r.test_name.to_lowercase()) == test)
+                .filter(|r| r.reading.id != result.reading.id)
+                .find(|r| {
+                    r.reading
+                        .code
+                        .clone()
+                        .unwrap_or_else(|| r.reading.test_name.to_lowercase())
+                        == test
+                })
                 .cloned();
             abnormal.push((result.clone(), previous));
         }

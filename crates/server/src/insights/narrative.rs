@@ -101,11 +101,11 @@ pub fn request_of(summary: &Summary) -> SummaryRequest {
             .abnormal
             .iter()
             .map(|(latest, previous)| AbnormalResult {
-                test: latest.test_name.clone(),
-                loinc: latest.code.clone(),
+                test: latest.reading.test_name.clone(),
+                loinc: latest.reading.code.clone(),
                 value: super::shown_value(latest),
-                unit: latest.unit.clone(),
-                flag: latest.interpretation.map(|i| i.as_str()),
+                unit: latest.reading.unit.clone(),
+                flag: latest.reading.interpretation.map(|i| i.as_str()),
                 trend: super::trend(latest, previous.as_ref()),
             })
             .collect(),
@@ -155,15 +155,16 @@ pub fn built_in(summary: &Summary) -> String {
         .map(|(latest, previous)| {
             let mut line = format!(
                 "{} {}{}",
-                latest.test_name,
+                latest.reading.test_name,
                 super::shown_value(latest),
                 latest
+                    .reading
                     .unit
                     .as_deref()
                     .map(|u| format!(" {u}"))
                     .unwrap_or_default()
             );
-            if let Some(interpretation) = latest.interpretation {
+            if let Some(interpretation) = latest.reading.interpretation {
                 line.push_str(&format!(" ({}", interpretation.as_str().replace('-', " ")));
                 if let Some(trend) = super::trend(latest, previous.as_ref()) {
                     line.push_str(&format!(", {trend}"));

@@ -71,13 +71,14 @@ pub async fn page(
                 .iter()
                 .map(|(latest, previous)| {
                     (
-                        latest.test_name.clone(),
+                        latest.reading.test_name.clone(),
                         format!(
                             "{} {}",
                             super::shown_value(latest),
-                            latest.unit.as_deref().unwrap_or("")
+                            latest.reading.unit.as_deref().unwrap_or("")
                         ),
                         latest
+                            .reading
                             .interpretation
                             .map(|i| i.as_str().replace('-', " "))
                             .unwrap_or_default(),

@@ -57,23 +57,23 @@ pub struct LabResultView {
 impl From<LabResult> for LabResultView {
     fn from(r: LabResult) -> Self {
         LabResultView {
-            id: r.id.to_string(),
+            id: r.reading.id.to_string(),
             patient_id: r.patient_id.to_string(),
-            value: match r.value {
+            value: match r.reading.value {
                 StoredValue::Number(number) => serde_json::json!(number),
                 StoredValue::Text(text) => serde_json::Value::String(text),
             },
-            interpretation: r.interpretation.map(|i| i.as_str().to_owned()),
-            collected_at: timestamp(r.collected_at),
+            interpretation: r.reading.interpretation.map(|i| i.as_str().to_owned()),
+            collected_at: timestamp(r.reading.collected_at),
             source: r.source.as_str().to_owned(),
             status: r.status.as_str().to_owned(),
             recorded_by: r.recorded_by.to_string(),
             recorded_at: timestamp(r.recorded_at),
-            code: r.code,
-            test_name: r.test_name,
-            unit: r.unit,
-            reference_low: r.reference_low,
-            reference_high: r.reference_high,
+            code: r.reading.code,
+            test_name: r.reading.test_name,
+            unit: r.reading.unit,
+            reference_low: r.reading.reference_low,
+            reference_high: r.reading.reference_high,
             status_reason: r.status_reason,
             recorded_by_name: r.recorded_by_name,
         }

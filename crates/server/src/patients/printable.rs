@@ -45,12 +45,12 @@ pub struct LabLine {
 
 impl From<&LabResult> for LabLine {
     fn from(result: &LabResult) -> Self {
-        let unit = result.unit.as_deref().unwrap_or_default();
-        let value = match &result.value {
+        let unit = result.reading.unit.as_deref().unwrap_or_default();
+        let value = match &result.reading.value {
             StoredValue::Number(number) => format!("{} {unit}", plot::label(*number)),
             StoredValue::Text(text) => text.clone(),
         };
-        let range = match (result.reference_low, result.reference_high) {
+        let range = match (result.reading.reference_low, result.reading.reference_high) {
             (Some(low), Some(high)) => format!("{}–{}", plot::label(low), plot::label(high)),
             (Some(low), None) => format!("≥ {}", plot::label(low)),
             (None, Some(high)) => format!("≤ {}", plot::label(high)),
@@ -59,13 +59,14 @@ impl From<&LabResult> for LabLine {
         let flag = match result.status {
             medvault_domain::labs::LabStatus::EnteredInError => "entered in error".to_owned(),
             medvault_domain::labs::LabStatus::Final => result
+                .reading
                 .interpretation
                 .map(|i| i.as_str().to_owned())
                 .unwrap_or_default(),
         };
         LabLine {
-            collected: Minute(result.collected_at).to_string(),
-            test: result.test_name.clone(),
+            collected: Minute(result.reading.collected_at).to_string(),
+            test: result.reading.test_name.clone(),
             value: value.trim().to_owned(),
             range,
             flag,

@@ -13,18 +13,11 @@ use crate::schema::{lab_results, users};
 use crate::stamp::Stamp;
 use crate::{DbConnection, Page, StoreError};
 
+/// A result whole: its reading, and who entered it, from where, and whether it stands.
 #[derive(Clone, Debug)]
 pub struct LabResult {
-    pub id: LabResultId,
+    pub reading: LabReading,
     pub patient_id: PatientId,
-    pub code: Option<String>,
-    pub test_name: String,
-    pub value: StoredValue,
-    pub unit: Option<String>,
-    pub reference_low: Option<f64>,
-    pub reference_high: Option<f64>,
-    pub interpretation: Option<Interpretation>,
-    pub collected_at: NaiveDateTime,
     pub source: LabSource,
     pub status: LabStatus,
     pub status_reason: Option<String>,
@@ -51,24 +44,9 @@ impl StoredValue {
 }
 
 impl LabResult {
-    /// The number, for a numeric result.
-    pub fn number(&self) -> Option<f64> {
-        self.value.number()
-    }
-
     /// What a reading of the chart would give of this result, while it stands.
-    pub fn reading(&self) -> Option<LabReading> {
-        (self.status == LabStatus::Final).then(|| LabReading {
-            id: self.id,
-            code: self.code.clone(),
-            test_name: self.test_name.clone(),
-            value: self.value.clone(),
-            unit: self.unit.clone(),
-            reference_low: self.reference_low,
-            reference_high: self.reference_high,
-            interpretation: self.interpretation,
-            collected_at: self.collected_at,
-        })
+    pub fn standing(&self) -> Option<&LabReading> {
+        (self.status == LabStatus::Final).then_some(&self.reading)
     }
 }
 
@@ -161,28 +139,9 @@ impl TryFrom<(LabResultRow, String)> for LabResult {
 
     fn try_from((row, recorded_by_name): (LabResultRow, String)) -> Result<Self, StoreError> {
         let corrupt = |_| StoreError::Corrupt(TABLE);
-        let LabReading {
-            id,
-            code,
-            test_name,
-            value,
-            unit,
-            reference_low,
-            reference_high,
-            interpretation,
-            collected_at,
-        } = LabReading::try_from(row.reading)?;
         Ok(LabResult {
-            id,
+            reading: LabReading::try_from(row.reading)?,
             patient_id: parse(TABLE, &row.patient_id)?,
-            code,
-            test_name,
-            value,
-            unit,
-            reference_low,
-            reference_high,
-            interpretation,
-            collected_at,
             source: LabSource::parse(&row.source).map_err(corrupt)?,
             status: LabStatus::parse(&row.status).map_err(corrupt)?,
             status_reason: row.status_reason,
@@ -276,8 +235,8 @@ pub enum LabOrder {
 fn cursor_of(result: &LabResult) -> String {
     format!(
         "{}_{}",
-        result.collected_at.format("%Y-%m-%dT%H:%M:%S%.f"),
-        result.id
+        result.reading.collected_at.format("%Y-%m-%dT%H:%M:%S%.f"),
+        result.reading.id
     )
 }
 
@@ -437,7 +396,7 @@ pub fn mark_entered_in_error(
 ) -> Result<bool, StoreError> {
     let standing = lab_results::table
         .filter(lab_results::patient_id.eq(result.patient_id.to_string()))
-        .filter(lab_results::id.eq(result.id.to_string()))
+        .filter(lab_results::id.eq(result.reading.id.to_string()))
         .filter(lab_results::status.eq(LabStatus::Final.as_str()));
     let changed = diesel::update(standing)
         .set((
