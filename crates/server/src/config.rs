@@ -102,7 +102,6 @@ pub struct LabReading {
     pub lease: std::time::Duration,
 }
 
-/// The collector's traces address, as OpenTelemetry's variables give it.
 /// The running executable. On Linux by its link in `/proc`, which reaches the file the server
 /// was started from even after an upgrade has replaced or removed it, where its path would name
 /// the new version's binary or nothing.
@@ -113,6 +112,7 @@ pub fn this_executable() -> anyhow::Result<PathBuf> {
     std::env::current_exe().context("cannot find this executable, to start password hashing")
 }
 
+/// The collector's traces address, as OpenTelemetry's variables give it.
 fn traces_endpoint(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<String>> {
     let endpoint = match (
         lookup("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),

@@ -278,8 +278,8 @@ async fn a_hundred_thousand_patients_import_from_the_command_line_with_a_progres
     bad.push_str("Strange,1990-01-01,dragon,strange@import.example,\n");
     std::fs::write(&file, bad).expect("written");
     let refused = run(&["--dry-run"]);
-    assert_eq!(refused.status.code(), Some(2));
     let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
     for named in ["line 5, name", "line 12, birth_date", "line 13, sex"] {
         assert!(err.contains(named), "{named} in {err}");
     }
