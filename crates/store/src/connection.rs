@@ -204,9 +204,22 @@ impl ManageConnection for Manager {
 /// hide why PostgreSQL refused behind "invalid connection url".)
 fn establish(url: &str, backend: Backend) -> diesel::ConnectionResult<DbConnection> {
     match backend {
-        Backend::Postgres => PgConnection::establish(url).map(DbConnection::Postgres),
+        Backend::Postgres => {
+            tls_outlives_exit();
+            PgConnection::establish(url).map(DbConnection::Postgres)
+        }
         Backend::Sqlite => SqliteConnection::establish(url).map(DbConnection::Sqlite),
     }
+}
+
+/// Sets OpenSSL up, once, without the clean-up it would otherwise run when the process exits.
+/// The pool opens connections on threads of its own, and a command that ends while one is being
+/// opened (sslmode's default, `prefer`, tries TLS first) had OpenSSL's locks freed under it: about
+/// one `medvault` command in eight on PostgreSQL ended with a segmentation fault after doing its
+/// work. OpenSSL must be set up this way before anything else sets it up, so before libpq does.
+fn tls_outlives_exit() {
+    #[cfg(feature = "postgres-tls")]
+    openssl_sys::init();
 }
 
 /// The database: a pool of connections to one backend, and the group-commit writers.
