@@ -135,10 +135,11 @@ fn set_up(conn: &mut DbConnection, sqlite_cache_kib: u32) -> diesel::QueryResult
     let sqlite;
     let sql = match conn {
         // The busy timeout makes a connection wait for a lock another one holds, not fail; it
-        // comes first because reading the journal mode takes a lock too, which a write under
-        // way in the database can hold for a moment (without it, about one connection in ten
-        // opened during another process's writes failed "database is locked"). WAL lets
-        // readers run beside the writer; FULL makes every commit durable on power loss.
+        // comes first because reading the journal mode takes a lock too, which another process
+        // closing its last connection holds for a moment (without it, about one connection in
+        // ten opened while other processes opened and closed theirs failed "database is
+        // locked"). WAL lets readers run beside the writer; FULL makes every commit durable on
+        // power loss.
         // Checkpoints are the store's checkpointer's, not the committing writer's
         // (`checkpoint.rs`). A negative cache size is in KiB.
         DbConnection::Sqlite(_) => {
@@ -205,7 +206,7 @@ impl ManageConnection for Manager {
 fn establish(url: &str, backend: Backend) -> diesel::ConnectionResult<DbConnection> {
     match backend {
         Backend::Postgres => {
-            tls_outlives_exit();
+            openssl_without_exit_cleanup();
             PgConnection::establish(url).map(DbConnection::Postgres)
         }
         Backend::Sqlite => SqliteConnection::establish(url).map(DbConnection::Sqlite),
@@ -217,7 +218,7 @@ fn establish(url: &str, backend: Backend) -> diesel::ConnectionResult<DbConnecti
 /// opened (sslmode's default, `prefer`, tries TLS first) had OpenSSL's locks freed under it: about
 /// one `medvault` command in eight on PostgreSQL ended with a segmentation fault after doing its
 /// work. OpenSSL must be set up this way before anything else sets it up, so before libpq does.
-fn tls_outlives_exit() {
+fn openssl_without_exit_cleanup() {
     #[cfg(feature = "postgres-tls")]
     openssl_sys::init();
 }
