@@ -548,8 +548,9 @@ mod tests {
         );
     }
 
-    /// Names the database that [`open_connections_for_a_while`] opens, in a process of its own.
-    const OPEN_FOR_A_WHILE: &str = "MEDVAULT_TEST_OPEN_FOR_A_WHILE";
+    /// Set in the processes that [`sqlite_connections_opened_by_several_processes_at_once_are_set_up`]
+    /// starts from its own test binary: the database they open connections to.
+    const OPENER_OF: &str = "MEDVAULT_TEST_OPENER_OF";
 
     /// Other processes open and close connections to one database at once, as a server and a
     /// command run beside it (a backup, an import) do: each one that is opened is set up. A
@@ -557,6 +558,17 @@ mod tests {
     /// for that lock, about one connection in ten failed "database is locked".
     #[test]
     fn sqlite_connections_opened_by_several_processes_at_once_are_set_up() {
+        if let Some(path) = std::env::var_os(OPENER_OF) {
+            // One of the processes: opens, sets up and closes connections for two seconds,
+            // panicking at the first that fails.
+            let path = path.to_string_lossy().into_owned();
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+            while std::time::Instant::now() < until {
+                let mut conn = super::establish(&path, super::Backend::Sqlite).expect("opened");
+                super::set_up(&mut conn, 2000).expect("set up");
+            }
+            return;
+        }
         let folder = tempfile::tempdir().expect("folder");
         let path = folder.path().join("busy.db");
         drop(Store::open(&path.to_string_lossy(), &StoreOptions::default()).expect("store"));
@@ -564,9 +576,12 @@ mod tests {
         let openers: Vec<_> = (0..3)
             .map(|_| {
                 std::process::Command::new(&this_test)
-                    .args(["--exact", "connection::tests::open_connections_for_a_while"])
-                    .args(["--ignored", "--nocapture", "--test-threads", "1"])
-                    .env(OPEN_FOR_A_WHILE, &path)
+                    .args([
+                        "--exact",
+                        "connection::tests::sqlite_connections_opened_by_several_processes_at_once_are_set_up",
+                    ])
+                    .args(["--nocapture", "--test-threads", "1"])
+                    .env(OPENER_OF, &path)
                     .stdout(std::process::Stdio::piped())
                     .stderr(std::process::Stdio::piped())
                     .spawn()
@@ -580,23 +595,6 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(&opener.stderr)
             );
-        }
-    }
-
-    /// Opens, sets up and closes connections to the database `OPEN_FOR_A_WHILE` names for two
-    /// seconds, panicking at the first that fails: a process of
-    /// [`sqlite_connections_opened_by_several_processes_at_once_are_set_up`]'s.
-    #[test]
-    #[ignore = "run by the test above, in processes of its own"]
-    fn open_connections_for_a_while() {
-        let Some(path) = std::env::var_os(OPEN_FOR_A_WHILE) else {
-            return;
-        };
-        let path = path.to_string_lossy().into_owned();
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
-        while std::time::Instant::now() < until {
-            let mut conn = super::establish(&path, super::Backend::Sqlite).expect("opened");
-            super::set_up(&mut conn, 2000).expect("set up");
         }
     }
 

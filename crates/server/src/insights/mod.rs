@@ -195,11 +195,7 @@ fn abnormal_with_previous(
     let mut seen: Vec<String> = Vec::new();
     let mut abnormal = Vec::new();
     for result in &standing {
-        let test = result
-            .reading
-            .code
-            .clone()
-            .unwrap_or_else(|| result.reading.test_name.to_lowercase());
+        let test = result.reading.test_key();
         if seen.contains(&test) {
             continue;
         }
@@ -212,13 +208,7 @@ fn abnormal_with_previous(
             let previous = standing
                 .iter()
                 .filter(|r| r.reading.id != result.reading.id)
-                .find(|r| {
-                    r.reading
-                        .code
-                        .clone()
-                        .unwrap_or_else(|| r.reading.test_name.to_lowercase())
-                        == test
-                })
+                .find(|r| r.reading.test_key() == test)
                 .cloned();
             abnormal.push((result.clone(), previous));
         }

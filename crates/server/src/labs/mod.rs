@@ -320,13 +320,10 @@ pub fn newest(conn: &mut DbConnection, patient: PatientId) -> Result<Vec<LabRead
 /// The chart's tests from its newest final results (as [`newest`] reads them), the one with the
 /// newest result first.
 pub fn panels(results: &[LabReading]) -> Vec<LabPanel> {
-    // Grouped by test (its code, or its name without one), in order of each test's newest.
+    // Grouped by test, in order of each test's newest.
     let mut groups: Vec<(String, Vec<&LabReading>)> = Vec::new();
     for result in results {
-        let key = result
-            .code
-            .clone()
-            .unwrap_or_else(|| result.test_name.to_lowercase());
+        let key = result.test_key();
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, results)) => results.push(result),
             None => groups.push((key, vec![result])),

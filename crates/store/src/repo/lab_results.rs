@@ -70,6 +70,14 @@ impl LabReading {
     pub fn number(&self) -> Option<f64> {
         self.value.number()
     }
+
+    /// Which test this is a result of, for grouping a chart's results: its code, or its name
+    /// without one (in any case).
+    pub fn test_key(&self) -> String {
+        self.code
+            .clone()
+            .unwrap_or_else(|| self.test_name.to_lowercase())
+    }
 }
 
 #[derive(Queryable, Selectable)]
