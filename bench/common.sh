@@ -47,9 +47,9 @@ case "$backend" in
   *) echo "usage: $0 sqlite|postgres|citus" >&2; exit 2 ;;
 esac
 
-# Starts a server on 127.0.0.1:$1 and waits until it is ready.
+# Starts a server on 127.0.0.1:$1 (the release build, or the binary $2) and waits until it is ready.
 start_server() {
-  MEDVAULT_LISTEN="127.0.0.1:$1" ./target/release/medvault serve >>"$work/server.log" 2>&1 &
+  MEDVAULT_LISTEN="127.0.0.1:$1" "${2:-./target/release/medvault}" serve >>"$work/server.log" 2>&1 &
   servers+=($!)
   ports+=("$1")
   for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.1; done

@@ -30,5 +30,5 @@ for scenario in record-list chart; do
   echo "== $scenario: its reads alone (pgbench, ${BENCH_CONNECTIONS:-8} connections)"
   pgbench -n -M prepared -c "${BENCH_CONNECTIONS:-8}" -j 2 -T "${BENCH_DURATION:-15}" \
     -D charts="$charts" -D before='~' -D now="$(date -u '+%Y-%m-%d %H:%M')" \
-    -D final=final -D doctor=doctor -D admin=admin -f "bench/ceiling/$scenario.sql" "$url" | grep -E '^(tps|latency average)'
+    -D final=final -D admin=admin -D reception=reception -f "bench/ceiling/$scenario.sql" "$url" | grep -E '^(tps|latency average)'
 done

@@ -23,7 +23,8 @@
 #   bench/scale.sh citus               # $BENCH_CITUS_URL: an empty database on a Citus
 #                                      # coordinator, its extension created and workers added
 #
-# BENCH_DOCTORS, BENCH_PATIENTS, BENCH_RECORDS, BENCH_LABS, BENCH_AUDIT size the data; BENCH_KEEP=NAME keeps
+# BENCH_AGAINST=FILE runs the reads through this build and the medvault binary FILE by turns (see
+# below). BENCH_DOCTORS, BENCH_PATIENTS, BENCH_RECORDS, BENCH_LABS, BENCH_AUDIT size the data; BENCH_KEEP=NAME keeps
 # it for the next run with the same NAME, which starts from what this one left. BENCH_DURATION
 # (15s) and BENCH_CONNECTIONS (32) shape each run; BENCH_ONLY="chart" runs the scenarios whose
 # name starts so, BENCH_ONLY="record list,chart" those starting with either. Needs wrk, curl and
@@ -158,6 +159,38 @@ two_servers() {
   echo "    (the first server meanwhile)"
   cat "$work/first.out"
 }
+
+# BENCH_AGAINST=FILE compares this build with another (FILE, a medvault binary) on the same data
+# and sign-ins: two servers take turns, BENCH_ROUNDS (5) runs of BENCH_DURATION each per
+# scenario, so that the machine's drift from one minute to the next falls on both alike.
+if [ -n "${BENCH_AGAINST:-}" ]; then
+  start_server $((port + 2)) "$BENCH_AGAINST"
+  this=$base
+  other="http://127.0.0.1:$((port + 2))"
+  rate() { awk '/Requests\/sec/ { rate = $2 } / 99%/ { p99 = $2 } /Non-2xx|Socket errors/ { bad = " (" $0 ")" }
+    END { printf "%s/s, p99 %s%s", rate, p99, bad }'; }
+  turns() {
+    local name=$1 ours theirs
+    wanted "$name" || return 0
+    echo "== $name ($backend, $duration a run): this build | $BENCH_AGAINST"
+    for round in $(seq 1 "${BENCH_ROUNDS:-5}"); do
+      # Which goes first changes every round, so that going first or second favours neither.
+      if [ $((round % 2)) -eq 1 ]; then
+        ours=$(base=$this "$2" | rate)
+        theirs=$(base=$other "$2" | rate)
+      else
+        theirs=$(base=$other "$2" | rate)
+        ours=$(base=$this "$2" | rate)
+      fi
+      echo "    $ours | $theirs"
+    done
+  }
+  turns "record list" list
+  turns "chart page" chart
+  turns "lab trend" trend
+  turns "audit viewer" audit
+  exit 0
+fi
 
 scenario "record list, many charts, $connections connections" list
 scenario "chart page (HTML), $connections connections" chart
