@@ -74,6 +74,12 @@ pub enum AppError {
     /// [`AppError::Unavailable`], and worth one more try on another connection.
     #[error("the service is busy; try again shortly")]
     ConnectionLost,
+    /// The request ran past its deadline ([`crate::http::deadline`]).
+    #[error(
+        "the request took longer than the server allows; a change it asked for may still have \
+         been made, so look before sending it again"
+    )]
+    TimedOut,
     /// Rows of an imported file that cannot be imported: nothing was.
     #[error("rows of the file cannot be imported ({}); nothing was imported", .0.len())]
     InvalidRows(Vec<crate::imports::RowError>),
@@ -193,7 +199,9 @@ impl AppError {
             AppError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable | AppError::ConnectionLost => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::ConnectionLost | AppError::TimedOut => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -219,6 +227,7 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::Unavailable | AppError::ConnectionLost => "unavailable",
+            AppError::TimedOut => "timed_out",
             AppError::Internal(_) => "internal",
         }
     }
@@ -266,6 +275,7 @@ impl AppError {
             AppError::Unavailable => tracing::warn!("database unavailable"),
             AppError::FileIntegrity => tracing::error!("a stored file failed its integrity check"),
             AppError::ConnectionLost => tracing::warn!("connection to the database lost"),
+            AppError::TimedOut => tracing::warn!("request ran past its deadline"),
             _ => {}
         }
     }

@@ -1,7 +1,6 @@
 //! The one place that lists every route and the layers around them.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -9,11 +8,11 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::app::AppState;
 use crate::auth::csrf;
 use crate::error::AppError;
+use crate::http::deadline::{self, Deadlines};
 use crate::http::{correlation, edge, idempotency, observe, security};
 use crate::{api, docs, ops, web};
 
@@ -93,9 +92,9 @@ pub fn build(state: AppState, metrics: ops::Metrics) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
+        .layer(middleware::from_fn_with_state(
+            Deadlines::default(),
+            deadline::middleware,
         ))
         .layer(middleware::from_fn_with_state(
             upload_limit,
@@ -112,12 +111,17 @@ pub fn wants_json(uri: &Uri) -> bool {
     path.starts_with("/api/") || path.starts_with("/fhir/")
 }
 
-async fn not_found(uri: Uri) -> Response {
-    if wants_json(&uri) {
-        AppError::NotFound.into_response()
+/// An error as JSON or as a page, as fits the address asked for.
+pub fn present(error: AppError, uri: &Uri) -> Response {
+    if wants_json(uri) {
+        error.into_response()
     } else {
-        AppError::NotFound.into_response_html()
+        error.into_response_html()
     }
+}
+
+async fn not_found(uri: Uri) -> Response {
+    present(AppError::NotFound, &uri)
 }
 
 async fn method_not_allowed(uri: Uri) -> Response {
@@ -125,11 +129,7 @@ async fn method_not_allowed(uri: Uri) -> Response {
         code: "method_not_allowed",
         message: "this method is not allowed here".into(),
     };
-    let mut response = if wants_json(&uri) {
-        error.into_response()
-    } else {
-        error.into_response_html()
-    };
+    let mut response = present(error, &uri);
     *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     response
 }

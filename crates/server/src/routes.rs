@@ -2,11 +2,21 @@
 //! inventory (and the access-matrix test built on it) cannot miss one.
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
 
 use crate::app::AppState;
+use crate::http::deadline;
+
+/// A route that takes uploads: its body held to `limit` rather than the 1 MiB limit on every
+/// other body, and its requests given an upload's time.
+pub fn uploads(route: MethodRouter<AppState>, limit: DefaultBodyLimit) -> MethodRouter<AppState> {
+    route
+        .layer(limit)
+        .layer(axum::middleware::from_fn(deadline::for_uploads))
+}
 
 #[derive(Default)]
 pub struct Listed {
@@ -43,13 +53,13 @@ impl Listed {
     }
 
     /// A POST whose body the handler reads as a stream under a limit of its own (an upload),
-    /// free of the 1 MiB limit on every other body.
+    /// free of the 1 MiB limit on every other body and given an upload's time.
     pub fn post_streamed<H, T>(self, path: &'static str, handler: H) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
-        let route = post(handler).layer(axum::extract::DefaultBodyLimit::disable());
+        let route = uploads(post(handler), DefaultBodyLimit::disable());
         self.add(Method::POST, path, route)
     }
 

@@ -19,12 +19,13 @@ use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::ApiCaller;
 use crate::error::{AppResult, ErrorBody};
+use crate::routes::uploads;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     // An upload is limited by `MEDVAULT_MAX_UPLOAD_BYTES` as it is read, not by the API's
     // 1 MiB body limit.
     let (schemas, paths, upload_and_list) = routes!(list, upload);
-    let upload_and_list = upload_and_list.layer(DefaultBodyLimit::disable());
+    let upload_and_list = uploads(upload_and_list, DefaultBodyLimit::disable());
     OpenApiRouter::new()
         .routes((schemas, paths, upload_and_list))
         .routes(routes!(details, delete))

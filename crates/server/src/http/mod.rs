@@ -1,7 +1,8 @@
 //! Cross-cutting HTTP concerns: correlation ids, request logs and metrics, security headers,
-//! and the JSON body extractor that answers bad input with the error shape.
+//! deadlines, and the JSON body extractor that answers bad input with the error shape.
 
 pub mod correlation;
+pub mod deadline;
 pub mod edge;
 pub mod idempotency;
 pub mod input;

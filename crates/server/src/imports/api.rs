@@ -15,6 +15,7 @@ use crate::audit::RequestMeta;
 use crate::auth::ApiCaller;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::http::json::ApiQuery;
+use crate::routes::uploads;
 
 /// The largest file an import takes: room for [`super::MOST_ROWS`] rows of a few hundred bytes.
 pub const MOST_BYTES: usize = 64 * 1024 * 1024;
@@ -24,7 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes((
         schemas,
         paths,
-        import.layer(DefaultBodyLimit::max(MOST_BYTES)),
+        uploads(import, DefaultBodyLimit::max(MOST_BYTES)),
     ))
 }
 

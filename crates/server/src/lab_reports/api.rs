@@ -18,11 +18,12 @@ use crate::auth::ApiCaller;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::files::upload::UploadBody;
 use crate::http::json::ApiJson;
+use crate::routes::uploads;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     // A report is limited by `MEDVAULT_MAX_UPLOAD_BYTES` as it is read, as any file.
     let (schemas, paths, send_and_list) = routes!(send, list);
-    let send_and_list = send_and_list.layer(DefaultBodyLimit::disable());
+    let send_and_list = uploads(send_and_list, DefaultBodyLimit::disable());
     OpenApiRouter::new()
         .routes((schemas, paths, send_and_list))
         .routes(routes!(details))
