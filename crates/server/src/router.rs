@@ -111,9 +111,9 @@ pub fn wants_json(uri: &Uri) -> bool {
     path.starts_with("/api/") || path.starts_with("/fhir/")
 }
 
-/// An error as JSON or as a page, as fits the address asked for.
-pub fn present(error: AppError, uri: &Uri) -> Response {
-    if wants_json(uri) {
+/// An error as JSON (`json`, for an address [`wants_json`] says so of) or as a page.
+pub fn present(error: AppError, json: bool) -> Response {
+    if json {
         error.into_response()
     } else {
         error.into_response_html()
@@ -121,7 +121,7 @@ pub fn present(error: AppError, uri: &Uri) -> Response {
 }
 
 async fn not_found(uri: Uri) -> Response {
-    present(AppError::NotFound, &uri)
+    present(AppError::NotFound, wants_json(&uri))
 }
 
 async fn method_not_allowed(uri: Uri) -> Response {
@@ -129,7 +129,7 @@ async fn method_not_allowed(uri: Uri) -> Response {
         code: "method_not_allowed",
         message: "this method is not allowed here".into(),
     };
-    let mut response = present(error, &uri);
+    let mut response = present(error, wants_json(&uri));
     *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     response
 }

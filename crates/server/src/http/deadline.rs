@@ -13,10 +13,10 @@ use std::time::Duration;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use tokio::time::Instant;
+use tokio::time::{Instant, timeout_at};
 
 use crate::error::AppError;
-use crate::router::present;
+use crate::router::{present, wants_json};
 
 /// The time a request may take: `ordinary`, or `upload` on a route that takes uploads.
 #[derive(Clone, Copy, Debug)]
@@ -48,29 +48,19 @@ pub async fn middleware(
     let started = Instant::now();
     let uploading = Uploading::default();
     request.extensions_mut().insert(uploading.clone());
-    let uri = request.uri().clone();
+    let json = wants_json(request.uri());
     let answer = next.run(request);
     tokio::pin!(answer);
-    let allowed = || {
-        if uploading.0.load(Ordering::Relaxed) {
-            deadlines.upload
-        } else {
-            deadlines.ordinary
-        }
-    };
-    loop {
-        let allowing = allowed();
-        tokio::select! {
-            response = &mut answer => return response,
-            // An upload route says so as its request reaches it, after this wait began:
-            // waking, the request has either used its time or been given more.
-            () = tokio::time::sleep_until(started + allowing) => {
-                if allowed() == allowing {
-                    return present(AppError::TimedOut, &uri);
-                }
-            }
-        }
+    if let Ok(response) = timeout_at(started + deadlines.ordinary, &mut answer).await {
+        return response;
     }
+    // An upload route says so as its request reaches it, long before the ordinary deadline.
+    if uploading.0.load(Ordering::Relaxed)
+        && let Ok(response) = timeout_at(started + deadlines.upload, answer).await
+    {
+        return response;
+    }
+    present(AppError::TimedOut, json)
 }
 
 /// A layer for a route that takes uploads: its requests get the upload deadline.

@@ -8,11 +8,11 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http_body_util::BodyExt;
 
 use crate::error::AppError;
-use crate::router::{MAX_BODY_BYTES, wants_json};
+use crate::router::{MAX_BODY_BYTES, present, wants_json};
 
 /// Longer URIs are refused with 414.
 pub const MAX_URI_BYTES: usize = 8 * 1024;
@@ -45,19 +45,13 @@ pub async fn middleware(
     next: Next,
 ) -> Response {
     let json = wants_json(request.uri());
-    let present = |error: AppError| {
-        if json {
-            error.into_response()
-        } else {
-            error.into_response_html()
-        }
-    };
+    let refuse = |error: AppError| present(error, json);
     let uri_length = request
         .uri()
         .path_and_query()
         .map_or(0, |p| p.as_str().len());
     if uri_length > MAX_URI_BYTES {
-        return with_status(present(too_long("the address")), StatusCode::URI_TOO_LONG);
+        return with_status(refuse(too_long("the address")), StatusCode::URI_TOO_LONG);
     }
     let header_bytes: usize = request
         .headers()
@@ -66,7 +60,7 @@ pub async fn middleware(
         .sum();
     if header_bytes > MAX_HEADER_BYTES {
         return with_status(
-            present(too_long("the request's headers")),
+            refuse(too_long("the request's headers")),
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         );
     }
@@ -76,7 +70,7 @@ pub async fn middleware(
         .decode_utf8()
         .is_err()
     {
-        return present(AppError::NotFound);
+        return refuse(AppError::NotFound);
     }
     let declared = request
         .headers()
@@ -90,7 +84,7 @@ pub async fn middleware(
     };
     if declared.is_some_and(|length| length > limit) {
         drain(request.into_body()).await;
-        let mut response = present(AppError::PayloadTooLarge);
+        let mut response = refuse(AppError::PayloadTooLarge);
         response.headers_mut().insert(
             header::CONNECTION,
             header::HeaderValue::from_static("close"),
