@@ -231,7 +231,12 @@ fn describe(operation: &mut Map<String, Value>, method: &str, path: &str, resour
             "Too many wrong passwords; wait as Retry-After says",
         );
     }
-    answer(operation, "503", "The database did not answer in time");
+    answer(
+        operation,
+        "503",
+        "The database did not answer in time (`unavailable`), or the request ran past its \
+         deadline (`timed_out`: 30 s, 15 minutes for an upload)",
+    );
 }
 
 #[cfg(test)]
