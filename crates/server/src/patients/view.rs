@@ -14,7 +14,6 @@ use medvault_store::repo::lab_reports::{self, LabReport};
 use medvault_store::repo::prescriptions::{self, Prescription};
 use medvault_store::repo::problems::{self, Problem};
 use medvault_store::repo::records::{self, RecordsOf};
-use medvault_store::repo::tied;
 use medvault_store::{DbConnection, Record, StoreError};
 
 use super::ties::{self, Member};
@@ -105,8 +104,12 @@ pub fn read(
     before: Option<RecordId>,
 ) -> Result<ChartView, AppError> {
     let subject = Subject::id(AuditAction::ChartView, patient);
-    let (chart, ties, holds) =
-        chart::opened(conn, actor.user_id, patient, now)?.ok_or(AppError::NotFound)?;
+    let chart::Opened {
+        chart,
+        ties,
+        holdings: holds,
+        tied,
+    } = chart::opened(conn, actor.user_id, patient, now)?.ok_or(AppError::NotFound)?;
     let granted = granted(actor, chart, ties, Action::ReadChart, subject)?;
     let may = |action| granted.may(actor, action);
     // The newest lab results, read once for the panels and the insights.
@@ -149,9 +152,8 @@ pub fn read(
     } else {
         (None, None)
     };
-    // The linked trainees come with the rest of the chart's ties (one statement for all three)
-    // and are shown only to whoever may link and unlink them.
-    let tied = tied::tied_to(conn, patient)?;
+    // The linked trainees come with the rest of the chart's ties and are shown only to whoever
+    // may link and unlink them.
     let trainees = may(Action::LinkTrainee).then(|| ties::named(tied.trainees));
     let reports = if may(Action::UploadLabReport) || may(Action::ReadLabDrafts) {
         let all = may(Action::ReadLabDrafts);

@@ -42,6 +42,52 @@ macro_rules! tied_people {
     };
 }
 
+/// The people tied to chart `$patient` by `$tie` (its `$person` column, since `$since`), as rows
+/// of [`everyone_tied`]'s union, each row's columns given to `$shape`.
+macro_rules! tie_rows {
+    ($tie:ident, $person:ident, $since:ident, $which:expr, $patient:expr, $shape:path) => {
+        ties_with_users!($tie, $person, $patient).select($shape((
+            $which.into_sql::<diesel::sql_types::Integer>(),
+            $tie::$person,
+            $crate::schema::users::name,
+            $tie::$since,
+        )))
+    };
+}
+
+/// Everyone tied to chart `$patient` (a bound id), by each tie, as the rows of one union: which
+/// tie (`repo::tied`), who, their name, and since when; each row's columns given to `$shape`.
+macro_rules! everyone_tied {
+    ($patient:expr, $shape:path) => {{
+        use $crate::repo::tied::{CARE_TEAM, GUARDIAN, TRAINEE};
+        use $crate::schema::{care_team, guardians, trainee_links};
+        tie_rows!(
+            care_team,
+            doctor_id,
+            created_at,
+            CARE_TEAM,
+            $patient.clone(),
+            $shape
+        )
+        .union_all(tie_rows!(
+            trainee_links,
+            trainee_id,
+            created_at,
+            TRAINEE,
+            $patient.clone(),
+            $shape
+        ))
+        .union_all(tie_rows!(
+            guardians,
+            guardian_id,
+            added_at,
+            GUARDIAN,
+            $patient.clone(),
+            $shape
+        ))
+    }};
+}
+
 pub mod access;
 pub mod alerts;
 pub mod allergies;
@@ -56,6 +102,7 @@ pub mod institutions;
 pub mod lab_reports;
 pub mod lab_results;
 pub mod patients;
+mod pg_json;
 pub mod prescriptions;
 pub mod problems;
 pub mod records;

@@ -1,16 +1,15 @@
 //! Everyone tied to a chart, as its page lists them: its care team, its linked trainees and its
 //! guardians, in one statement where they took three. Each statement is a round trip to
 //! PostgreSQL, and on a busy machine the waiting on either side of one costs more than reading
-//! a chart's few ties.
+//! a chart's few ties: there the page reads them in the chart's own row (`repo::chart`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::Integer;
 use medvault_domain::{PatientId, UserId};
+use serde::Deserialize;
 
 use super::prepared_once;
 use crate::rows::parse;
-use crate::schema::{care_team, guardians, trainee_links, users};
 use crate::stamp::Stamp;
 use crate::{DbConnection, StoreError};
 
@@ -23,12 +22,13 @@ pub struct Tied {
 }
 
 // Which tie a row of the union is of.
-const CARE_TEAM: i32 = 0;
-const TRAINEE: i32 = 1;
-const GUARDIAN: i32 = 2;
+pub(super) const CARE_TEAM: i32 = 0;
+pub(super) const TRAINEE: i32 = 1;
+pub(super) const GUARDIAN: i32 = 2;
 
-#[derive(Queryable)]
-struct TieRow {
+/// A row of [`everyone_tied`]'s union, read as a row or from JSON (`repo::chart`).
+#[derive(Queryable, Deserialize)]
+pub(super) struct TieRow {
     tie: i32,
     person: String,
     name: String,
@@ -36,39 +36,19 @@ struct TieRow {
     since: NaiveDateTime,
 }
 
-/// One tie's people as rows of the union: which tie, who, their name, and since when.
-macro_rules! tie_rows {
-    ($tie:ident, $person:ident, $since:ident, $which:expr, $patient:expr) => {
-        ties_with_users!($tie, $person, $patient).select((
-            $which.into_sql::<Integer>(),
-            $tie::$person,
-            users::name,
-            $tie::$since,
-        ))
-    };
-}
-
 /// Everyone tied to chart `patient`.
 pub fn tied_to(conn: &mut DbConnection, patient: PatientId) -> Result<Tied, StoreError> {
     let patient = patient.to_string();
-    let mut rows: Vec<TieRow> = natively!(conn, |c| prepared_once(
-        tie_rows!(care_team, doctor_id, created_at, CARE_TEAM, patient.clone())
-            .union_all(tie_rows!(
-                trainee_links,
-                trainee_id,
-                created_at,
-                TRAINEE,
-                patient.clone()
-            ))
-            .union_all(tie_rows!(
-                guardians,
-                guardian_id,
-                added_at,
-                GUARDIAN,
-                patient.clone()
-            ))
-    )
+    let rows: Vec<TieRow> = natively!(conn, |c| prepared_once(everyone_tied!(
+        patient,
+        std::convert::identity
+    ))
     .load(c))?;
+    tied_of(rows)
+}
+
+/// The people of [`everyone_tied`]'s rows, each tie's earliest first.
+pub(super) fn tied_of(mut rows: Vec<TieRow>) -> Result<Tied, StoreError> {
     rows.sort_by_key(|row| (row.tie, row.since));
     let mut tied = Tied::default();
     for row in rows {
