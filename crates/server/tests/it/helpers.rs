@@ -453,8 +453,13 @@ impl TestApp {
 
     /// A user of any role, created by the admin and active; returns their id.
     pub async fn staff(&self, email: &str, role: &str) -> String {
+        self.named(email, &format!("Test {role}"), role).await
+    }
+
+    /// A user of `role` named `name`, created by the admin and active; returns their id.
+    pub async fn named(&self, email: &str, name: &str, role: &str) -> String {
         let admin = self.admin_token().await;
-        let body = json!({"email": email, "password": PASSWORD, "name": format!("Test {role}"), "role": role});
+        let body = json!({"email": email, "password": PASSWORD, "name": name, "role": role});
         let (status, user) = self.post("/api/v1/users", Some(&admin), &body).await;
         assert_eq!(status, StatusCode::CREATED, "{user}");
         user["id"].as_str().expect("id").to_owned()

@@ -496,27 +496,24 @@ async fn the_chart_page_shows_the_newest_records_and_pages_back_through_older_on
     assert!(refused.body().contains("before"), "{}", refused.body());
 }
 
-/// The chart page asks for a short list only when the chart holds something in it: each list
-/// appears as soon as it does, one after the other, and an alert leaves once acknowledged.
-/// A user of `role` named `name`, made by the admin; their id.
-async fn named(app: &TestApp, email: &str, name: &str, role: &str) -> String {
-    let admin = app.admin_token().await;
-    let body = json!({"email": email, "password": PASSWORD, "name": name, "role": role});
-    let (status, user) = app.post("/api/v1/users", Some(&admin), &body).await;
-    assert_eq!(status, StatusCode::CREATED, "{user}");
-    user["id"].as_str().expect("id").to_owned()
-}
-
 /// Everyone tied to a chart, by name, each tie's earliest first: on PostgreSQL they come in the
 /// chart's own row, as JSON, and on SQLite from a statement of their own.
 #[tokio::test]
 async fn the_chart_page_names_everyone_tied_to_the_chart() {
     let app = TestApp::spawn().await;
-    let first = named(&app, "dr.first@example.org", "Ada First", "doctor").await;
-    let second = named(&app, "dr.second@example.org", "Bo Second", "doctor").await;
-    let trainee = named(&app, "trainee.tied@example.org", "Cy Trainee", "trainee").await;
+    let first = app
+        .named("dr.first@example.org", "Ada First", "doctor")
+        .await;
+    let second = app
+        .named("dr.second@example.org", "Bo Second", "doctor")
+        .await;
+    let trainee = app
+        .named("trainee.tied@example.org", "Cy Trainee", "trainee")
+        .await;
     // Who looks, last on the care team: the page's header names them too.
-    let looking = named(&app, "dr.looking@example.org", "Ed Looking", "doctor").await;
+    let looking = app
+        .named("dr.looking@example.org", "Ed Looking", "doctor")
+        .await;
     let (chart, patient) = app.patient("tied@example.org").await;
     app.register("guardian.tied@example.org", "Di Guardian", "patient")
         .await;
@@ -550,6 +547,8 @@ async fn the_chart_page_names_everyone_tied_to_the_chart() {
     at("Di Guardian");
 }
 
+/// The chart page asks for a short list only when the chart holds something in it: each list
+/// appears as soon as it does, one after the other, and an alert leaves once acknowledged.
 #[tokio::test]
 async fn the_chart_page_shows_each_list_once_it_holds_anything() {
     let app = TestApp::spawn().await;

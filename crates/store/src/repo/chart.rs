@@ -71,7 +71,8 @@ pub struct Opened {
 /// `None` if there is no such chart. On PostgreSQL in one statement, the people as a JSON list
 /// in the chart's row (`pg_json`): a statement of their own was a round trip, and on a busy
 /// machine the waiting on both sides of one cost more than reading a chart's few ties (the
-/// chart page ran 7 % faster without it). SQLite, in the server's own process, reads them apart.
+/// chart page ran 7 % faster with them in its row). SQLite, in the server's own process, reads
+/// them apart.
 pub fn opened(
     conn: &mut DbConnection,
     user: UserId,
