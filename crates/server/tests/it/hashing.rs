@@ -23,9 +23,13 @@ fn state_and_parent(pid: u32) -> Option<(String, u32)> {
     Some((fields.next()?.to_owned(), fields.next()?.parse().ok()?))
 }
 
-/// Whether the process has ended (gone, or a zombie nobody has reaped yet).
+/// Whether the process has ended: gone, or a zombie nobody has reaped yet whose every thread has
+/// ended too. (Its first thread is a zombie as soon as it is killed, while the others may still
+/// be ending, holding its open files: a request written then would reach a process not yet
+/// gone.)
 fn ended(pid: u32) -> bool {
-    state_and_parent(pid).is_none_or(|(state, _)| state == "Z")
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, Iterator::count);
+    state_and_parent(pid).is_none_or(|(state, _)| state == "Z" && threads <= 1)
 }
 
 async fn until_ended(pid: u32) {
