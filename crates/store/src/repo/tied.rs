@@ -37,7 +37,7 @@ pub(super) struct TieRow {
 }
 
 /// Everyone tied to chart `patient`.
-pub fn tied_to(conn: &mut DbConnection, patient: PatientId) -> Result<Tied, StoreError> {
+pub(super) fn tied_to(conn: &mut DbConnection, patient: PatientId) -> Result<Tied, StoreError> {
     let patient = patient.to_string();
     let rows: Vec<TieRow> = natively!(conn, |c| prepared_once(everyone_tied!(
         patient,
