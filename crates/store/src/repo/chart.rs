@@ -34,6 +34,18 @@ pub struct Holdings {
 
 type HoldingFacts = (bool, bool, bool, bool, bool, bool);
 
+/// Whether `$table` holds any row of chart `$id` (a bound id), selecting one column as
+/// `tie_exists` does, and for the same reason.
+macro_rules! holds {
+    ($table:ident, $id:expr) => {
+        exists(
+            $table::table
+                .filter($table::patient_id.eq($id.clone()))
+                .select($table::patient_id),
+        )
+    };
+}
+
 /// Chart `$id` (a bound id), the ties `$user` has to it at `$now`, and whether each of its
 /// short lists holds anything, as one row's columns; then `$more`, if given.
 macro_rules! opened {
@@ -42,15 +54,16 @@ macro_rules! opened {
             PatientRow::as_select(),
             tie_exists!($user.to_string(), $id.clone(), $now),
             (
-                exists(allergies::table.filter(allergies::patient_id.eq($id.clone()))),
-                exists(problems::table.filter(problems::patient_id.eq($id.clone()))),
-                exists(prescriptions::table.filter(prescriptions::patient_id.eq($id.clone()))),
-                exists(files::table.filter(files::patient_id.eq($id.clone()))),
-                exists(lab_reports::table.filter(lab_reports::patient_id.eq($id.clone()))),
+                holds!(allergies, $id),
+                holds!(problems, $id),
+                holds!(prescriptions, $id),
+                holds!(files, $id),
+                holds!(lab_reports, $id),
                 exists(
                     critical_alerts::table
                         .filter(critical_alerts::patient_id.eq($id.clone()))
-                        .filter(critical_alerts::acknowledged_at.is_null()),
+                        .filter(critical_alerts::acknowledged_at.is_null())
+                        .select(critical_alerts::patient_id),
                 ),
             ),
             $($more)?
