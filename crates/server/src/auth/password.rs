@@ -1,7 +1,7 @@
 //! Password hashes, computed by a process of the server's own (`medvault hash-worker`,
 //! `auth/hash_worker.rs`, which says why a process), as many at once as it has threads. The
 //! hasher starts it, and starts it again when it has stopped; a request it held when it stopped
-//! fails instead of waiting.
+//! is sent once more, to the process started anew, and fails only if that one stops too.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -70,9 +70,12 @@ impl PasswordHasher {
         self.on_worker(|worker| worker.pid)
     }
 
-    /// Sends `task` to the hashing process and waits for its outcome. A process found stopped
-    /// when the task is written (it ended since it was last seen running) is replaced, and the
-    /// task sent once more.
+    /// Sends `task` to the hashing process and waits for its outcome. A task whose process
+    /// stopped before answering it (found stopped when the task was written, or stopping while
+    /// it held the task) is sent once more, to a process started anew: a hash has no effect but
+    /// its answer, so doing it twice is safe, and a sign-in that reached a dying process is not
+    /// failed for it. Only once, so that a task that itself stops the process it is sent to
+    /// stops no more than two.
     async fn ask(&self, task: Task) -> Result<Outcome, AppError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut line = serde_json::to_vec(&Request { id, task })
@@ -87,11 +90,16 @@ impl PasswordHasher {
                 }
                 sent
             })?;
-            if sent {
-                return match answered.await.map_err(|_| stopped())? {
-                    Outcome::Failed(reason) => Err(AppError::Internal(anyhow::anyhow!(reason))),
-                    outcome => Ok(outcome),
-                };
+            if !sent {
+                continue;
+            }
+            match answered.await {
+                Ok(Outcome::Failed(reason)) => {
+                    return Err(AppError::Internal(anyhow::anyhow!(reason)));
+                }
+                Ok(outcome) => return Ok(outcome),
+                // The process stopped holding the task, and let go of whoever waited on it.
+                Err(_) => continue,
             }
         }
         Err(stopped())
