@@ -20,6 +20,7 @@ use crate::auth::token::TokenCodec;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::files::vault::FileVault;
+use crate::heavy::Heavy;
 use crate::http::idempotency::{Claimed, IdempotencyClaim};
 use crate::telemetry::TRACE_ONLY;
 
@@ -57,6 +58,8 @@ pub struct Shared {
     pub passwords: Arc<PasswordHasher>,
     pub sessions: Arc<LiveSessions>,
     pub files: Arc<FileVault>,
+    /// Threads for work that keeps a core busy for long, apart from the database's.
+    pub heavy: Heavy,
     /// The summary service, when one is configured.
     pub assistant: Option<Arc<crate::outside::assistant::Assistant>>,
     /// The insurer's eligibility service, when one is configured.

@@ -224,14 +224,20 @@ pub fn main() -> ExitCode {
     let result = Config::from_env().and_then(|config| {
         // Kept until the command ends, so the last spans are sent.
         let _telemetry = crate::telemetry::init(&config)?;
-        // The blocking pool runs database work, which goes no faster than the connections the
-        // pool holds: threads beyond twice that would only wait, each keeping buffers of its own
-        // (tens of megabytes under load; see docs/performance.md).
+        // The blocking pool runs database work (and the file store's reads and writes), which
+        // goes no faster than the connections the pool holds; work that keeps a core busy runs
+        // on threads of its own (`heavy.rs`). With a thread for every connection and no more, a
+        // thread that hands its connection back takes the next task waiting, connection and
+        // all. With twice as many, those beyond the connections waited in the pool, each
+        // connection handed back woke one of them while the others spun on the pool's lock,
+        // and each kept buffers of its own: a chart page's p99 was a seventh higher
+        // (docs/performance.md). While the database refuses connections, the store says so at
+        // once (`Store::connection`), so that the few threads do not hold up the answers.
         let connections = config
             .db_max_connections
             .unwrap_or(StoreOptions::default().max_connections);
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .max_blocking_threads((connections as usize * 2).max(16))
+            .max_blocking_threads(connections as usize)
             .enable_all()
             .build()?;
         runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config))

@@ -17,6 +17,7 @@ pub mod dashboards;
 pub mod docs;
 pub mod error;
 pub mod files;
+pub mod heavy;
 pub mod http;
 pub mod imports;
 pub mod insights;

@@ -20,6 +20,7 @@ use crate::auth::token::TokenCodec;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::files::vault::FileVault;
+use crate::heavy::Heavy;
 use crate::ops::Metrics;
 use crate::outside::assistant::Assistant;
 use crate::outside::insurer::Insurer;
@@ -46,6 +47,7 @@ pub fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
         store: Arc::new(store),
         sessions,
         files: Arc::new(FileVault::from_config(&config)?),
+        heavy: Heavy::per_core(),
         assistant: match &config.assistant {
             Some((url, timeout)) => Some(Arc::new(Assistant::new(url, *timeout)?)),
             None => None,

@@ -179,6 +179,8 @@ struct Manager {
     url: String,
     backend: Backend,
     sqlite_cache_kib: u32,
+    /// Whether the pool's last attempt to connect failed (every attempt says).
+    refused: Arc<AtomicBool>,
 }
 
 impl ManageConnection for Manager {
@@ -186,10 +188,15 @@ impl ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<Pooled, Self::Error> {
-        let mut conn =
-            establish(&self.url, self.backend).map_err(diesel::r2d2::Error::ConnectionError)?;
-        set_up(&mut conn, self.sqlite_cache_kib).map_err(diesel::r2d2::Error::QueryError)?;
-        Ok(Pooled { conn, lost: false })
+        let connected = establish(&self.url, self.backend)
+            .map_err(diesel::r2d2::Error::ConnectionError)
+            .and_then(|mut conn| {
+                set_up(&mut conn, self.sqlite_cache_kib)
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(Pooled { conn, lost: false })
+            });
+        self.refused.store(connected.is_err(), Ordering::Relaxed);
+        connected
     }
 
     fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
@@ -226,6 +233,8 @@ fn openssl_without_exit_cleanup() {
 /// The database: a pool of connections to one backend, and the group-commit writers.
 pub struct Store {
     pool: Pool<Manager>,
+    /// Whether the database refused the pool's last attempt to connect.
+    refused: Arc<AtomicBool>,
     backend: Backend,
     /// SQLite allows one writer at a time.
     sqlite_writer: Option<SingleWriter>,
@@ -269,6 +278,7 @@ impl Store {
             return Err(StoreError::Unavailable(refusal.to_string()));
         }
         let sqlite_cache_kib = sqlite_cache_kib(options.max_connections);
+        let refused = Arc::new(AtomicBool::new(false));
         let pool = Pool::builder()
             .max_size(options.max_connections)
             .connection_timeout(options.acquire_timeout)
@@ -278,6 +288,7 @@ impl Store {
                 url: url.clone(),
                 backend,
                 sqlite_cache_kib,
+                refused: refused.clone(),
             });
         let open: Opener = Arc::new(move || {
             let mut conn =
@@ -293,6 +304,7 @@ impl Store {
         };
         let store = Store {
             pool,
+            refused,
             backend,
             group: Group::start(
                 open.clone(),
@@ -318,6 +330,16 @@ impl Store {
     /// at once. When every connection is merely in use, the database is there and the server
     /// busy, so a request waits its turn for longer.
     fn connection(&self) -> Result<PooledConnection<Manager>, StoreError> {
+        // The database refused the pool's last attempt and the pool holds no connection: said
+        // at once, rather than after holding this thread for the pool's whole wait, so that a
+        // server under load during an outage answers every request within a second, not the
+        // few its threads can wait out. The pool goes on trying in the background, a few times
+        // a second, and its first connection ends this.
+        if self.refused.load(Ordering::Relaxed) && self.pool.state().connections == 0 {
+            return Err(StoreError::Unavailable(
+                "the database refuses connections".to_owned(),
+            ));
+        }
         self.pool.get().or_else(|error| {
             if self.pool.state().connections == 0 {
                 return Err(StoreError::Unavailable(error.to_string()));

@@ -414,11 +414,14 @@ pub async fn page_image(
         .await
         .map_err(|_| AppError::FileIntegrity)?;
     let limits = state.config.lab_reading.limits.clone();
-    tokio::task::spawn_blocking(move || {
-        medvault_ingest::page_image(&bytes, page, PAGE_DPI, &limits).map_err(|_| AppError::NotFound)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?
+    state
+        .heavy
+        .run(move || {
+            medvault_ingest::page_image(&bytes, page, PAGE_DPI, &limits)
+                .map_err(|_| AppError::NotFound)
+        })
+        .await
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("drawing the page stopped")))?
 }
 
 /// The resolution a report's page is drawn at for the reviewer: legible, and light to send.

@@ -237,7 +237,7 @@ impl Failure {
     }
 }
 
-/// Opens the report's file and reads it, on the blocking pool.
+/// Opens the report's file and reads it, on a thread for heavy work.
 async fn read_file(
     state: &AppState,
     patient: PatientId,
@@ -258,12 +258,13 @@ async fn read_file(
         .map_err(|_| Failure::Storage("the report's file could not be opened".to_owned()))?;
     let limits = state.config.lab_reading.limits.clone();
     let reading = tracing::info_span!(target: TRACE_ONLY, "read", otel.name = "text layer and OCR");
-    let read =
-        tokio::task::spawn_blocking(move || reading.in_scope(|| read_bytes(&bytes, &limits)))
-            .await
-            .map_err(|_| {
-                Failure::Unreadable(ReadError::OcrFailed("the reader stopped".to_owned()))
-            })?;
+    let read = state
+        .heavy
+        .run(move || reading.in_scope(|| read_bytes(&bytes, &limits)))
+        .await
+        .ok_or_else(|| {
+            Failure::Unreadable(ReadError::OcrFailed("the reader stopped".to_owned()))
+        })?;
     read.map_err(Failure::Unreadable)
 }
 

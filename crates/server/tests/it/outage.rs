@@ -88,6 +88,25 @@ async fn a_lost_database_is_a_quick_503_and_service_returns_by_itself() {
         }
         assert!(took < Duration::from_secs(1), "{path} took {took:?}");
     }
+    // Once the pool has found it refusing, requests are not held for the pool's wait for a
+    // connection (0.8 s), which under load would keep the threads that wait from answering
+    // the requests behind them within a second.
+    let at_once: Vec<_> = (0..16)
+        .map(|_| {
+            let request = app.http.get(app.url(&records)).bearer_auth(&token);
+            tokio::spawn(async move {
+                let start = Instant::now();
+                let status = request.send().await.map(|answer| answer.status());
+                (status, start.elapsed())
+            })
+        })
+        .collect();
+    for answer in at_once {
+        let (status, took) = answer.await.expect("joined");
+        let status = status.expect("answered");
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(took < Duration::from_millis(400), "took {took:?}");
+    }
 
     // And once it takes connections again, service is back within five seconds.
     as_admin(
