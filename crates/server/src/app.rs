@@ -58,7 +58,7 @@ pub struct Shared {
     pub passwords: Arc<PasswordHasher>,
     pub sessions: Arc<LiveSessions>,
     pub files: Arc<FileVault>,
-    /// Threads for work that keeps a core busy for long, apart from the database's.
+    /// Threads for long work that is not the database's (`heavy.rs`).
     pub heavy: Heavy,
     /// The summary service, when one is configured.
     pub assistant: Option<Arc<crate::outside::assistant::Assistant>>,

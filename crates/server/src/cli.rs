@@ -225,10 +225,10 @@ pub fn main() -> ExitCode {
         // Kept until the command ends, so the last spans are sent.
         let _telemetry = crate::telemetry::init(&config)?;
         // The blocking pool runs database work (and the file store's reads and writes), which
-        // goes no faster than the connections the pool holds; work that keeps a core busy runs
-        // on threads of its own (`heavy.rs`). With a thread for every connection and no more, a
-        // thread that hands its connection back takes the next task waiting, connection and
-        // all. With twice as many, those beyond the connections waited in the pool, each
+        // goes no faster than the connections the pool holds; long work that is not the
+        // database's runs on threads of its own (`heavy.rs`). With a thread for every
+        // connection and no more, a thread that hands its connection back takes the next task
+        // waiting, connection and all. With twice as many, those beyond the connections waited in the pool, each
         // connection handed back woke one of them while the others spun on the pool's lock,
         // and each kept buffers of its own: a chart page's p99 was a seventh higher
         // (docs/performance.md). While the database refuses connections, the store says so at

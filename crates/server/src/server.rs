@@ -47,7 +47,7 @@ pub fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
         store: Arc::new(store),
         sessions,
         files: Arc::new(FileVault::from_config(&config)?),
-        heavy: Heavy::per_core(),
+        heavy: Heavy::default(),
         assistant: match &config.assistant {
             Some((url, timeout)) => Some(Arc::new(Assistant::new(url, *timeout)?)),
             None => None,
