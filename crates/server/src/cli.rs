@@ -228,11 +228,11 @@ pub fn main() -> ExitCode {
         // goes no faster than the connections the pool holds; long work that is not the
         // database's runs on threads of its own (`heavy.rs`). With a thread for every
         // connection and no more, a thread that hands its connection back takes the next task
-        // waiting, connection and all. With twice as many, those beyond the connections waited in the pool, each
-        // connection handed back woke one of them while the others spun on the pool's lock,
-        // and each kept buffers of its own: a chart page's p99 was a seventh higher
-        // (docs/performance.md). While the database refuses connections, the store says so at
-        // once (`Store::connection`), so that the few threads do not hold up the answers.
+        // waiting, connection and all. With twice as many, those beyond the connections waited
+        // in the pool, each connection handed back woke one of them while the others spun on
+        // the pool's lock, and each kept buffers of its own: a chart page's p99 was a seventh
+        // higher (docs/performance.md). While the database refuses connections, the store says
+        // so at once (`Store::connection`), so that the few threads do not hold up the answers.
         let connections = config
             .db_max_connections
             .unwrap_or(StoreOptions::default().max_connections);

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use tokio::sync::{Semaphore, oneshot};
 
-#[derive(Clone)]
 pub struct Heavy {
     /// How many threads may run such work at once.
     turns: Arc<Semaphore>,

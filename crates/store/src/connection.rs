@@ -325,23 +325,23 @@ impl Store {
         self.backend
     }
 
-    /// A pooled connection. The wait is short (the pool's connection timeout) when the pool
-    /// holds no connection at all, which means the database cannot be reached: that is said
-    /// at once. When every connection is merely in use, the database is there and the server
-    /// busy, so a request waits its turn for longer.
+    /// A pooled connection. A pool that holds no connection at all means the database cannot be
+    /// reached, which is said at once once the pool's last attempt to connect was refused, and
+    /// otherwise after the pool's short wait (its connection timeout). Not holding the thread
+    /// for that wait is what lets a server under load during an outage answer every request
+    /// within a second, not only the few its blocking threads can wait out; the pool goes on
+    /// trying a few times a second, and its first connection ends this. When every connection
+    /// is merely in use, the database is there and the server busy, so a request waits its
+    /// turn for longer.
     fn connection(&self) -> Result<PooledConnection<Manager>, StoreError> {
-        // The database refused the pool's last attempt and the pool holds no connection: said
-        // at once, rather than after holding this thread for the pool's whole wait, so that a
-        // server under load during an outage answers every request within a second, not the
-        // few its threads can wait out. The pool goes on trying in the background, a few times
-        // a second, and its first connection ends this.
-        if self.refused.load(Ordering::Relaxed) && self.pool.state().connections == 0 {
+        let holds_none = || self.pool.state().connections == 0;
+        if self.refused.load(Ordering::Relaxed) && holds_none() {
             return Err(StoreError::Unavailable(
                 "the database refuses connections".to_owned(),
             ));
         }
         self.pool.get().or_else(|error| {
-            if self.pool.state().connections == 0 {
+            if holds_none() {
                 return Err(StoreError::Unavailable(error.to_string()));
             }
             self.pool
