@@ -23,8 +23,8 @@
 #   bench/scale.sh citus               # $BENCH_CITUS_URL: an empty database on a Citus
 #                                      # coordinator, its extension created and workers added
 #
-# BENCH_AGAINST=FILE runs the reads through this build and the medvault binary FILE by turns (see
-# below). BENCH_DOCTORS, BENCH_PATIENTS, BENCH_RECORDS, BENCH_LABS, BENCH_AUDIT size the data; BENCH_KEEP=NAME keeps
+# BENCH_AGAINST=FILE runs the reads (and the record list during sign-ins) through this build and
+# the medvault binary FILE by turns (see below). BENCH_DOCTORS, BENCH_PATIENTS, BENCH_RECORDS, BENCH_LABS, BENCH_AUDIT size the data; BENCH_KEEP=NAME keeps
 # it for the next run with the same NAME, which starts from what this one left. BENCH_DURATION
 # (15s) and BENCH_CONNECTIONS (32) shape each run; BENCH_ONLY="chart" runs the scenarios whose
 # name starts so, BENCH_ONLY="record list,chart" those starting with either. Needs wrk, curl and
@@ -185,7 +185,11 @@ if [ -n "${BENCH_AGAINST:-}" ]; then
       echo "    $ours | $theirs"
     done
   }
+  # The record list while 32 connections sign in, the list's own figures: against the record
+  # list's above, how much sign-ins slow reads down on each build.
+  list_during_logins() { list_with_logins | sed '/sign-ins meanwhile/,$d'; }
   turns "record list" list
+  turns "list + logins" list_during_logins
   turns "chart page" chart
   turns "lab trend" trend
   turns "audit viewer" audit
