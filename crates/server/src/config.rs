@@ -417,6 +417,17 @@ mod tests {
     }
 
     #[test]
+    fn password_hashing_takes_half_the_cores_unless_told() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let default = config(&[]).expect("defaults are valid").hash_concurrency;
+        assert_eq!(default, (cores / 2).max(1));
+        let told = config(&[("MEDVAULT_HASH_CONCURRENCY", "3")]).expect("valid");
+        assert_eq!(told.hash_concurrency, 3);
+        let none = config(&[("MEDVAULT_HASH_CONCURRENCY", "0")]).expect("valid");
+        assert_eq!(none.hash_concurrency, 1, "at least one");
+    }
+
+    #[test]
     fn secrets_never_show_in_debug() {
         let config = config(&[
             ("MEDVAULT_SECRET", "0123456789abcdef0123456789abcdef-top"),
