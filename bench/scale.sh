@@ -24,11 +24,12 @@
 #                                      # coordinator, its extension created and workers added
 #
 # BENCH_AGAINST=FILE runs the reads (and the record list during sign-ins) through this build and
-# the medvault binary FILE by turns (see below). BENCH_DOCTORS, BENCH_PATIENTS, BENCH_RECORDS, BENCH_LABS, BENCH_AUDIT size the data; BENCH_KEEP=NAME keeps
-# it for the next run with the same NAME, which starts from what this one left. BENCH_DURATION
-# (15s) and BENCH_CONNECTIONS (32) shape each run; BENCH_ONLY="chart" runs the scenarios whose
-# name starts so, BENCH_ONLY="record list,chart" those starting with either. Needs wrk, curl and
-# python3. Only 127.0.0.1 is ever targeted.
+# the medvault binary FILE by turns (see below). BENCH_DOCTORS, BENCH_PATIENTS, BENCH_RECORDS,
+# BENCH_LABS, BENCH_AUDIT size the data; BENCH_KEEP=NAME keeps it for the next run with the same
+# NAME, which starts from what this one left. BENCH_DURATION (15s) and BENCH_CONNECTIONS (32) shape
+# each run; BENCH_ONLY="chart" runs the scenarios whose name starts so, BENCH_ONLY="record
+# list,chart" those starting with either. Needs wrk, curl and python3. Only 127.0.0.1 is ever
+# targeted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
