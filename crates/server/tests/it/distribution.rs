@@ -151,3 +151,32 @@ async fn on_citus_the_tables_are_distributed_by_patient_and_lane() {
         "{colocated:?}"
     );
 }
+
+#[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+/// On Citus, the server's connections run a statement over many shards (the audit viewer by
+/// patient, a doctor's charts) over the coordinator's one connection to each worker, and open
+/// no more of their own.
+#[tokio::test]
+async fn on_citus_a_statement_over_many_shards_keeps_to_one_connection_a_worker() {
+    if backend() != "citus" {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let setting = app
+        .state
+        .read(|conn| {
+            Ok(diesel::sql_query(
+                "SELECT current_setting('citus.max_adaptive_executor_pool_size') AS value",
+            )
+            .get_result::<Setting>(conn)
+            .map_err(medvault_store::StoreError::from)?)
+        })
+        .await
+        .expect("readable");
+    assert_eq!(setting.value, "1");
+}
